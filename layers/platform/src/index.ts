@@ -1,0 +1,5 @@
+export * from './endpoints.js';
+export * from './errors.js';
+export * from './flink-config.js';
+export * from './platform.js';
+export * from './schema.js';

@@ -1,0 +1,72 @@
+import platformJson from '../../../infra/platform.json' with { type: 'json' };
+import { parseWith, z } from './schema.js';
+
+const portRange = z.string().regex(/^\d+-\d+$/, 'expected a port range such as 9250-9260');
+
+const topicSchema = z.strictObject({
+  name: z.string().min(1),
+  partitions: z.number().int().positive(),
+  retentionMs: z.number().int().positive(),
+});
+
+const platformSchema = z.strictObject({
+  $comment: z.string().optional(),
+  versions: z.strictObject({
+    flink: z.string(),
+    flinkKafkaConnector: z.string(),
+    kafka: z.string(),
+    log4j: z.string(),
+    java: z.string(),
+    moto: z.string(),
+    pyarrow: z.string(),
+    cfnLint: z.string(),
+    kubernetesValidate: z.string(),
+    redpanda: z.string(),
+    minio: z.string(),
+    minioClient: z.string(),
+    dynamodbLocal: z.string(),
+    node: z.string(),
+  }),
+  ports: z.strictObject({
+    kafka: z.number().int(),
+    kafkaController: z.number().int(),
+    flinkRest: z.number().int(),
+    sqlGateway: z.number().int(),
+    awsEndpoint: z.number().int(),
+    jobManagerRpc: z.number().int(),
+    blobServer: z.number().int(),
+    prometheusJobManager: z.number().int(),
+    prometheusSqlGateway: z.number().int(),
+    prometheusTaskManagerRange: portRange,
+    taskManagerRpcRange: portRange,
+    taskManagerDataRange: portRange,
+  }),
+  topics: z.strictObject({ input: topicSchema, aggregates: topicSchema }),
+  storage: z.strictObject({
+    checkpointBucket: z.string(),
+    dataLakeBucket: z.string(),
+    watermarkTable: z.string(),
+    jobsTable: z.string(),
+    savepointsTable: z.string(),
+  }),
+  sampleJob: z.strictObject({
+    name: z.string(),
+    sqlTemplate: z.string(),
+    groupId: z.string(),
+    watermarkDelaySeconds: z.number().int().nonnegative(),
+    sourceIdleTimeoutSeconds: z.number().int().positive(),
+  }),
+  flink: z.strictObject({
+    taskManagers: z.number().int().positive(),
+    taskSlots: z.number().int().positive(),
+    parallelism: z.number().int().positive(),
+    settings: z.record(z.string(), z.string()),
+  }),
+});
+
+/** The platform's single source of truth, parsed once from infra/platform.json. */
+export type Platform = Readonly<z.output<typeof platformSchema>>;
+
+export const platform: Platform = Object.freeze(
+  parseWith(platformSchema, platformJson, 'infra/platform.json'),
+);
