@@ -1,0 +1,333 @@
+import { z } from '@apphub/platform';
+import { FlinkResponseInvalidError, FlinkSavepointError } from './errors.js';
+import { FlinkHttp, type FlinkHttpOptions, sleep } from './http.js';
+import { flinkRootCause } from './root-cause.js';
+
+/** Job states of Flink's JobStatus enum. */
+export type FlinkJobState =
+  | 'INITIALIZING'
+  | 'CREATED'
+  | 'RUNNING'
+  | 'FAILING'
+  | 'FAILED'
+  | 'CANCELLING'
+  | 'CANCELED'
+  | 'FINISHED'
+  | 'RESTARTING'
+  | 'SUSPENDED'
+  | 'RECONCILING';
+
+/** States after which a job never runs again. */
+export const terminalJobStates: ReadonlySet<string> = new Set([
+  'FAILED',
+  'CANCELED',
+  'FINISHED',
+  'SUSPENDED',
+]);
+
+/** Cluster summary from GET /overview. */
+export interface ClusterOverview {
+  readonly flinkVersion: string;
+  readonly taskManagers: number;
+  readonly slotsTotal: number;
+  readonly slotsAvailable: number;
+  readonly jobsRunning: number;
+  readonly jobsFailed: number;
+}
+
+/** One job from GET /jobs/overview or GET /jobs/{id}. */
+export interface FlinkJob {
+  readonly id: string;
+  readonly name: string;
+  readonly state: string;
+  readonly startTime: number;
+  /** -1 while the job runs. */
+  readonly endTime: number;
+}
+
+/** A completed checkpoint or savepoint as Flink reports it. */
+export interface CompletedCheckpoint {
+  readonly id: number;
+  readonly externalPath: string;
+  /** Epoch milliseconds of the last acknowledgement. */
+  readonly completedAt: number;
+  readonly isSavepoint: boolean;
+}
+
+/** Checkpoint statistics of a job from GET /jobs/{id}/checkpoints. */
+export interface CheckpointStats {
+  readonly completed: number;
+  readonly failed: number;
+  readonly inProgress: number;
+  readonly restored: number;
+  readonly latestCompleted: CompletedCheckpoint | undefined;
+  readonly latestSavepoint: CompletedCheckpoint | undefined;
+  readonly latestFailedAt: number | undefined;
+}
+
+/** Progress of an asynchronous savepoint or stop-with-savepoint. */
+export type SavepointStatus =
+  | { readonly state: 'IN_PROGRESS' }
+  | { readonly state: 'COMPLETED'; readonly location: string }
+  | { readonly state: 'FAILED'; readonly failureCause: string };
+
+/** A TaskManager registered with the JobManager. */
+export interface TaskManagerInfo {
+  readonly id: string;
+  readonly slots: number;
+  readonly freeSlots: number;
+  readonly lastHeartbeat: number;
+}
+
+const overviewSchema = z.looseObject({
+  'flink-version': z.string(),
+  taskmanagers: z.number(),
+  'slots-total': z.number(),
+  'slots-available': z.number(),
+  'jobs-running': z.number(),
+  'jobs-failed': z.number(),
+});
+
+const jobSchema = z.looseObject({
+  jid: z.string(),
+  name: z.string(),
+  state: z.string(),
+  'start-time': z.number(),
+  'end-time': z.number(),
+});
+
+const checkpointSchema = z
+  .looseObject({
+    id: z.number(),
+    external_path: z.string().optional(),
+    latest_ack_timestamp: z.number().optional(),
+    is_savepoint: z.boolean().optional(),
+  })
+  .nullish();
+
+const checkpointsSchema = z.looseObject({
+  counts: z.looseObject({
+    restored: z.number(),
+    total: z.number(),
+    in_progress: z.number(),
+    completed: z.number(),
+    failed: z.number(),
+  }),
+  latest: z.looseObject({
+    completed: checkpointSchema,
+    savepoint: checkpointSchema,
+    failed: z.looseObject({ failure_timestamp: z.number().optional() }).nullish(),
+  }),
+});
+
+const triggerSchema = z.looseObject({ 'request-id': z.string() });
+
+const savepointStatusSchema = z.looseObject({
+  status: z.looseObject({ id: z.string() }),
+  operation: z
+    .looseObject({
+      location: z.string().nullish(),
+      'failure-cause': z
+        .looseObject({ 'stack-trace': z.string().optional(), 'serialized-throwable': z.unknown() })
+        .nullish(),
+    })
+    .nullish(),
+});
+
+const taskManagersSchema = z.looseObject({
+  taskmanagers: z.array(
+    z.looseObject({
+      id: z.string(),
+      slotsNumber: z.number(),
+      freeSlots: z.number(),
+      timeSinceLastHeartbeat: z.number(),
+    }),
+  ),
+});
+
+const metricsSchema = z.array(z.looseObject({ id: z.string(), value: z.string() }));
+
+/** Options of {@link FlinkRestClient}. */
+export interface FlinkRestClientOptions extends FlinkHttpOptions {}
+
+/**
+ * Typed client of the JobManager REST API (port 8081). Reads retry on connection errors and 5xx;
+ * writes that start work (savepoint, stop) retry only when the request never reached Flink.
+ */
+export class FlinkRestClient {
+  private readonly http: FlinkHttp;
+
+  constructor(options: FlinkRestClientOptions) {
+    this.http = new FlinkHttp('Flink JobManager REST API', options);
+  }
+
+  get baseUrl(): string {
+    return this.http.baseUrl;
+  }
+
+  /** Cluster summary: version, TaskManagers, slots, job counts. */
+  async overview(): Promise<ClusterOverview> {
+    const body = parse(overviewSchema, await this.get('/overview'), 'GET /overview');
+    return {
+      flinkVersion: body['flink-version'],
+      taskManagers: body.taskmanagers,
+      slotsTotal: body['slots-total'],
+      slotsAvailable: body['slots-available'],
+      jobsRunning: body['jobs-running'],
+      jobsFailed: body['jobs-failed'],
+    };
+  }
+
+  /** Every job the JobManager knows (running and recently terminated). */
+  async jobs(): Promise<FlinkJob[]> {
+    const body = parse(z.looseObject({ jobs: z.array(jobSchema) }), await this.get('/jobs/overview'), 'jobs');
+    return body.jobs.map(toJob);
+  }
+
+  /** One job; throws FlinkJobNotFoundError when Flink does not know it. */
+  async job(jobId: string): Promise<FlinkJob> {
+    return toJob(parse(jobSchema, await this.get(`/jobs/${encodeURIComponent(jobId)}`), `job ${jobId}`));
+  }
+
+  /** Checkpoint counts and the latest completed checkpoint and savepoint of a job. */
+  async checkpoints(jobId: string): Promise<CheckpointStats> {
+    const path = `/jobs/${encodeURIComponent(jobId)}/checkpoints`;
+    const body = parse(checkpointsSchema, await this.get(path), path);
+    return {
+      completed: body.counts.completed,
+      failed: body.counts.failed,
+      inProgress: body.counts.in_progress,
+      restored: body.counts.restored,
+      latestCompleted: toCheckpoint(body.latest.completed),
+      latestSavepoint: toCheckpoint(body.latest.savepoint),
+      latestFailedAt: body.latest.failed?.failure_timestamp,
+    };
+  }
+
+  /** Values of job metrics such as `numRestarts`; metrics Flink does not have are left out. */
+  async jobMetrics(jobId: string, names: readonly string[]): Promise<Record<string, number>> {
+    const path = `/jobs/${encodeURIComponent(jobId)}/metrics?get=${names.map(encodeURIComponent).join(',')}`;
+    const body = parse(metricsSchema, await this.get(path), path);
+    return Object.fromEntries(body.map((metric) => [metric.id, Number(metric.value)]));
+  }
+
+  /** TaskManagers registered with the JobManager. */
+  async taskManagers(): Promise<TaskManagerInfo[]> {
+    const body = parse(taskManagersSchema, await this.get('/taskmanagers'), 'GET /taskmanagers');
+    return body.taskmanagers.map((tm) => ({
+      id: tm.id,
+      slots: tm.slotsNumber,
+      freeSlots: tm.freeSlots,
+      lastHeartbeat: tm.timeSinceLastHeartbeat,
+    }));
+  }
+
+  /** Starts a savepoint into `targetDirectory`; returns the trigger id to poll. */
+  async triggerSavepoint(jobId: string, targetDirectory: string): Promise<string> {
+    const body = await this.http.request({
+      method: 'POST',
+      path: `/jobs/${encodeURIComponent(jobId)}/savepoints`,
+      body: { 'target-directory': targetDirectory, 'cancel-job': false, formatType: 'CANONICAL' },
+      retry: 'unsent-only',
+    });
+    return parse(triggerSchema, body, 'savepoint trigger')['request-id'];
+  }
+
+  /** Status of a savepoint or stop-with-savepoint started with the given trigger id. */
+  async savepointStatus(jobId: string, triggerId: string): Promise<SavepointStatus> {
+    const path = `/jobs/${encodeURIComponent(jobId)}/savepoints/${encodeURIComponent(triggerId)}`;
+    const body = parse(savepointStatusSchema, await this.get(path), path);
+    if (body.status.id !== 'COMPLETED') return { state: 'IN_PROGRESS' };
+    const failure = body.operation?.['failure-cause'];
+    // COMPLETED only means the asynchronous operation ended; it can still carry a failure.
+    if (failure) {
+      return { state: 'FAILED', failureCause: flinkRootCause([failure['stack-trace'] ?? '']) };
+    }
+    const location = body.operation?.location;
+    if (!location) return { state: 'FAILED', failureCause: 'Flink reported no savepoint location' };
+    return { state: 'COMPLETED', location };
+  }
+
+  /**
+   * Polls a savepoint until it completes and returns its location; throws FlinkSavepointError when
+   * Flink reports a failure or `timeoutMs` passes (the savepoint may still finish later).
+   */
+  async waitForSavepoint(
+    jobId: string,
+    triggerId: string,
+    options: { timeoutMs?: number; pollMs?: number } = {},
+  ): Promise<string> {
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    for (;;) {
+      const status = await this.savepointStatus(jobId, triggerId);
+      if (status.state === 'COMPLETED') return status.location;
+      if (status.state === 'FAILED') {
+        throw new FlinkSavepointError(`Savepoint of job ${jobId} failed: ${status.failureCause}`);
+      }
+      if (Date.now() >= deadline) {
+        throw new FlinkSavepointError(
+          `Savepoint of job ${jobId} (trigger ${triggerId}) did not complete within ${options.timeoutMs ?? 120_000} ms`,
+        );
+      }
+      await sleep(options.pollMs ?? 500);
+    }
+  }
+
+  /** Stops a job with a final savepoint (drain: emit all windows first); returns the trigger id. */
+  async stopWithSavepoint(jobId: string, targetDirectory: string, drain = false): Promise<string> {
+    const body = await this.http.request({
+      method: 'POST',
+      path: `/jobs/${encodeURIComponent(jobId)}/stop`,
+      body: { targetDirectory, drain, formatType: 'CANONICAL' },
+      retry: 'unsent-only',
+    });
+    return parse(triggerSchema, body, 'stop-with-savepoint trigger')['request-id'];
+  }
+
+  /** Cancels a job without a savepoint; cancelling twice is harmless. */
+  async cancel(jobId: string): Promise<void> {
+    await this.http.request({
+      method: 'PATCH',
+      path: `/jobs/${encodeURIComponent(jobId)}?mode=cancel`,
+      retry: 'safe',
+    });
+  }
+
+  private get(path: string): Promise<unknown> {
+    return this.http.request({ method: 'GET', path, retry: 'safe' });
+  }
+}
+
+function toJob(job: z.output<typeof jobSchema>): FlinkJob {
+  return {
+    id: job.jid,
+    name: job.name,
+    state: job.state,
+    startTime: job['start-time'],
+    endTime: job['end-time'],
+  };
+}
+
+function toCheckpoint(checkpoint: z.output<typeof checkpointSchema>): CompletedCheckpoint | undefined {
+  if (!checkpoint?.external_path || checkpoint.external_path === '<checkpoint-not-externally-addressable>') {
+    return undefined;
+  }
+  return {
+    id: checkpoint.id,
+    externalPath: checkpoint.external_path,
+    completedAt: checkpoint.latest_ack_timestamp ?? 0,
+    isSavepoint: checkpoint.is_savepoint ?? false,
+  };
+}
+
+function parse<T extends z.ZodType>(schema: T, body: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new FlinkResponseInvalidError(
+    `Unexpected Flink response for ${what}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`,
+    { cause: result.error },
+  );
+}
+
+export { parse as parseFlinkResponse };

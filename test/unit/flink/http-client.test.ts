@@ -1,0 +1,163 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  FlinkJobNotFoundError,
+  FlinkRequestError,
+  FlinkRestClient,
+  FlinkUnreachableError,
+  SqlGatewayClient,
+} from '@apphub/flink';
+import { afterEach, describe, expect, it } from 'vitest';
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+const servers: Server[] = [];
+
+/** A plain HTTP server on an ephemeral 127.0.0.1 port; it exercises transport behaviour only. */
+async function serve(handler: Handler): Promise<{ url: string; hits: () => number }> {
+  let hits = 0;
+  const server = createServer((request, response) => {
+    hits += 1;
+    handler(request, response);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits };
+}
+
+async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map((server) => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    }),
+  );
+});
+
+const overview = {
+  'flink-version': '2.2.1',
+  taskmanagers: 2,
+  'slots-total': 4,
+  'slots-available': 3,
+  'jobs-running': 1,
+  'jobs-failed': 0,
+};
+
+describe('Flink HTTP transport', () => {
+  it('retries a read after 5xx answers with backoff and returns the eventual answer', async () => {
+    let calls = 0;
+    const server = await serve((_request, response) => {
+      calls += 1;
+      if (calls < 3) json(response, 503, { errors: ['busy'] });
+      else json(response, 200, overview);
+    });
+    const client = new FlinkRestClient({ baseUrl: server.url, backoffMs: 5 });
+
+    const result = await client.overview();
+
+    expect(result).toEqual({
+      flinkVersion: '2.2.1',
+      taskManagers: 2,
+      slotsTotal: 4,
+      slotsAvailable: 3,
+      jobsRunning: 1,
+      jobsFailed: 0,
+    });
+    expect(server.hits()).toBe(3);
+  });
+
+  it('gives up after the configured retries and carries the root cause of Flink errors', async () => {
+    const server = await serve((_request, response) =>
+      json(response, 500, {
+        errors: [
+          'Internal server error.',
+          '<Exception on server side:\norg.apache.flink.runtime.rest.handler.RestHandlerException: outer\n\tat x.y(Z.java:1)\nCaused by: java.lang.IllegalStateException: the real reason\n\tat a.b(C.java:2)\n\nEnd of exception on server side>',
+        ],
+      }),
+    );
+    const client = new FlinkRestClient({ baseUrl: server.url, retries: 2, backoffMs: 1 });
+
+    const error = await client.jobs().catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(FlinkRequestError);
+    expect((error as FlinkRequestError).status).toBe(500);
+    expect((error as FlinkRequestError).rootCause).toBe('the real reason');
+    expect((error as Error).message).toBe(
+      'Flink JobManager REST API GET /jobs/overview failed with HTTP 500: the real reason',
+    );
+    expect(server.hits()).toBe(3);
+  });
+
+  it('does not retry a 4xx and maps an unknown job to FlinkJobNotFoundError', async () => {
+    const server = await serve((_request, response) =>
+      json(response, 404, {
+        errors: [
+          'org.apache.flink.runtime.rest.NotFoundException: Job 00000000000000000000000000000001 not found\n\tat a.b(C.java:1)',
+        ],
+      }),
+    );
+    const client = new FlinkRestClient({ baseUrl: server.url, backoffMs: 1 });
+
+    const error = await client.job('00000000000000000000000000000001').catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(FlinkJobNotFoundError);
+    expect((error as Error).message).toContain('Job 00000000000000000000000000000001 not found');
+    expect(server.hits()).toBe(1);
+  });
+
+  it('never repeats a savepoint trigger that reached Flink, even on a 5xx', async () => {
+    const server = await serve((_request, response) => json(response, 503, { errors: ['overloaded'] }));
+    const client = new FlinkRestClient({ baseUrl: server.url, backoffMs: 1 });
+
+    await expect(client.triggerSavepoint('abc', 'file:///tmp/sp')).rejects.toThrow(FlinkRequestError);
+
+    expect(server.hits()).toBe(1);
+  });
+
+  it('reports a refused connection as one line naming the URL and what to start', async () => {
+    const url = await closedPortUrl();
+    const client = new SqlGatewayClient({ baseUrl: url, retries: 1, backoffMs: 1 });
+
+    const error = await client.openSession().catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(FlinkUnreachableError);
+    expect((error as Error).message).toBe(
+      `SQL Gateway not reachable at ${url} — start the stack with npm run local:up`,
+    );
+  });
+
+  it('reports a server that does not answer in time as unreachable', async () => {
+    const server = await serve(() => {
+      // never answers
+    });
+    const client = new FlinkRestClient({ baseUrl: server.url, timeoutMs: 100, retries: 1, backoffMs: 1 });
+
+    const error = await client.overview().catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(FlinkUnreachableError);
+    expect((error as Error).message).toBe(
+      `Flink JobManager REST API did not answer within 100 ms at ${server.url} — start the stack with npm run local:up`,
+    );
+    expect(server.hits()).toBe(2);
+  });
+
+  it('rejects a body that does not match the expected shape with a clear message', async () => {
+    const server = await serve((_request, response) => json(response, 200, { taskmanagers: 'two' }));
+    const client = new FlinkRestClient({ baseUrl: server.url });
+
+    await expect(client.overview()).rejects.toThrow(/Unexpected Flink response for GET \/overview: /);
+  });
+});
