@@ -1,0 +1,4 @@
+export * from './decode.js';
+export * from './encode.js';
+export * from './errors.js';
+export * from './types.js';

@@ -1,0 +1,172 @@
+import {
+  Bool,
+  type Data,
+  type DataType,
+  Field,
+  Float64,
+  Int32,
+  Int64,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimestampMillisecond,
+  tableToIPC,
+  Utf8,
+} from 'apache-arrow';
+import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
+import { ParquetValueInvalidError } from './errors.js';
+import type {
+  ParquetColumn,
+  ParquetColumnType,
+  ParquetCompression,
+  ParquetRow,
+  ParquetValue,
+} from './types.js';
+
+export interface EncodeParquetOptions {
+  readonly compression?: ParquetCompression;
+  /** Rows per row group; defaults to 128k rows. */
+  readonly rowGroupSize?: number;
+  /** Key/value metadata stored in the file footer. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+const codecs: Record<ParquetCompression, Compression> = {
+  snappy: Compression.SNAPPY,
+  zstd: Compression.ZSTD,
+  gzip: Compression.GZIP,
+  none: Compression.UNCOMPRESSED,
+};
+
+/** The Arrow type that parquet-wasm maps to each column type's Parquet physical and logical type. */
+export function arrowTypeOf(type: ParquetColumnType): DataType {
+  switch (type) {
+    case 'string':
+      return new Utf8();
+    case 'int32':
+      return new Int32();
+    case 'int64':
+      return new Int64();
+    case 'double':
+      return new Float64();
+    case 'boolean':
+      return new Bool();
+    case 'timestamp':
+      return new TimestampMillisecond('UTC');
+  }
+}
+
+/**
+ * Encodes rows as one Parquet file through Arrow buffers built directly (no per-value builders) and
+ * the Rust writer compiled to WebAssembly: measured about ten times faster than parquetjs-lite, with
+ * dictionary encoding and compression (see docs/microbatcher.md).
+ */
+export function encodeParquet(
+  columns: readonly ParquetColumn[],
+  rows: readonly ParquetRow[],
+  options: EncodeParquetOptions = {},
+): Uint8Array {
+  const fields = columns.map((column) => new Field(column.name, arrowTypeOf(column.type), column.nullable));
+  const children = columns.map((column) => buildColumn(column, rows));
+  const schema = new Schema(fields);
+  const data = makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children });
+  const table = new Table(schema, [new RecordBatch(schema, data)]);
+  let builder = new WriterPropertiesBuilder()
+    .setCompression(codecs[options.compression ?? 'snappy'])
+    .setMaxRowGroupSize(options.rowGroupSize ?? 128 * 1024)
+    .setCreatedBy('apphub-streaming parquet-wasm');
+  if (options.metadata) builder = builder.setKeyValueMetadata(new Map(Object.entries(options.metadata)));
+  return writeParquet(WasmTable.fromIPCStream(tableToIPC(table, 'stream')), builder.build());
+}
+
+function buildColumn(column: ParquetColumn, rows: readonly ParquetRow[]): Data {
+  const length = rows.length;
+  const validity = new Uint8Array((length + 7) >> 3);
+  let nullCount = 0;
+  const valueAt = (index: number): ParquetValue | undefined => {
+    const value = rows[index]?.[column.name];
+    if (value === null || value === undefined) {
+      if (!column.nullable) {
+        throw new ParquetValueInvalidError(`column ${column.name} is required but row ${index} has no value`);
+      }
+      nullCount += 1;
+      return undefined;
+    }
+    validity[index >> 3]! |= 1 << (index & 7);
+    return value;
+  };
+  const nullBitmap = () => (nullCount === 0 ? undefined : validity);
+  const mismatch = (index: number, value: unknown) =>
+    new ParquetValueInvalidError(
+      `column ${column.name} (${column.type}) cannot hold ${typeof value} ${String(value)} in row ${index}`,
+    );
+
+  switch (column.type) {
+    case 'string': {
+      const valueOffsets = new Int32Array(length + 1);
+      const texts: (string | undefined)[] = new Array(length);
+      let bytes = 0;
+      for (let index = 0; index < length; index++) {
+        const value = valueAt(index);
+        if (value !== undefined && typeof value !== 'string') throw mismatch(index, value);
+        texts[index] = value;
+        bytes += value === undefined ? 0 : Buffer.byteLength(value, 'utf8');
+        valueOffsets[index + 1] = bytes;
+      }
+      const buffer = Buffer.allocUnsafe(bytes);
+      for (let index = 0; index < length; index++) {
+        const text = texts[index];
+        if (text !== undefined) buffer.write(text, valueOffsets[index]!, 'utf8');
+      }
+      const data = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      return makeData({ type: new Utf8(), length, nullCount, nullBitmap: nullBitmap(), valueOffsets, data });
+    }
+    case 'int64':
+    case 'timestamp': {
+      const values = new BigInt64Array(length);
+      for (let index = 0; index < length; index++) {
+        const value = valueAt(index);
+        if (value === undefined) continue;
+        if (typeof value === 'bigint') values[index] = value;
+        else if (typeof value === 'number' && Number.isSafeInteger(value)) values[index] = BigInt(value);
+        else throw mismatch(index, value);
+      }
+      const type = column.type === 'int64' ? new Int64() : new TimestampMillisecond('UTC');
+      return makeData({ type, length, nullCount, nullBitmap: nullBitmap(), data: values } as never);
+    }
+    case 'int32': {
+      const values = new Int32Array(length);
+      for (let index = 0; index < length; index++) {
+        const value = valueAt(index);
+        if (value === undefined) continue;
+        if (typeof value !== 'number' || !Number.isInteger(value) || value !== (value | 0)) {
+          throw mismatch(index, value);
+        }
+        values[index] = value;
+      }
+      return makeData({ type: new Int32(), length, nullCount, nullBitmap: nullBitmap(), data: values });
+    }
+    case 'double': {
+      const values = new Float64Array(length);
+      for (let index = 0; index < length; index++) {
+        const value = valueAt(index);
+        if (value === undefined) continue;
+        if (typeof value !== 'number') throw mismatch(index, value);
+        values[index] = value;
+      }
+      return makeData({ type: new Float64(), length, nullCount, nullBitmap: nullBitmap(), data: values });
+    }
+    case 'boolean': {
+      const values = new Uint8Array((length + 7) >> 3);
+      for (let index = 0; index < length; index++) {
+        const value = valueAt(index);
+        if (value === undefined) continue;
+        if (typeof value !== 'boolean') throw mismatch(index, value);
+        if (value) values[index >> 3]! |= 1 << (index & 7);
+      }
+      return makeData({ type: new Bool(), length, nullCount, nullBitmap: nullBitmap(), data: values });
+    }
+  }
+}
