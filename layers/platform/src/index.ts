@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './flink-config.js';
 export * from './platform.js';
 export * from './schema.js';
+export * from './tables.js';

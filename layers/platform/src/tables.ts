@@ -1,0 +1,18 @@
+import { platform } from './platform.js';
+
+/** Key schema of a DynamoDB table: partition key and optional sort key, both strings. */
+export interface TableKeySchema {
+  readonly tableName: string;
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+}
+
+/**
+ * The project's DynamoDB tables. The CDK stacks and the local stack both create them from this
+ * list, so the key names cannot drift between AWS and a developer's machine.
+ */
+export const tables = Object.freeze({
+  watermarks: { tableName: platform.storage.watermarkTable, partitionKey: 'pk', sortKey: 'sk' },
+  jobs: { tableName: platform.storage.jobsTable, partitionKey: 'jobName' },
+  savepoints: { tableName: platform.storage.savepointsTable, partitionKey: 'jobName', sortKey: 'savepointId' },
+} satisfies Record<string, TableKeySchema>);

@@ -1,0 +1,85 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { platform, tables } from '@apphub/platform';
+import type { Kafka } from 'kafkajs';
+import type { Progress } from './progress.js';
+
+/**
+ * Creates the sample topics with their partitions and retention, or aligns the retention of
+ * existing ones (the seed's topic hygiene: retention is set, not left to broker defaults).
+ */
+export async function ensureTopics(kafka: Kafka, progress: Progress): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const wanted = Object.values(platform.topics);
+    const missing = wanted.filter((topic) => !existing.has(topic.name));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic: topic.name,
+          numPartitions: topic.partitions,
+          replicationFactor: 1,
+          configEntries: [{ name: 'retention.ms', value: String(topic.retentionMs) }],
+        })),
+      });
+      progress.detail(`created topics ${missing.map((topic) => topic.name).join(', ')}`);
+    }
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: wanted.map((topic) => ({
+        type: 2, // ConfigResourceTypes.TOPIC
+        name: topic.name,
+        configEntries: [{ name: 'retention.ms', value: String(topic.retentionMs) }],
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Creates the checkpoint and data-lake buckets and the DynamoDB tables if they do not exist. */
+export async function ensureStorage(clients: { s3: S3Client; dynamodb: DynamoDBClient }, progress: Progress): Promise<void> {
+  for (const bucket of [platform.storage.checkpointBucket, platform.storage.dataLakeBucket]) {
+    const exists = await clients.s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      progress.detail(`created bucket s3://${bucket}`);
+    }
+  }
+  for (const table of Object.values(tables)) {
+    const exists = await clients.dynamodb.send(new DescribeTableCommand({ TableName: table.tableName })).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof ResourceNotFoundException) return false;
+        throw error;
+      },
+    );
+    if (exists) continue;
+    const keys = [
+      { AttributeName: table.partitionKey, KeyType: 'HASH' as const },
+      ...('sortKey' in table ? [{ AttributeName: table.sortKey, KeyType: 'RANGE' as const }] : []),
+    ];
+    await clients.dynamodb.send(
+      new CreateTableCommand({
+        TableName: table.tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: keys,
+        AttributeDefinitions: keys.map((key) => ({ AttributeName: key.AttributeName, AttributeType: 'S' as const })),
+      }),
+    );
+    await waitUntilTableExists({ client: clients.dynamodb, maxWaitTime: 30 }, { TableName: table.tableName });
+    progress.detail(`created DynamoDB table ${table.tableName}`);
+  }
+}

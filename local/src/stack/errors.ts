@@ -1,0 +1,10 @@
+import { AppHubError } from '@apphub/platform';
+
+/** java, mvn or python3 is missing. */
+export class StackPrerequisiteMissingError extends AppHubError {}
+/** A port the stack needs is held by a process the stack did not start. */
+export class StackPortInUseError extends AppHubError {}
+/** A component did not become healthy in time. */
+export class StackComponentUnhealthyError extends AppHubError {}
+/** Resolving jars or creating the Python environment failed. */
+export class StackInstallFailedError extends AppHubError {}
