@@ -42,6 +42,9 @@ export function nativeFlinkSettings(paths: StackPaths, endpoints: LocalEndpoints
       'taskmanager.memory.process.size': '1536m',
       'io.tmp.dirs': paths.flinkTmp,
       'metrics.reporter.prom.port': String(platform.ports.prometheusJobManager),
+      // Same Prometheus reporter, bound to loopback: the stock one has no host option (local/jars/reporter).
+      'metrics.reporter.prom.factory.class': 'org.apache.flink.metrics.prometheus.LoopbackPrometheusReporterFactory',
+      'metrics.reporter.prom.host': loopback,
       'execution.target': 'remote',
       'sql-gateway.endpoint.rest.address': loopback,
       'sql-gateway.endpoint.rest.bind-address': loopback,

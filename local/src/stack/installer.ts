@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { platform } from '@apphub/platform';
 import { StackInstallFailedError } from './errors.js';
@@ -57,6 +58,30 @@ export async function ensureJars(paths: StackPaths, set: JarSet, progress: Progr
   const jars = listJars(target);
   progress.detail(`${set}: ${jars.length} jars ready in ${path.relative(repoRoot, target)}`);
   return jars;
+}
+
+/**
+ * Builds the loopback-bound Prometheus reporter (local/jars/reporter) against the resolved Flink
+ * jars with javac, once per source change; the native stack adds it to the Flink classpath.
+ */
+export async function ensureLoopbackReporter(paths: StackPaths, flinkJars: readonly string[], progress: Progress): Promise<string> {
+  const sources = path.join(repoRoot, 'local', 'jars', 'reporter', 'src');
+  const javaFiles = readdirSync(path.join(sources, 'org/apache/flink/metrics/prometheus')).map((name) =>
+    path.join(sources, 'org/apache/flink/metrics/prometheus', name),
+  );
+  const digest = createHash('sha256');
+  for (const file of javaFiles.sort()) digest.update(readFileSync(file));
+  const jar = path.join(paths.jars, 'reporter', `apphub-loopback-reporter-${digest.digest('hex').slice(0, 12)}.jar`);
+  if (existsSync(jar)) return jar;
+
+  progress.step('building the loopback Prometheus reporter (javac)');
+  const classes = path.join(paths.jars, 'reporter', 'classes');
+  rmSync(path.join(paths.jars, 'reporter'), { recursive: true, force: true });
+  mkdirSync(classes, { recursive: true });
+  await run('javac', ['-nowarn', '-d', classes, '-cp', flinkJars.join(':'), ...javaFiles], 'javac of the loopback reporter');
+  cpSync(path.join(sources, 'META-INF'), path.join(classes, 'META-INF'), { recursive: true });
+  await run('jar', ['cf', jar, '-C', classes, '.'], 'jar of the loopback reporter');
+  return jar;
 }
 
 function listJars(directory: string): string[] {

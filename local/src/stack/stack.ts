@@ -5,7 +5,7 @@ import { getJson, localAwsClients, localKafka } from './clients.js';
 import { type ComponentSpec, type FlinkOverview, type LaunchContext, stackComponents } from './components.js';
 import { writeFlinkConf } from './config-files.js';
 import { StackComponentUnhealthyError, StackPortInUseError } from './errors.js';
-import { ensureJars, ensurePythonEnv } from './installer.js';
+import { ensureJars, ensureLoopbackReporter, ensurePythonEnv } from './installer.js';
 import { checkPrerequisites } from './prerequisites.js';
 import {
   forgetProcess,
@@ -58,10 +58,11 @@ export async function stackUp(options: StackOptions & { only?: readonly string[]
     ensureJars(paths, 'kafka', progress),
     ensurePythonEnv(paths, progress),
   ]);
+  const reporterJar = await ensureLoopbackReporter(paths, flinkJars, progress);
   const context: LaunchContext = {
     paths,
     endpoints,
-    flinkClasspath: flinkJars.join(':'),
+    flinkClasspath: [...flinkJars, reporterJar].join(':'),
     kafkaClasspath: kafkaJars.join(':'),
     python,
     flinkConfDir: writeFlinkConf(paths, endpoints),
