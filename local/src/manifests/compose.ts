@@ -1,0 +1,186 @@
+import { platform } from '@apphub/platform';
+import { awsBootstrapScript, bucketBootstrapScript, topicBootstrapScript } from './bootstrap-scripts.js';
+import {
+  composeFlinkDataDir,
+  containerFlinkSettings,
+  containerHosts,
+  minioPort,
+  toFlinkProperties,
+} from './flink-settings.js';
+import { flinkImageBuildArgs, flinkImageDir, images, minioDemoCredentials } from './images.js';
+
+/** `demo` runs from local/compose with relative paths; `e2e` mounts the repository at APPHUB_E2E_REPO_ROOT. */
+export type ComposeVariant = 'demo' | 'e2e';
+
+const hosts = containerHosts.compose;
+const motoHost = 'moto';
+const internalKafkaPort = platform.ports.kafka;
+const externalKafkaPort = 19092;
+/** Where the repository is mounted inside the E2E containers, so the sample SQL is at /opt/apphub/infra/sql. */
+export const e2eRepoMount = '/opt/apphub';
+
+/** Compose interpolates `$NAME` in the file; scripts that use shell variables need them escaped as `$$`. */
+function escapeForCompose(script: string): string {
+  return script.replaceAll('$', () => '$$');
+}
+
+/** `${NAME:-fallback}`: compose substitutes the host's variable, or the fallback when it is unset or empty. */
+function variableOr(name: string, fallback: string): string {
+  return `\${${name}:-${fallback}}`;
+}
+
+/** `${NAME:?message}`: compose refuses to read the file without the variable. */
+function requiredVariable(name: string, message: string): string {
+  return `\${${name}:?${message}}`;
+}
+
+const healthy = { condition: 'service_healthy' } as const;
+const completed = { condition: 'service_completed_successfully' } as const;
+
+function healthcheck(test: string, retries = 30) {
+  return { test: ['CMD-SHELL', test], interval: '5s', timeout: '5s', retries, start_period: '10s' };
+}
+
+/**
+ * The compose file as an object, rendered to YAML by renderManifests. Every version, port, topic
+ * and Flink setting comes from infra/platform.json through containerFlinkSettings and images.
+ */
+export function composeDocument(variant: ComposeVariant): Record<string, unknown> {
+  const repoRoot =
+    variant === 'demo'
+      ? '../..'
+      : requiredVariable('APPHUB_E2E_REPO_ROOT', 'set APPHUB_E2E_REPO_ROOT to the repository root');
+  const demoData = variant === 'demo' ? './demo-data' : `${repoRoot}/local/compose/demo-data`;
+  const interval = platform.flink.settings['execution.checkpointing.interval'];
+  const flinkProperties = toFlinkProperties({
+    ...containerFlinkSettings('compose'),
+    // Same override the native stack honours; compose substitutes it when the file is read.
+    ...(interval === undefined
+      ? {}
+      : { 'execution.checkpointing.interval': variableOr('APPHUB_FLINK_CHECKPOINT_INTERVAL', interval) }),
+    's3.access-key': minioDemoCredentials.user,
+    's3.secret-key': minioDemoCredentials.password,
+  });
+  const flinkVolumes = [
+    `${demoData}/flink:${composeFlinkDataDir}`,
+    ...(variant === 'e2e' ? [`${repoRoot}:${e2eRepoMount}:ro`] : []),
+  ];
+  const flinkService = (command: string[], extra: Record<string, unknown>) => ({
+    image: images.flink,
+    build: { context: `${repoRoot}/${flinkImageDir}`, args: { ...flinkImageBuildArgs } },
+    command,
+    environment: { FLINK_PROPERTIES: flinkProperties },
+    volumes: flinkVolumes,
+    ...extra,
+  });
+  const minioEnvironment = {
+    MINIO_ROOT_USER: minioDemoCredentials.user,
+    MINIO_ROOT_PASSWORD: minioDemoCredentials.password,
+  };
+
+  return {
+    services: {
+      redpanda: {
+        image: images.redpanda,
+        command: [
+          'redpanda',
+          'start',
+          '--mode=dev-container',
+          '--smp=1',
+          '--memory=1G',
+          `--kafka-addr=internal://0.0.0.0:${internalKafkaPort},external://0.0.0.0:${externalKafkaPort}`,
+          `--advertise-kafka-addr=internal://${hosts.redpanda}:${internalKafkaPort},external://127.0.0.1:${platform.ports.kafka}`,
+        ],
+        ports: [`127.0.0.1:${platform.ports.kafka}:${externalKafkaPort}`],
+        volumes: ['redpanda-data:/var/lib/redpanda/data'],
+        healthcheck: healthcheck("rpk cluster health | grep -Eq 'Healthy:.+true'"),
+      },
+      'redpanda-init': {
+        image: images.redpanda,
+        entrypoint: ['/bin/bash', '-c'],
+        command: [escapeForCompose(topicBootstrapScript(`${hosts.redpanda}:${internalKafkaPort}`))],
+        depends_on: { redpanda: healthy },
+        restart: 'no',
+      },
+      minio: {
+        image: images.minio,
+        command: ['server', '/data', '--console-address', ':9001'],
+        environment: minioEnvironment,
+        ports: [`127.0.0.1:${minioPort}:${minioPort}`, '127.0.0.1:9001:9001'],
+        volumes: ['minio-data:/data'],
+        healthcheck: healthcheck('mc ready local'),
+      },
+      'minio-init': {
+        image: images.minioClient,
+        entrypoint: ['/bin/sh', '-c'],
+        command: [
+          escapeForCompose(
+            bucketBootstrapScript(`http://${hosts.minio}:${minioPort}`, [platform.storage.checkpointBucket]),
+          ),
+        ],
+        environment: minioEnvironment,
+        depends_on: { minio: healthy },
+        restart: 'no',
+      },
+      moto: {
+        image: images.moto,
+        entrypoint: ['moto_server', '-H', '0.0.0.0', '-p', String(platform.ports.awsEndpoint)],
+        ports: [`127.0.0.1:${platform.ports.awsEndpoint}:${platform.ports.awsEndpoint}`],
+        healthcheck: healthcheck(
+          `python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${platform.ports.awsEndpoint}/moto-api/')"`,
+        ),
+      },
+      'moto-init': {
+        image: images.moto,
+        entrypoint: ['python', '-c'],
+        command: [escapeForCompose(awsBootstrapScript(`http://${motoHost}:${platform.ports.awsEndpoint}`))],
+        depends_on: { moto: healthy },
+        restart: 'no',
+      },
+      [hosts.jobManager]: flinkService(['jobmanager'], {
+        ports: [
+          `${variableOr('APPHUB_FLINK_UI_PORT', String(platform.ports.flinkRest))}:${platform.ports.flinkRest}`,
+          `127.0.0.1:${platform.ports.prometheusJobManager}:${platform.ports.prometheusJobManager}`,
+        ],
+        depends_on: { 'redpanda-init': completed, 'minio-init': completed },
+        healthcheck: healthcheck(
+          `curl -fsS http://127.0.0.1:${platform.ports.flinkRest}/overview >/dev/null`,
+        ),
+      }),
+      // No container_name and no host ports: `docker compose up -d --scale flink-taskmanager=N` adds TaskManagers.
+      'flink-taskmanager': flinkService(['taskmanager'], {
+        scale: platform.flink.taskManagers,
+        depends_on: { [hosts.jobManager]: healthy },
+        healthcheck: healthcheck(
+          `curl -fsS http://127.0.0.1:${platform.ports.prometheusJobManager}/metrics >/dev/null`,
+        ),
+      }),
+      [hosts.sqlGateway]: flinkService(['bin/sql-gateway.sh', 'start-foreground'], {
+        ports: [`127.0.0.1:${platform.ports.sqlGateway}:${platform.ports.sqlGateway}`],
+        depends_on: { [hosts.jobManager]: healthy },
+        healthcheck: healthcheck(
+          `curl -fsS http://127.0.0.1:${platform.ports.sqlGateway}/v1/info >/dev/null`,
+        ),
+      }),
+      'micro-batcher': {
+        image: images.node,
+        working_dir: '/workspace',
+        command: ['npm', 'run', 'batcher'],
+        volumes: [`${repoRoot}:/workspace`],
+        environment: {
+          APPHUB_STREAM_BROKER_URL: `${hosts.redpanda}:${internalKafkaPort}`,
+          APPHUB_AWS_ENDPOINT_URL: `http://${motoHost}:${platform.ports.awsEndpoint}`,
+          APPHUB_DATA_LAKE_BUCKET: platform.storage.dataLakeBucket,
+          APPHUB_WATERMARK_TABLE: platform.storage.watermarkTable,
+          TIMESTORE_STREAMING_BATCHERS: variableOr('TIMESTORE_STREAMING_BATCHERS', '[]'),
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+        },
+        depends_on: { 'redpanda-init': completed, 'moto-init': completed },
+        restart: 'on-failure',
+      },
+    },
+    volumes: { 'redpanda-data': {}, 'minio-data': {} },
+  };
+}

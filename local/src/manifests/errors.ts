@@ -1,0 +1,7 @@
+import { AppHubError } from '@apphub/platform';
+
+/** A value cannot be expressed in a generated manifest (e.g. a Flink setting FLINK_PROPERTIES cannot carry). */
+export class ManifestInvalidError extends AppHubError {}
+
+/** A committed manifest differs from what `npm run render:manifests` renders from infra/platform.json. */
+export class ManifestOutdatedError extends AppHubError {}
