@@ -1,0 +1,267 @@
+import { parseWith, platform, z } from '@apphub/platform';
+
+/** Every app option is a CDK context key with this prefix (cdk.json `context` or `cdk synth -c apphub:x=y`). */
+export const CONTEXT_PREFIX = 'apphub:';
+
+/** The enable flag: the environment variable wins over the context key of the same name. */
+export const ENABLE_FLAG = 'APPHUB_STREAMING_ENABLED';
+
+const hostPortList = /^[^\s,:]+:\d+$/;
+
+/** A list given as a JSON array in cdk.json or as a comma-separated string with `-c`. */
+const stringList = z.preprocess(
+  (value) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item.length > 0)
+      : value,
+  z.array(z.string().min(1)),
+);
+
+/** Numbers given with `-c` arrive as strings. */
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Batcher descriptors: a JSON array in cdk.json, or a JSON string with `-c`. Their fields are the micro-batcher's to validate. */
+const batcherList = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value;
+    }
+  },
+  z.array(z.record(z.string(), z.unknown())),
+);
+
+/** Log retention periods CloudWatch accepts (days). */
+const logRetentionDays = z.coerce
+  .number()
+  .refine(
+    (days) =>
+      [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653].includes(days),
+    'expected a CloudWatch retention period such as 7, 30, 90 or 365',
+  );
+
+/** Derives MSK's version form (`4.1.x`) from the platform's pinned Kafka version. */
+function mskVersionOf(kafkaVersion: string): string {
+  const [major, minor] = kafkaVersion.split('.');
+  return `${major}.${minor}.x`;
+}
+
+const optionsSchema = z
+  .strictObject({
+    stackPrefix: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,40}$/, 'expected letters, digits and dashes')
+      .default('AppHubStreaming'),
+    vpcId: z
+      .string()
+      .regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id such as vpc-0abc123')
+      .optional(),
+    vpcAvailabilityZones: stringList.optional(),
+    vpcPrivateSubnetIds: stringList.optional(),
+    vpcMaxAzs: integer(2, 6).default(2),
+    natGateways: integer(1, 6).default(1),
+    kafkaMode: z.enum(['msk', 'existing']).default('msk'),
+    kafkaBootstrapServers: stringList
+      .pipe(z.array(z.string().regex(hostPortList, 'expected host:port')))
+      .optional(),
+    kafkaSecretArn: z
+      .string()
+      .regex(/^arn:aws[\w-]*:secretsmanager:/, 'expected a Secrets Manager secret ARN')
+      .optional(),
+    mskBrokerNodes: integer(2, 30).default(2),
+    mskInstanceType: z
+      .string()
+      .regex(/^kafka\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an MSK instance type such as kafka.m7g.large')
+      .default('kafka.m7g.large'),
+    mskVolumeSizeGiB: integer(1, 16384).default(100),
+    mskKafkaVersion: z.string().default(mskVersionOf(platform.versions.kafka)),
+    topic: z.string().min(1).default(platform.topics.aggregates.name),
+    consumerGroupId: z
+      .string()
+      .regex(/^[a-zA-Z0-9\-/*:_+=.@]{1,200}$/, 'expected 1-200 of [a-zA-Z0-9-/*:_+=.@]')
+      .default('apphub-streaming-micro-batcher'),
+    startingPosition: z.enum(['TRIM_HORIZON', 'LATEST']).default('TRIM_HORIZON'),
+    batchSize: integer(1, 10_000).default(500),
+    batchingWindowSeconds: integer(0, 300).default(5),
+    retryAttempts: integer(-1, 10_000).default(3),
+    onFailureDestination: z.enum(['sqs', 's3']).default('sqs'),
+    minimumPollers: integer(1, 200).default(1),
+    maximumPollers: integer(1, 2000).default(2),
+    batchers: batcherList.default([]),
+    microBatcherMemoryMiB: integer(128, 10_240).default(1024),
+    microBatcherTimeoutSeconds: integer(10, 900).default(300),
+    serviceDiscoveryNamespace: z
+      .string()
+      .regex(/^[a-z0-9]+(\.[a-z0-9-]+)+$/, 'expected a private DNS name such as apphub-streaming.internal')
+      .default('apphub-streaming.internal'),
+    taskManagerCount: integer(1, 100).default(platform.flink.taskManagers),
+    taskManagerMinCount: integer(1, 100).optional(),
+    taskManagerMaxCount: integer(1, 100).optional(),
+    taskManagerCpuTargetPercent: integer(10, 95).default(70),
+    taskManagerCpu: z.coerce
+      .number()
+      .pipe(z.literal([512, 1024, 2048, 4096, 8192, 16384]))
+      .default(1024),
+    taskManagerMemoryMiB: integer(1024, 122_880).default(4096),
+    jobManagerCpu: z.coerce
+      .number()
+      .pipe(z.literal([512, 1024, 2048, 4096]))
+      .default(1024),
+    jobManagerMemoryMiB: integer(1024, 30_720).default(2048),
+    sqlGatewayCpu: z.coerce
+      .number()
+      .pipe(z.literal([256, 512, 1024, 2048]))
+      .default(512),
+    sqlGatewayMemoryMiB: integer(1024, 16_384).default(2048),
+    checkpointInterval: z
+      .string()
+      .regex(/^\d+\s*(ms|s|min|h)$/, 'expected e.g. "1 min", "30 s"')
+      .optional(),
+    savepointScheduleMinutes: integer(1, 1440).default(60),
+    reconcileScheduleMinutes: integer(1, 60).default(5),
+    savepointMaxCount: integer(1, 1000).default(10),
+    savepointMaxAgeHours: integer(1, 24 * 365).default(24),
+    savepointExpirationDays: integer(1, 3650).default(30),
+    deadLetterPrefix: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-_/]*\/$/, 'expected a key prefix ending in /, such as dead-letter/')
+      .default('dead-letter/'),
+    deadLetterExpirationDays: integer(1, 3650).default(90),
+    logRetentionDays: logRetentionDays.default(30),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    staleWatermarkSeconds: integer(60, 86_400).default(900),
+    jobRestartsThreshold: integer(1, 1000).default(3),
+    alarmTopicArn: z
+      .string()
+      .regex(/^arn:aws[\w-]*:sns:/, 'expected an SNS topic ARN')
+      .optional(),
+  })
+  .superRefine((options, context) => {
+    const vpcFields = [options.vpcId, options.vpcAvailabilityZones, options.vpcPrivateSubnetIds];
+    const given = vpcFields.filter((field) => field !== undefined).length;
+    if (given > 0 && given < vpcFields.length) {
+      context.addIssue({
+        code: 'custom',
+        path: ['vpcId'],
+        message: 'an imported VPC needs vpcId, vpcAvailabilityZones and vpcPrivateSubnetIds together',
+      });
+    }
+    if (
+      options.vpcAvailabilityZones !== undefined &&
+      options.vpcPrivateSubnetIds !== undefined &&
+      options.vpcAvailabilityZones.length !== options.vpcPrivateSubnetIds.length
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['vpcPrivateSubnetIds'],
+        message: 'expected one private subnet per availability zone',
+      });
+    }
+    if (options.kafkaMode === 'existing' && options.kafkaBootstrapServers === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['kafkaBootstrapServers'],
+        message: 'required when kafkaMode is existing',
+      });
+    }
+    if (options.kafkaMode === 'msk') {
+      for (const field of ['kafkaBootstrapServers', 'kafkaSecretArn'] as const) {
+        if (options[field] !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [field],
+            message: 'only valid when kafkaMode is existing (MSK brokers come from the created cluster)',
+          });
+        }
+      }
+    }
+    if (options.savepointExpirationDays * 24 <= options.savepointMaxAgeHours) {
+      context.addIssue({
+        code: 'custom',
+        path: ['savepointExpirationDays'],
+        message: 'the bucket lifecycle must keep savepoints longer than savepointMaxAgeHours',
+      });
+    }
+    if (options.minimumPollers > options.maximumPollers) {
+      context.addIssue({
+        code: 'custom',
+        path: ['minimumPollers'],
+        message: 'must not exceed maximumPollers',
+      });
+    }
+    const min = options.taskManagerMinCount ?? options.taskManagerCount;
+    const max = options.taskManagerMaxCount ?? Math.max(options.taskManagerCount, min);
+    if (!(min <= options.taskManagerCount && options.taskManagerCount <= max)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['taskManagerCount'],
+        message: `expected taskManagerMinCount (${min}) <= taskManagerCount (${options.taskManagerCount}) <= taskManagerMaxCount (${max})`,
+      });
+    }
+  });
+
+/** The options of the app as written in cdk.json or with `-c`, before defaults. */
+export type AppOptionsInput = z.input<typeof optionsSchema>;
+
+/** Account and region the stacks are bound to; both absent means environment-agnostic templates. */
+export interface DeploymentEnvironment {
+  readonly account?: string;
+  readonly region?: string;
+}
+
+/** The one typed configuration every stack is built from. */
+export interface AppConfig {
+  /** False unless APPHUB_STREAMING_ENABLED=1 (environment, or context of the same name). */
+  readonly streamingEnabled: boolean;
+  readonly environment: DeploymentEnvironment;
+  readonly options: AppOptions;
+}
+
+/** Parsed options with defaults applied; the TaskManager bounds are always resolved. */
+export type AppOptions = Readonly<
+  Omit<z.output<typeof optionsSchema>, 'taskManagerMinCount' | 'taskManagerMaxCount'> & {
+    taskManagerMinCount: number;
+    taskManagerMaxCount: number;
+  }
+>;
+
+const enableFlagSchema = z.enum(['0', '1'], { message: 'expected "0" or "1"' });
+
+/**
+ * Turns the CDK context (all keys) and the process environment into the app's config. Context keys
+ * starting with `apphub:` are the options, and an unknown one is an error naming it, so a typo fails
+ * the synth instead of being ignored.
+ */
+export function parseAppConfig(
+  context: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>>,
+): AppConfig {
+  const rawFlag = env[ENABLE_FLAG] ?? context[ENABLE_FLAG] ?? '0';
+  const flagSource = env[ENABLE_FLAG] !== undefined ? 'environment' : 'context';
+  const flag = parseWith(enableFlagSchema, String(rawFlag), `${flagSource} ${ENABLE_FLAG}`);
+  const optionEntries = Object.entries(context)
+    .filter(([key]) => key.startsWith(CONTEXT_PREFIX))
+    .map(([key, value]) => [key.slice(CONTEXT_PREFIX.length), value]);
+  const parsed = parseWith(
+    optionsSchema,
+    Object.fromEntries(optionEntries),
+    `CDK context (${CONTEXT_PREFIX}*)`,
+  );
+  const taskManagerMinCount = parsed.taskManagerMinCount ?? parsed.taskManagerCount;
+  const taskManagerMaxCount =
+    parsed.taskManagerMaxCount ?? Math.max(parsed.taskManagerCount, 2 * taskManagerMinCount);
+  const environment: DeploymentEnvironment = {
+    ...(env.CDK_DEFAULT_ACCOUNT ? { account: env.CDK_DEFAULT_ACCOUNT } : {}),
+    ...(env.CDK_DEFAULT_REGION ? { region: env.CDK_DEFAULT_REGION } : {}),
+  };
+  return Object.freeze({
+    streamingEnabled: flag === '1',
+    environment,
+    options: Object.freeze({ ...parsed, taskManagerMinCount, taskManagerMaxCount }),
+  });
+}

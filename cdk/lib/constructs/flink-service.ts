@@ -1,0 +1,85 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+
+export interface FlinkServiceProps {
+  readonly cluster: ecs.ICluster;
+  readonly image: ecs.ContainerImage;
+  /** Container command, e.g. ['jobmanager'] (the Flink image's entrypoint applies FLINK_PROPERTIES). */
+  readonly command: readonly string[];
+  /** Environment of the container; FLINK_PROPERTIES carries the Flink settings. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly desiredCount: number;
+  /** Ports the container listens on (documentation for the task; awsvpc needs no host mapping). */
+  readonly containerPorts?: readonly number[];
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly subnets: ec2.SubnetSelection;
+  /** Name registered in the cluster's Cloud Map namespace. Default: not registered. */
+  readonly discoveryName?: string;
+  /**
+   * True for a singleton that must never run twice (the JobManager without HA): the old task stops
+   * before the new one starts. Default: false (rolling replacement).
+   */
+  readonly singleton?: boolean;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * One Flink component as a Fargate service: its own task role (granted by the caller), its own log
+ * group, private subnets only and no public IP.
+ */
+export class FlinkService extends Construct {
+  readonly service: ecs.FargateService;
+  readonly taskRole: iam.IRole;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: FlinkServiceProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
+    const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: props.cpu,
+      memoryLimitMiB: props.memoryMiB,
+      runtimePlatform: {
+        cpuArchitecture: ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+    taskDefinition.addContainer('flink', {
+      image: props.image,
+      command: [...props.command],
+      environment: { ...props.environment },
+      portMappings: (props.containerPorts ?? []).map((containerPort) => ({ containerPort })),
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: id.toLowerCase() }),
+      stopTimeout: Duration.seconds(60),
+    });
+    NagSuppressions.addResourceSuppressions(taskDefinition, [
+      {
+        id: 'AwsSolutions-ECS2',
+        reason:
+          'The environment carries Flink settings (FLINK_PROPERTIES): addresses and tuning, no secrets.',
+      },
+    ]);
+    this.taskRole = taskDefinition.taskRole;
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: props.cluster,
+      taskDefinition,
+      desiredCount: props.desiredCount,
+      securityGroups: [props.securityGroup],
+      vpcSubnets: props.subnets,
+      assignPublicIp: false,
+      minHealthyPercent: props.singleton ? 0 : 50,
+      maxHealthyPercent: props.singleton ? 100 : 200,
+      circuitBreaker: { rollback: true },
+      cloudMapOptions: props.discoveryName
+        ? { name: props.discoveryName, dnsTtl: Duration.seconds(10) }
+        : undefined,
+    });
+  }
+}

@@ -1,0 +1,72 @@
+import { platform, renderFlinkSettings } from '@apphub/platform';
+
+/** Cloud Map service names inside the namespace; Lambdas and TaskManagers resolve them in the VPC. */
+export const JOB_MANAGER_SERVICE_NAME = 'jobmanager';
+export const SQL_GATEWAY_SERVICE_NAME = 'sql-gateway';
+
+/** What the ECS deployment's Flink settings depend on. */
+export interface EcsFlinkEnvironment {
+  /** Private DNS namespace, e.g. apphub-streaming.internal. */
+  readonly namespace: string;
+  /** Checkpoint bucket name (a CloudFormation token in the stack). */
+  readonly checkpointBucket: string;
+  readonly jobManagerMemoryMiB: number;
+  readonly taskManagerMemoryMiB: number;
+  /** Overrides the platform's checkpoint interval, e.g. "30 s". */
+  readonly checkpointInterval?: string;
+}
+
+/** Leaves room in the Fargate task for the container's own overhead beside the Flink JVM process. */
+function processSize(taskMemoryMiB: number): string {
+  return `${Math.floor(taskMemoryMiB * 0.85)}m`;
+}
+
+/** The DNS name a service gets in the namespace. */
+export function serviceHost(service: string, namespace: string): string {
+  return `${service}.${namespace}`;
+}
+
+/**
+ * Flink settings of the ECS deployment: the platform's shared settings (renderFlinkSettings) with
+ * addresses from Cloud Map, checkpoints and savepoints on S3, fixed ports (each Fargate task has its
+ * own IP, so the platform's ranges only bound them) and process sizes that fit the task memory.
+ */
+export function renderEcsFlinkSettings(environment: EcsFlinkEnvironment): Record<string, string> {
+  const { ports } = platform;
+  return renderFlinkSettings({
+    jobManagerAddress: serviceHost(JOB_MANAGER_SERVICE_NAME, environment.namespace),
+    restBindAddress: '0.0.0.0',
+    checkpointDir: `s3://${environment.checkpointBucket}/checkpoints`,
+    savepointDir: `s3://${environment.checkpointBucket}/savepoints`,
+    overrides: {
+      'rest.address': serviceHost(JOB_MANAGER_SERVICE_NAME, environment.namespace),
+      'jobmanager.bind-host': '0.0.0.0',
+      'taskmanager.bind-host': '0.0.0.0',
+      'blob.server.port': String(ports.blobServer),
+      'taskmanager.rpc.port': ports.taskManagerRpcRange,
+      'taskmanager.data.port': ports.taskManagerDataRange.split('-')[0] ?? '0',
+      'jobmanager.memory.process.size': processSize(environment.jobManagerMemoryMiB),
+      'taskmanager.memory.process.size': processSize(environment.taskManagerMemoryMiB),
+      ...(environment.checkpointInterval
+        ? { 'execution.checkpointing.interval': environment.checkpointInterval }
+        : {}),
+    },
+  });
+}
+
+/**
+ * The SQL Gateway's settings: the cluster's settings (jobs take their checkpointing settings from
+ * the submitting client, so the gateway must carry them) plus its own endpoint and remote target.
+ */
+export function renderSqlGatewaySettings(
+  clusterSettings: Readonly<Record<string, string>>,
+  namespace: string,
+): Record<string, string> {
+  return {
+    ...clusterSettings,
+    'execution.target': 'remote',
+    'sql-gateway.endpoint.rest.address': serviceHost(SQL_GATEWAY_SERVICE_NAME, namespace),
+    'sql-gateway.endpoint.rest.bind-address': '0.0.0.0',
+    'sql-gateway.endpoint.rest.port': String(platform.ports.sqlGateway),
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * The custom metrics the alarms and dashboard read. The Lambdas publish them as CloudWatch EMF
+ * (`new Metrics(METRIC_NAMESPACE, { Service: '<function folder>' })`); a metric published with a
+ * different namespace, name or dimension set is a different metric and no alarm would see it.
+ * docs/deploy.md lists the same names.
+ */
+export const METRIC_NAMESPACE = 'AppHub/Streaming';
+
+/** The one dimension every custom metric carries; its value is the function's folder name. */
+export const SERVICE_DIMENSION = 'Service';
+
+export const MetricName = {
+  /** micro-batcher: records written to the dead-letter prefix in this invocation (Count). */
+  deadLetterRecords: 'DeadLetterRecords',
+  /** micro-batcher: records whose window was already sealed (Count). */
+  lateRecords: 'LateRecords',
+  /** micro-batcher: now minus the dataset watermark after the batch (Seconds). */
+  watermarkLagSeconds: 'WatermarkLagSeconds',
+  /** reconcile: desired jobs not RUNNING in Flink, published every run, 0 included (Count). */
+  jobsNotRunning: 'JobsNotRunning',
+  /** reconcile: checkpoints failed since the previous run, summed over jobs (Count). */
+  failedCheckpoints: 'FailedCheckpoints',
+  /** reconcile: job restarts since the previous run, summed over jobs (Count). */
+  jobRestarts: 'JobRestarts',
+  /** savepoint: savepoints that failed or timed out (Count). */
+  failedSavepoints: 'FailedSavepoints',
+} as const;
+
+/** Function folders under functions/, also the Service dimension values. */
+export const FunctionFolder = {
+  microBatcher: 'micro-batcher',
+  submitSql: 'submit-sql',
+  savepoint: 'savepoint',
+  reconcile: 'reconcile',
+} as const;

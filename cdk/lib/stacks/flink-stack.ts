@@ -1,0 +1,183 @@
+import path from 'node:path';
+import { platform, toFlinkYaml } from '@apphub/platform';
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import { NagSuppressions } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import type { AppOptions } from '../config.js';
+import { FlinkService } from '../constructs/flink-service.js';
+import {
+  JOB_MANAGER_SERVICE_NAME,
+  renderEcsFlinkSettings,
+  renderSqlGatewaySettings,
+  SQL_GATEWAY_SERVICE_NAME,
+  serviceHost,
+} from '../flink-settings.js';
+import { CHECKPOINT_PREFIX, SAVEPOINT_PREFIX } from './storage-stack.js';
+
+export interface FlinkStackProps extends StackProps {
+  readonly options: AppOptions;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly checkpointBucket: s3.IBucket;
+  /** Directory of the Flink image recipe (a Dockerfile taking FLINK_VERSION and KAFKA_CONNECTOR_VERSION). */
+  readonly imageDirectory: string;
+}
+
+/**
+ * A Flink session cluster on ECS Fargate: one JobManager, N TaskManagers with autoscaling bounds,
+ * and the SQL Gateway, found through Cloud Map inside the VPC. Fargate because every task gets its
+ * own ENI and security group (Flink REST is reachable only through security-group rules) and its
+ * own task role, with no container hosts to patch or scale.
+ */
+export class FlinkStack extends Stack {
+  /** APPHUB_FLINK_REST_URL for clients inside the VPC. */
+  readonly flinkRestUrl: string;
+  /** APPHUB_SQL_GATEWAY_URL for clients inside the VPC. */
+  readonly sqlGatewayUrl: string;
+  readonly cluster: ecs.Cluster;
+  readonly jobManager: FlinkService;
+  readonly taskManagers: FlinkService;
+  readonly sqlGateway: FlinkService;
+
+  constructor(scope: Construct, id: string, props: FlinkStackProps) {
+    super(scope, id, props);
+    const { options } = props;
+    const namespace = options.serviceDiscoveryNamespace;
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      defaultCloudMapNamespace: {
+        name: namespace,
+        type: servicediscovery.NamespaceType.DNS_PRIVATE,
+        vpc: props.vpc,
+      },
+    });
+
+    const image = ecs.ContainerImage.fromAsset(path.resolve(props.imageDirectory), {
+      platform: ecrAssets.Platform.LINUX_AMD64,
+      buildArgs: {
+        FLINK_VERSION: platform.versions.flink,
+        KAFKA_CONNECTOR_VERSION: platform.versions.flinkKafkaConnector,
+      },
+    });
+    const settings = renderEcsFlinkSettings({
+      namespace,
+      checkpointBucket: props.checkpointBucket.bucketName,
+      jobManagerMemoryMiB: options.jobManagerMemoryMiB,
+      taskManagerMemoryMiB: options.taskManagerMemoryMiB,
+      checkpointInterval: options.checkpointInterval,
+    });
+    const shared = {
+      cluster: this.cluster,
+      image,
+      securityGroup: props.securityGroup,
+      subnets: props.subnets,
+      logRetention: options.logRetentionDays as logs.RetentionDays,
+    };
+
+    this.jobManager = new FlinkService(this, 'JobManager', {
+      ...shared,
+      command: ['jobmanager'],
+      environment: { FLINK_PROPERTIES: toFlinkYaml(settings) },
+      cpu: options.jobManagerCpu,
+      memoryMiB: options.jobManagerMemoryMiB,
+      desiredCount: 1,
+      singleton: true,
+      containerPorts: [platform.ports.flinkRest, platform.ports.jobManagerRpc, platform.ports.blobServer],
+      discoveryName: JOB_MANAGER_SERVICE_NAME,
+    });
+
+    this.taskManagers = new FlinkService(this, 'TaskManager', {
+      ...shared,
+      command: ['taskmanager'],
+      environment: { FLINK_PROPERTIES: toFlinkYaml(settings) },
+      cpu: options.taskManagerCpu,
+      memoryMiB: options.taskManagerMemoryMiB,
+      desiredCount: options.taskManagerCount,
+    });
+    this.taskManagers.service
+      .autoScaleTaskCount({
+        minCapacity: options.taskManagerMinCount,
+        maxCapacity: options.taskManagerMaxCount,
+      })
+      .scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: options.taskManagerCpuTargetPercent });
+
+    // The image's entrypoint applies FLINK_PROPERTIES only for jobmanager/taskmanager, so the
+    // gateway gets its settings as dynamic properties.
+    const gatewaySettings = renderSqlGatewaySettings(settings, namespace);
+    this.sqlGateway = new FlinkService(this, 'SqlGateway', {
+      ...shared,
+      command: [
+        '/opt/flink/bin/sql-gateway.sh',
+        'start-foreground',
+        ...Object.entries(gatewaySettings).map(([key, value]) => `-D${key}=${value}`),
+      ],
+      environment: {},
+      cpu: options.sqlGatewayCpu,
+      memoryMiB: options.sqlGatewayMemoryMiB,
+      desiredCount: 1,
+      containerPorts: [platform.ports.sqlGateway],
+      discoveryName: SQL_GATEWAY_SERVICE_NAME,
+    });
+
+    // JobManager and TaskManagers write and clean up checkpoints and savepoints; nothing else.
+    for (const role of [this.jobManager.taskRole, this.taskManagers.taskRole]) {
+      props.checkpointBucket.grantReadWrite(role, `${CHECKPOINT_PREFIX}/*`);
+      props.checkpointBucket.grantReadWrite(role, `${SAVEPOINT_PREFIX}/*`);
+      props.checkpointBucket.grantDelete(role, `${CHECKPOINT_PREFIX}/*`);
+      props.checkpointBucket.grantDelete(role, `${SAVEPOINT_PREFIX}/*`);
+    }
+    this.suppressGrantWildcards([this.jobManager.taskRole, this.taskManagers.taskRole]);
+    this.suppressExecutionRoles([this.jobManager, this.taskManagers, this.sqlGateway]);
+
+    this.flinkRestUrl = `http://${serviceHost(JOB_MANAGER_SERVICE_NAME, namespace)}:${platform.ports.flinkRest}`;
+    this.sqlGatewayUrl = `http://${serviceHost(SQL_GATEWAY_SERVICE_NAME, namespace)}:${platform.ports.sqlGateway}`;
+  }
+
+  private suppressGrantWildcards(roles: readonly iam.IRole[]): void {
+    for (const role of roles) {
+      NagSuppressions.addResourceSuppressions(
+        role,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason:
+              'Flink creates one object per checkpoint file under checkpoints/ and savepoints/; the grant is limited to those two prefixes of the checkpoint bucket, with the object actions S3 groups by wildcard (Get/Put/Delete/Abort).',
+            appliesTo: [
+              { regex: '/^Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\\*$/g' },
+              { regex: `/^Resource::.*\\/(${CHECKPOINT_PREFIX}|${SAVEPOINT_PREFIX})\\/\\*$/g` },
+            ],
+          },
+        ],
+        true,
+      );
+    }
+  }
+
+  private suppressExecutionRoles(services: readonly FlinkService[]): void {
+    for (const flinkService of services) {
+      const executionRole = flinkService.service.taskDefinition.executionRole;
+      if (executionRole === undefined) continue;
+      NagSuppressions.addResourceSuppressions(
+        executionRole,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason:
+              'ecr:GetAuthorizationToken has no resource-level permissions; image pulls are limited to the asset repository.',
+            appliesTo: ['Resource::*'],
+          },
+        ],
+        true,
+      );
+    }
+  }
+}

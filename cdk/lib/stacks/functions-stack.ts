@@ -1,0 +1,278 @@
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import type { AppOptions } from '../config.js';
+import { RuntimeLayer } from '../constructs/runtime-layer.js';
+import {
+  FUNCTION_ARCHITECTURE,
+  FUNCTION_RUNTIME,
+  StreamingFunction,
+} from '../constructs/streaming-function.js';
+import { FunctionFolder } from '../metric-names.js';
+import { CHECKPOINT_PREFIX, SAVEPOINT_PREFIX } from './storage-stack.js';
+
+export interface FunctionsStackProps extends StackProps {
+  readonly options: AppOptions;
+  readonly projectRoot: string;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly functionSecurityGroup: ec2.ISecurityGroup;
+  readonly checkpointBucket: s3.IBucket;
+  readonly dataLakeBucket: s3.IBucket;
+  readonly watermarkTable: dynamodb.ITable;
+  readonly jobsTable: dynamodb.ITable;
+  readonly savepointsTable: dynamodb.ITable;
+  readonly flinkRestUrl: string;
+  readonly sqlGatewayUrl: string;
+  /** The MSK cluster when kafkaMode is msk; absent means the configured existing brokers. */
+  readonly mskClusterArn?: string;
+}
+
+/**
+ * The four Lambdas of the function contract: the Kafka-triggered micro-batcher and the Flink control
+ * plane (submit-sql, and savepoint and reconcile on EventBridge schedules), with the shared layer and
+ * grants limited to what each one reads and writes.
+ */
+export class FunctionsStack extends Stack {
+  readonly microBatcher: lambda.IFunction;
+  readonly submitSql: lambda.IFunction;
+  readonly savepoint: lambda.IFunction;
+  readonly reconcile: lambda.IFunction;
+  /** Where the event source sends batches it gave up on (kafkaMode msk or existing alike). */
+  readonly onFailureQueue?: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: FunctionsStackProps) {
+    super(scope, id, props);
+    const { options } = props;
+    const runtimeLayer = new RuntimeLayer(this, 'RuntimeLayer', {
+      projectRoot: props.projectRoot,
+      runtime: FUNCTION_RUNTIME,
+      architecture: FUNCTION_ARCHITECTURE,
+    });
+    const common = {
+      projectRoot: props.projectRoot,
+      layer: runtimeLayer.layer,
+      externalModules: runtimeLayer.externalModules,
+      logRetention: options.logRetentionDays as logs.RetentionDays,
+    };
+    const logLevel = { LOG_LEVEL: options.logLevel };
+
+    this.microBatcher = new StreamingFunction(this, 'MicroBatcher', {
+      ...common,
+      name: FunctionFolder.microBatcher,
+      memoryMiB: options.microBatcherMemoryMiB,
+      timeout: Duration.seconds(options.microBatcherTimeoutSeconds),
+      environment: {
+        ...logLevel,
+        TIMESTORE_STREAMING_BATCHERS: JSON.stringify(options.batchers),
+        APPHUB_DATA_LAKE_BUCKET: props.dataLakeBucket.bucketName,
+        APPHUB_WATERMARK_TABLE: props.watermarkTable.tableName,
+      },
+    }).function;
+    props.dataLakeBucket.grantReadWrite(this.microBatcher);
+    props.dataLakeBucket.grantDelete(this.microBatcher);
+    props.watermarkTable.grantReadWriteData(this.microBatcher);
+    this.onFailureQueue = this.attachKafkaSource(props);
+
+    const network = { vpc: props.vpc, subnets: props.subnets, securityGroup: props.functionSecurityGroup };
+    const controlPlaneEnvironment = {
+      ...logLevel,
+      APPHUB_FLINK_REST_URL: props.flinkRestUrl,
+      APPHUB_SQL_GATEWAY_URL: props.sqlGatewayUrl,
+      APPHUB_JOBS_TABLE: props.jobsTable.tableName,
+      APPHUB_SAVEPOINTS_TABLE: props.savepointsTable.tableName,
+      APPHUB_SAVEPOINT_DIR: `s3://${props.checkpointBucket.bucketName}/${SAVEPOINT_PREFIX}`,
+      APPHUB_SAVEPOINT_MAX_COUNT: String(options.savepointMaxCount),
+      APPHUB_SAVEPOINT_MAX_AGE_HOURS: String(options.savepointMaxAgeHours),
+    };
+    const controlPlane = (construct: string, name: string, timeout: Duration) =>
+      new StreamingFunction(this, construct, {
+        ...common,
+        name,
+        network,
+        memoryMiB: 512,
+        timeout,
+        environment: controlPlaneEnvironment,
+      }).function;
+
+    // Savepoints are polled to completion inside one invocation, hence the longer timeouts.
+    this.submitSql = controlPlane('SubmitSql', FunctionFolder.submitSql, Duration.minutes(2));
+    this.savepoint = controlPlane('Savepoint', FunctionFolder.savepoint, Duration.minutes(10));
+    this.reconcile = controlPlane('Reconcile', FunctionFolder.reconcile, Duration.minutes(10));
+
+    // submit-sql records desired jobs and reads savepoint history to pick a restore point.
+    props.jobsTable.grantReadWriteData(this.submitSql);
+    props.savepointsTable.grantReadData(this.submitSql);
+    // savepoint records history and applies retention, deleting expired savepoint data.
+    props.jobsTable.grantReadData(this.savepoint);
+    props.savepointsTable.grantReadWriteData(this.savepoint);
+    props.checkpointBucket.grantRead(this.savepoint, `${SAVEPOINT_PREFIX}/*`);
+    props.checkpointBucket.grantDelete(this.savepoint, `${SAVEPOINT_PREFIX}/*`);
+    // reconcile updates desired state and records the savepoints of stop-with-savepoint upgrades.
+    props.jobsTable.grantReadWriteData(this.reconcile);
+    props.savepointsTable.grantReadWriteData(this.reconcile);
+    for (const fn of [this.submitSql, this.reconcile]) {
+      props.checkpointBucket.grantRead(fn, `${SAVEPOINT_PREFIX}/*`);
+      props.checkpointBucket.grantRead(fn, `${CHECKPOINT_PREFIX}/*`);
+    }
+
+    this.schedule('SavepointSchedule', this.savepoint, options.savepointScheduleMinutes);
+    this.schedule('ReconcileSchedule', this.reconcile, options.reconcileScheduleMinutes);
+    this.suppressGrantWildcards();
+  }
+
+  private schedule(id: string, target: lambda.IFunction, minutes: number): void {
+    new events.Rule(this, id, {
+      schedule: events.Schedule.rate(Duration.minutes(minutes)),
+      targets: [new targets.LambdaFunction(target, { retryAttempts: 0 })],
+    });
+  }
+
+  /** The event source matching the Kafka mode, with the configured batching and failure handling. */
+  private attachKafkaSource(props: FunctionsStackProps): sqs.Queue | undefined {
+    const { options } = props;
+    let onFailure: lambda.IEventSourceDlq;
+    let queue: sqs.Queue | undefined;
+    if (options.onFailureDestination === 'sqs') {
+      queue = new sqs.Queue(this, 'KafkaOnFailure', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      NagSuppressions.addResourceSuppressions(queue, [
+        {
+          id: 'AwsSolutions-SQS3',
+          reason: 'This queue is itself the on-failure destination of the Kafka event source.',
+        },
+      ]);
+      onFailure = new sources.SqsDlq(queue);
+    } else {
+      onFailure = new sources.S3OnFailureDestination(props.dataLakeBucket);
+    }
+    const shared: sources.KafkaEventSourceProps = {
+      topic: options.topic,
+      consumerGroupId: options.consumerGroupId,
+      startingPosition: lambda.StartingPosition[options.startingPosition],
+      batchSize: options.batchSize,
+      maxBatchingWindow: Duration.seconds(options.batchingWindowSeconds),
+      retryAttempts: options.retryAttempts,
+      onFailure,
+      // Retry limits and on-failure destinations of Kafka event sources need provisioned pollers.
+      provisionedPollerConfig: {
+        minimumPollers: options.minimumPollers,
+        maximumPollers: options.maximumPollers,
+      },
+    };
+    if (props.mskClusterArn !== undefined) {
+      this.microBatcher.addEventSource(
+        new sources.ManagedKafkaEventSource({ ...shared, clusterArn: props.mskClusterArn }),
+      );
+    } else {
+      this.microBatcher.addEventSource(
+        new sources.SelfManagedKafkaEventSource({
+          ...shared,
+          bootstrapServers: [...(options.kafkaBootstrapServers ?? [])],
+          vpc: props.vpc,
+          vpcSubnets: props.subnets,
+          securityGroup: props.functionSecurityGroup,
+          ...(options.kafkaSecretArn
+            ? {
+                secret: secretsmanager.Secret.fromSecretCompleteArn(
+                  this,
+                  'KafkaSecret',
+                  options.kafkaSecretArn,
+                ),
+                authenticationMethod: sources.AuthenticationMethod.SASL_SCRAM_512_AUTH,
+              }
+            : {}),
+        }),
+      );
+    }
+    if (props.mskClusterArn === undefined) {
+      // The self-managed poller creates its network interfaces in the VPC with the function's role
+      // (for MSK, the event source attaches AWS's MSK execution policy, which covers this).
+      this.microBatcher.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DeleteNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSecurityGroups',
+            'ec2:DescribeSubnets',
+            'ec2:DescribeVpcs',
+          ],
+          resources: ['*'],
+        }),
+      );
+    }
+    return queue;
+  }
+
+  private suppressGrantWildcards(): void {
+    const reasons: ReadonlyArray<[lambda.IFunction, string]> = [
+      [
+        this.microBatcher,
+        'Parquet parts, manifests and dead letters are many objects under dataset prefixes of the data-lake bucket; the watermark table is read with queries on its index-less key.',
+      ],
+      [
+        this.submitSql,
+        'Reads savepoint and checkpoint objects under their prefixes of the checkpoint bucket to find restore points.',
+      ],
+      [this.savepoint, 'Reads and deletes savepoint objects under savepoints/ only, to apply retention.'],
+      [
+        this.reconcile,
+        'Reads savepoint and checkpoint objects under their prefixes of the checkpoint bucket to find restore points.',
+      ],
+    ];
+    for (const [fn, reason] of reasons) {
+      if (fn.role === undefined) continue;
+      NagSuppressions.addResourceSuppressions(
+        fn.role,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason: `${reason} S3 and DynamoDB grants use the wildcard action groups (Get*/List*/DeleteObject*/Abort*) and object ARNs under a prefix.`,
+            appliesTo: [
+              { regex: '/^Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\\*$/g' },
+              { regex: '/^Resource::.*\\/\\*$/g' },
+            ],
+          },
+        ],
+        true,
+      );
+    }
+    if (this.microBatcher.role !== undefined) {
+      NagSuppressions.addResourceSuppressions(
+        this.microBatcher.role,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason:
+              'EC2 network-interface actions for the Kafka event source poller have no resource-level permissions.',
+            appliesTo: ['Resource::*'],
+          },
+          {
+            id: 'AwsSolutions-IAM4',
+            reason:
+              "The MSK event source attaches AWS's AWSLambdaMSKExecutionRole: describe the cluster, read its brokers and manage the poller's network interfaces, nothing else.",
+            appliesTo: [
+              'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole',
+            ],
+          },
+        ],
+        true,
+      );
+    }
+  }
+}

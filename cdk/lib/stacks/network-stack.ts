@@ -1,0 +1,124 @@
+import { platform } from '@apphub/platform';
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { AppOptions } from '../config.js';
+
+/** MSK's TLS listener for unauthenticated clients (the only client listener the created cluster opens). */
+export const MSK_TLS_PORT = 9094;
+
+export interface NetworkStackProps extends StackProps {
+  readonly options: AppOptions;
+}
+
+/** `6130-6150` from platform.json as an EC2 port range. */
+function portRange(range: string): ec2.Port {
+  const [from, to] = range.split('-').map(Number) as [number, number];
+  return ec2.Port.tcpRange(from, to);
+}
+
+/**
+ * The VPC (created, or imported by id) and every security group with its rules, so who may talk to
+ * whom is readable in one place: Flink REST and the SQL Gateway only from the control-plane Lambdas
+ * and from inside the Flink cluster, never from an address range.
+ */
+export class NetworkStack extends Stack {
+  readonly vpc: ec2.IVpc;
+  /** Control-plane Lambdas (and the self-managed Kafka event source poller). */
+  readonly functionSecurityGroup: ec2.SecurityGroup;
+  /** Every Flink task: JobManager, TaskManagers, SQL Gateway. */
+  readonly flinkSecurityGroup: ec2.SecurityGroup;
+  /** The MSK brokers and the MSK event source poller; present when kafkaMode is msk. */
+  readonly kafkaSecurityGroup?: ec2.SecurityGroup;
+  /** Where Flink tasks and VPC Lambdas run. */
+  readonly privateSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+
+  constructor(scope: Construct, id: string, props: NetworkStackProps) {
+    super(scope, id, props);
+    const { options } = props;
+    this.vpc =
+      options.vpcId !== undefined
+        ? ec2.Vpc.fromVpcAttributes(this, 'ImportedVpc', {
+            vpcId: options.vpcId,
+            availabilityZones: options.vpcAvailabilityZones ?? [],
+            privateSubnetIds: options.vpcPrivateSubnetIds ?? [],
+          })
+        : this.createVpc(options);
+
+    this.functionSecurityGroup = new ec2.SecurityGroup(this, 'FunctionSecurityGroup', {
+      vpc: this.vpc,
+      description: 'AppHub streaming control-plane Lambdas',
+      allowAllOutbound: true,
+    });
+    this.flinkSecurityGroup = new ec2.SecurityGroup(this, 'FlinkSecurityGroup', {
+      vpc: this.vpc,
+      description: 'AppHub streaming Flink JobManager, TaskManagers and SQL Gateway',
+      allowAllOutbound: true,
+    });
+
+    const { ports } = platform;
+    const flinkRest = ec2.Port.tcp(ports.flinkRest);
+    const sqlGateway = ec2.Port.tcp(ports.sqlGateway);
+    this.flinkSecurityGroup.addIngressRule(
+      this.functionSecurityGroup,
+      flinkRest,
+      'Flink REST from control plane',
+    );
+    this.flinkSecurityGroup.addIngressRule(
+      this.functionSecurityGroup,
+      sqlGateway,
+      'SQL Gateway from control plane',
+    );
+    const withinCluster: ReadonlyArray<[ec2.Port, string]> = [
+      [flinkRest, 'Flink REST (SQL Gateway to JobManager)'],
+      [ec2.Port.tcp(ports.jobManagerRpc), 'JobManager RPC'],
+      [ec2.Port.tcp(ports.blobServer), 'JobManager blob server'],
+      [portRange(ports.taskManagerRpcRange), 'TaskManager RPC'],
+      [portRange(ports.taskManagerDataRange), 'TaskManager data exchange'],
+    ];
+    for (const [port, description] of withinCluster) {
+      this.flinkSecurityGroup.addIngressRule(this.flinkSecurityGroup, port, description);
+    }
+
+    if (options.kafkaMode === 'msk') {
+      this.kafkaSecurityGroup = new ec2.SecurityGroup(this, 'KafkaSecurityGroup', {
+        vpc: this.vpc,
+        description: 'AppHub streaming MSK brokers and the Lambda event source poller',
+        allowAllOutbound: true,
+      });
+      const kafkaTls = ec2.Port.tcp(MSK_TLS_PORT);
+      this.kafkaSecurityGroup.addIngressRule(this.flinkSecurityGroup, kafkaTls, 'Kafka TLS from Flink');
+      // The MSK event source mapping polls from ENIs in the cluster's own security group.
+      this.kafkaSecurityGroup.addIngressRule(
+        this.kafkaSecurityGroup,
+        kafkaTls,
+        'Kafka TLS from the event source poller',
+      );
+    }
+  }
+
+  private createVpc(options: AppOptions): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: options.vpcMaxAzs,
+      natGateways: options.natGateways,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+      ],
+      // S3 and DynamoDB traffic (checkpoints, savepoints, control-plane tables) stays off the NAT.
+      gatewayEndpoints: {
+        S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+        DynamoDB: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
+      },
+    });
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: options.logRetentionDays as logs.RetentionDays,
+    });
+    vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.REJECT,
+    });
+    return vpc;
+  }
+}

@@ -1,0 +1,82 @@
+import { platform } from '@apphub/platform';
+import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { NagSuppressions } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import type { AppOptions } from '../config.js';
+import { SecureBucket } from '../constructs/secure-bucket.js';
+
+/** Key prefixes inside the checkpoint bucket; Flink and the savepoint Lambda both use them. */
+export const CHECKPOINT_PREFIX = 'checkpoints';
+export const SAVEPOINT_PREFIX = 'savepoints';
+
+export interface StorageStackProps extends StackProps {
+  readonly options: AppOptions;
+}
+
+/**
+ * Buckets and tables named from infra/platform.json. Bucket names get the account and region
+ * appended because S3 names are global; table names are used as they are.
+ */
+export class StorageStack extends Stack {
+  readonly checkpointBucket: s3.Bucket;
+  readonly dataLakeBucket: s3.Bucket;
+  readonly watermarkTable: dynamodb.Table;
+  readonly jobsTable: dynamodb.Table;
+  readonly savepointsTable: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: StorageStackProps) {
+    super(scope, id, props);
+    const { options } = props;
+    const { storage } = platform;
+
+    const accessLogs = new SecureBucket(this, 'AccessLogs', {
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
+    }).bucket;
+    NagSuppressions.addResourceSuppressions(accessLogs, [
+      { id: 'AwsSolutions-S1', reason: 'This is the access-log bucket; logging it into itself would loop.' },
+    ]);
+
+    this.checkpointBucket = new SecureBucket(this, 'Checkpoints', {
+      bucketName: `${storage.checkpointBucket}-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
+      accessLogsBucket: accessLogs,
+      lifecycleRules: [
+        {
+          // A safety net behind the savepoint Lambda's own retention (max count / max age).
+          id: 'expire-old-savepoints',
+          prefix: `${SAVEPOINT_PREFIX}/`,
+          expiration: Duration.days(options.savepointExpirationDays),
+        },
+      ],
+    }).bucket;
+
+    this.dataLakeBucket = new SecureBucket(this, 'DataLake', {
+      bucketName: `${storage.dataLakeBucket}-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
+      accessLogsBucket: accessLogs,
+      lifecycleRules: [
+        {
+          id: 'expire-dead-letters',
+          prefix: options.deadLetterPrefix,
+          expiration: Duration.days(options.deadLetterExpirationDays),
+        },
+      ],
+    }).bucket;
+
+    this.watermarkTable = this.createTable('Watermarks', storage.watermarkTable, 'pk', 'sk');
+    this.jobsTable = this.createTable('Jobs', storage.jobsTable, 'jobName');
+    this.savepointsTable = this.createTable('Savepoints', storage.savepointsTable, 'jobName', 'savepointId');
+  }
+
+  private createTable(id: string, tableName: string, partitionKey: string, sortKey?: string): dynamodb.Table {
+    return new dynamodb.Table(this, id, {
+      tableName,
+      partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: sortKey ? { name: sortKey, type: dynamodb.AttributeType.STRING } : undefined,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}
