@@ -1,5 +1,5 @@
 import { z } from '@apphub/platform';
-import { FlinkResponseInvalidError, FlinkSavepointError } from './errors.js';
+import { FlinkRequestError, FlinkResponseInvalidError, FlinkSavepointError } from './errors.js';
 import { FlinkHttp, type FlinkHttpOptions, sleep } from './http.js';
 import { flinkRootCause } from './root-cause.js';
 
@@ -222,6 +222,16 @@ export class FlinkRestClient {
     }));
   }
 
+  /** The JobManager's effective configuration as key/value pairs. */
+  async jobManagerConfig(): Promise<Record<string, string>> {
+    const body = parse(
+      z.array(z.looseObject({ key: z.string(), value: z.string() })),
+      await this.get('/jobmanager/config'),
+      'GET /jobmanager/config',
+    );
+    return Object.fromEntries(body.map((entry) => [entry.key, entry.value]));
+  }
+
   /** Starts a savepoint into `targetDirectory`; returns the trigger id to poll. */
   async triggerSavepoint(jobId: string, targetDirectory: string): Promise<string> {
     const body = await this.http.request({
@@ -286,11 +296,16 @@ export class FlinkRestClient {
 
   /** Cancels a job without a savepoint; cancelling twice is harmless. */
   async cancel(jobId: string): Promise<void> {
-    await this.http.request({
-      method: 'PATCH',
-      path: `/jobs/${encodeURIComponent(jobId)}?mode=cancel`,
-      retry: 'safe',
-    });
+    try {
+      await this.http.request({
+        method: 'PATCH',
+        path: `/jobs/${encodeURIComponent(jobId)}?mode=cancel`,
+        retry: 'safe',
+      });
+    } catch (error) {
+      // 409: the job already reached a terminal state, which is what cancelling wants.
+      if (!(error instanceof FlinkRequestError && error.status === 409)) throw error;
+    }
   }
 
   private get(path: string): Promise<unknown> {

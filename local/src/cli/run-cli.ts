@@ -35,7 +35,12 @@ export function parseFlags(
     }
     const [rawName, inline] = arg.replace(/^--?/, '').split('=', 2) as [string, string | undefined];
     const kind = spec[rawName];
-    if (!kind) throw new Error(`unknown option ${arg}; known options: ${Object.keys(spec).map((n) => `--${n}`).join(', ')}`);
+    if (!kind)
+      throw new Error(
+        `unknown option ${arg}; known options: ${Object.keys(spec)
+          .map((n) => `--${n}`)
+          .join(', ')}`,
+      );
     if (kind === 'boolean') flags[rawName] = true;
     else {
       const value = inline ?? argv[++i];

@@ -4,10 +4,17 @@ import { parseFlags, runCli } from './run-cli.js';
 const usage = 'usage: npm run local:up | npm run local:down [-- --purge] | npm run local:status [-- --json]';
 
 function printTable(status: StackStatus): void {
-  const rows = status.components.map((c) => [c.component, c.pid === null ? '-' : String(c.pid), String(c.port), c.healthy ? 'healthy' : c.running ? 'UNHEALTHY' : 'DOWN', c.detail]);
+  const rows = status.components.map((c) => [
+    c.component,
+    c.pid === null ? '-' : String(c.pid),
+    String(c.port),
+    c.healthy ? 'healthy' : c.running ? 'UNHEALTHY' : 'DOWN',
+    c.detail,
+  ]);
   const header = ['COMPONENT', 'PID', 'PORT', 'STATE', 'DETAIL'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
   console.log(line(header));
   for (const row of rows) console.log(line(row));
   if (status.flink) {
@@ -15,7 +22,9 @@ function printTable(status: StackStatus): void {
       `\nFlink: ${status.flink.taskManagers} TaskManagers registered, ${status.flink.slotsAvailable}/${status.flink.slotsTotal} slots free, ${status.flink.runningJobs} jobs running`,
     );
   }
-  console.log(`Stack ${status.healthy ? 'healthy' : 'NOT healthy'}; logs in ${status.components[0]?.log.replace(/\/[^/]+$/, '/')}`);
+  console.log(
+    `Stack ${status.healthy ? 'healthy' : 'NOT healthy'}; logs in ${status.components[0]?.log.replace(/\/[^/]+$/, '/')}`,
+  );
 }
 
 runCli(async () => {

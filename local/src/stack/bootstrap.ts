@@ -1,3 +1,4 @@
+import { platform, tables } from '@apphub/platform';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -6,7 +7,6 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { platform, tables } from '@apphub/platform';
 import type { Kafka } from 'kafkajs';
 import type { Progress } from './progress.js';
 
@@ -47,7 +47,10 @@ export async function ensureTopics(kafka: Kafka, progress: Progress): Promise<vo
 }
 
 /** Creates the checkpoint and data-lake buckets and the DynamoDB tables if they do not exist. */
-export async function ensureStorage(clients: { s3: S3Client; dynamodb: DynamoDBClient }, progress: Progress): Promise<void> {
+export async function ensureStorage(
+  clients: { s3: S3Client; dynamodb: DynamoDBClient },
+  progress: Progress,
+): Promise<void> {
   for (const bucket of [platform.storage.checkpointBucket, platform.storage.dataLakeBucket]) {
     const exists = await clients.s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
       () => true,
@@ -76,7 +79,10 @@ export async function ensureStorage(clients: { s3: S3Client; dynamodb: DynamoDBC
         TableName: table.tableName,
         BillingMode: 'PAY_PER_REQUEST',
         KeySchema: keys,
-        AttributeDefinitions: keys.map((key) => ({ AttributeName: key.AttributeName, AttributeType: 'S' as const })),
+        AttributeDefinitions: keys.map((key) => ({
+          AttributeName: key.AttributeName,
+          AttributeType: 'S' as const,
+        })),
       }),
     );
     await waitUntilTableExists({ client: clients.dynamodb, maxWaitTime: 30 }, { TableName: table.tableName });

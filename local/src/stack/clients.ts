@@ -1,6 +1,6 @@
+import type { LocalEndpoints } from '@apphub/platform';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { LocalEndpoints } from '@apphub/platform';
 import { Kafka, logLevel } from 'kafkajs';
 
 /** AWS clients for the local S3 + DynamoDB endpoint (moto), with the dummy credentials it accepts. */

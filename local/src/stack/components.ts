@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { type LocalEndpoints, platform } from '@apphub/platform';
 import { getJson, localKafka } from './clients.js';
 import { kafkaClusterId, writeKafkaConf } from './config-files.js';
@@ -61,7 +61,9 @@ const awsEndpoint: ComponentSpec = {
       String(portOf(endpoints.awsEndpointUrl)),
     ]),
   probe: async (_paths, endpoints) => {
-    const ok = await fetch(`${endpoints.awsEndpointUrl}/moto-api/`, { signal: AbortSignal.timeout(3_000) }).then(
+    const ok = await fetch(`${endpoints.awsEndpointUrl}/moto-api/`, {
+      signal: AbortSignal.timeout(3_000),
+    }).then(
       (response) => response.ok,
       () => false,
     );
@@ -78,7 +80,16 @@ const kafka: ComponentSpec = {
     const jvm = ['-Xms256m', '-Xmx768m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', kafkaClasspath];
     if (!existsSync(path.join(paths.kafkaData, 'meta.properties'))) {
       // KRaft refuses to start on unformatted storage ("No readable meta.properties").
-      await execFileAsync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', kafkaClusterId(paths), '-c', serverProperties]);
+      await execFileAsync('java', [
+        ...jvm,
+        'kafka.tools.StorageTool',
+        'format',
+        '--standalone',
+        '-t',
+        kafkaClusterId(paths),
+        '-c',
+        serverProperties,
+      ]);
     }
     return startProcess(paths, 'kafka', 'java', [...jvm, 'kafka.Kafka', serverProperties]);
   },
@@ -89,7 +100,10 @@ const kafka: ComponentSpec = {
       const cluster = await admin.describeCluster();
       const topics = await admin.listTopics();
       const sample = Object.values(platform.topics).filter((topic) => topics.includes(topic.name)).length;
-      return { healthy: cluster.brokers.length > 0, detail: `${cluster.brokers.length} broker, ${sample}/2 sample topics` };
+      return {
+        healthy: cluster.brokers.length > 0,
+        detail: `${cluster.brokers.length} broker, ${sample}/2 sample topics`,
+      };
     } catch (error) {
       return { healthy: false, detail: error instanceof Error ? error.message : String(error) };
     } finally {
@@ -116,7 +130,12 @@ function flinkJvm(context: LaunchContext, role: 'JM' | 'TM'): { jvm: string[]; d
 
 const jobManager: ComponentSpec = {
   name: 'jobmanager',
-  ports: (endpoints) => [endpoints.flinkUiPort, platform.ports.jobManagerRpc, platform.ports.blobServer, platform.ports.prometheusJobManager],
+  ports: (endpoints) => [
+    endpoints.flinkUiPort,
+    platform.ports.jobManagerRpc,
+    platform.ports.blobServer,
+    platform.ports.prometheusJobManager,
+  ],
   startupTimeoutMs: 90_000,
   launch: (context) => {
     const { jvm, dynamic } = flinkJvm(context, 'JM');
@@ -167,8 +186,14 @@ export function taskManager(index: number): ComponentSpec {
       );
       const entry = list?.taskmanagers.find((tm) => tm.id === name);
       return entry
-        ? { healthy: true, detail: `registered, ${entry.freeSlots}/${entry.slotsNumber} slots free, metrics :${promPort}` }
-        : { healthy: false, detail: list ? 'not registered with the JobManager' : 'JobManager not answering' };
+        ? {
+            healthy: true,
+            detail: `registered, ${entry.freeSlots}/${entry.slotsNumber} slots free, metrics :${promPort}`,
+          }
+        : {
+            healthy: false,
+            detail: list ? 'not registered with the JobManager' : 'JobManager not answering',
+          };
     },
   };
 }
@@ -193,8 +218,12 @@ const sqlGateway: ComponentSpec = {
     );
   },
   probe: async (_paths, endpoints) => {
-    const info = await getJson<{ productName: string; version: string }>(`${endpoints.sqlGatewayUrl}/v1/info`);
-    return info ? { healthy: true, detail: `${info.productName} ${info.version}` } : { healthy: false, detail: 'not answering' };
+    const info = await getJson<{ productName: string; version: string }>(
+      `${endpoints.sqlGatewayUrl}/v1/info`,
+    );
+    return info
+      ? { healthy: true, detail: `${info.productName} ${info.version}` }
+      : { healthy: false, detail: 'not answering' };
   },
 };
 

@@ -43,7 +43,8 @@ export function nativeFlinkSettings(paths: StackPaths, endpoints: LocalEndpoints
       'io.tmp.dirs': paths.flinkTmp,
       'metrics.reporter.prom.port': String(platform.ports.prometheusJobManager),
       // Same Prometheus reporter, bound to loopback: the stock one has no host option (local/jars/reporter).
-      'metrics.reporter.prom.factory.class': 'org.apache.flink.metrics.prometheus.LoopbackPrometheusReporterFactory',
+      'metrics.reporter.prom.factory.class':
+        'org.apache.flink.metrics.prometheus.LoopbackPrometheusReporterFactory',
       'metrics.reporter.prom.host': loopback,
       'execution.target': 'remote',
       'sql-gateway.endpoint.rest.address': loopback,
@@ -59,14 +60,20 @@ export function writeFlinkConf(paths: StackPaths, endpoints: LocalEndpoints): st
   for (const directory of [paths.flinkConf, paths.flinkCheckpoints, paths.flinkSavepoints, paths.flinkTmp]) {
     mkdirSync(directory, { recursive: true });
   }
-  writeFileSync(path.join(paths.flinkConf, 'config.yaml'), toFlinkYaml(nativeFlinkSettings(paths, endpoints)));
+  writeFileSync(
+    path.join(paths.flinkConf, 'config.yaml'),
+    toFlinkYaml(nativeFlinkSettings(paths, endpoints)),
+  );
   writeFileSync(path.join(paths.flinkConf, 'log4j.properties'), log4jProperties);
   writeFileSync(path.join(paths.flinkConf, 'log4j-console.properties'), log4jProperties);
   return paths.flinkConf;
 }
 
 /** Kafka's KRaft single-node properties, bound to loopback only. */
-export function writeKafkaConf(paths: StackPaths, endpoints: LocalEndpoints): { serverProperties: string; log4j: string } {
+export function writeKafkaConf(
+  paths: StackPaths,
+  endpoints: LocalEndpoints,
+): { serverProperties: string; log4j: string } {
   mkdirSync(paths.kafkaConf, { recursive: true });
   mkdirSync(paths.kafkaData, { recursive: true });
   const [host, port] = (endpoints.brokers[0] ?? `127.0.0.1:${platform.ports.kafka}`).split(':');
@@ -92,7 +99,12 @@ export function writeKafkaConf(paths: StackPaths, endpoints: LocalEndpoints): { 
     'auto.create.topics.enable': 'false',
   };
   const serverProperties = path.join(paths.kafkaConf, 'server.properties');
-  writeFileSync(serverProperties, `${Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+  writeFileSync(
+    serverProperties,
+    `${Object.entries(properties)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
   const log4j = path.join(paths.kafkaConf, 'log4j2.properties');
   writeFileSync(log4j, log4jProperties);
   return { serverProperties, log4j };

@@ -13,7 +13,11 @@ export type JarSet = 'flink' | 'kafka';
 function mavenProperties(set: JarSet): Record<string, string> {
   const { versions } = platform;
   return set === 'flink'
-    ? { 'flink.version': versions.flink, 'flink.kafka.connector.version': versions.flinkKafkaConnector, 'log4j.version': versions.log4j }
+    ? {
+        'flink.version': versions.flink,
+        'flink.kafka.connector.version': versions.flinkKafkaConnector,
+        'log4j.version': versions.log4j,
+      }
     : { 'kafka.version': versions.kafka, 'log4j.version': versions.log4j };
 }
 
@@ -35,7 +39,9 @@ export async function ensureJars(paths: StackPaths, set: JarSet, progress: Progr
   const wanted = JSON.stringify(mavenProperties(set));
   if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return listJars(target);
 
-  progress.step(`resolving ${set} jars from Maven Central (${Object.values(mavenProperties(set)).join(', ')})`);
+  progress.step(
+    `resolving ${set} jars from Maven Central (${Object.values(mavenProperties(set)).join(', ')})`,
+  );
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   const args = [
@@ -51,7 +57,8 @@ export async function ensureJars(paths: StackPaths, set: JarSet, progress: Progr
     const match = /^Downloaded from \S+: \S+\/([^/]+\.jar) /.exec(line);
     if (match) {
       downloaded += 1;
-      if (downloaded % 10 === 1) progress.detail(`${set}: ${downloaded} jars downloaded (latest ${match[1]})`);
+      if (downloaded % 10 === 1)
+        progress.detail(`${set}: ${downloaded} jars downloaded (latest ${match[1]})`);
     }
   });
   writeFileSync(marker, wanted);
@@ -64,21 +71,33 @@ export async function ensureJars(paths: StackPaths, set: JarSet, progress: Progr
  * Builds the loopback-bound Prometheus reporter (local/jars/reporter) against the resolved Flink
  * jars with javac, once per source change; the native stack adds it to the Flink classpath.
  */
-export async function ensureLoopbackReporter(paths: StackPaths, flinkJars: readonly string[], progress: Progress): Promise<string> {
+export async function ensureLoopbackReporter(
+  paths: StackPaths,
+  flinkJars: readonly string[],
+  progress: Progress,
+): Promise<string> {
   const sources = path.join(repoRoot, 'local', 'jars', 'reporter', 'src');
   const javaFiles = readdirSync(path.join(sources, 'org/apache/flink/metrics/prometheus')).map((name) =>
     path.join(sources, 'org/apache/flink/metrics/prometheus', name),
   );
   const digest = createHash('sha256');
   for (const file of javaFiles.sort()) digest.update(readFileSync(file));
-  const jar = path.join(paths.jars, 'reporter', `apphub-loopback-reporter-${digest.digest('hex').slice(0, 12)}.jar`);
+  const jar = path.join(
+    paths.jars,
+    'reporter',
+    `apphub-loopback-reporter-${digest.digest('hex').slice(0, 12)}.jar`,
+  );
   if (existsSync(jar)) return jar;
 
   progress.step('building the loopback Prometheus reporter (javac)');
   const classes = path.join(paths.jars, 'reporter', 'classes');
   rmSync(path.join(paths.jars, 'reporter'), { recursive: true, force: true });
   mkdirSync(classes, { recursive: true });
-  await run('javac', ['-nowarn', '-d', classes, '-cp', flinkJars.join(':'), ...javaFiles], 'javac of the loopback reporter');
+  await run(
+    'javac',
+    ['-nowarn', '-d', classes, '-cp', flinkJars.join(':'), ...javaFiles],
+    'javac of the loopback reporter',
+  );
   cpSync(path.join(sources, 'META-INF'), path.join(classes, 'META-INF'), { recursive: true });
   await run('jar', ['cf', jar, '-C', classes, '.'], 'jar of the loopback reporter');
   return jar;
@@ -98,17 +117,30 @@ export async function ensurePythonEnv(paths: StackPaths, progress: Progress): Pr
   const wanted = JSON.stringify(pythonRequirements());
   if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return python;
 
-  progress.step(`creating Python venv in ${path.relative(repoRoot, paths.venv)} (${pythonRequirements().join(', ')})`);
+  progress.step(
+    `creating Python venv in ${path.relative(repoRoot, paths.venv)} (${pythonRequirements().join(', ')})`,
+  );
   if (!existsSync(python)) await run('python3', ['-m', 'venv', paths.venv], 'python3 -m venv');
-  await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', ...pythonRequirements()], 'pip install', (line) => {
-    if (line.startsWith('Collecting ') || line.startsWith('Successfully installed')) progress.detail(line.slice(0, 140));
-  });
+  await run(
+    python,
+    ['-m', 'pip', 'install', '--disable-pip-version-check', ...pythonRequirements()],
+    'pip install',
+    (line) => {
+      if (line.startsWith('Collecting ') || line.startsWith('Successfully installed'))
+        progress.detail(line.slice(0, 140));
+    },
+  );
   writeFileSync(marker, wanted);
   return python;
 }
 
 /** Runs a command to completion, feeding its output lines to `onLine`; failure names the command and its last lines. */
-function run(command: string, args: string[], what: string, onLine: (line: string) => void = () => {}): Promise<void> {
+function run(
+  command: string,
+  args: string[],
+  what: string,
+  onLine: (line: string) => void = () => {},
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
@@ -122,7 +154,9 @@ function run(command: string, args: string[], what: string, onLine: (line: strin
     };
     child.stdout.on('data', consume);
     child.stderr.on('data', consume);
-    child.on('error', (error) => reject(new StackInstallFailedError(`${what} could not start: ${error.message}`, { cause: error })));
+    child.on('error', (error) =>
+      reject(new StackInstallFailedError(`${what} could not start: ${error.message}`, { cause: error })),
+    );
     child.on('close', (code) => {
       if (code === 0) resolve();
       else reject(new StackInstallFailedError(`${what} failed with exit code ${code}:\n${tail.join('\n')}`));

@@ -40,7 +40,14 @@ export function flinkResourceParams(
 ): { jvmArgs: string[]; dynamicConfigs: string[] } {
   const result = spawnSync(
     'java',
-    ['-cp', classpath, 'org.apache.flink.runtime.util.bash.BashJavaUtils', `GET_${role}_RESOURCE_PARAMS`, '--configDir', configDir],
+    [
+      '-cp',
+      classpath,
+      'org.apache.flink.runtime.util.bash.BashJavaUtils',
+      `GET_${role}_RESOURCE_PARAMS`,
+      '--configDir',
+      configDir,
+    ],
     { encoding: 'utf8' },
   );
   const lines = `${result.stdout}`
@@ -48,8 +55,13 @@ export function flinkResourceParams(
     .filter((line) => line.startsWith('BASH_JAVA_UTILS_EXEC_RESULT:'))
     .map((line) => line.slice('BASH_JAVA_UTILS_EXEC_RESULT:'.length).trim());
   if (result.status !== 0 || lines.length < 2) {
-    throw new StackInstallFailedError(`Flink could not derive ${role} memory settings from ${configDir}: ${result.stderr.slice(-400)}`);
+    throw new StackInstallFailedError(
+      `Flink could not derive ${role} memory settings from ${configDir}: ${result.stderr.slice(-400)}`,
+    );
   }
-  const dynamicConfigs = lines[1]!.split(/\s+/).filter((part) => part && part !== '-D').map((part) => `-D${part}`);
+  const dynamicConfigs = lines[1]!
+    .split(/\s+/)
+    .filter((part) => part && part !== '-D')
+    .map((part) => `-D${part}`);
   return { jvmArgs: lines[0]!.split(/\s+/).filter(Boolean), dynamicConfigs };
 }

@@ -12,12 +12,16 @@ export function checkPrerequisites(tools: readonly string[] = ['java', 'mvn', 'p
   for (const tool of tools) {
     const result = spawnSync(tool, ['--version'], { stdio: 'ignore' });
     if (result.error || result.status !== 0) {
-      throw new StackPrerequisiteMissingError(`${tool} is not installed or not on PATH: ${howToInstall[tool] ?? 'install it'}`);
+      throw new StackPrerequisiteMissingError(
+        `${tool} is not installed or not on PATH: ${howToInstall[tool] ?? 'install it'}`,
+      );
     }
   }
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
   const major = /version "(\d+)/.exec(java.stderr)?.[1];
   if (major && Number(major) < 17) {
-    throw new StackPrerequisiteMissingError(`java ${major} found, but Flink 2 needs Java 17+: ${howToInstall.java}`);
+    throw new StackPrerequisiteMissingError(
+      `java ${major} found, but Flink 2 needs Java 17+: ${howToInstall.java}`,
+    );
   }
 }

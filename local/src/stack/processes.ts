@@ -46,7 +46,12 @@ export function isRunning(record: ProcessRecord | undefined): boolean {
   const stat = safeRead(`/proc/${record.pid}/stat`);
   if (stat?.split(') ')[1]?.startsWith('Z')) return false;
   const cmdline = safeRead(`/proc/${record.pid}/cmdline`);
-  return cmdline === undefined || cmdline.includes('java') || cmdline.includes('python') || cmdline.includes('moto');
+  return (
+    cmdline === undefined ||
+    cmdline.includes('java') ||
+    cmdline.includes('python') ||
+    cmdline.includes('moto')
+  );
 }
 
 function safeRead(file: string): string | undefined {
@@ -68,8 +73,15 @@ export function startProcess(
   mkdirSync(paths.logs, { recursive: true });
   const file = logFile(paths, component);
   const fd = openSync(file, 'a');
-  writeFileSync(fd, `\n==== ${new Date().toISOString()} starting ${component}: ${command} ${args.join(' ').slice(0, 400)}\n`);
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+  writeFileSync(
+    fd,
+    `\n==== ${new Date().toISOString()} starting ${component}: ${command} ${args.join(' ').slice(0, 400)}\n`,
+  );
+  const child = spawn(command, args, {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, ...env },
+  });
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${component} (${command})`);
   const record = { component, pid: child.pid, startedAt: new Date().toISOString(), logFile: file };

@@ -28,7 +28,9 @@ export async function waitUntil(
     if (await check().catch(() => false)) return true;
     if (options.isAlive && !options.isAlive()) return false;
     if (Date.now() - lastReport > 5_000) {
-      options.progress?.detail(`still waiting for ${what} (${Math.round((deadline - Date.now()) / 1000)}s left)`);
+      options.progress?.detail(
+        `still waiting for ${what} (${Math.round((deadline - Date.now()) / 1000)}s left)`,
+      );
       lastReport = Date.now();
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));

@@ -6,17 +6,10 @@ import { type ComponentSpec, type FlinkOverview, type LaunchContext, stackCompon
 import { writeFlinkConf } from './config-files.js';
 import { StackComponentUnhealthyError, StackPortInUseError } from './errors.js';
 import { ensureJars, ensureLoopbackReporter, ensurePythonEnv } from './installer.js';
-import { checkPrerequisites } from './prerequisites.js';
-import {
-  forgetProcess,
-  isRunning,
-  portOwner,
-  readProcessTable,
-  stopProcess,
-  tailLog,
-} from './processes.js';
-import { createProgress, type Progress, waitUntil } from './progress.js';
 import { logFile, type StackPaths, stackPaths } from './paths.js';
+import { checkPrerequisites } from './prerequisites.js';
+import { forgetProcess, isRunning, portOwner, readProcessTable, stopProcess, tailLog } from './processes.js';
+import { createProgress, type Progress, waitUntil } from './progress.js';
 
 /** One row of `local:status`. */
 export interface ComponentStatus {
@@ -32,7 +25,12 @@ export interface ComponentStatus {
 export interface StackStatus {
   readonly healthy: boolean;
   readonly components: readonly ComponentStatus[];
-  readonly flink: { taskManagers: number; slotsTotal: number; slotsAvailable: number; runningJobs: number } | null;
+  readonly flink: {
+    taskManagers: number;
+    slotsTotal: number;
+    slotsAvailable: number;
+    runningJobs: number;
+  } | null;
 }
 
 export interface StackOptions {
@@ -50,7 +48,9 @@ function resolve(options: StackOptions) {
 }
 
 /** Installs what is missing, then starts every component that is not already running and healthy. */
-export async function stackUp(options: StackOptions & { only?: readonly string[] } = {}): Promise<StackStatus> {
+export async function stackUp(
+  options: StackOptions & { only?: readonly string[] } = {},
+): Promise<StackStatus> {
   const { paths, endpoints, progress } = resolve(options);
   checkPrerequisites();
   const [flinkJars, kafkaJars, python] = await Promise.all([
@@ -70,7 +70,11 @@ export async function stackUp(options: StackOptions & { only?: readonly string[]
   const components = stackComponents(endpoints).filter((c) => !options.only || options.only.includes(c.name));
   const byName = (name: string) => components.filter((c) => c.name === name || c.name.startsWith(`${name}-`));
   // Storage and Kafka and the JobManager start side by side; TaskManagers need the JobManager; the gateway comes last.
-  await Promise.all([...byName('aws'), ...byName('kafka'), ...byName('jobmanager')].map((c) => ensureComponent(c, context, progress)));
+  await Promise.all(
+    [...byName('aws'), ...byName('kafka'), ...byName('jobmanager')].map((c) =>
+      ensureComponent(c, context, progress),
+    ),
+  );
   await Promise.all(byName('taskmanager').map((c) => ensureComponent(c, context, progress)));
   await Promise.all(byName('sql-gateway').map((c) => ensureComponent(c, context, progress)));
 
@@ -79,7 +83,11 @@ export async function stackUp(options: StackOptions & { only?: readonly string[]
   return stackStatus({ paths, endpoints });
 }
 
-async function ensureComponent(component: ComponentSpec, context: LaunchContext, progress: Progress): Promise<void> {
+async function ensureComponent(
+  component: ComponentSpec,
+  context: LaunchContext,
+  progress: Progress,
+): Promise<void> {
   const { paths, endpoints } = context;
   const record = readProcessTable(paths)[component.name];
   if (isRunning(record)) {
@@ -103,26 +111,37 @@ async function ensureComponent(component: ComponentSpec, context: LaunchContext,
     await component.launch(context);
   }
   const started = readProcessTable(paths)[component.name];
-  const healthy = await waitUntil(component.name, async () => (await component.probe(paths, endpoints)).healthy, {
-    timeoutMs: component.startupTimeoutMs,
-    progress,
-    isAlive: () => isRunning(started),
-  });
+  const healthy = await waitUntil(
+    component.name,
+    async () => (await component.probe(paths, endpoints)).healthy,
+    {
+      timeoutMs: component.startupTimeoutMs,
+      progress,
+      isAlive: () => isRunning(started),
+    },
+  );
   if (!healthy) {
     const file = logFile(paths, component.name);
-    const reason = isRunning(started) ? `did not become healthy within ${component.startupTimeoutMs / 1000}s` : 'exited';
-    throw new StackComponentUnhealthyError(`${component.name} ${reason}; log ${file}, last lines:\n${tailLog(file)}`);
+    const reason = isRunning(started)
+      ? `did not become healthy within ${component.startupTimeoutMs / 1000}s`
+      : 'exited';
+    throw new StackComponentUnhealthyError(
+      `${component.name} ${reason}; log ${file}, last lines:\n${tailLog(file)}`,
+    );
   }
   progress.step(`${component.name} healthy (pid ${started?.pid})`);
 }
 
 /** Stops the processes this stack recorded (and only those); deletes state and logs with `purge`. */
-export async function stackDown(options: StackOptions & { purge?: boolean; only?: readonly string[] } = {}): Promise<void> {
+export async function stackDown(
+  options: StackOptions & { purge?: boolean; only?: readonly string[] } = {},
+): Promise<void> {
   const { paths, progress } = resolve(options);
   const table = readProcessTable(paths);
   // Reverse start order: the gateway and TaskManagers before the JobManager, Kafka and storage last.
   const order = ['sql-gateway', 'taskmanager', 'jobmanager', 'kafka', 'aws'];
-  const rank = (name: string) => order.findIndex((prefix) => name === prefix || name.startsWith(`${prefix}-`));
+  const rank = (name: string) =>
+    order.findIndex((prefix) => name === prefix || name.startsWith(`${prefix}-`));
   const records = Object.values(table)
     .filter((record) => !options.only || options.only.includes(record.component))
     .sort((a, b) => rank(a.component) - rank(b.component));
@@ -147,7 +166,9 @@ export async function stackStatus(options: StackOptions = {}): Promise<StackStat
     stackComponents(endpoints).map(async (component): Promise<ComponentStatus> => {
       const record = table[component.name];
       const running = isRunning(record);
-      const probe = running ? await component.probe(paths, endpoints) : { healthy: false, detail: record ? 'process not running' : 'not started' };
+      const probe = running
+        ? await component.probe(paths, endpoints)
+        : { healthy: false, detail: record ? 'process not running' : 'not started' };
       return {
         component: component.name,
         pid: running ? (record?.pid ?? null) : null,
@@ -173,4 +194,3 @@ export async function stackStatus(options: StackOptions = {}): Promise<StackStat
       : null,
   };
 }
-

@@ -1,0 +1,65 @@
+import { FlinkRestClient, SqlGatewayClient } from '@apphub/flink';
+import { createLogger, type Logger, Metrics } from '@apphub/observability';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { ControlPlaneConfig } from './settings.js';
+import { SnapshotStorage } from './snapshot-storage.js';
+import { JobStore, SavepointStore } from './stores.js';
+
+/** EMF namespace and dimension of the control plane's per-job metrics. */
+export const metricsNamespace = 'AppHub/Streaming';
+
+/** Everything the control-plane operations need, passed in so tests and the CLI can build their own. */
+export interface ControlPlane {
+  readonly config: ControlPlaneConfig;
+  readonly rest: FlinkRestClient;
+  readonly gateway: SqlGatewayClient;
+  readonly jobs: JobStore;
+  readonly savepoints: SavepointStore;
+  readonly storage: SnapshotStorage;
+  readonly logger: Logger;
+  /** Per-job metrics with the `JobName` dimension; operations flush them when they finish. */
+  readonly metricsFor: (jobName: string) => Metrics;
+  readonly now: () => number;
+}
+
+/** Options for {@link createControlPlane}. */
+export interface ControlPlaneOptions {
+  readonly logger?: Logger;
+  /** Where EMF lines go; defaults to stdout. */
+  readonly metricsSink?: (line: string) => void;
+  /** Hint printed when Flink is unreachable. */
+  readonly unreachableHint?: string;
+}
+
+/** Builds the clients of the control plane from its configuration (once per process). */
+export function createControlPlane(
+  config: ControlPlaneConfig,
+  options: ControlPlaneOptions = {},
+): ControlPlane {
+  const aws = config.awsEndpointUrl
+    ? {
+        endpoint: config.awsEndpointUrl,
+        region: process.env.AWS_REGION ?? 'us-east-1',
+        // moto accepts any credentials; real AWS uses the default provider chain instead.
+        credentials: {
+          accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+          secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+        },
+      }
+    : {};
+  const dynamodb = new DynamoDBClient(aws);
+  const s3 = new S3Client({ ...aws, forcePathStyle: config.awsEndpointUrl !== undefined });
+  const hint = options.unreachableHint ? { unreachableHint: options.unreachableHint } : {};
+  return {
+    config,
+    rest: new FlinkRestClient({ baseUrl: config.flinkRestUrl, ...hint }),
+    gateway: new SqlGatewayClient({ baseUrl: config.sqlGatewayUrl, ...hint }),
+    jobs: new JobStore(dynamodb, config.jobsTable),
+    savepoints: new SavepointStore(dynamodb, config.savepointsTable),
+    storage: new SnapshotStorage(s3),
+    logger: options.logger ?? createLogger('control-plane'),
+    metricsFor: (jobName) => new Metrics(metricsNamespace, { JobName: jobName }, options.metricsSink),
+    now: Date.now,
+  };
+}

@@ -1,0 +1,155 @@
+import type { FlinkJob } from '@apphub/flink';
+import type { JobRecord, RestoreSource, SavepointRecord } from './records.js';
+import type { ReconcilePolicy, SavepointRetention } from './settings.js';
+
+/** Flink states in which a job is alive: running, or being (re)started by Flink itself. */
+const aliveStates = new Set([
+  'INITIALIZING',
+  'CREATED',
+  'RUNNING',
+  'RESTARTING',
+  'RECONCILING',
+  'FAILING',
+  'CANCELLING',
+]);
+
+/** True when Flink still runs (or is restarting) the job. */
+export function isAlive(job: FlinkJob | undefined): boolean {
+  return job !== undefined && aliveStates.has(job.state);
+}
+
+/** A restorable snapshot seen while observing a job. */
+export interface ObservedSnapshot {
+  readonly path: string;
+  readonly completedAt: number;
+}
+
+/** What reconcile observed about one desired job. */
+export interface ObservedJob {
+  readonly record: JobRecord;
+  /** The Flink job matched by the recorded id (or, failing that, by name among live jobs). */
+  readonly flinkJob: FlinkJob | undefined;
+  readonly savepointInFlight: boolean;
+  readonly latestCheckpoint: ObservedSnapshot | undefined;
+  readonly latestSavepoint: ObservedSnapshot | undefined;
+  readonly now: number;
+}
+
+/** What reconcile will do for one job. A value: deciding never changes anything. */
+export type ReconcileDecision =
+  | { readonly action: 'none'; readonly reason: string }
+  | { readonly action: 'mark-healthy'; readonly reason: string }
+  | { readonly action: 'wait'; readonly reason: string; readonly retryAt: number }
+  | { readonly action: 'give-up'; readonly reason: string }
+  | { readonly action: 'upgrade'; readonly reason: string }
+  | {
+      readonly action: 'resubmit';
+      readonly reason: string;
+      readonly restore: RestoreSource;
+      readonly attempt: number;
+    };
+
+const maxBackoffMs = 3_600_000;
+
+/** Delay before resubmission number `attempt + 1`, doubling from the policy's base, capped at one hour. */
+export function backoffAfter(attempt: number, policy: ReconcilePolicy): number {
+  return Math.min(maxBackoffMs, policy.backoffMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/**
+ * Decides what to do with one desired job: keep it, upgrade it (changed SQL), resubmit it from its
+ * newest checkpoint or savepoint, wait for the backoff, or give up after the bounded attempts.
+ */
+export function decideReconcile(observed: ObservedJob, policy: ReconcilePolicy): ReconcileDecision {
+  const { record, flinkJob } = observed;
+  if (record.desiredState === 'stopped') return { action: 'none', reason: 'stopped on purpose' };
+  if (flinkJob && isAlive(flinkJob)) {
+    if (record.deployedSqlHash !== record.sqlHash) {
+      if (observed.savepointInFlight) {
+        return { action: 'wait', reason: 'SQL changed; a savepoint is in flight', retryAt: observed.now };
+      }
+      if (flinkJob.state !== 'RUNNING') {
+        return { action: 'wait', reason: `SQL changed; job is ${flinkJob.state}`, retryAt: observed.now };
+      }
+      return { action: 'upgrade', reason: 'SQL changed' };
+    }
+    if (flinkJob.state === 'RUNNING' && record.resubmitAttempts > 0) {
+      return {
+        action: 'mark-healthy',
+        reason: `running again after ${record.resubmitAttempts} resubmission(s)`,
+      };
+    }
+    return { action: 'none', reason: `job is ${flinkJob.state}` };
+  }
+  const lost = flinkJob ? `job is ${flinkJob.state}` : 'job is not known to Flink';
+  if (record.resubmitAttempts >= policy.maxAttempts) {
+    return { action: 'give-up', reason: `${lost}; gave up after ${record.resubmitAttempts} resubmissions` };
+  }
+  if (record.lastResubmitAt && record.resubmitAttempts > 0) {
+    const retryAt = Date.parse(record.lastResubmitAt) + backoffAfter(record.resubmitAttempts, policy);
+    if (observed.now < retryAt) return { action: 'wait', reason: `${lost}; backing off`, retryAt };
+  }
+  return {
+    action: 'resubmit',
+    reason: lost,
+    restore: chooseRestore(observed),
+    attempt: record.resubmitAttempts + 1,
+  };
+}
+
+/** The newest of the latest checkpoint and savepoint; the original restore source when neither exists. */
+export function chooseRestore(
+  observed: Pick<ObservedJob, 'record' | 'latestCheckpoint' | 'latestSavepoint'>,
+): RestoreSource {
+  const { latestCheckpoint, latestSavepoint } = observed;
+  if (latestCheckpoint && (!latestSavepoint || latestCheckpoint.completedAt >= latestSavepoint.completedAt)) {
+    return { kind: 'checkpoint', path: latestCheckpoint.path };
+  }
+  if (latestSavepoint) return { kind: 'savepoint', path: latestSavepoint.path };
+  return observed.record.restoreSource;
+}
+
+/** What the savepoint schedule will do for one job. */
+export type SavepointDecision =
+  | { readonly action: 'trigger' }
+  | { readonly action: 'skip'; readonly reason: string };
+
+/** Triggers a savepoint only for a running, desired job with no savepoint in flight. */
+export function decideSavepoint(observed: {
+  readonly record: JobRecord;
+  readonly flinkJob: FlinkJob | undefined;
+  readonly savepointInFlight: boolean;
+}): SavepointDecision {
+  if (observed.record.desiredState === 'stopped') return { action: 'skip', reason: 'stopped on purpose' };
+  if (observed.flinkJob?.state !== 'RUNNING') {
+    return { action: 'skip', reason: `job is ${observed.flinkJob?.state ?? 'not running'}` };
+  }
+  if (observed.savepointInFlight) return { action: 'skip', reason: 'a savepoint is in flight' };
+  return { action: 'trigger' };
+}
+
+/**
+ * Savepoints to expire: completed ones beyond `maxCount` or older than `maxAgeMs`, never the newest
+ * completed one; failed entries older than `maxAgeMs`. In-flight entries are never expired.
+ */
+export function decideRetention(
+  history: readonly SavepointRecord[],
+  retention: SavepointRetention,
+  now: number,
+): SavepointRecord[] {
+  const completed = history
+    .filter((record) => record.status === 'COMPLETED')
+    .sort((a, b) => completedAt(b) - completedAt(a));
+  const expiredCompleted = completed.filter(
+    (record, index) =>
+      index > 0 && (index >= retention.maxCount || now - completedAt(record) > retention.maxAgeMs),
+  );
+  const expiredFailed = history.filter(
+    (record) => record.status === 'FAILED' && now - Date.parse(record.triggeredAt) > retention.maxAgeMs,
+  );
+  return [...expiredCompleted, ...expiredFailed];
+}
+
+function completedAt(record: SavepointRecord): number {
+  return Date.parse(record.completedAt ?? record.triggeredAt);
+}

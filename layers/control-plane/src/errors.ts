@@ -1,0 +1,19 @@
+import { AppHubError } from '@apphub/platform';
+
+/** Base error of the control plane (submission, savepoints, reconciliation). */
+export class ControlPlaneError extends AppHubError {}
+
+/** The job name is not in the jobs table, so the control plane does not manage it. */
+export class ControlPlaneJobUnknownError extends ControlPlaneError {}
+
+/** The requested restore source (latest savepoint or checkpoint) does not exist. */
+export class ControlPlaneRestoreMissingError extends ControlPlaneError {}
+
+/** The job is in a state that forbids the action (e.g. restore while it runs). */
+export class ControlPlaneJobStateError extends ControlPlaneError {}
+
+/** An event or request did not have the expected shape. */
+export class ControlPlaneEventInvalidError extends ControlPlaneError {}
+
+/** Savepoint or checkpoint data could not be listed or deleted. */
+export class ControlPlaneStorageError extends ControlPlaneError {}

@@ -1,0 +1,168 @@
+import { parseWith, z } from '@apphub/platform';
+
+/** One configuration key of the control plane: its environment variable, default and meaning. */
+export interface ControlPlaneSetting {
+  readonly env: string;
+  readonly defaultValue: string | undefined;
+  readonly description: string;
+}
+
+/**
+ * Every environment variable the control-plane functions read. docs/control-plane.md documents each
+ * one; a unit test fails when one is missing there.
+ */
+export const controlPlaneSettings = {
+  flinkRestUrl: {
+    env: 'APPHUB_FLINK_REST_URL',
+    defaultValue: undefined,
+    description: 'JobManager REST API base URL, e.g. http://127.0.0.1:8081.',
+  },
+  sqlGatewayUrl: {
+    env: 'APPHUB_SQL_GATEWAY_URL',
+    defaultValue: undefined,
+    description: 'SQL Gateway REST API base URL, e.g. http://127.0.0.1:8083.',
+  },
+  jobsTable: {
+    env: 'APPHUB_JOBS_TABLE',
+    defaultValue: undefined,
+    description: 'DynamoDB table of desired jobs (partition key jobName).',
+  },
+  savepointsTable: {
+    env: 'APPHUB_SAVEPOINTS_TABLE',
+    defaultValue: undefined,
+    description: 'DynamoDB table of savepoint history (partition key jobName, sort key savepointId).',
+  },
+  savepointDir: {
+    env: 'APPHUB_SAVEPOINT_DIR',
+    defaultValue: undefined,
+    description:
+      'Root directory of savepoints (s3://... in AWS, file://... locally); each job gets <root>/<jobName>.',
+  },
+  savepointMaxCount: {
+    env: 'APPHUB_SAVEPOINT_MAX_COUNT',
+    defaultValue: '10',
+    description: 'Completed savepoints kept per job; older ones are deleted (the newest is always kept).',
+  },
+  savepointMaxAgeHours: {
+    env: 'APPHUB_SAVEPOINT_MAX_AGE_HOURS',
+    defaultValue: '24',
+    description: 'Completed savepoints older than this are deleted (the newest is always kept).',
+  },
+  savepointTimeoutSeconds: {
+    env: 'APPHUB_SAVEPOINT_TIMEOUT_SECONDS',
+    defaultValue: '300',
+    description:
+      'How long a savepoint may take before it is reported as failed (it stays in flight in the history).',
+  },
+  checkpointDir: {
+    env: 'APPHUB_CHECKPOINT_DIR',
+    defaultValue: undefined,
+    description:
+      "Root directory of checkpoints; defaults to the JobManager's execution.checkpointing.dir (read from its REST API).",
+  },
+  reconcileMaxAttempts: {
+    env: 'APPHUB_RECONCILE_MAX_ATTEMPTS',
+    defaultValue: '5',
+    description: 'Resubmissions of a job that keeps failing before the reconciler gives up and reports it.',
+  },
+  reconcileBackoffSeconds: {
+    env: 'APPHUB_RECONCILE_BACKOFF_SECONDS',
+    defaultValue: '30',
+    description:
+      'Wait after the first resubmission; doubled after each further attempt (capped at one hour).',
+  },
+  awsEndpointUrl: {
+    env: 'APPHUB_AWS_ENDPOINT_URL',
+    defaultValue: undefined,
+    description: 'S3 and DynamoDB endpoint override; local only (moto). Unset in AWS.',
+  },
+} as const satisfies Record<string, ControlPlaneSetting>;
+
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z.strictObject({
+  APPHUB_FLINK_REST_URL: z.url(),
+  APPHUB_SQL_GATEWAY_URL: z.url(),
+  APPHUB_JOBS_TABLE: z.string().min(1),
+  APPHUB_SAVEPOINTS_TABLE: z.string().min(1),
+  APPHUB_SAVEPOINT_DIR: z.string().regex(/^(s3|file):\/\/.+/, 'expected s3://... or file://...'),
+  APPHUB_SAVEPOINT_MAX_COUNT: positiveInt.default(
+    Number(controlPlaneSettings.savepointMaxCount.defaultValue),
+  ),
+  APPHUB_SAVEPOINT_MAX_AGE_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(Number(controlPlaneSettings.savepointMaxAgeHours.defaultValue)),
+  APPHUB_SAVEPOINT_TIMEOUT_SECONDS: positiveInt.default(
+    Number(controlPlaneSettings.savepointTimeoutSeconds.defaultValue),
+  ),
+  APPHUB_CHECKPOINT_DIR: z
+    .string()
+    .regex(/^(s3|file):\/\/.+/, 'expected s3://... or file://...')
+    .optional(),
+  APPHUB_RECONCILE_MAX_ATTEMPTS: positiveInt.default(
+    Number(controlPlaneSettings.reconcileMaxAttempts.defaultValue),
+  ),
+  APPHUB_RECONCILE_BACKOFF_SECONDS: z.coerce
+    .number()
+    .nonnegative()
+    .default(Number(controlPlaneSettings.reconcileBackoffSeconds.defaultValue)),
+  APPHUB_AWS_ENDPOINT_URL: z.url().optional(),
+});
+
+/** The control plane's configuration, parsed once per process. */
+export interface ControlPlaneConfig {
+  readonly flinkRestUrl: string;
+  readonly sqlGatewayUrl: string;
+  readonly jobsTable: string;
+  readonly savepointsTable: string;
+  readonly savepointDir: string;
+  readonly savepointRetention: SavepointRetention;
+  readonly savepointTimeoutMs: number;
+  readonly checkpointDir: string | undefined;
+  readonly reconcile: ReconcilePolicy;
+  readonly awsEndpointUrl: string | undefined;
+}
+
+/** How many completed savepoints a job keeps, and for how long. */
+export interface SavepointRetention {
+  readonly maxCount: number;
+  readonly maxAgeMs: number;
+}
+
+/** Bounds on automatic resubmission of a job that is not running. */
+export interface ReconcilePolicy {
+  readonly maxAttempts: number;
+  readonly backoffMs: number;
+}
+
+/**
+ * Parses the control plane's APPHUB_* variables; an unknown APPHUB_* name is rejected so a typo fails
+ * loudly. Other variables (AWS_*, LOG_LEVEL) are ignored; empty values count as unset.
+ */
+export function parseControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
+  const apphub = Object.fromEntries(
+    Object.entries(env).filter(
+      ([name, value]) => name.startsWith('APPHUB_') && value !== undefined && value !== '',
+    ),
+  );
+  const parsed = parseWith(envSchema, apphub, 'control-plane environment');
+  return Object.freeze({
+    flinkRestUrl: parsed.APPHUB_FLINK_REST_URL.replace(/\/+$/, ''),
+    sqlGatewayUrl: parsed.APPHUB_SQL_GATEWAY_URL.replace(/\/+$/, ''),
+    jobsTable: parsed.APPHUB_JOBS_TABLE,
+    savepointsTable: parsed.APPHUB_SAVEPOINTS_TABLE,
+    savepointDir: parsed.APPHUB_SAVEPOINT_DIR.replace(/\/+$/, ''),
+    savepointRetention: {
+      maxCount: parsed.APPHUB_SAVEPOINT_MAX_COUNT,
+      maxAgeMs: parsed.APPHUB_SAVEPOINT_MAX_AGE_HOURS * 3_600_000,
+    },
+    savepointTimeoutMs: parsed.APPHUB_SAVEPOINT_TIMEOUT_SECONDS * 1000,
+    checkpointDir: parsed.APPHUB_CHECKPOINT_DIR?.replace(/\/+$/, ''),
+    reconcile: {
+      maxAttempts: parsed.APPHUB_RECONCILE_MAX_ATTEMPTS,
+      backoffMs: parsed.APPHUB_RECONCILE_BACKOFF_SECONDS * 1000,
+    },
+    awsEndpointUrl: parsed.APPHUB_AWS_ENDPOINT_URL,
+  });
+}

@@ -1,0 +1,118 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { JobRecord, SavepointRecord } from './records.js';
+
+/** Desired jobs in DynamoDB (partition key `jobName`). Writes are whole-item puts, so a retry is harmless. */
+export class JobStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    dynamodb: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(dynamodb, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
+
+  async get(jobName: string): Promise<JobRecord | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { jobName }, ConsistentRead: true }),
+    );
+    return result.Item ? toJobRecord(result.Item) : undefined;
+  }
+
+  async list(): Promise<JobRecord[]> {
+    const records: JobRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
+      );
+      for (const item of page.Items ?? []) records.push(toJobRecord(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return records.sort((a, b) => a.jobName.localeCompare(b.jobName));
+  }
+
+  async put(record: JobRecord): Promise<void> {
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...record } }));
+  }
+
+  async delete(jobName: string): Promise<void> {
+    await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { jobName } }));
+  }
+}
+
+/** Savepoint history in DynamoDB (keys `jobName` + `savepointId`). */
+export class SavepointStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    dynamodb: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(dynamodb, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
+
+  /** A job's savepoints, newest trigger first. */
+  async history(jobName: string): Promise<SavepointRecord[]> {
+    const records: SavepointRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'jobName = :jobName',
+          ExpressionAttributeValues: { ':jobName': jobName },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) records.push(item as SavepointRecord);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return records.sort((a, b) => b.triggeredAt.localeCompare(a.triggeredAt));
+  }
+
+  async put(record: SavepointRecord): Promise<void> {
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...record } }));
+  }
+
+  async delete(jobName: string, savepointId: string): Promise<void> {
+    await this.documents.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { jobName, savepointId } }),
+    );
+  }
+}
+
+/** Fills fields an older item may lack, so readers always see a complete record. */
+function toJobRecord(item: Record<string, unknown>): JobRecord {
+  const record = item as Partial<JobRecord> & { jobName: string };
+  return {
+    ...record,
+    desiredState: record.desiredState ?? 'running',
+    sql: record.sql ?? '',
+    sqlHash: record.sqlHash ?? '',
+    sessionProperties: record.sessionProperties ?? {},
+    allowNonRestoredState: record.allowNonRestoredState ?? false,
+    jobId: record.jobId,
+    deployedSql: record.deployedSql,
+    deployedSqlHash: record.deployedSqlHash,
+    restoreSource: record.restoreSource ?? { kind: 'none' },
+    submittedAt: record.submittedAt,
+    resubmitAttempts: record.resubmitAttempts ?? 0,
+    lastResubmitAt: record.lastResubmitAt,
+    lastError: record.lastError,
+    updatedAt: record.updatedAt ?? new Date(0).toISOString(),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './aggregates.js';
+export * from './events.js';
+export * from './generator.js';
