@@ -95,3 +95,19 @@ export function toFlinkProperties(settings: Readonly<Record<string, string>>): s
   });
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * Reads FLINK_PROPERTIES the way the Flink image's entrypoint does: each non-blank line is split at
+ * its first colon, key and value trimmed, and the value taken verbatim (quotes included).
+ */
+export function parseFlinkProperties(flinkProperties: string): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const line of flinkProperties.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '') continue;
+    const colon = trimmed.indexOf(':');
+    if (colon === -1) throw new ManifestInvalidError(`FLINK_PROPERTIES line without a colon: ${trimmed}`);
+    settings[trimmed.slice(0, colon).trim()] = trimmed.slice(colon + 1).trim();
+  }
+  return settings;
+}

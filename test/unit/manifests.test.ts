@@ -1,0 +1,320 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { platform } from '@apphub/platform';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { composeFiles, minikubeDir, parseFlinkProperties } from '../../local/src/manifests/index.js';
+import { repoRoot } from '../../local/src/stack/paths.js';
+
+/** Parsed YAML: its shape is what the assertions check. */
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML, checked field by field below
+type K8sObject = Record<string, any>;
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'apphub-manifests-'));
+/** Any attempt to reach the network from a validator fails fast on a closed loopback port. */
+const offline = {
+  HTTP_PROXY: 'http://127.0.0.1:9',
+  HTTPS_PROXY: 'http://127.0.0.1:9',
+  NO_PROXY: '',
+  no_proxy: '',
+};
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot) {
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...offline, ...env },
+  });
+  return {
+    status: result.status,
+    stdout: result.stdout ?? '',
+    stderr: result.stderr ?? '',
+    error: result.error,
+  };
+}
+
+describe('minikube overlay (kubectl kustomize + kubernetes-validate, offline)', () => {
+  const kustomized = run('kubectl', ['kustomize', minikubeDir]);
+  const objects: K8sObject[] = parseAllDocuments(kustomized.stdout).map((document) => document.toJS());
+  const validator = path.join(repoRoot, '.cache', 'venv', 'bin', 'kubernetes-validate');
+  const python = path.join(repoRoot, '.cache', 'venv', 'bin', 'python');
+
+  /** Newest Kubernetes version whose schemas the installed kubernetes-validate ships. */
+  function schemaVersion(): string {
+    const result = run(python, ['-c', 'import kubernetes_validate.utils as u; print(u.latest_version())']);
+    expect(result.status, result.stderr).toBe(0);
+    return result.stdout.trim();
+  }
+
+  /** Validates YAML documents strictly against the bundled schemas; a missing schema (WARN) counts as a failure. */
+  function validate(yamlText: string, name: string): { ok: boolean; output: string } {
+    const file = path.join(scratch, name);
+    writeFileSync(file, yamlText);
+    const result = run(validator, ['--strict', '--kubernetes-version', schemaVersion(), file]);
+    const output = `${result.stdout}${result.stderr}`;
+    return { ok: result.status === 0 && !/^(WARN|ERROR|FATAL)/m.test(output), output };
+  }
+
+  it('renders with kubectl kustomize', () => {
+    expect(kustomized.status, kustomized.stderr).toBe(0);
+    expect(objects.map((object) => `${object.kind}/${object.metadata.name}`)).toEqual(
+      expect.arrayContaining([
+        'Namespace/apphub-system',
+        'ConfigMap/apphub-flink-config',
+        'Deployment/apphub-flink-jobmanager',
+        'Deployment/apphub-flink-taskmanager',
+        'Deployment/apphub-flink-sql-gateway',
+        'Service/apphub-flink-jobmanager',
+        'Service/apphub-flink-sql-gateway',
+        'StatefulSet/apphub-redpanda',
+        'Service/apphub-redpanda',
+        'Job/apphub-redpanda-topics',
+        'Deployment/apphub-minio',
+        'Service/apphub-minio',
+        'PersistentVolumeClaim/apphub-minio-data',
+        'Job/apphub-minio-bootstrap',
+        'Secret/apphub-minio-credentials',
+      ]),
+    );
+  });
+
+  it('validates every rendered object against the Kubernetes schemas, offline and strict', () => {
+    expect(
+      existsSync(validator),
+      `${validator} missing: create .cache/venv with kubernetes-validate==${platform.versions.kubernetesValidate}`,
+    ).toBe(true);
+    const { ok, output } = validate(kustomized.stdout, 'overlay.yaml');
+    expect(ok, output).toBe(true);
+    expect(output.match(/passed for resource/g)?.length).toBe(objects.length);
+  });
+
+  it('rejects an object that breaks the schema and a kind it has no schema for (the check can fail)', () => {
+    const deployment = objects.find((object) => object.kind === 'Deployment')!;
+    const broken = { ...deployment, spec: { ...deployment.spec, replicas: 'two' } };
+    expect(validate(JSON.stringify(broken), 'broken.yaml').ok).toBe(false);
+    expect(
+      validate('apiVersion: example.com/v1\nkind: Unknown\nmetadata: {name: x}\n', 'unknown.yaml').ok,
+    ).toBe(false);
+  });
+
+  it('puts everything in apphub-system, labelled part-of=apphub-streaming, pods included', () => {
+    for (const object of objects) {
+      expect(
+        object.metadata.labels?.['app.kubernetes.io/part-of'],
+        `${object.kind}/${object.metadata.name}`,
+      ).toBe('apphub-streaming');
+      if (object.kind !== 'Namespace') expect(object.metadata.namespace).toBe('apphub-system');
+      const podLabels = object.spec?.template?.metadata?.labels;
+      if (object.spec?.template) expect(podLabels['app.kubernetes.io/part-of']).toBe('apphub-streaming');
+    }
+  });
+
+  it('selects JobManager and TaskManager pods by component exactly as the seed does, with 1 and 2 replicas', () => {
+    const byComponent = (component: string) =>
+      objects.filter(
+        (object) => object.spec?.template?.metadata?.labels?.['app.kubernetes.io/component'] === component,
+      );
+    expect(byComponent('jobmanager').map((object) => [object.metadata.name, object.spec.replicas])).toEqual([
+      ['apphub-flink-jobmanager', 1],
+    ]);
+    expect(byComponent('taskmanager').map((object) => [object.metadata.name, object.spec.replicas])).toEqual([
+      ['apphub-flink-taskmanager', platform.flink.taskManagers],
+    ]);
+    const service = objects.find(
+      (object) => object.kind === 'Service' && object.metadata.name === 'apphub-flink-jobmanager',
+    )!;
+    expect(service.spec.selector['app.kubernetes.io/component']).toBe('jobmanager');
+    expect(service.spec.ports.map((port: K8sObject) => port.port)).toEqual(
+      expect.arrayContaining([
+        platform.ports.flinkRest,
+        platform.ports.jobManagerRpc,
+        platform.ports.blobServer,
+      ]),
+    );
+    const redpanda = objects.find(
+      (object) => object.kind === 'Service' && object.metadata.name === 'apphub-redpanda',
+    )!;
+    expect(redpanda.spec.ports.map((port: K8sObject) => port.port)).toContain(platform.ports.kafka);
+  });
+
+  it('gives every container requests and limits, and every long-running one liveness and readiness probes', () => {
+    for (const object of objects.filter((candidate) => candidate.spec?.template)) {
+      const pod = object.spec.template.spec;
+      for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
+        const where = `${object.kind}/${object.metadata.name} ${container.name}`;
+        for (const kind of ['requests', 'limits']) {
+          expect(container.resources?.[kind]?.cpu, `${where} ${kind}.cpu`).toBeDefined();
+          expect(container.resources?.[kind]?.memory, `${where} ${kind}.memory`).toBeDefined();
+        }
+      }
+      if (object.kind === 'Job') continue;
+      for (const container of pod.containers) {
+        expect(container.livenessProbe, `${object.metadata.name} liveness`).toBeDefined();
+        expect(container.readinessProbe, `${object.metadata.name} readiness`).toBeDefined();
+      }
+    }
+  });
+
+  it('annotates Flink pods for Prometheus on the reporter port the config sets', () => {
+    const config = parse(
+      objects.find((object) => object.metadata.name === 'apphub-flink-config')!.data['config.yaml'],
+    );
+    const flinkPods = objects.filter(
+      (object) =>
+        object.kind === 'Deployment' && object.metadata.labels['app.kubernetes.io/name'] === 'apphub-flink',
+    );
+    expect(flinkPods).toHaveLength(3);
+    for (const deployment of flinkPods) {
+      const annotations = deployment.spec.template.metadata.annotations;
+      expect(annotations['prometheus.io/scrape']).toBe('true');
+      expect(annotations['prometheus.io/port']).toBe(String(config['metrics.reporter.prom.port']));
+      const ports = deployment.spec.template.spec.containers[0].ports.map(
+        (port: K8sObject) => port.containerPort,
+      );
+      expect(ports).toContain(platform.ports.prometheusJobManager);
+    }
+  });
+
+  it('checkpoints to the MinIO bucket its bootstrap Job creates, with credentials from the Secret', () => {
+    const config = parse(
+      objects.find((object) => object.metadata.name === 'apphub-flink-config')!.data['config.yaml'],
+    );
+    expect(config['execution.checkpointing.dir']).toBe(
+      `s3://${platform.storage.checkpointBucket}/checkpoints`,
+    );
+    const minioService = objects.find(
+      (object) => object.kind === 'Service' && object.metadata.name === 'apphub-minio',
+    )!;
+    expect(config['s3.endpoint']).toBe(`http://apphub-minio:${minioService.spec.ports[0].port}`);
+    const bootstrap = objects.find((object) => object.metadata.name === 'apphub-minio-bootstrap')!;
+    expect(bootstrap.spec.template.spec.containers[0].command.join(' ')).toContain(
+      `mc mb --ignore-existing apphub/${platform.storage.checkpointBucket}`,
+    );
+    const secret = objects.find((object) => object.kind === 'Secret')!;
+    const referenced: [string, string][] = [];
+    JSON.stringify(objects, (key, value) => {
+      if (key === 'secretKeyRef') referenced.push([value.name, value.key]);
+      return value;
+    });
+    expect(referenced.length).toBeGreaterThan(0);
+    for (const [name, key] of referenced) {
+      expect(name).toBe(secret.metadata.name);
+      expect(Object.keys(secret.stringData)).toContain(key);
+    }
+    const flinkEnv = objects.find(
+      (object) => object.metadata.name === 'apphub-flink-jobmanager' && object.kind === 'Deployment',
+    )!.spec.template.spec.containers[0].env;
+    const properties = flinkEnv.find((variable: K8sObject) => variable.name === 'FLINK_PROPERTIES').value;
+    expect(parseFlinkProperties(properties)).toEqual({
+      's3.access-key': '$(AWS_ACCESS_KEY_ID)',
+      's3.secret-key': '$(AWS_SECRET_ACCESS_KEY)',
+    });
+  });
+});
+
+const compose = run('docker-compose', ['version']);
+const composeMissing = compose.error !== undefined || compose.status !== 0;
+const skipReason = composeMissing
+  ? ' (SKIPPED: docker-compose is not installed; apt-get install -y docker-compose)'
+  : '';
+
+describe(`compose files validated by docker-compose v1${skipReason}`, () => {
+  const composeDir = path.join(repoRoot, 'local', 'compose');
+  const config = (file: string, env: NodeJS.ProcessEnv = {}, extra: string[] = []) =>
+    run('docker-compose', ['-f', path.basename(file), 'config', ...extra], env, composeDir);
+
+  it.skipIf(composeMissing)('accepts the demo stack and the E2E stack', () => {
+    const demo = config(composeFiles.demo, {}, ['-q']);
+    expect(demo.status, demo.stderr).toBe(0);
+    const e2e = config(composeFiles.e2e, { APPHUB_E2E_REPO_ROOT: repoRoot }, ['-q']);
+    expect(e2e.status, e2e.stderr).toBe(0);
+  });
+
+  it.skipIf(composeMissing)(
+    'refuses the E2E stack without APPHUB_E2E_REPO_ROOT, and a malformed file (the check can fail)',
+    () => {
+      const e2e = config(composeFiles.e2e, {}, ['-q']);
+      expect(e2e.status).not.toBe(0);
+      expect(e2e.stderr).toContain('set APPHUB_E2E_REPO_ROOT to the repository root');
+      writeFileSync(
+        path.join(scratch, 'broken.compose.yml'),
+        'services:\n  x:\n    image: busybox:1.36\n    restart: no\n',
+      );
+      expect(
+        run('docker-compose', ['-f', 'broken.compose.yml', 'config', '-q'], {}, scratch).status,
+      ).not.toBe(0);
+    },
+  );
+
+  it.skipIf(composeMissing)(
+    'substitutes the UI port and checkpoint interval, defaulting to the platform values',
+    () => {
+      const jobManager = (env: NodeJS.ProcessEnv) => {
+        const result = config(composeFiles.demo, env);
+        expect(result.status, result.stderr).toBe(0);
+        return parse(result.stdout).services['flink-jobmanager'];
+      };
+      const defaults = jobManager({});
+      expect(
+        parseFlinkProperties(defaults.environment.FLINK_PROPERTIES)['execution.checkpointing.interval'],
+      ).toBe(platform.flink.settings['execution.checkpointing.interval']);
+      expect(JSON.stringify(defaults.ports)).toContain(`"published":${platform.ports.flinkRest}`);
+      const tuned = jobManager({ APPHUB_FLINK_UI_PORT: '18081', APPHUB_FLINK_CHECKPOINT_INTERVAL: '30 s' });
+      expect(
+        parseFlinkProperties(tuned.environment.FLINK_PROPERTIES)['execution.checkpointing.interval'],
+      ).toBe('30 s');
+      expect(JSON.stringify(tuned.ports)).toMatch(/"published":"?18081"?/);
+    },
+  );
+});
+
+describe('compose stack shape', () => {
+  const services = (file: string) =>
+    (
+      parse(spawnSync('cat', [path.join(repoRoot, file)], { encoding: 'utf8' }).stdout) as {
+        services: Record<string, K8sObject>;
+      }
+    ).services;
+
+  for (const file of [composeFiles.demo, composeFiles.e2e]) {
+    it(`${file}: the seed's services, a scalable TaskManager, health checks and depends_on conditions`, () => {
+      const all = services(file);
+      expect(Object.keys(all)).toEqual(
+        expect.arrayContaining([
+          'redpanda',
+          'redpanda-init',
+          'flink-jobmanager',
+          'flink-taskmanager',
+          'sql-gateway',
+          'minio',
+          'minio-init',
+          'moto',
+          'moto-init',
+          'micro-batcher',
+        ]),
+      );
+      const taskManager = all['flink-taskmanager']!;
+      expect(taskManager.container_name).toBeUndefined();
+      expect(taskManager.ports).toBeUndefined();
+      expect(taskManager.scale).toBe(platform.flink.taskManagers);
+      for (const [name, service] of Object.entries(all)) {
+        const oneShot = name.endsWith('-init') || name === 'micro-batcher';
+        if (!oneShot) expect(service.healthcheck?.test, `${name} healthcheck`).toBeDefined();
+        for (const [dependency, condition] of Object.entries(
+          (service.depends_on ?? {}) as Record<string, K8sObject>,
+        )) {
+          expect(all[dependency], `${name} depends on ${dependency}`).toBeDefined();
+          expect(condition.condition).toBe(
+            dependency.endsWith('-init') ? 'service_completed_successfully' : 'service_healthy',
+          );
+        }
+      }
+      expect(all['flink-jobmanager']!.ports).toContain(
+        `\${APPHUB_FLINK_UI_PORT:-${platform.ports.flinkRest}}:${platform.ports.flinkRest}`,
+      );
+      expect(all['micro-batcher']!.command).toEqual(['npm', 'run', 'batcher']);
+    });
+  }
+});
