@@ -2,6 +2,7 @@ import { FlinkRestClient, SqlGatewayClient } from '@apphub/flink';
 import { createLogger, type Logger, Metrics } from '@apphub/observability';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { JobRecord } from './records.js';
 import type { ControlPlaneConfig } from './settings.js';
 import { SnapshotStorage } from './snapshot-storage.js';
 import { JobStore, SavepointStore } from './stores.js';
@@ -62,4 +63,28 @@ export function createControlPlane(
     metricsFor: (jobName) => new Metrics(metricsNamespace, { JobName: jobName }, options.metricsSink),
     now: Date.now,
   };
+}
+
+/**
+ * Runs `act` for each managed job (or the named ones) with that job's metrics, flushing them
+ * afterwards whatever happens. Jobs run one after another: Flink's JobManager is shared.
+ */
+export async function forEachManagedJob<T>(
+  plane: ControlPlane,
+  jobNames: readonly string[] | undefined,
+  act: (record: JobRecord, metrics: Metrics) => Promise<T>,
+): Promise<T[]> {
+  const records = (await plane.jobs.list()).filter(
+    (record) => !jobNames || jobNames.includes(record.jobName),
+  );
+  const outcomes: T[] = [];
+  for (const record of records) {
+    const metrics = plane.metricsFor(record.jobName);
+    try {
+      outcomes.push(await act(record, metrics));
+    } finally {
+      metrics.flush();
+    }
+  }
+  return outcomes;
 }

@@ -1,9 +1,9 @@
 import type { FlinkJob } from '@apphub/flink';
 import type { Metrics } from '@apphub/observability';
-import type { ControlPlane } from './context.js';
+import { type ControlPlane, forEachManagedJob } from './context.js';
 import { decideReconcile, isAlive, type ObservedJob, type ReconcileDecision } from './decisions.js';
 import { matchFlinkJob } from './deploy.js';
-import type { JobRecord } from './records.js';
+import type { HealthCounters, JobRecord } from './records.js';
 import { latestCheckpoint, newestCompleted } from './restore.js';
 import { refreshInFlight } from './savepoints.js';
 import { deployAndRecord, upgradeJob } from './submit.js';
@@ -25,20 +25,10 @@ export async function runReconcile(
   plane: ControlPlane,
   options: { jobNames?: readonly string[] } = {},
 ): Promise<ReconcileOutcome[]> {
-  const records = (await plane.jobs.list()).filter(
-    (record) => !options.jobNames || options.jobNames.includes(record.jobName),
-  );
   const flinkJobs = await plane.rest.jobs();
-  const outcomes: ReconcileOutcome[] = [];
-  for (const record of records) {
-    const metrics = plane.metricsFor(record.jobName);
-    try {
-      outcomes.push(await reconcileOne(plane, record, flinkJobs, metrics));
-    } finally {
-      metrics.flush();
-    }
-  }
-  return outcomes;
+  return forEachManagedJob(plane, options.jobNames, (record, metrics) =>
+    reconcileOne(plane, record, flinkJobs, metrics),
+  );
 }
 
 /** Observes one job: its Flink job, savepoints, and (when it is not alive) where it could restore from. */
@@ -62,13 +52,15 @@ export async function observeJob(
 
 async function reconcileOne(
   plane: ControlPlane,
-  record: JobRecord,
+  stored: JobRecord,
   flinkJobs: readonly FlinkJob[],
   metrics: Metrics,
 ): Promise<ReconcileOutcome> {
-  const log = plane.logger.child({ jobName: record.jobName });
-  const observed = await observeJob(plane, record, flinkJobs);
-  await reportHealth(plane, observed, metrics);
+  const log = plane.logger.child({ jobName: stored.jobName });
+  const observed = await observeJob(plane, stored, flinkJobs);
+  const health = await reportHealth(plane, observed, metrics);
+  const record = health === stored.health ? stored : { ...stored, health };
+  if (record !== stored) await plane.jobs.put(record);
   const decision = decideReconcile(observed, plane.config.reconcile);
   const outcome = (jobId: string | undefined, error?: string): ReconcileOutcome => ({
     jobName: record.jobName,
@@ -124,17 +116,34 @@ async function reconcileOne(
   }
 }
 
-/** JobsNotRunning, FailedCheckpoints and JobRestarts for one desired job. */
-async function reportHealth(plane: ControlPlane, observed: ObservedJob, metrics: Metrics): Promise<void> {
-  if (observed.record.desiredState === 'stopped') return;
-  const { flinkJob } = observed;
-  const running = flinkJob?.state === 'RUNNING';
-  metrics.add('JobsNotRunning', 'Count', running ? 0 : 1);
-  if (!flinkJob || !isAlive(flinkJob)) return;
+/**
+ * Publishes JobsNotRunning (0 or 1), and FailedCheckpoints and JobRestarts as increases since the
+ * previous reconcile (Flink's counters are cumulative per job id). Returns the counters to remember.
+ */
+async function reportHealth(
+  plane: ControlPlane,
+  observed: ObservedJob,
+  metrics: Metrics,
+): Promise<HealthCounters | undefined> {
+  const { record, flinkJob } = observed;
+  if (record.desiredState === 'stopped') return record.health;
+  metrics.add('JobsNotRunning', 'Count', flinkJob?.state === 'RUNNING' ? 0 : 1);
+  if (!flinkJob || !isAlive(flinkJob)) return record.health;
   const [checkpoints, jobMetrics] = await Promise.all([
     plane.rest.checkpoints(flinkJob.id),
     plane.rest.jobMetrics(flinkJob.id, ['numRestarts']),
   ]);
-  metrics.add('FailedCheckpoints', 'Count', checkpoints.failed);
-  metrics.add('JobRestarts', 'Count', jobMetrics.numRestarts ?? 0);
+  const current: HealthCounters = {
+    jobId: flinkJob.id,
+    failedCheckpoints: checkpoints.failed,
+    restarts: jobMetrics.numRestarts ?? 0,
+  };
+  const previous = record.health?.jobId === flinkJob.id ? record.health : undefined;
+  metrics.add(
+    'FailedCheckpoints',
+    'Count',
+    Math.max(0, current.failedCheckpoints - (previous?.failedCheckpoints ?? 0)),
+  );
+  metrics.add('JobRestarts', 'Count', Math.max(0, current.restarts - (previous?.restarts ?? 0)));
+  return current;
 }

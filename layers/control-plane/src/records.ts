@@ -34,7 +34,16 @@ export interface JobRecord {
   readonly resubmitAttempts: number;
   readonly lastResubmitAt: string | undefined;
   readonly lastError: string | undefined;
+  /** Counters seen by the last reconcile, so metrics report what changed since then. */
+  readonly health: HealthCounters | undefined;
   readonly updatedAt: string;
+}
+
+/** Flink's cumulative counters of one job, as last observed. */
+export interface HealthCounters {
+  readonly jobId: string;
+  readonly failedCheckpoints: number;
+  readonly restarts: number;
 }
 
 /** One savepoint in a job's history (savepoints table, keys jobName + savepointId). */

@@ -1,6 +1,6 @@
 import { FlinkRequestError, FlinkSavepointError, sleep } from '@apphub/flink';
 import type { Metrics } from '@apphub/observability';
-import type { ControlPlane } from './context.js';
+import { type ControlPlane, forEachManagedJob } from './context.js';
 import { decideRetention, decideSavepoint, type SavepointDecision } from './decisions.js';
 import { matchFlinkJob } from './deploy.js';
 import type { JobRecord, SavepointRecord } from './records.js';
@@ -172,20 +172,10 @@ export async function runSavepointSchedule(
   plane: ControlPlane,
   options: { jobNames?: readonly string[] } = {},
 ): Promise<SavepointOutcome[]> {
-  const records = (await plane.jobs.list()).filter(
-    (record) => !options.jobNames || options.jobNames.includes(record.jobName),
-  );
   const flinkJobs = await plane.rest.jobs();
-  const outcomes: SavepointOutcome[] = [];
-  for (const record of records) {
-    const metrics = plane.metricsFor(record.jobName);
-    try {
-      outcomes.push(await savepointOne(plane, record, flinkJobs, metrics));
-    } finally {
-      metrics.flush();
-    }
-  }
-  return outcomes;
+  return forEachManagedJob(plane, options.jobNames, (record, metrics) =>
+    savepointOne(plane, record, flinkJobs, metrics),
+  );
 }
 
 async function savepointOne(

@@ -9,6 +9,20 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { JobRecord, SavepointRecord } from './records.js';
 
+type Page = { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> };
+
+/** Every item of a paged Scan or Query. */
+async function allItems(fetchPage: (startKey: Record<string, unknown> | undefined) => Promise<Page>) {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await fetchPage(startKey);
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
 /** Desired jobs in DynamoDB (partition key `jobName`). Writes are whole-item puts, so a retry is harmless. */
 export class JobStore {
   private readonly documents: DynamoDBDocumentClient;
@@ -30,16 +44,12 @@ export class JobStore {
   }
 
   async list(): Promise<JobRecord[]> {
-    const records: JobRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
+    const items = await allItems((startKey) =>
+      this.documents.send(
         new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
-      );
-      for (const item of page.Items ?? []) records.push(toJobRecord(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return records.sort((a, b) => a.jobName.localeCompare(b.jobName));
+      ),
+    );
+    return items.map(toJobRecord).sort((a, b) => a.jobName.localeCompare(b.jobName));
   }
 
   async put(record: JobRecord): Promise<void> {
@@ -66,10 +76,8 @@ export class SavepointStore {
 
   /** A job's savepoints, newest trigger first. */
   async history(jobName: string): Promise<SavepointRecord[]> {
-    const records: SavepointRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
+    const items = await allItems((startKey) =>
+      this.documents.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'jobName = :jobName',
@@ -77,11 +85,9 @@ export class SavepointStore {
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
-      );
-      for (const item of page.Items ?? []) records.push(item as SavepointRecord);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return records.sort((a, b) => b.triggeredAt.localeCompare(a.triggeredAt));
+      ),
+    );
+    return (items as unknown as SavepointRecord[]).sort((a, b) => b.triggeredAt.localeCompare(a.triggeredAt));
   }
 
   async put(record: SavepointRecord): Promise<void> {
@@ -113,6 +119,7 @@ function toJobRecord(item: Record<string, unknown>): JobRecord {
     resubmitAttempts: record.resubmitAttempts ?? 0,
     lastResubmitAt: record.lastResubmitAt,
     lastError: record.lastError,
+    health: record.health,
     updatedAt: record.updatedAt ?? new Date(0).toISOString(),
   };
 }

@@ -85,6 +85,7 @@ export async function submitSql(plane: ControlPlane, input: SubmitSqlRequest): P
     resubmitAttempts: 0,
     lastResubmitAt: undefined,
     lastError: undefined,
+    health: undefined,
     ...existing,
     jobName: request.jobName,
     desiredState: 'running',
