@@ -1,0 +1,31 @@
+import {
+  createBatcherStorage,
+  handleBatcherEvent,
+  metricsNamespace,
+  parseBatcherConfig,
+} from '@apphub/microbatcher';
+import { createLogger, Metrics, observability } from '@apphub/observability';
+import middy from '@middy/core';
+
+// Cold start: parse the descriptors and create clients once; a bad descriptor fails here, in one line.
+const config = parseBatcherConfig();
+const { lake, store } = createBatcherStorage(config);
+const logger = createLogger('micro-batcher');
+const invocationMetrics = new Metrics(metricsNamespace, { Service: 'micro-batcher' });
+
+/** Lambda entry: Kafka events (MSK or self-managed) and scheduled sealing passes. */
+export const handler = middy()
+  .use(observability({ logger, metrics: invocationMetrics }))
+  .handler((event: unknown) =>
+    handleBatcherEvent(
+      {
+        descriptors: config.descriptors,
+        lake,
+        store,
+        logger,
+        metricsFor: (dataset) => new Metrics(metricsNamespace, { Dataset: dataset }),
+        serviceMetrics: invocationMetrics,
+      },
+      event,
+    ),
+  );

@@ -1,0 +1,284 @@
+import { type DecodedKafkaRecord, decodeKafkaEvent } from '@apphub/kafka-event';
+import type { Logger, Metrics } from '@apphub/observability';
+import {
+  computeDatasetWatermark,
+  sealableThrough,
+  type WatermarkPolicy,
+  type WatermarkStore,
+} from '@apphub/watermarks';
+import type { DatasetDescriptor } from './descriptor.js';
+import { type Lake, mapWithLimit } from './lake.js';
+import { datasetRoot, deadLetterKey } from './layout.js';
+import { BatcherMetrics, MetricName, unroutedDataset } from './metrics.js';
+import { encodeHotPart, groupIntoParts } from './parts.js';
+import { type DatasetRow, decodeDatasetRecord } from './records.js';
+import { sealWindow } from './sealing.js';
+
+/** Everything the micro-batcher needs, passed in so the handler, local runner and tests share it. */
+export interface BatcherContext {
+  readonly descriptors: readonly DatasetDescriptor[];
+  readonly lake: Lake;
+  readonly store: WatermarkStore;
+  readonly logger: Logger;
+  /** A metrics collector with dimension `Dataset` = `dataset`; flushed once per dataset and call. */
+  readonly metricsFor: (dataset: string) => Metrics;
+  /**
+   * Invocation-wide collector (dimension `Service`), flushed by the observability middleware: it
+   * receives every count summed over datasets, and the largest watermark lag.
+   */
+  readonly serviceMetrics?: Metrics;
+  /** Processing time; defaults to Date.now. */
+  readonly now?: () => number;
+  /** S3 requests in flight at once. */
+  readonly concurrency?: number;
+}
+
+export interface DatasetBatchSummary {
+  readonly records: number;
+  readonly deadLetters: number;
+  readonly lateRecords: number;
+  readonly partsWritten: number;
+  readonly windowsSealed: number;
+  readonly watermark?: number;
+  readonly sealedThrough?: number;
+}
+
+export interface DeadLetter {
+  readonly dataset: string;
+  readonly reason: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  /** Raw bytes, base64. */
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly headers: readonly { readonly name: string; readonly value: string }[];
+}
+
+/**
+ * Processes one Lambda Kafka event, dataset by dataset: dead letters and hot parts to S3, parts
+ * and partition progress to DynamoDB, then the watermark and the windows it seals. Every step is
+ * idempotent and ordered so that a crash at any point, followed by a redelivery of the same batch,
+ * converges to the state of one clean run. Throws (so Lambda retries the batch) only when storage
+ * fails; bad records never fail the batch.
+ */
+export async function processKafkaEvent(
+  context: BatcherContext,
+  event: unknown,
+): Promise<Record<string, DatasetBatchSummary>> {
+  const records = decodeKafkaEvent(event);
+  const summaries: Record<string, DatasetBatchSummary> = {};
+  const routedTopics = new Set(context.descriptors.map((descriptor) => descriptor.topic));
+  const unrouted = records.filter((record) => !routedTopics.has(record.topic));
+  if (unrouted.length > 0) {
+    const metrics = metricsOf(context, unroutedDataset);
+    try {
+      metrics.count(MetricName.RecordsProcessed, unrouted.length);
+      await writeDeadLetters(
+        context,
+        `${context.descriptors[0]?.prefix ?? 'streaming'}/${unroutedDataset}`,
+        unroutedDataset,
+        unrouted.map((record) => ({ record, reason: `no dataset descriptor reads topic ${record.topic}` })),
+        metrics,
+      );
+    } finally {
+      metrics.flush();
+    }
+  }
+  for (const descriptor of context.descriptors) {
+    const own = records.filter((record) => record.topic === descriptor.topic);
+    if (own.length === 0) continue;
+    summaries[descriptor.dataset] = await processDatasetRecords(context, descriptor, own);
+  }
+  return summaries;
+}
+
+async function processDatasetRecords(
+  context: BatcherContext,
+  descriptor: DatasetDescriptor,
+  records: readonly DecodedKafkaRecord[],
+): Promise<DatasetBatchSummary> {
+  const now = (context.now ?? Date.now)();
+  const metrics = metricsOf(context, descriptor.dataset);
+  const concurrency = context.concurrency ?? 16;
+  try {
+    metrics.count(MetricName.RecordsProcessed, records.length);
+    const rows: DatasetRow[] = [];
+    const bad: { record: DecodedKafkaRecord; reason: string }[] = [];
+    for (const record of records) {
+      const outcome = decodeDatasetRecord(record, descriptor);
+      if (outcome.ok) rows.push(outcome.row);
+      else bad.push({ record, reason: outcome.reason });
+    }
+    await writeDeadLetters(context, datasetRoot(descriptor), descriptor.dataset, bad, metrics);
+
+    const before = await context.store.getDatasetWatermark(descriptor.dataset);
+    const parts = groupIntoParts(descriptor, rows);
+    await mapWithLimit(parts, concurrency, (part) =>
+      context.lake.put(part.key, encodeHotPart(descriptor, part.rows), 'application/vnd.apache.parquet'),
+    );
+    let lateRecords = 0;
+    await mapWithLimit(parts, concurrency, async (part) => {
+      const previous = await context.store.addWindowPart(descriptor.dataset, part.windowStart, part.key);
+      const isNew = !previous?.parts.includes(part.key);
+      const behindWatermark =
+        before.watermark !== undefined &&
+        part.windowStart + descriptor.windowDuration + descriptor.allowedLateness <= before.watermark;
+      if (isNew && ((previous?.manifestVersion ?? 0) > 0 || behindWatermark)) lateRecords += part.rows.length;
+    });
+    if (lateRecords > 0) {
+      metrics.count(MetricName.LateRecords, lateRecords);
+      context.logger.info('late records re-open sealed windows', {
+        dataset: descriptor.dataset,
+        lateRecords,
+      });
+    }
+
+    await mapWithLimit(progressByPartition(records, rows), concurrency, (progress) =>
+      context.store.recordPartitionProgress(descriptor.dataset, { ...progress, updatedAt: now }),
+    );
+
+    const touched = [...new Set(parts.map((part) => part.windowStart))];
+    const sealing = await sealDueWindows(context, descriptor, { now, touchedWindows: touched, metrics });
+    return {
+      records: records.length,
+      deadLetters: bad.length,
+      lateRecords,
+      partsWritten: parts.length,
+      ...sealing,
+    };
+  } finally {
+    metrics.flush();
+  }
+}
+
+/** Next offset and newest event time per Kafka partition of the batch; dead letters move offsets too. */
+function progressByPartition(records: readonly DecodedKafkaRecord[], rows: readonly DatasetRow[]) {
+  const progress = new Map<
+    number,
+    { topic: string; partition: number; nextOffset: number; maxEventTime?: number }
+  >();
+  for (const record of records) {
+    const current = progress.get(record.partition);
+    progress.set(record.partition, {
+      ...current,
+      topic: record.topic,
+      partition: record.partition,
+      nextOffset: Math.max(current?.nextOffset ?? 0, record.offset + 1),
+    });
+  }
+  for (const row of rows) {
+    const current = progress.get(row.partition)!;
+    current.maxEventTime = Math.max(current.maxEventTime ?? row.eventTime, row.eventTime);
+  }
+  return [...progress.values()];
+}
+
+async function writeDeadLetters(
+  context: BatcherContext,
+  root: string,
+  dataset: string,
+  bad: readonly { record: DecodedKafkaRecord; reason: string }[],
+  metrics: BatcherMetrics,
+): Promise<void> {
+  if (bad.length === 0) return;
+  metrics.count(MetricName.DeadLetterRecords, bad.length);
+  await mapWithLimit(bad, context.concurrency ?? 16, async ({ record, reason }) => {
+    const key = deadLetterKey(root, record);
+    const letter: DeadLetter = {
+      dataset,
+      reason,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      timestamp: record.timestamp,
+      key: record.key?.toString('base64') ?? null,
+      value: record.value?.toString('base64') ?? null,
+      headers: record.headers.map((header) => ({
+        name: header.name,
+        value: header.value.toString('base64'),
+      })),
+    };
+    await context.lake.put(key, `${JSON.stringify(letter)}\n`, 'application/json');
+    context.logger.warn('record dead-lettered', {
+      dataset,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      reason,
+      object: `s3://${context.lake.bucket}/${key}`,
+    });
+  });
+}
+
+/** The metrics of one dataset for this call, mirrored into the service-wide collector. */
+export function metricsOf(
+  context: Pick<BatcherContext, 'metricsFor' | 'serviceMetrics'>,
+  dataset: string,
+): BatcherMetrics {
+  return new BatcherMetrics(context.metricsFor(dataset), context.serviceMetrics);
+}
+
+/** The watermark policy of a descriptor. */
+export function policyOf(descriptor: DatasetDescriptor): WatermarkPolicy {
+  return {
+    idleTimeoutMs: descriptor.idleTimeout,
+    windowDurationMs: descriptor.windowDuration,
+    allowedLatenessMs: descriptor.allowedLateness,
+  };
+}
+
+/**
+ * Advances the dataset watermark from its partitions' progress (never backwards) and seals every
+ * window whose end plus allowed lateness it has passed and that has unsealed parts: windows after
+ * `sealedThrough`, and `touchedWindows` of the current batch (late data for older windows). Then
+ * moves `sealedThrough`. Also run on a schedule, so idle datasets seal their last windows.
+ */
+export async function sealDueWindows(
+  context: Pick<BatcherContext, 'lake' | 'store' | 'logger' | 'now'>,
+  descriptor: DatasetDescriptor,
+  options: {
+    readonly now?: number;
+    readonly touchedWindows?: readonly number[];
+    readonly metrics?: BatcherMetrics;
+  } = {},
+): Promise<Pick<DatasetBatchSummary, 'windowsSealed' | 'watermark' | 'sealedThrough'>> {
+  const now = options.now ?? (context.now ?? Date.now)();
+  const policy = policyOf(descriptor);
+  const partitions = await context.store.listPartitions(descriptor.dataset);
+  const computed = computeDatasetWatermark(partitions, now, policy);
+  if (computed === undefined) return { windowsSealed: 0 };
+  const watermark = await context.store.advanceWatermark(descriptor.dataset, computed, now);
+  const { sealedThrough: previousSealedThrough } = await context.store.getDatasetWatermark(
+    descriptor.dataset,
+  );
+  const through = sealableThrough(watermark, policy);
+  const pending = await context.store.listWindows(
+    descriptor.dataset,
+    previousSealedThrough ?? 0,
+    through - descriptor.windowDuration,
+    { unsealedOnly: true },
+  );
+  const due = new Set(pending.map((window) => window.windowStart));
+  for (const start of options.touchedWindows ?? []) {
+    if (start + descriptor.windowDuration <= through) due.add(start);
+  }
+  let windowsSealed = 0;
+  for (const windowStart of [...due].sort((a, b) => a - b)) {
+    const outcome = await sealWindow(context, descriptor, windowStart);
+    if (!outcome.sealed) continue;
+    windowsSealed += 1;
+    context.logger.info('window sealed', {
+      dataset: descriptor.dataset,
+      windowStart: new Date(windowStart).toISOString(),
+      version: outcome.manifest?.version,
+      rows: outcome.manifest?.rowCount,
+      manifest: outcome.manifestKey,
+    });
+  }
+  const sealedThrough = await context.store.advanceSealedThrough(descriptor.dataset, through, now);
+  options.metrics?.count(MetricName.WindowsSealed, windowsSealed);
+  options.metrics?.watermarkLag(Math.max(0, (now - watermark) / 1000));
+  return { windowsSealed, watermark, sealedThrough };
+}

@@ -1,0 +1,65 @@
+import { parseWith, z } from '@apphub/platform';
+import { WatermarkStore } from '@apphub/watermarks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DatasetDescriptor, parseBatcherDescriptors } from './descriptor.js';
+import { Lake } from './lake.js';
+
+/** The micro-batcher's environment; other variables (AWS_*, LOG_LEVEL) belong to the runtime. */
+const environmentSchema = z.object({
+  TIMESTORE_STREAMING_BATCHERS: z.string({ error: 'is required (JSON array of dataset descriptors)' }),
+  APPHUB_DATA_LAKE_BUCKET: z.string({ error: 'is required' }).min(3),
+  APPHUB_WATERMARK_TABLE: z.string({ error: 'is required' }).min(3),
+  APPHUB_AWS_ENDPOINT_URL: z.url().optional(),
+});
+
+export interface BatcherConfig {
+  readonly descriptors: readonly DatasetDescriptor[];
+  readonly bucket: string;
+  readonly table: string;
+  /** Only set locally (moto); in AWS the SDK finds its endpoints. */
+  readonly awsEndpointUrl?: string;
+}
+
+/** Parses the environment once (at cold start); errors are one line naming the variable and field. */
+export function parseBatcherConfig(env: NodeJS.ProcessEnv = process.env): BatcherConfig {
+  const parsed = parseWith(
+    environmentSchema,
+    {
+      TIMESTORE_STREAMING_BATCHERS: env.TIMESTORE_STREAMING_BATCHERS,
+      APPHUB_DATA_LAKE_BUCKET: env.APPHUB_DATA_LAKE_BUCKET,
+      APPHUB_WATERMARK_TABLE: env.APPHUB_WATERMARK_TABLE,
+      APPHUB_AWS_ENDPOINT_URL: env.APPHUB_AWS_ENDPOINT_URL,
+    },
+    'micro-batcher environment',
+  );
+  return Object.freeze({
+    descriptors: parseBatcherDescriptors(parsed.TIMESTORE_STREAMING_BATCHERS),
+    bucket: parsed.APPHUB_DATA_LAKE_BUCKET,
+    table: parsed.APPHUB_WATERMARK_TABLE,
+    ...(parsed.APPHUB_AWS_ENDPOINT_URL ? { awsEndpointUrl: parsed.APPHUB_AWS_ENDPOINT_URL } : {}),
+  });
+}
+
+/**
+ * The lake and watermark store for `config`. With a local endpoint, S3 uses path-style addressing
+ * and both clients get dummy credentials and a region, which moto accepts.
+ */
+export function createBatcherStorage(config: Pick<BatcherConfig, 'bucket' | 'table' | 'awsEndpointUrl'>): {
+  lake: Lake;
+  store: WatermarkStore;
+} {
+  const local = config.awsEndpointUrl
+    ? {
+        endpoint: config.awsEndpointUrl,
+        region: process.env.AWS_REGION ?? 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }
+    : {};
+  const s3 = new S3Client({ ...local, ...(config.awsEndpointUrl ? { forcePathStyle: true } : {}) });
+  const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient(local), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { lake: new Lake(s3, config.bucket), store: new WatermarkStore(dynamodb, config.table) };
+}

@@ -1,0 +1,10 @@
+import { AppHubError } from '@apphub/platform';
+
+/** A stored object of the lake (part, manifest) is missing or unreadable. */
+export class LakeObjectError extends AppHubError {}
+
+/** A window could not be sealed (for example it kept changing under concurrent sealers). */
+export class WindowSealError extends AppHubError {}
+
+/** A hybrid query was asked for something it cannot answer (unknown dataset, bad time range). */
+export class QueryInvalidError extends AppHubError {}

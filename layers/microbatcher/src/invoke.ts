@@ -1,0 +1,49 @@
+import { isKafkaEvent } from '@apphub/kafka-event';
+import { AppHubError } from '@apphub/platform';
+import {
+  type BatcherContext,
+  type DatasetBatchSummary,
+  metricsOf,
+  processKafkaEvent,
+  sealDueWindows,
+} from './batch.js';
+
+/** The payload is neither a Kafka event nor a scheduled event. */
+export class BatcherEventUnsupportedError extends AppHubError {}
+
+/** Whether `event` is an EventBridge scheduled event. */
+export function isScheduledEvent(event: unknown): boolean {
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    (event as { source?: unknown }).source === 'aws.events' &&
+    (event as { 'detail-type'?: unknown })['detail-type'] === 'Scheduled Event'
+  );
+}
+
+/**
+ * Entry point of the micro-batcher: a Kafka event is micro-batched; a scheduled event runs the
+ * sealing pass for every dataset, so windows of datasets that went idle seal without new records.
+ */
+export async function handleBatcherEvent(
+  context: BatcherContext,
+  event: unknown,
+): Promise<Record<string, Partial<DatasetBatchSummary>>> {
+  if (isKafkaEvent(event)) return processKafkaEvent(context, event);
+  if (isScheduledEvent(event)) {
+    const summaries: Record<string, Partial<DatasetBatchSummary>> = {};
+    for (const descriptor of context.descriptors) {
+      const metrics = metricsOf(context, descriptor.dataset);
+      try {
+        summaries[descriptor.dataset] = await sealDueWindows(context, descriptor, { metrics });
+      } finally {
+        metrics.flush();
+      }
+    }
+    return summaries;
+  }
+  throw new BatcherEventUnsupportedError(
+    'micro-batcher received an event that is neither a Kafka event (aws:kafka, SelfManagedKafka) nor a scheduled event',
+    { exposable: true },
+  );
+}

@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import type { ParquetValue } from '@apphub/parquet';
+import type { DatasetDescriptor } from './descriptor.js';
+
+/**
+ * Object keys of a dataset in the lake bucket. Every key is a pure function of what the object
+ * holds (topic, partition, offset range, or the set of parts it compacts), so a retry writes the
+ * same key with the same bytes and never a duplicate.
+ *
+ *   <prefix>/<dataset>/hot/window=<start>/<k>=<v>/part-<topic>+<partition>+<first>+<last>.parquet
+ *   <prefix>/<dataset>/sealed/window=<start>/<k>=<v>/data-<partsHash>.parquet
+ *   <prefix>/<dataset>/manifests/window=<start>/v<version>-<partsHash>.json
+ *   <prefix>/<dataset>/dead-letter/topic=<topic>/partition=<p>/offset=<offset>.json
+ */
+export function datasetRoot(descriptor: Pick<DatasetDescriptor, 'prefix' | 'dataset'>): string {
+  return `${descriptor.prefix}/${descriptor.dataset}`;
+}
+
+/** `20261129T100000Z`: a window start that is safe in paths and sorts in time order. */
+export function windowLabel(windowStart: number): string {
+  return new Date(windowStart)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Hive partition segments for the partition-key values, escaped like Hive does. */
+export function partitionPath(
+  partitionKeys: readonly string[],
+  values: Readonly<Record<string, ParquetValue>>,
+): string {
+  return partitionKeys
+    .map((key) => {
+      const value = values[key];
+      return `${key}=${value === null || value === undefined ? '__HIVE_DEFAULT_PARTITION__' : escapeHive(String(value))}`;
+    })
+    .join('/');
+}
+
+/** Characters Hive escapes in partition values: control characters and path or quoting syntax. */
+const hiveSpecial = new Set('"#%\'*/:=?\\{[]^'.split(''));
+
+function escapeHive(value: string): string {
+  return [...value]
+    .map((char) => {
+      const code = char.charCodeAt(0);
+      const special = code < 0x20 || code === 0x7f || hiveSpecial.has(char);
+      return special ? `%${code.toString(16).toUpperCase().padStart(2, '0')}` : char;
+    })
+    .join('');
+}
+
+const join = (...segments: string[]) => segments.filter((segment) => segment !== '').join('/');
+const offsetLabel = (offset: number) => String(offset).padStart(20, '0');
+
+export function hotPartKey(
+  descriptor: DatasetDescriptor,
+  windowStart: number,
+  cellPath: string,
+  source: {
+    readonly topic: string;
+    readonly partition: number;
+    readonly firstOffset: number;
+    readonly lastOffset: number;
+  },
+): string {
+  return join(
+    datasetRoot(descriptor),
+    'hot',
+    `window=${windowLabel(windowStart)}`,
+    cellPath,
+    `part-${source.topic}+${source.partition}+${offsetLabel(source.firstOffset)}+${offsetLabel(source.lastOffset)}.parquet`,
+  );
+}
+
+export function sealedFileKey(
+  descriptor: DatasetDescriptor,
+  windowStart: number,
+  cellPath: string,
+  partsHash: string,
+): string {
+  return join(
+    datasetRoot(descriptor),
+    'sealed',
+    `window=${windowLabel(windowStart)}`,
+    cellPath,
+    `data-${partsHash}.parquet`,
+  );
+}
+
+export function manifestKey(
+  descriptor: DatasetDescriptor,
+  windowStart: number,
+  version: number,
+  partsHash: string,
+): string {
+  return join(
+    datasetRoot(descriptor),
+    'manifests',
+    `window=${windowLabel(windowStart)}`,
+    `v${String(version).padStart(6, '0')}-${partsHash}.json`,
+  );
+}
+
+export function deadLetterKey(
+  root: string,
+  record: { readonly topic: string; readonly partition: number; readonly offset: number },
+): string {
+  return join(
+    root,
+    'dead-letter',
+    `topic=${record.topic}`,
+    `partition=${record.partition}`,
+    `offset=${offsetLabel(record.offset)}.json`,
+  );
+}
+
+/** Identifies a set of hot parts: equal sets give equal hashes, whatever the order. */
+export function hashParts(partKeys: readonly string[]): string {
+  return createHash('sha256')
+    .update([...partKeys].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 16);
+}

@@ -1,0 +1,149 @@
+import { decodeParquet, encodeParquet, type ParquetColumn, type ParquetValue } from '@apphub/parquet';
+import { windowStartOf } from '@apphub/watermarks';
+import type { DatasetDescriptor } from './descriptor.js';
+import { hotPartKey, partitionPath } from './layout.js';
+import type { DatasetRow } from './records.js';
+
+/** Rows of one Kafka partition that fall into one window and one partition-key cell. */
+export interface HotPart {
+  readonly key: string;
+  readonly windowStart: number;
+  readonly cellPath: string;
+  readonly partition: number;
+  readonly firstOffset: number;
+  readonly lastOffset: number;
+  readonly rows: readonly DatasetRow[];
+}
+
+/** A row as stored in a hot part: enough to replay upserts in offset order. */
+export interface StoredRow {
+  readonly partition: number;
+  readonly offset: number;
+  readonly deleted: boolean;
+  readonly values: Readonly<Record<string, ParquetValue>>;
+}
+
+/** Lineage columns of hot parts; schema names start with a letter, so they cannot collide. */
+const lineageColumns: readonly ParquetColumn[] = [
+  { name: '_kafka_partition', type: 'int32', nullable: false },
+  { name: '_kafka_offset', type: 'int64', nullable: false },
+  { name: '_deleted', type: 'boolean', nullable: false },
+];
+
+/**
+ * Groups rows by window, partition-key cell and Kafka partition. Each group becomes one part whose
+ * key names its offset range, so the same records always land in the same object.
+ */
+export function groupIntoParts(descriptor: DatasetDescriptor, rows: readonly DatasetRow[]): HotPart[] {
+  const groups = new Map<
+    string,
+    { windowStart: number; cellPath: string; partition: number; rows: DatasetRow[] }
+  >();
+  for (const row of rows) {
+    const windowStart = windowStartOf(row.eventTime, descriptor.windowDuration);
+    const cellPath = partitionPath(descriptor.partitionKeys, row.values);
+    const id = `${windowStart}|${cellPath}|${row.partition}`;
+    const group = groups.get(id) ?? { windowStart, cellPath, partition: row.partition, rows: [] };
+    group.rows.push(row);
+    groups.set(id, group);
+  }
+  return [...groups.values()].map((group) => {
+    const sorted = group.rows.sort((a, b) => a.offset - b.offset);
+    const firstOffset = sorted[0]!.offset;
+    const lastOffset = sorted[sorted.length - 1]!.offset;
+    return {
+      key: hotPartKey(descriptor, group.windowStart, group.cellPath, {
+        topic: descriptor.topic,
+        partition: group.partition,
+        firstOffset,
+        lastOffset,
+      }),
+      windowStart: group.windowStart,
+      cellPath: group.cellPath,
+      partition: group.partition,
+      firstOffset,
+      lastOffset,
+      rows: sorted,
+    };
+  });
+}
+
+/** Columns of a hot part: every schema field nullable (tombstones carry only key fields) + lineage. */
+function hotColumns(descriptor: DatasetDescriptor): ParquetColumn[] {
+  return [...descriptor.schema.fields.map((field) => ({ ...field, nullable: true })), ...lineageColumns];
+}
+
+export function encodeHotPart(descriptor: DatasetDescriptor, rows: readonly StoredRow[]): Uint8Array {
+  return encodeParquet(
+    hotColumns(descriptor),
+    rows.map((row) => ({
+      ...row.values,
+      _kafka_partition: row.partition,
+      _kafka_offset: BigInt(row.offset),
+      _deleted: row.deleted,
+    })),
+  );
+}
+
+export function decodeHotPart(descriptor: DatasetDescriptor, bytes: Uint8Array): StoredRow[] {
+  return decodeParquet(bytes).rows.map((row) => {
+    const values: Record<string, ParquetValue> = {};
+    for (const field of descriptor.schema.fields) values[field.name] = row[field.name] ?? null;
+    return {
+      partition: Number(row._kafka_partition),
+      offset: Number(row._kafka_offset),
+      deleted: row._deleted === true,
+      values,
+    };
+  });
+}
+
+/** Sealed files hold the schema's columns only, with the declared nullability. */
+export function encodeSealedFile(
+  descriptor: DatasetDescriptor,
+  rows: readonly Readonly<Record<string, ParquetValue>>[],
+): Uint8Array {
+  return encodeParquet(descriptor.schema.fields, rows, {
+    metadata: { 'apphub.dataset': descriptor.dataset },
+  });
+}
+
+/** The identity of a row under upsert semantics. */
+export function upsertKeyOf(
+  descriptor: DatasetDescriptor,
+  values: Readonly<Record<string, ParquetValue>>,
+): string {
+  return JSON.stringify(
+    descriptor.upsertKey.map((name) => {
+      const value = values[name];
+      return typeof value === 'bigint' ? value.toString() : value;
+    }),
+  );
+}
+
+/**
+ * Applies upserts: per key the record with the highest offset wins (partition breaks a tie, so the
+ * result never depends on read order), tombstones delete. Output is sorted by key: the same input
+ * set always gives the same rows in the same order, hence the same bytes.
+ */
+export function compactRows(
+  descriptor: DatasetDescriptor,
+  rows: readonly StoredRow[],
+): Readonly<Record<string, ParquetValue>>[] {
+  const latest = new Map<string, StoredRow>();
+  for (const row of rows) {
+    const key = upsertKeyOf(descriptor, row.values);
+    const current = latest.get(key);
+    if (
+      !current ||
+      row.offset > current.offset ||
+      (row.offset === current.offset && row.partition > current.partition)
+    ) {
+      latest.set(key, row);
+    }
+  }
+  return [...latest.entries()]
+    .filter(([, row]) => !row.deleted)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, row]) => row.values);
+}

@@ -1,0 +1,86 @@
+import type { ParquetValue } from '@apphub/parquet';
+import { hasUnsealedParts, type WatermarkStore } from '@apphub/watermarks';
+import type { DatasetDescriptor } from './descriptor.js';
+import { WindowSealError } from './errors.js';
+import { type Lake, mapWithLimit } from './lake.js';
+import { hashParts, manifestKey, partitionPath, sealedFileKey } from './layout.js';
+import { compactRows, decodeHotPart, encodeSealedFile } from './parts.js';
+
+/** The manifest of one sealed window version: which files hold the window's rows. */
+export interface WindowManifest {
+  readonly dataset: string;
+  readonly version: number;
+  readonly windowStart: string;
+  readonly windowEnd: string;
+  /** Hash of the hot parts this version compacts; equal parts give an equal manifest. */
+  readonly partsHash: string;
+  readonly parts: readonly string[];
+  readonly files: readonly { readonly key: string; readonly partition: string; readonly rowCount: number }[];
+  readonly rowCount: number;
+  readonly columns: DatasetDescriptor['schema']['fields'];
+}
+
+export interface SealOutcome {
+  /** False when the window had nothing new to seal. */
+  readonly sealed: boolean;
+  readonly manifest?: WindowManifest;
+  readonly manifestKey?: string;
+}
+
+/**
+ * Seals one window: compacts all its hot parts with upsert semantics into one Parquet file per
+ * partition-key cell, writes a manifest, then publishes it with a conditional write. File and
+ * manifest keys derive from the set of parts, so a crashed attempt and its retry write the same
+ * objects, and a concurrent sealer of a different part set never overwrites this one's files.
+ */
+export async function sealWindow(
+  context: { readonly lake: Lake; readonly store: WatermarkStore },
+  descriptor: DatasetDescriptor,
+  windowStart: number,
+): Promise<SealOutcome> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const window = await context.store.getWindow(descriptor.dataset, windowStart);
+    if (!window || !hasUnsealedParts(window)) return { sealed: false };
+    const partsHash = hashParts(window.parts);
+    const stored = (
+      await mapWithLimit(window.parts, 8, async (key) =>
+        decodeHotPart(descriptor, await context.lake.get(key)),
+      )
+    ).flat();
+    const cells = new Map<string, Readonly<Record<string, ParquetValue>>[]>();
+    for (const row of compactRows(descriptor, stored)) {
+      const cell = partitionPath(descriptor.partitionKeys, row);
+      cells.set(cell, [...(cells.get(cell) ?? []), row]);
+    }
+    const files = await mapWithLimit([...cells.keys()].sort(), 8, async (cell) => {
+      const rows = cells.get(cell)!;
+      const key = sealedFileKey(descriptor, windowStart, cell, partsHash);
+      await context.lake.put(key, encodeSealedFile(descriptor, rows), 'application/vnd.apache.parquet');
+      return { key, partition: cell, rowCount: rows.length };
+    });
+    const version = window.manifestVersion + 1;
+    const manifest: WindowManifest = {
+      dataset: descriptor.dataset,
+      version,
+      windowStart: new Date(windowStart).toISOString(),
+      windowEnd: new Date(windowStart + descriptor.windowDuration).toISOString(),
+      partsHash,
+      parts: window.parts,
+      files,
+      rowCount: files.reduce((sum, file) => sum + file.rowCount, 0),
+      columns: descriptor.schema.fields,
+    };
+    const key = manifestKey(descriptor, windowStart, version, partsHash);
+    await context.lake.put(key, `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
+    const published = await context.store.commitWindowSeal(descriptor.dataset, windowStart, {
+      expectedVersion: window.manifestVersion,
+      manifestKey: key,
+      partsHash,
+      partCount: window.parts.length,
+    });
+    if (published) return { sealed: true, manifest, manifestKey: key };
+  }
+  throw new WindowSealError(
+    `window ${new Date(windowStart).toISOString()} of ${descriptor.dataset} kept changing under concurrent sealers`,
+  );
+}

@@ -1,0 +1,3 @@
+export * from './compute.js';
+export * from './errors.js';
+export * from './store.js';

@@ -1,0 +1,335 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { PartitionProgress } from './compute.js';
+import { WatermarkStoreError } from './errors.js';
+
+/** The dataset-level item: watermark and the end of the contiguous sealed range. */
+export interface DatasetWatermark {
+  readonly watermark?: number;
+  /** Every window of the dataset ending at or before this time (epoch ms) is sealed. */
+  readonly sealedThrough?: number;
+}
+
+/** The state of one time window: the hot parts written to it and its latest sealed manifest. */
+export interface WindowState {
+  readonly windowStart: number;
+  readonly parts: readonly string[];
+  readonly manifestVersion: number;
+  readonly manifestKey?: string;
+  readonly sealedPartsHash?: string;
+  readonly sealedPartCount: number;
+}
+
+/** Whether a window has parts that its latest manifest does not cover. */
+export function hasUnsealedParts(window: WindowState): boolean {
+  return window.parts.length > window.sealedPartCount;
+}
+
+const datasetKey = (dataset: string) => `dataset#${dataset}`;
+const partitionSort = (topic: string, partition: number) => `partition#${topic}#${partition}`;
+const watermarkSort = 'watermark';
+/** ISO-8601 UTC strings sort like the times they name, so window items come back in time order. */
+const windowSort = (windowStart: number) => `window#${new Date(windowStart).toISOString()}`;
+
+/**
+ * DynamoDB store of table `streaming_watermarks` (key `pk` string, `sk` string), one item
+ * collection per dataset: per-partition progress, the dataset watermark, and per-window parts and
+ * manifests. Every write is conditional so that no value moves backwards, whatever the
+ * interleaving of concurrent invocations, and repeating a write equals doing it once.
+ */
+export class WatermarkStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /**
+   * Moves a partition's progress forward to `nextOffset` and `maxEventTime` (the larger of the
+   * stored and given). Returns false when the stored progress is already ahead (a stale retry).
+   */
+  async recordPartitionProgress(
+    dataset: string,
+    progress: Omit<PartitionProgress, 'maxEventTime'> & { readonly maxEventTime?: number },
+  ): Promise<boolean> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = await this.getPartition(dataset, progress.topic, progress.partition);
+      if (current && current.nextOffset > progress.nextOffset) return false;
+      const times = [current?.maxEventTime, progress.maxEventTime].filter((time) => time !== undefined);
+      const maxEventTime = times.length > 0 ? Math.max(...times) : undefined;
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: datasetKey(dataset), sk: partitionSort(progress.topic, progress.partition) },
+            UpdateExpression: `SET topic = :topic, #partition = :partition, nextOffset = :next, updatedAt = :now${
+              maxEventTime === undefined ? '' : ', maxEventTime = :time'
+            }`,
+            // The condition pins the values read above, so a concurrent writer makes this attempt retry.
+            ConditionExpression: current
+              ? 'nextOffset = :seenOffset AND ' +
+                (current.maxEventTime === undefined
+                  ? 'attribute_not_exists(maxEventTime)'
+                  : 'maxEventTime = :seenTime')
+              : 'attribute_not_exists(pk)',
+            ExpressionAttributeNames: { '#partition': 'partition' },
+            ExpressionAttributeValues: {
+              ':topic': progress.topic,
+              ':partition': progress.partition,
+              ':next': progress.nextOffset,
+              ':now': progress.updatedAt,
+              ...(maxEventTime === undefined ? {} : { ':time': maxEventTime }),
+              ...(current ? { ':seenOffset': current.nextOffset } : {}),
+              ...(current?.maxEventTime === undefined ? {} : { ':seenTime': current.maxEventTime }),
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) {
+          throw new WatermarkStoreError(`cannot record progress of ${progress.topic}-${progress.partition}`, {
+            cause: error,
+          });
+        }
+      }
+    }
+    throw new WatermarkStoreError(
+      `progress of ${dataset} ${progress.topic}-${progress.partition} kept changing under concurrent writers`,
+    );
+  }
+
+  /** Progress of one partition, read consistently. */
+  async getPartition(
+    dataset: string,
+    topic: string,
+    partition: number,
+  ): Promise<PartitionProgress | undefined> {
+    const item = await this.getItem(dataset, partitionSort(topic, partition));
+    return item ? toPartitionProgress(item) : undefined;
+  }
+
+  /** Progress of every partition of the dataset, read consistently. */
+  async listPartitions(dataset: string): Promise<PartitionProgress[]> {
+    const items = await this.query(dataset, 'sk BETWEEN :from AND :to', {
+      ':from': 'partition#',
+      ':to': 'partition#\uffff',
+    });
+    return items.map(toPartitionProgress);
+  }
+
+  /** The dataset watermark item, read consistently. */
+  async getDatasetWatermark(dataset: string): Promise<DatasetWatermark> {
+    const item = await this.getItem(dataset, watermarkSort);
+    return {
+      ...(typeof item?.watermark === 'number' ? { watermark: item.watermark } : {}),
+      ...(typeof item?.sealedThrough === 'number' ? { sealedThrough: item.sealedThrough } : {}),
+    };
+  }
+
+  /** Raises the dataset watermark to `watermark` unless it is already higher; returns the stored value. */
+  async advanceWatermark(dataset: string, watermark: number, now: number): Promise<number> {
+    return this.advanceNumber(dataset, 'watermark', watermark, now);
+  }
+
+  /** Raises `sealedThrough` to `time` unless it is already higher; returns the stored value. */
+  async advanceSealedThrough(dataset: string, time: number, now: number): Promise<number> {
+    return this.advanceNumber(dataset, 'sealedThrough', time, now);
+  }
+
+  /**
+   * Adds a hot part to a window (a set, so adding it again changes nothing). Returns the window as it
+   * was before, so the caller can tell a new part for an already sealed window: late data.
+   */
+  async addWindowPart(
+    dataset: string,
+    windowStart: number,
+    partKey: string,
+  ): Promise<WindowState | undefined> {
+    const result = await this.send(
+      () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: datasetKey(dataset), sk: windowSort(windowStart) },
+            UpdateExpression: 'SET windowStart = :start ADD parts :part',
+            ExpressionAttributeValues: { ':start': windowStart, ':part': new Set([partKey]) },
+            ReturnValues: 'ALL_OLD',
+          }),
+        ),
+      `add part to window ${new Date(windowStart).toISOString()} of ${dataset}`,
+    );
+    return result.Attributes ? toWindowState(result.Attributes) : undefined;
+  }
+
+  /** One window, read consistently. */
+  async getWindow(dataset: string, windowStart: number): Promise<WindowState | undefined> {
+    const item = await this.getItem(dataset, windowSort(windowStart));
+    return item ? toWindowState(item) : undefined;
+  }
+
+  /** Windows starting in [fromStart, toStart], oldest first, optionally only those with unsealed parts. */
+  async listWindows(
+    dataset: string,
+    fromStart: number,
+    toStart: number,
+    options: { readonly unsealedOnly?: boolean } = {},
+  ): Promise<WindowState[]> {
+    if (toStart < fromStart) return [];
+    const items = await this.query(
+      dataset,
+      'sk BETWEEN :from AND :to',
+      { ':from': windowSort(fromStart), ':to': windowSort(toStart) },
+      options.unsealedOnly
+        ? 'attribute_not_exists(sealedPartCount) OR size(parts) > sealedPartCount'
+        : undefined,
+    );
+    return items.map(toWindowState);
+  }
+
+  /**
+   * Publishes a window's manifest if nobody else published one since `expectedVersion` was read.
+   * Returns false when another sealer won; the caller reads the window again.
+   */
+  async commitWindowSeal(
+    dataset: string,
+    windowStart: number,
+    seal: {
+      readonly expectedVersion: number;
+      readonly manifestKey: string;
+      readonly partsHash: string;
+      readonly partCount: number;
+    },
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: datasetKey(dataset), sk: windowSort(windowStart) },
+          UpdateExpression:
+            'SET manifestVersion = :version, manifestKey = :manifest, sealedPartsHash = :hash, sealedPartCount = :count',
+          ConditionExpression:
+            seal.expectedVersion === 0
+              ? 'attribute_exists(pk) AND attribute_not_exists(manifestVersion)'
+              : 'manifestVersion = :expected',
+          ExpressionAttributeValues: {
+            ':version': seal.expectedVersion + 1,
+            ':manifest': seal.manifestKey,
+            ':hash': seal.partsHash,
+            ':count': seal.partCount,
+            ...(seal.expectedVersion === 0 ? {} : { ':expected': seal.expectedVersion }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new WatermarkStoreError(
+        `cannot publish manifest of window ${new Date(windowStart).toISOString()}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  private async advanceNumber(
+    dataset: string,
+    attribute: string,
+    value: number,
+    now: number,
+  ): Promise<number> {
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: datasetKey(dataset), sk: watermarkSort },
+          UpdateExpression: 'SET #attribute = :value, updatedAt = :now',
+          ConditionExpression: 'attribute_not_exists(#attribute) OR #attribute <= :value',
+          ExpressionAttributeNames: { '#attribute': attribute },
+          ExpressionAttributeValues: { ':value': value, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Number(result.Attributes?.[attribute] ?? value);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) {
+        throw new WatermarkStoreError(`cannot advance ${attribute} of ${dataset}`, { cause: error });
+      }
+      const stored = await this.getDatasetWatermark(dataset);
+      return Number(stored[attribute as keyof DatasetWatermark]);
+    }
+  }
+
+  private async getItem(dataset: string, sk: string): Promise<Record<string, unknown> | undefined> {
+    const result = await this.send(
+      () =>
+        this.client.send(
+          new GetCommand({
+            TableName: this.tableName,
+            Key: { pk: datasetKey(dataset), sk },
+            ConsistentRead: true,
+          }),
+        ),
+      `read ${sk} of ${dataset}`,
+    );
+    return result.Item;
+  }
+
+  private async query(
+    dataset: string,
+    sortCondition: string,
+    values: Record<string, unknown>,
+    filter?: string,
+  ): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.send(
+        () =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression: `pk = :pk AND ${sortCondition}`,
+              ...(filter ? { FilterExpression: filter } : {}),
+              ExpressionAttributeValues: { ':pk': datasetKey(dataset), ...values },
+              ConsistentRead: true,
+              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            }),
+          ),
+        `query ${dataset}`,
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  private async send<Output>(call: () => Promise<Output>, what: string): Promise<Output> {
+    try {
+      return await call();
+    } catch (error) {
+      throw new WatermarkStoreError(`cannot ${what} in ${this.tableName}`, { cause: error });
+    }
+  }
+}
+
+function toPartitionProgress(item: Record<string, unknown>): PartitionProgress {
+  return {
+    topic: String(item.topic),
+    partition: Number(item.partition),
+    nextOffset: Number(item.nextOffset),
+    ...(item.maxEventTime === undefined ? {} : { maxEventTime: Number(item.maxEventTime) }),
+    updatedAt: Number(item.updatedAt),
+  };
+}
+
+function toWindowState(item: Record<string, unknown>): WindowState {
+  const parts = item.parts instanceof Set ? [...(item.parts as Set<string>)].sort() : [];
+  return {
+    windowStart: Number(item.windowStart),
+    parts,
+    manifestVersion: Number(item.manifestVersion ?? 0),
+    ...(typeof item.manifestKey === 'string' ? { manifestKey: item.manifestKey } : {}),
+    ...(typeof item.sealedPartsHash === 'string' ? { sealedPartsHash: item.sealedPartsHash } : {}),
+    sealedPartCount: Number(item.sealedPartCount ?? 0),
+  };
+}

@@ -1,0 +1,87 @@
+import {
+  compactRows,
+  decodeHotPart,
+  encodeHotPart,
+  groupIntoParts,
+  hashParts,
+  parseDatasetDescriptor,
+  partitionPath,
+  type StoredRow,
+  sampleBatcherDescriptor,
+  windowLabel,
+} from '@apphub/microbatcher';
+import { describe, expect, it } from 'vitest';
+
+const descriptor = parseDatasetDescriptor({ ...sampleBatcherDescriptor, partitionKeys: ['user_id'] });
+const at = (minute: number) => Date.UTC(2026, 10, 29, 10, minute);
+const row = (
+  partition: number,
+  offset: number,
+  user: string,
+  minute: number,
+  count: number | null,
+  deleted = false,
+) => ({
+  partition,
+  offset,
+  eventTime: at(minute),
+  deleted,
+  values: {
+    user_id: user,
+    window_start: at(minute),
+    window_end: deleted ? null : at(minute + 1),
+    event_count: count === null ? null : BigInt(count),
+    total_value: count === null ? null : count * 1.5,
+  },
+});
+
+describe('groupIntoParts', () => {
+  it('groups by window, partition-key cell and Kafka partition with keys from the offset range', () => {
+    const parts = groupIntoParts(descriptor, [
+      row(0, 7, 'a', 1, 1),
+      row(0, 5, 'a', 2, 2),
+      row(1, 3, 'a', 3, 3),
+      row(0, 9, 'b/c', 11, 4),
+    ]);
+    expect(parts.map((part) => part.key)).toEqual([
+      'streaming/user-activity-1m/hot/window=20261129T100000Z/user_id=a/part-apphub.streaming.aggregates+0+00000000000000000005+00000000000000000007.parquet',
+      'streaming/user-activity-1m/hot/window=20261129T100000Z/user_id=a/part-apphub.streaming.aggregates+1+00000000000000000003+00000000000000000003.parquet',
+      'streaming/user-activity-1m/hot/window=20261129T101000Z/user_id=b%2Fc/part-apphub.streaming.aggregates+0+00000000000000000009+00000000000000000009.parquet',
+    ]);
+    expect(parts[0]?.rows.map((stored) => stored.offset)).toEqual([5, 7]);
+  });
+
+  it('labels windows and escapes Hive values so keys stay one segment per value', () => {
+    expect(windowLabel(at(0))).toBe('20261129T100000Z');
+    expect(partitionPath(['k', 'n'], { k: 'x=y', n: null })).toBe('k=x%3Dy/n=__HIVE_DEFAULT_PARTITION__');
+    expect(hashParts(['b', 'a'])).toBe(hashParts(['a', 'b']));
+  });
+});
+
+describe('hot parts and compaction', () => {
+  it('round-trips rows with lineage through a hot part, tombstones included', () => {
+    const rows: StoredRow[] = [row(0, 1, 'a', 1, 3), row(0, 2, 'a', 1, null, true)];
+    expect(decodeHotPart(descriptor, encodeHotPart(descriptor, rows))).toEqual(
+      rows.map(({ partition, offset, deleted, values }) => ({ partition, offset, deleted, values })),
+    );
+  });
+
+  it('keeps the latest offset per key, applies tombstones, and ignores delivery order and duplicates', () => {
+    const rows: StoredRow[] = [
+      row(0, 4, 'a', 1, 5),
+      row(0, 2, 'a', 1, 1),
+      row(0, 4, 'a', 1, 5),
+      row(1, 3, 'b', 1, 2),
+      row(1, 8, 'b', 1, null, true),
+      row(2, 1, 'c', 2, 7),
+      row(1, 2, 'b', 2, 9),
+    ];
+    const forward = compactRows(descriptor, rows);
+    expect(forward.map((values) => [values.user_id, values.window_start, values.event_count])).toEqual([
+      ['a', at(1), 5n],
+      ['b', at(2), 9n],
+      ['c', at(2), 7n],
+    ]);
+    expect(compactRows(descriptor, [...rows].reverse())).toEqual(forward);
+  });
+});

@@ -1,0 +1,46 @@
+import { computeDatasetWatermark, sealableThrough, windowStartOf } from '@apphub/watermarks';
+import { describe, expect, it } from 'vitest';
+
+const minute = 60_000;
+const policy = { idleTimeoutMs: 5 * minute, windowDurationMs: 10 * minute, allowedLatenessMs: 2 * minute };
+const progress = (partition: number, maxEventTime: number | undefined, updatedAt: number) => ({
+  topic: 't',
+  partition,
+  nextOffset: 1,
+  ...(maxEventTime === undefined ? {} : { maxEventTime }),
+  updatedAt,
+});
+
+describe('computeDatasetWatermark', () => {
+  it('is the minimum event time over partitions that are not idle', () => {
+    const now = 100 * minute;
+    const partitions = [
+      progress(0, 50 * minute, now),
+      progress(1, 40 * minute, now - minute),
+      progress(2, 10 * minute, now - 6 * minute),
+    ];
+    expect(computeDatasetWatermark(partitions, now, policy)).toBe(40 * minute);
+  });
+
+  it('treats a dataset whose partitions are all idle as complete: past its newest window plus lateness', () => {
+    const now = 100 * minute;
+    const partitions = [
+      progress(0, 43 * minute, now - 6 * minute),
+      progress(1, 21 * minute, now - 9 * minute),
+    ];
+    expect(computeDatasetWatermark(partitions, now, policy)).toBe(40 * minute + 10 * minute + 2 * minute);
+  });
+
+  it('is undefined until a partition has an event time', () => {
+    expect(computeDatasetWatermark([], 0, policy)).toBeUndefined();
+    expect(computeDatasetWatermark([progress(0, undefined, 0)], 0, policy)).toBeUndefined();
+  });
+});
+
+describe('window arithmetic', () => {
+  it('aligns windows to the epoch and seals those whose end plus lateness the watermark passed', () => {
+    expect(windowStartOf(Date.UTC(2026, 10, 29, 10, 7, 30), 10 * minute)).toBe(Date.UTC(2026, 10, 29, 10, 0));
+    expect(sealableThrough(Date.UTC(2026, 10, 29, 10, 12), policy)).toBe(Date.UTC(2026, 10, 29, 10, 10));
+    expect(sealableThrough(Date.UTC(2026, 10, 29, 10, 11, 59), policy)).toBe(Date.UTC(2026, 10, 29, 10, 0));
+  });
+});
