@@ -29,7 +29,7 @@ export interface ControlPlaneOptions {
   readonly logger?: Logger;
   /** Where EMF lines go; defaults to stdout. */
   readonly metricsSink?: (line: string) => void;
-  /** Hint printed when Flink is unreachable. */
+  /** What to do when Flink is unreachable; defaults depend on whether this runs locally or in AWS. */
   readonly unreachableHint?: string;
 }
 
@@ -51,7 +51,14 @@ export function createControlPlane(
     : {};
   const dynamodb = new DynamoDBClient(aws);
   const s3 = new S3Client({ ...aws, forcePathStyle: config.awsEndpointUrl !== undefined });
-  const hint = options.unreachableHint ? { unreachableHint: options.unreachableHint } : {};
+  // Locally (an endpoint override is set) the fix is starting the stack; in AWS it is the network path.
+  const hint = {
+    unreachableHint:
+      options.unreachableHint ??
+      (config.awsEndpointUrl
+        ? 'start the stack with npm run local:up'
+        : "check the Flink service and the Lambda's security group"),
+  };
   return {
     config,
     rest: new FlinkRestClient({ baseUrl: config.flinkRestUrl, ...hint }),

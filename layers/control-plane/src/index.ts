@@ -3,6 +3,7 @@ export * from './decisions.js';
 export * from './deploy.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './handlers.js';
 export * from './reconcile.js';
 export * from './records.js';
 export * from './restore.js';

@@ -1,0 +1,18 @@
+import {
+  createControlPlane,
+  handleSavepointEvent,
+  metricsNamespace,
+  parseControlPlaneConfig,
+} from '@apphub/control-plane';
+import { createLogger, Metrics, observability } from '@apphub/observability';
+import middy from '@middy/core';
+
+// Cold start: parse the environment and create the Flink and AWS clients once.
+const logger = createLogger('savepoint');
+const plane = createControlPlane(parseControlPlaneConfig(), { logger });
+const invocationMetrics = new Metrics(metricsNamespace, { Service: 'savepoint' });
+
+/** Lambda entry: EventBridge scheduled event; savepoints every managed running job and applies retention. */
+export const handler = middy()
+  .use(observability({ logger, metrics: invocationMetrics }))
+  .handler((event: unknown) => handleSavepointEvent(plane, event));

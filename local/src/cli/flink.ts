@@ -1,0 +1,257 @@
+import {
+  applyRetention,
+  type ControlPlane,
+  ControlPlaneJobStateError,
+  ControlPlaneJobUnknownError,
+  createControlPlane,
+  deployAndRecord,
+  isAlive,
+  matchFlinkJob,
+  parseControlPlaneConfig,
+  resolveRestoreChoice,
+  stopWithSavepoint,
+  takeSavepoint,
+} from '@apphub/control-plane';
+import type { FlinkJob } from '@apphub/flink';
+import { createLogger } from '@apphub/observability';
+import { parseLocalEndpoints, platform } from '@apphub/platform';
+import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { localAwsClients } from '../stack/clients.js';
+import { stackPaths } from '../stack/paths.js';
+import { parseFlags, runCli } from './run-cli.js';
+
+const usage =
+  'usage: npm run flink -- jobs | savepoint <job> | stop <job> [--drain] | restore <job> --from <path> [--allow-non-restored-state] | status';
+
+/** The control plane wired to the local stack: same logic as the Lambdas, local endpoints and storage. */
+function localControlPlane(): ControlPlane {
+  const endpoints = parseLocalEndpoints();
+  const config = parseControlPlaneConfig({
+    APPHUB_FLINK_REST_URL: endpoints.flinkRestUrl,
+    APPHUB_SQL_GATEWAY_URL: endpoints.sqlGatewayUrl,
+    APPHUB_JOBS_TABLE: platform.storage.jobsTable,
+    APPHUB_SAVEPOINTS_TABLE: platform.storage.savepointsTable,
+    APPHUB_SAVEPOINT_DIR: `file://${stackPaths().flinkSavepoints}`,
+    APPHUB_AWS_ENDPOINT_URL: endpoints.awsEndpointUrl,
+  });
+  // Logs go to stderr as JSON (set LOG_LEVEL=debug for more); stdout carries the command's answer.
+  const logger = createLogger('flink-cli', {
+    level: 'warn',
+    sink: (line) => process.stderr.write(`${line}\n`),
+  });
+  return createControlPlane(config, { logger, metricsSink: () => undefined });
+}
+
+/** The live Flink job of a name: the managed record's job first, else any live job with that name. */
+async function liveJob(plane: ControlPlane, jobName: string): Promise<FlinkJob> {
+  const record = await plane.jobs.get(jobName);
+  const job = matchFlinkJob({ jobName, jobId: record?.jobId }, await plane.rest.jobs());
+  if (!job || !isAlive(job)) {
+    throw new ControlPlaneJobUnknownError(
+      `no running Flink job named ${jobName}; see npm run flink -- jobs${record ? ` (last job id ${record.jobId ?? '-'})` : ''}`,
+    );
+  }
+  return job;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, index) =>
+    Math.max(title.length, ...rows.map((row) => row[index]?.length ?? 0)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells.map((cell, index) => (index === cells.length - 1 ? cell : cell.padEnd(widths[index]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function age(epochMs: number | undefined, now: number): string {
+  if (!epochMs) return '-';
+  const seconds = Math.max(0, Math.round((now - epochMs) / 1000));
+  return seconds < 120
+    ? `${seconds}s ago`
+    : seconds < 7200
+      ? `${Math.round(seconds / 60)}m ago`
+      : `${Math.round(seconds / 3600)}h ago`;
+}
+
+async function listJobs(plane: ControlPlane): Promise<string> {
+  const [flinkJobs, records] = await Promise.all([plane.rest.jobs(), plane.jobs.list()]);
+  const rows = flinkJobs
+    .sort((a, b) => b.startTime - a.startTime)
+    .map((job) => {
+      const record = records.find((candidate) => candidate.jobId === job.id);
+      return [job.name, job.id, job.state, new Date(job.startTime).toISOString(), record ? 'managed' : '-'];
+    });
+  for (const record of records) {
+    if (!flinkJobs.some((job) => job.id === record.jobId)) {
+      rows.push([
+        record.jobName,
+        record.jobId ?? '-',
+        'NOT IN FLINK',
+        '-',
+        `managed (${record.desiredState})`,
+      ]);
+    }
+  }
+  return table(['NAME', 'JOB ID', 'STATE', 'STARTED', 'CONTROL PLANE'], rows);
+}
+
+async function status(plane: ControlPlane): Promise<string> {
+  const now = Date.now();
+  const [overview, flinkJobs, taskManagers, records] = await Promise.all([
+    plane.rest.overview(),
+    plane.rest.jobs(),
+    plane.rest.taskManagers(),
+    plane.jobs.list(),
+  ]);
+  const live = flinkJobs.filter((job) => isAlive(job));
+  const names = [
+    ...new Set([...live.map((job) => job.name), ...records.map((record) => record.jobName)]),
+  ].sort();
+  const jobRows: string[][] = [];
+  for (const name of names) {
+    const record = records.find((candidate) => candidate.jobName === name);
+    const job = matchFlinkJob({ jobName: name, jobId: record?.jobId }, flinkJobs);
+    const checkpoints = job && isAlive(job) ? await plane.rest.checkpoints(job.id) : undefined;
+    const savepoint = (await plane.savepoints.history(name)).find((entry) => entry.status === 'COMPLETED');
+    const lastCheckpoint = checkpoints?.latestCompleted;
+    jobRows.push([
+      name,
+      job?.state ?? 'NOT IN FLINK',
+      job?.id ?? record?.jobId ?? '-',
+      lastCheckpoint ? `#${lastCheckpoint.id} ${age(lastCheckpoint.completedAt, now)}` : '-',
+      checkpoints ? String(checkpoints.failed) : '-',
+      savepoint?.completedAt ? `${age(Date.parse(savepoint.completedAt), now)} ${savepoint.location}` : '-',
+    ]);
+  }
+  const sections = [
+    `Flink ${overview.flinkVersion}: ${overview.taskManagers} TaskManagers, ${overview.slotsAvailable}/${overview.slotsTotal} slots free, ${overview.jobsRunning} jobs running`,
+    table(['JOB', 'STATE', 'JOB ID', 'LAST CHECKPOINT', 'FAILED CP', 'LAST SAVEPOINT'], jobRows),
+    table(
+      ['TASKMANAGER', 'SLOTS', 'FREE', 'LAST HEARTBEAT'],
+      taskManagers.map((tm) => [tm.id, String(tm.slots), String(tm.freeSlots), age(tm.lastHeartbeat, now)]),
+    ),
+    await watermarks(),
+  ];
+  return sections.join('\n\n');
+}
+
+/** Dataset watermarks from the watermark table, read generically (pk/sk plus whatever else an item holds). */
+async function watermarks(): Promise<string> {
+  const documents = DynamoDBDocumentClient.from(localAwsClients(parseLocalEndpoints()).dynamodb);
+  try {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await documents.send(
+        new ScanCommand({ TableName: platform.storage.watermarkTable, ExclusiveStartKey: startKey }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    if (items.length === 0) return `Watermarks: none yet in ${platform.storage.watermarkTable}`;
+    const rows = items
+      .map((item) => {
+        const { pk, sk, ...rest } = item;
+        const detail = Object.entries(rest)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(
+            ([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
+          )
+          .join(' ');
+        return [String(pk ?? '-'), String(sk ?? '-'), detail];
+      })
+      .sort((a, b) => `${a[0]}${a[1]}`.localeCompare(`${b[0]}${b[1]}`));
+    return table(['DATASET (pk)', 'sk', 'WATERMARK'], rows);
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException)
+      return `Watermarks: table ${platform.storage.watermarkTable} not present`;
+    throw error;
+  }
+}
+
+runCli(async () => {
+  const [command, ...rest] = process.argv.slice(2);
+  const plane = localControlPlane();
+  switch (command) {
+    case 'jobs': {
+      parseFlags(rest, {});
+      console.log(await listJobs(plane));
+      return 0;
+    }
+    case 'status': {
+      parseFlags(rest, {});
+      console.log(await status(plane));
+      return 0;
+    }
+    case 'savepoint': {
+      const { positionals } = parseFlags(rest, {});
+      const jobName = requireJobName(positionals);
+      const job = await liveJob(plane, jobName);
+      const savepoint = await takeSavepoint(plane, jobName, job.id, 'manual');
+      const expired = await applyRetention(plane, jobName);
+      console.log(`savepoint of ${jobName} (${job.id}) completed: ${savepoint.location}`);
+      if (expired.length > 0) console.log(`retention deleted ${expired.length} older savepoint(s)`);
+      return 0;
+    }
+    case 'stop': {
+      const { positionals, flags } = parseFlags(rest, { drain: 'boolean' });
+      const jobName = requireJobName(positionals);
+      const job = await liveJob(plane, jobName);
+      const savepoint = await stopWithSavepoint(plane, jobName, job.id, flags.drain === true);
+      const record = await plane.jobs.get(jobName);
+      // A stopped managed job stays stopped: reconcile must not resubmit it.
+      if (record)
+        await plane.jobs.put({ ...record, desiredState: 'stopped', updatedAt: new Date().toISOString() });
+      console.log(`stopped ${jobName} (${job.id}) with savepoint ${savepoint.location}`);
+      console.log(`restore with: npm run flink -- restore ${jobName} --from ${savepoint.location}`);
+      return 0;
+    }
+    case 'restore': {
+      const { positionals, flags } = parseFlags(rest, {
+        from: 'string',
+        'allow-non-restored-state': 'boolean',
+      });
+      const jobName = requireJobName(positionals);
+      if (typeof flags.from !== 'string')
+        throw new Error(`restore needs --from <savepoint or checkpoint path>; ${usage}`);
+      const record = await plane.jobs.get(jobName);
+      if (!record) {
+        throw new ControlPlaneJobUnknownError(
+          `${jobName} is not managed by the control plane, so its SQL is unknown here; submit it with its own tool (e.g. npm run submit:sample -- --from-savepoint ${flags.from})`,
+        );
+      }
+      const live = matchFlinkJob(record, await plane.rest.jobs());
+      if (live && isAlive(live)) {
+        throw new ControlPlaneJobStateError(
+          `${jobName} is running (${live.id}); stop it first: npm run flink -- stop ${jobName}`,
+        );
+      }
+      const restore = await resolveRestoreChoice(plane, jobName, record.jobId, {
+        kind: 'path',
+        path: flags.from,
+      });
+      const deployed = await deployAndRecord(
+        plane,
+        {
+          ...record,
+          desiredState: 'running',
+          allowNonRestoredState: flags['allow-non-restored-state'] === true || record.allowNonRestoredState,
+        },
+        restore,
+        { resubmitAttempts: 0 },
+        { recordFailure: false },
+      );
+      console.log(`restored ${jobName} from ${flags.from} as job ${deployed.jobId}`);
+      return 0;
+    }
+    default:
+      throw new Error(usage);
+  }
+});
+
+function requireJobName(positionals: readonly string[]): string {
+  const [jobName, ...extra] = positionals;
+  if (!jobName || extra.length > 0) throw new Error(usage);
+  return jobName;
+}
