@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { platform } from '@apphub/platform';
@@ -212,6 +212,110 @@ describe('minikube overlay (kubectl kustomize + kubernetes-validate, offline)', 
       's3.secret-key': '$(AWS_SECRET_ACCESS_KEY)',
     });
   });
+});
+
+describe('Flink 2.2 reads the container configuration as the platform settings', () => {
+  const jars = path.join(repoRoot, '.cache', 'jars', 'flink');
+  const runtimeJar = path.join(jars, `flink-runtime-${platform.versions.flink}.jar`);
+  const jarsMissing = !existsSync(runtimeJar);
+  const classpath = jarsMissing
+    ? ''
+    : readdirSync(jars)
+        .filter((file) => file.endsWith('.jar'))
+        .map((file) => path.join(jars, file))
+        .join(':');
+
+  /** Loads each conf dir with Flink's GlobalConfiguration; prints every key and the interval as Flink types it. */
+  const reader = `import org.apache.flink.configuration.*;
+public class ReadFlinkConfig {
+  public static void main(String[] dirs) {
+    for (String dir : dirs) {
+      Configuration config = GlobalConfiguration.loadConfiguration(dir);
+      System.out.println("@" + dir);
+      System.out.println("typed.interval.ms=" + config.get(CheckpointingOptions.CHECKPOINTING_INTERVAL).toMillis());
+      config.toMap().forEach((key, value) -> System.out.println(key + "=" + value));
+    }
+  }
+}
+`;
+
+  function readFlinkConfigs(dirs: string[]): Record<string, Record<string, string>> {
+    const source = path.join(scratch, 'ReadFlinkConfig.java');
+    writeFileSync(source, reader);
+    const result = run('java', ['-cp', classpath, source, ...dirs]);
+    expect(result.status, result.stderr).toBe(0);
+    const configs: Record<string, Record<string, string>> = {};
+    let current: Record<string, string> = {};
+    for (const line of result.stdout.split('\n')) {
+      if (line.startsWith('@')) configs[line.slice(1)] = current = {};
+      else if (line.includes('='))
+        current[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+    }
+    return configs;
+  }
+
+  /** What the image's entrypoint does with FLINK_PROPERTIES: each line becomes a -D for Flink's config parser. */
+  function applyFlinkProperties(confDir: string, flinkProperties: string): void {
+    const dynamic = Object.entries(parseFlinkProperties(flinkProperties)).flatMap(([key, value]) => [
+      '-D',
+      `${key}=${value}`,
+    ]);
+    const result = run('java', [
+      '-cp',
+      classpath,
+      'org.apache.flink.runtime.util.bash.BashJavaUtils',
+      'UPDATE_AND_GET_FLINK_CONFIGURATION',
+      '--configDir',
+      confDir,
+      ...dynamic,
+    ]);
+    expect(result.status, result.stderr).toBe(0);
+    const prefix = 'BASH_JAVA_UTILS_EXEC_RESULT:';
+    const lines = result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith(prefix))
+      .map((line) => line.slice(prefix.length));
+    writeFileSync(path.join(confDir, 'config.yaml'), `${lines.join('\n')}\n`);
+  }
+
+  it.skipIf(jarsMissing)(
+    `compose FLINK_PROPERTIES through the entrypoint's parser, and the minikube config.yaml (skipped until npm run local:up resolved ${path.basename(runtimeJar)})`,
+    () => {
+      const composeConf = mkdtempSync(path.join(scratch, 'compose-conf-'));
+      writeFileSync(path.join(composeConf, 'config.yaml'), 'jobmanager.rpc.address: localhost\n');
+      const properties = (parse(readFileSync(path.join(repoRoot, composeFiles.demo), 'utf8')) as K8sObject)
+        .services['flink-jobmanager'].environment.FLINK_PROPERTIES as string;
+      applyFlinkProperties(composeConf, properties.replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1'));
+      const minikubeConf = mkdtempSync(path.join(scratch, 'minikube-conf-'));
+      const configMap = parseAllDocuments(
+        readFileSync(path.join(repoRoot, minikubeDir, 'flink-config.yaml'), 'utf8'),
+      )[0]!.toJS();
+      writeFileSync(path.join(minikubeConf, 'config.yaml'), configMap.data['config.yaml']);
+      const configs = readFlinkConfigs([composeConf, minikubeConf]);
+      for (const dir of [composeConf, minikubeConf]) {
+        const config = configs[dir]!;
+        for (const [key, value] of Object.entries(platform.flink.settings))
+          expect(config[key], `${dir}: ${key}`).toBe(value);
+        expect(config['typed.interval.ms']).toBe('60000');
+        expect(config['taskmanager.numberOfTaskSlots']).toBe(String(platform.flink.taskSlots));
+      }
+      expect(configs[minikubeConf]!['s3.path.style.access']).toBe('true');
+    },
+  );
+
+  it.skipIf(jarsMissing)(
+    'would reject a quoted value in FLINK_PROPERTIES (why the generator writes values bare)',
+    () => {
+      const conf = mkdtempSync(path.join(scratch, 'quoted-conf-'));
+      writeFileSync(path.join(conf, 'config.yaml'), 'jobmanager.rpc.address: localhost\n');
+      applyFlinkProperties(conf, 'execution.checkpointing.interval: "1 min"\n');
+      const source = path.join(scratch, 'ReadFlinkConfig.java');
+      writeFileSync(source, reader);
+      const result = run('java', ['-cp', classpath, source, conf]);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain('Could not parse value');
+    },
+  );
 });
 
 const compose = run('docker-compose', ['version']);

@@ -6,14 +6,11 @@ import { platform, tables } from '@apphub/platform';
  * rerun of the init container or Job is harmless. `brokers` is the in-cluster Kafka address.
  */
 export function topicBootstrapScript(brokers: string): string {
-  const lines = [
-    'set -eu',
-    `export RPK_BROKERS=${brokers}`,
-    "until rpk cluster health | grep -Eq 'Healthy:.+true'; do sleep 2; done",
-  ];
+  // Kafka API only (rpk topic/cluster info), so the script needs no access to Redpanda's admin port.
+  const lines = ['set -eu', `export RPK_BROKERS=${brokers}`, 'until rpk cluster info >/dev/null 2>&1; do sleep 2; done'];
   for (const topic of Object.values(platform.topics)) {
     lines.push(
-      `rpk topic describe ${topic.name} >/dev/null 2>&1 || rpk topic create ${topic.name} --partitions ${topic.partitions} --replicas 1 --topic-config retention.ms=${topic.retentionMs}`,
+      `rpk topic list | awk '{print $1}' | grep -qx '${topic.name}' || rpk topic create ${topic.name} --partitions ${topic.partitions} --replicas 1 --topic-config retention.ms=${topic.retentionMs}`,
       `rpk topic alter-config ${topic.name} --set retention.ms=${topic.retentionMs}`,
     );
   }
