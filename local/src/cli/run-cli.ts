@@ -5,7 +5,7 @@ import { describeError } from '@apphub/platform';
  * lines the error carries such as a log tail) and exits non-zero, never a stack trace for bad input.
  * Set APPHUB_DEBUG=1 to see the full error with its causes.
  */
-export function runCli(main: () => Promise<number | undefined | void>): void {
+export function runCli(main: () => Promise<number | undefined>): void {
   main().then(
     (code) => {
       process.exitCode = typeof code === 'number' ? code : 0;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { platform } from '@apphub/platform';
 import { type StartupMode, startupModes, submitSampleJob } from '../sample/submit.js';
 import { parseFlags, runCli } from './run-cli.js';
@@ -11,6 +12,7 @@ runCli(async () => {
     'startup-mode': 'string',
     fromSavepoint: 'string',
     'from-savepoint': 'string',
+    template: 'string',
   });
   const startupMode = flags['startup-mode'];
   if (startupMode !== undefined && !startupModes.includes(startupMode as StartupMode)) {
@@ -18,9 +20,9 @@ runCli(async () => {
   }
   const text = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
   const fromSavepoint = text('fromSavepoint') ?? text('from-savepoint');
-  process.stderr.write(
-    `submitting ${platform.sampleJob.sqlTemplate}${fromSavepoint ? ` from ${fromSavepoint}` : ''}\n`,
-  );
+  const templateFlag = text('template');
+  const template = templateFlag ? path.resolve(process.env.INIT_CWD ?? process.cwd(), templateFlag) : undefined;
+  process.stderr.write(`submitting ${template ?? platform.sampleJob.sqlTemplate}${fromSavepoint ? ` from ${fromSavepoint}` : ''}\n`);
   const { jobId, jobName } = await submitSampleJob({
     ...(text('job-name') ? { jobName: text('job-name') } : {}),
     ...(text('input-topic') ? { inputTopic: text('input-topic') } : {}),
@@ -28,6 +30,7 @@ runCli(async () => {
     ...(text('group-id') ? { groupId: text('group-id') } : {}),
     ...(startupMode ? { startupMode: startupMode as StartupMode } : {}),
     ...(fromSavepoint ? { fromSavepoint } : {}),
+    ...(template ? { templatePath: template } : {}),
   });
   console.log(`submitted ${jobName}: Flink job id ${jobId}`);
   return 0;

@@ -21,6 +21,8 @@ export interface SampleJobOptions {
   readonly endpoints?: LocalEndpoints;
   /** Extra session settings, e.g. a short checkpoint interval in tests. */
   readonly sessionProperties?: Readonly<Record<string, string>>;
+  /** Another SQL template with the same variables (default: infra/sql/tumbling-window.sql). */
+  readonly templatePath?: string;
 }
 
 /** A job of the same name already runs; submitting again would double its output. */
@@ -58,7 +60,7 @@ export async function submitSampleJob(
 ): Promise<{ jobId: string; jobName: string }> {
   const endpoints = options.endpoints ?? parseLocalEndpoints();
   const variables = sampleJobVariables(options, endpoints);
-  const statements = renderSampleJob(variables);
+  const statements = renderSampleJob(variables, options.templatePath);
   const jobName = variables.JOB_NAME!;
 
   if (!options.allowDuplicate) {

@@ -1,0 +1,123 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { FlinkRestClient } from '@apphub/flink';
+import { platform } from '@apphub/platform';
+import { computeAggregates, generateSampleEvents, normaliseAggregate, type SampleAggregate, type SampleEvent } from '@apphub/sample';
+import { afterAll, describe, expect, it } from 'vitest';
+import { consumeRecords } from '../../../local/src/sample/consume.js';
+import { submitSampleJob } from '../../../local/src/sample/submit.js';
+import { repoRoot } from '../../../local/src/stack/index.js';
+import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
+
+const exec = promisify(execFile);
+const flink = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
+const jobs: string[] = [];
+
+afterAll(async () => {
+  for (const jobId of jobs) await flink.cancel(jobId).catch(() => undefined);
+});
+
+/** Reads the sink topic as an upsert log: the last value per key wins, tombstones delete. */
+async function readAggregates(topic: string): Promise<Map<string, SampleAggregate>> {
+  const records = await consumeRecords(kafka, topic, { timeoutMs: 5_000 });
+  const table = new Map<string, SampleAggregate>();
+  for (const record of records) {
+    if (record.value === null) table.delete(record.key ?? '');
+    else table.set(record.key ?? '', normaliseAggregate(JSON.parse(record.value)));
+  }
+  return table;
+}
+
+describe('sample job on the real stack', () => {
+  it('aggregates out-of-order events with idle partitions exactly, window by window', async () => {
+    const inputTopic = uniqueName('it-sample-input');
+    const outputTopic = uniqueName('it-sample-aggregates');
+    await Promise.all([createTopic(inputTopic, 3), createTopic(outputTopic, 3)]);
+    const start = new Date('2026-11-29T10:00:00.000Z');
+
+    // Phase A: 24 users over 5 minutes on every partition, up to 4 s out of order (bound: 5 s).
+    const busy = generateSampleEvents({ count: 1500, users: 24, start, spanMs: 5 * 60_000, seed: 7, maxOutOfOrderMs: 4_000 });
+    // Phase B: 2 more minutes on partition 0 only; partitions 1 and 2 go idle and must not stall the windows.
+    const tail = generateSampleEvents({ count: 200, users: 24, start: new Date(start.getTime() + 5 * 60_000), spanMs: 2 * 60_000, seed: 8, maxOutOfOrderMs: 4_000 });
+    // A last event well past the data moves the watermark beyond the final window of the tail.
+    const closer: SampleEvent = { event_id: 'closer', user_id: 'u-closer', event_type: 'tick', value: 0, occurred_at: '2026-11-29T10:09:30.000Z' };
+    const partitionOf = (event: SampleEvent) => Number(event.user_id.replace(/\D/g, '') || '0') % 3;
+
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      const send = (events: SampleEvent[], partition?: (e: SampleEvent) => number) =>
+        producer.send({
+          topic: inputTopic,
+          acks: -1,
+          messages: events.map((event) => ({ key: event.user_id, value: JSON.stringify(event), partition: partition ? partition(event) : 0 })),
+        });
+      await send(busy, partitionOf);
+      await send(tail);
+      const { jobId } = await submitSampleJob({ jobName: uniqueName('it-sample'), inputTopic, outputTopic, groupId: uniqueName('it-group') });
+      jobs.push(jobId);
+      // The closer is sent only after the idle timeout, so windows close through idleness, not through data.
+      await new Promise((resolve) => setTimeout(resolve, (platform.sampleJob.sourceIdleTimeoutSeconds + 5) * 1000));
+      await send([closer]);
+    } finally {
+      await producer.disconnect();
+    }
+
+    const expected = computeAggregates([...busy, ...tail]);
+    expect(new Set(expected.map((a) => a.user_id)).size).toBeGreaterThanOrEqual(20);
+    expect(new Set(expected.map((a) => a.window_start)).size).toBeGreaterThanOrEqual(5);
+
+    const actual = await eventually(
+      'every expected window on the sink topic',
+      async () => {
+        const table = await readAggregates(outputTopic);
+        return table.size >= expected.length ? table : undefined;
+      },
+      180_000,
+      3_000,
+    );
+    const byKey = new Map(expected.map((a) => [JSON.stringify({ user_id: a.user_id, window_start: a.window_start }), a]));
+    expect([...actual.keys()].sort()).toEqual([...byKey.keys()].sort());
+    for (const [key, aggregate] of byKey) expect(actual.get(key), key).toEqual(aggregate);
+  });
+
+  describe('submit:sample errors', () => {
+    const cli = path.join(repoRoot, 'local/src/cli/submit-sample.ts');
+    const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
+    const run = (args: string[], env: Record<string, string> = {}) =>
+      exec(tsx, [cli, ...args], { cwd: repoRoot, env: { ...process.env, ...env } }).then(
+        (result) => ({ code: 0, ...result }),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+    const template = (body: string) => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'apphub-sql-')), 'job.sql');
+      writeFileSync(file, body);
+      return file;
+    };
+
+    it('fails before contacting Flink when a template variable is missing', async () => {
+      const result = await run(['--template', template("SET 'pipeline.name' = '${JOB_NAME}';\nSELECT '${NOT_PROVIDED}';")], {
+        APPHUB_SQL_GATEWAY_URL: 'http://127.0.0.1:1',
+        APPHUB_FLINK_REST_URL: 'http://127.0.0.1:1',
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/^error: SQL template variables missing: NOT_PROVIDED$/m);
+    });
+
+    it("reports Flink's root cause for bad SQL", async () => {
+      const result = await run(['--job-name', uniqueName('it-bad-sql'), '--template', template('INSERT INTO no_such_table SELECT 1;')]);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr.trim().split('\n')).toHaveLength(2);
+      expect(result.stderr).toMatch(/error: .*no_such_table/);
+    });
+
+    it('says in one line that the gateway is unreachable', async () => {
+      const result = await run(['--job-name', uniqueName('it-down')], { APPHUB_SQL_GATEWAY_URL: 'http://127.0.0.1:1' });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/error: .*127\.0\.0\.1:1/);
+    });
+  });
+});

@@ -1,0 +1,123 @@
+import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { SqlGatewayClient } from '@apphub/flink';
+import { platform, tables } from '@apphub/platform';
+import { describe, expect, it } from 'vitest';
+import { getJson, readProcessTable, stackPaths, stackStatus, stackUp } from '../../../local/src/stack/index.js';
+import { aws, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
+
+describe('native local stack', () => {
+  it('produces and consumes on both sample topics', async () => {
+    const marker = uniqueName('stack-check');
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of [platform.topics.input.name, platform.topics.aggregates.name]) {
+        const before = await admin.fetchTopicOffsets(topic);
+        expect(before).toHaveLength(3);
+        const [sent] = await producer.send({ topic, acks: -1, messages: [{ key: marker, value: JSON.stringify({ marker }), partition: 0 }] });
+        const consumer = kafka.consumer({ groupId: uniqueName('stack-test') });
+        await consumer.connect();
+        try {
+          await consumer.subscribe({ topic, fromBeginning: false });
+          const received = new Promise<string>((resolve) => {
+            void consumer.run({
+              eachMessage: async ({ message }) => {
+                if (message.key?.toString() === marker) resolve(message.value!.toString());
+              },
+            });
+          });
+          // Seek to the record just written, so the test does not depend on what else is in the topic.
+          await eventually('consumer assignment', async () => (consumer.seek({ topic, partition: 0, offset: sent!.baseOffset! }), true));
+          expect(JSON.parse(await received)).toEqual({ marker });
+        } finally {
+          await consumer.disconnect();
+        }
+      }
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
+
+  it('creates the sample topics with 3 partitions and their retention', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: Object.values(platform.topics).map((topic) => ({ type: 2, name: topic.name, configNames: ['retention.ms'] })),
+      });
+      for (const topic of Object.values(platform.topics)) {
+        const resource = configs.resources.find((r) => r.resourceName === topic.name);
+        expect(resource?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue).toBe(String(topic.retentionMs));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('shows registered TaskManagers and free slots on the JobManager', async () => {
+    const overview = await getJson<{ taskmanagers: number; 'slots-total': number; 'slots-available': number }>(
+      `${endpoints.flinkRestUrl}/overview`,
+    );
+    expect(overview?.taskmanagers).toBe(endpoints.taskManagers);
+    expect(overview?.['slots-total']).toBe(endpoints.taskManagers * platform.flink.taskSlots);
+    expect(overview?.['slots-available']).toBeGreaterThanOrEqual(0);
+  });
+
+  it('runs a query through a SQL Gateway session and returns its rows', async () => {
+    const gateway = new SqlGatewayClient({ baseUrl: endpoints.sqlGatewayUrl });
+    const session = await gateway.openSession({ 'execution.runtime-mode': 'batch' }, 'stack-test');
+    try {
+      const result = await gateway.runStatement(session, "SELECT 40 + 2 AS answer, 'apphub' AS name");
+      expect(result.columns).toEqual(['answer', 'name']);
+      expect(result.rows).toEqual([[42, 'apphub']]);
+    } finally {
+      await gateway.closeSession(session);
+    }
+  });
+
+  it('serves S3 put/get and DynamoDB conditional writes on the AWS endpoint', async () => {
+    const key = `stack-test/${uniqueName('object')}.txt`;
+    await aws.s3.send(new PutObjectCommand({ Bucket: platform.storage.dataLakeBucket, Key: key, Body: 'hello lake' }));
+    const got = await aws.s3.send(new GetObjectCommand({ Bucket: platform.storage.dataLakeBucket, Key: key }));
+    expect(await got.Body?.transformToString()).toBe('hello lake');
+
+    const item = { pk: { S: uniqueName('stack-test') }, sk: { S: 'partition#0' }, offset: { N: '10' } };
+    const put = (offset: string) =>
+      aws.dynamodb.send(
+        new PutItemCommand({
+          TableName: tables.watermarks.tableName,
+          Item: { ...item, offset: { N: offset } },
+          ConditionExpression: 'attribute_not_exists(pk) OR #offset < :offset',
+          ExpressionAttributeNames: { '#offset': 'offset' },
+          ExpressionAttributeValues: { ':offset': { N: offset } },
+        }),
+      );
+    await put('10');
+    await put('20');
+    await expect(put('15')).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+  });
+
+  it('notices a killed TaskManager, and local:up brings it back', async () => {
+    const paths = stackPaths();
+    const victim = `taskmanager-${endpoints.taskManagers}`;
+    const record = readProcessTable(paths)[victim];
+    expect(record).toBeDefined();
+    process.kill(record!.pid, 'SIGKILL');
+
+    const status = await eventually('status to notice the dead TaskManager', async () => {
+      const current = await stackStatus();
+      const row = current.components.find((c) => c.component === victim);
+      return row && !row.healthy ? current : undefined;
+    }, 30_000);
+    expect(status.healthy).toBe(false);
+    expect(status.components.find((c) => c.component === victim)?.running).toBe(false);
+
+    const restored = await stackUp({ only: [victim] });
+    expect(restored.components.find((c) => c.component === victim)?.healthy).toBe(true);
+  });
+});
