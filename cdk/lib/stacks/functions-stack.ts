@@ -81,7 +81,6 @@ export class FunctionsStack extends Stack {
       },
     }).function;
     props.dataLakeBucket.grantReadWrite(this.microBatcher);
-    props.dataLakeBucket.grantDelete(this.microBatcher);
     props.watermarkTable.grantReadWriteData(this.microBatcher);
     this.onFailureQueue = this.attachKafkaSource(props);
 

@@ -1,0 +1,144 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigInvalidError, platform } from '@apphub/platform';
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { parseAppConfig } from '../../cdk/lib/config.js';
+import { addStreamingStacks, PROJECT_ROOT } from '../../cdk/lib/streaming-app.js';
+import { cdkJsonContext } from './support/synthesize.js';
+
+const enabled = { APPHUB_STREAMING_ENABLED: '1' };
+
+describe('parseAppConfig', () => {
+  it('applies documented defaults derived from platform.json', () => {
+    const config = parseAppConfig({}, enabled);
+
+    expect(config.streamingEnabled).toBe(true);
+    expect(config.options.kafkaMode).toBe('msk');
+    expect(config.options.topic).toBe(platform.topics.aggregates.name);
+    expect(config.options.taskManagerCount).toBe(platform.flink.taskManagers);
+    expect(config.options.taskManagerMinCount).toBe(platform.flink.taskManagers);
+    expect(config.options.taskManagerMaxCount).toBe(2 * platform.flink.taskManagers);
+    expect(config.options.mskKafkaVersion).toBe(
+      platform.versions.kafka.split('.').slice(0, 2).join('.').concat('.x'),
+    );
+  });
+
+  it('is disabled unless APPHUB_STREAMING_ENABLED is 1, and the environment wins over the context', () => {
+    expect(parseAppConfig({}, {}).streamingEnabled).toBe(false);
+    expect(parseAppConfig({ APPHUB_STREAMING_ENABLED: '1' }, {}).streamingEnabled).toBe(true);
+    expect(
+      parseAppConfig({ APPHUB_STREAMING_ENABLED: '1' }, { APPHUB_STREAMING_ENABLED: '0' }).streamingEnabled,
+    ).toBe(false);
+    expect(() => parseAppConfig({}, { APPHUB_STREAMING_ENABLED: 'yes' })).toThrow(
+      /environment APPHUB_STREAMING_ENABLED is invalid/,
+    );
+  });
+
+  it('rejects an unknown option and names it', () => {
+    expect(() => parseAppConfig({ 'apphub:batchSise': 10 }, enabled)).toThrow(ConfigInvalidError);
+    expect(() => parseAppConfig({ 'apphub:batchSise': 10 }, enabled)).toThrow(/batchSise/);
+  });
+
+  it('coerces -c strings: numbers, comma lists and JSON batcher arrays', () => {
+    const config = parseAppConfig(
+      {
+        'apphub:kafkaMode': 'existing',
+        'apphub:kafkaBootstrapServers': 'b-1.example:9092, b-2.example:9092',
+        'apphub:batchSize': '250',
+        'apphub:batchers': '[{"dataset":"clicks"}]',
+      },
+      enabled,
+    );
+
+    expect(config.options.kafkaBootstrapServers).toEqual(['b-1.example:9092', 'b-2.example:9092']);
+    expect(config.options.batchSize).toBe(250);
+    expect(config.options.batchers).toEqual([{ dataset: 'clicks' }]);
+  });
+
+  it('collects cross-field problems into one error naming each field', () => {
+    const attempt = () =>
+      parseAppConfig(
+        {
+          'apphub:kafkaMode': 'existing',
+          'apphub:vpcId': 'vpc-0abc',
+          'apphub:taskManagerCount': 5,
+          'apphub:taskManagerMaxCount': 3,
+        },
+        enabled,
+      );
+
+    expect(attempt).toThrow(/kafkaBootstrapServers: required when kafkaMode is existing/);
+    expect(attempt).toThrow(
+      /vpcId: an imported VPC needs vpcId, vpcAvailabilityZones and vpcPrivateSubnetIds/,
+    );
+    expect(attempt).toThrow(/taskManagerCount: expected taskManagerMinCount/);
+  });
+
+  it('refuses brokers in msk mode and a lifecycle shorter than the savepoint retention', () => {
+    expect(() => parseAppConfig({ 'apphub:kafkaBootstrapServers': 'b:9092' }, enabled)).toThrow(
+      /kafkaBootstrapServers: only valid when kafkaMode is existing/,
+    );
+    expect(() =>
+      parseAppConfig({ 'apphub:savepointExpirationDays': 1, 'apphub:savepointMaxAgeHours': 48 }, enabled),
+    ).toThrow(/savepointExpirationDays/);
+  });
+
+  it('rejects out-of-range event source settings', () => {
+    expect(() => parseAppConfig({ 'apphub:batchingWindowSeconds': 301 }, enabled)).toThrow(
+      /batchingWindowSeconds/,
+    );
+    expect(() => parseAppConfig({ 'apphub:retryAttempts': -2 }, enabled)).toThrow(/retryAttempts/);
+  });
+
+  it('accepts the options in cdk.json', () => {
+    expect(parseAppConfig(cdkJsonContext(), {}).streamingEnabled).toBe(true);
+  });
+});
+
+describe('the enable flag', () => {
+  it('creates no stacks when disabled', () => {
+    const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'apphub-cdk-off-')) });
+
+    const stacks = addStreamingStacks(app, parseAppConfig({}, {}));
+
+    expect(stacks).toBeUndefined();
+    expect(app.synth().stacks).toEqual([]);
+  });
+
+  it('makes `cdk synth` say so and write no template when APPHUB_STREAMING_ENABLED=0', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'apphub-cdk-bin-'));
+
+    const run = spawnSync('npx', ['tsx', 'cdk/bin/app.ts'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, APPHUB_STREAMING_ENABLED: '0', CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: '{}' },
+    });
+
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain('APPHUB_STREAMING_ENABLED is not 1: no streaming stacks were synthesized.');
+    expect(readdirSync(outdir).filter((file) => file.endsWith('.template.json'))).toEqual([]);
+  });
+
+  it('fails the synth with one line naming a bad option', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'apphub-cdk-bad-'));
+
+    const run = spawnSync('npx', ['tsx', 'cdk/bin/app.ts'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        APPHUB_STREAMING_ENABLED: '1',
+        CDK_OUTDIR: outdir,
+        CDK_CONTEXT_JSON: JSON.stringify({ 'apphub:kafkaMode': 'kinesis' }),
+      },
+    });
+
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/CDK context \(apphub:\*\) is invalid: kafkaMode:/);
+    expect(existsSync(path.join(outdir, 'manifest.json'))).toBe(false);
+  });
+});

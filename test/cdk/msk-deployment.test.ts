@@ -1,0 +1,552 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { platform } from '@apphub/platform';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { renderEcsFlinkSettings } from '../../cdk/lib/flink-settings.js';
+import { METRIC_NAMESPACE, MetricName } from '../../cdk/lib/metric-names.js';
+import { cfnLint, nagFindings, type Synthesized, synthesize } from './support/synthesize.js';
+
+/** The default deployment (cdk.json): a new VPC, an MSK cluster created by the stack. */
+let synthesized: Synthesized;
+beforeAll(() => {
+  synthesized = synthesize();
+}, 180_000);
+
+/** Properties of every resource of `type` in a template. */
+function propertiesOf(
+  template: ReturnType<Synthesized['template']>,
+  type: string,
+): Record<string, unknown>[] {
+  return Object.values(template.findResources(type)).map(
+    (resource) => (resource as { Properties: Record<string, unknown> }).Properties,
+  );
+}
+
+/** The policy statements attached to the role whose logical id contains `rolePart`. */
+function statementsOfRole(template: ReturnType<Synthesized['template']>, rolePart: string) {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .map(
+      (resource) =>
+        (resource as { Properties: { Roles: unknown[]; PolicyDocument: { Statement: unknown[] } } })
+          .Properties,
+    )
+    .filter((policy) => JSON.stringify(policy.Roles).includes(rolePart))
+    .flatMap(
+      (policy) => policy.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
+    );
+}
+
+/** Stands for the checkpoint bucket's name, which is a cross-stack import in the template. */
+const BUCKET = '<checkpoint-bucket>';
+
+/** A template string value, with every Fn::Join part that is not a string replaced by BUCKET. */
+function joinWithBucket(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (join === undefined) throw new Error(`not a string or Fn::Join: ${JSON.stringify(value)}`);
+  return join[1].map((part) => (typeof part === 'string' ? part : BUCKET)).join(join[0]);
+}
+
+/** `key: value` lines (values JSON-quoted when they need it), as the Flink image reads FLINK_PROPERTIES. */
+function parseFlinkProperties(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter((line) => line.trim().length > 0)
+      .map((line) => {
+        const separator = line.indexOf(': ');
+        const raw = line.slice(separator + 2);
+        return [line.slice(0, separator), raw.startsWith('"') ? (JSON.parse(raw) as string) : raw];
+      }),
+  );
+}
+
+function actionsOn(
+  statements: Array<{ Action: string | string[]; Resource: unknown }>,
+  resourceSuffix: string,
+) {
+  return statements
+    .filter((statement) => JSON.stringify(statement.Resource).includes(resourceSuffix))
+    .flatMap((statement) => [statement.Action].flat());
+}
+
+describe('network', () => {
+  it('opens Flink REST and the SQL Gateway only to the control-plane security group, never to an address range', () => {
+    const template = synthesized.template(synthesized.stacks.network);
+    const ingress = propertiesOf(template, 'AWS::EC2::SecurityGroupIngress');
+    const flinkGroup = { 'Fn::GetAtt': [Match.stringLikeRegexp('^FlinkSecurityGroup'), 'GroupId'] };
+    const functionGroup = { 'Fn::GetAtt': [Match.stringLikeRegexp('^FunctionSecurityGroup'), 'GroupId'] };
+
+    for (const port of [platform.ports.flinkRest, platform.ports.sqlGateway]) {
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        GroupId: flinkGroup,
+        SourceSecurityGroupId: functionGroup,
+        FromPort: port,
+        ToPort: port,
+        IpProtocol: 'tcp',
+      });
+    }
+    expect(ingress.filter((rule) => 'CidrIp' in rule || 'CidrIpv6' in rule)).toEqual([]);
+    for (const group of propertiesOf(template, 'AWS::EC2::SecurityGroup')) {
+      expect(group.SecurityGroupIngress ?? []).toEqual([]);
+    }
+  });
+
+  it('lets Flink components reach each other on the platform ports only', () => {
+    const template = synthesized.template(synthesized.stacks.network);
+    const selfRules = propertiesOf(template, 'AWS::EC2::SecurityGroupIngress').filter(
+      (rule) =>
+        JSON.stringify(rule.GroupId).includes('FlinkSecurityGroup') &&
+        JSON.stringify(rule.SourceSecurityGroupId).includes('FlinkSecurityGroup'),
+    );
+    const ranges = selfRules.map((rule) => `${rule.FromPort}-${rule.ToPort}`).sort();
+
+    expect(ranges).toEqual(
+      [
+        `${platform.ports.flinkRest}-${platform.ports.flinkRest}`,
+        `${platform.ports.jobManagerRpc}-${platform.ports.jobManagerRpc}`,
+        `${platform.ports.blobServer}-${platform.ports.blobServer}`,
+        platform.ports.taskManagerRpcRange,
+        platform.ports.taskManagerDataRange,
+      ].sort(),
+    );
+  });
+
+  it('lets Flink and the MSK event source poller reach the brokers over TLS', () => {
+    const template = synthesized.template(synthesized.stacks.network);
+    const kafkaGroup = { 'Fn::GetAtt': [Match.stringLikeRegexp('^KafkaSecurityGroup'), 'GroupId'] };
+
+    for (const source of ['^FlinkSecurityGroup', '^KafkaSecurityGroup']) {
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        GroupId: kafkaGroup,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp(source), 'GroupId'] },
+        FromPort: 9094,
+        ToPort: 9094,
+      });
+    }
+  });
+});
+
+describe('storage', () => {
+  it('encrypts, blocks public access and enforces TLS on both buckets, with the platform names', () => {
+    const template = synthesized.template(synthesized.stacks.storage);
+
+    for (const name of [platform.storage.checkpointBucket, platform.storage.dataLakeBucket]) {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        BucketName: {
+          'Fn::Join': ['', [`${name}-`, { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }]],
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+      });
+    }
+    const policies = propertiesOf(template, 'AWS::S3::BucketPolicy');
+    const tlsDenials = policies.filter((policy) =>
+      JSON.stringify(policy).includes('"aws:SecureTransport":"false"'),
+    );
+    expect(tlsDenials.length).toBe(policies.length);
+  });
+
+  it('expires old savepoints and dead letters by lifecycle rule', () => {
+    const template = synthesized.template(synthesized.stacks.storage);
+
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: 'savepoints/', ExpirationInDays: 30, Status: 'Enabled' }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: 'dead-letter/', ExpirationInDays: 90, Status: 'Enabled' }),
+        ]),
+      },
+    });
+  });
+
+  it('creates the platform tables with their keys and point-in-time recovery', () => {
+    const template = synthesized.template(synthesized.stacks.storage);
+    const expected: Array<[string, Array<[string, string]>]> = [
+      [
+        platform.storage.watermarkTable,
+        [
+          ['pk', 'HASH'],
+          ['sk', 'RANGE'],
+        ],
+      ],
+      [platform.storage.jobsTable, [['jobName', 'HASH']]],
+      [
+        platform.storage.savepointsTable,
+        [
+          ['jobName', 'HASH'],
+          ['savepointId', 'RANGE'],
+        ],
+      ],
+    ];
+
+    for (const [tableName, keys] of expected) {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        TableName: tableName,
+        KeySchema: keys.map(([AttributeName, KeyType]) => ({ AttributeName, KeyType })),
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+    }
+  });
+});
+
+describe('Kafka', () => {
+  it('creates an MSK cluster with TLS-only clients, in-cluster encryption and broker logs', () => {
+    const kafka = synthesized.stacks.kafka;
+    expect(kafka).toBeDefined();
+    const template = synthesized.template(kafka!);
+
+    template.hasResourceProperties('AWS::MSK::Cluster', {
+      EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true } },
+      LoggingInfo: { BrokerLogs: { CloudWatchLogs: Match.objectLike({ Enabled: true }) } },
+      KafkaVersion: `${platform.versions.kafka.split('.').slice(0, 2).join('.')}.x`,
+    });
+  });
+
+  it('feeds the micro-batcher from the MSK cluster with the configured batching and failure handling', () => {
+    const template = synthesized.template(synthesized.stacks.functions);
+
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::ImportValue': Match.stringLikeRegexp('Kafka.*ClusterArn') },
+      Topics: [platform.topics.aggregates.name],
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 5,
+      MaximumRetryAttempts: 3,
+      StartingPosition: 'TRIM_HORIZON',
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'apphub-streaming-micro-batcher' },
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KafkaOnFailure'), 'Arn'] } },
+      },
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+  });
+});
+
+describe('Flink on ECS', () => {
+  it('runs one JobManager that is never doubled, and N TaskManagers with autoscaling bounds', () => {
+    const template = synthesized.template(synthesized.stacks.flink);
+
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 1,
+      DeploymentConfiguration: Match.objectLike({ MaximumPercent: 100, MinimumHealthyPercent: 0 }),
+      LaunchType: 'FARGATE',
+    });
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: platform.flink.taskManagers });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: platform.flink.taskManagers,
+      MaxCapacity: 2 * platform.flink.taskManagers,
+      ScalableDimension: 'ecs:service:DesiredCount',
+    });
+    for (const service of propertiesOf(template, 'AWS::ECS::Service')) {
+      expect(service.NetworkConfiguration).toMatchObject({
+        AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' },
+      });
+    }
+  });
+
+  it('registers the JobManager and SQL Gateway in Cloud Map under the names the Lambdas use', () => {
+    const flink = synthesized.template(synthesized.stacks.flink);
+    const functions = synthesized.template(synthesized.stacks.functions);
+
+    flink.hasResourceProperties('AWS::ServiceDiscovery::PrivateDnsNamespace', {
+      Name: 'apphub-streaming.internal',
+    });
+    flink.hasResourceProperties('AWS::ServiceDiscovery::Service', { Name: 'jobmanager' });
+    flink.hasResourceProperties('AWS::ServiceDiscovery::Service', { Name: 'sql-gateway' });
+    functions.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          APPHUB_FLINK_REST_URL: `http://jobmanager.apphub-streaming.internal:${platform.ports.flinkRest}`,
+          APPHUB_SQL_GATEWAY_URL: `http://sql-gateway.apphub-streaming.internal:${platform.ports.sqlGateway}`,
+        }),
+      },
+    });
+  });
+
+  it('passes exactly the ECS rendering of the platform Flink settings as FLINK_PROPERTIES', () => {
+    const template = synthesized.template(synthesized.stacks.flink);
+    const containers = propertiesOf(template, 'AWS::ECS::TaskDefinition').flatMap(
+      (task) =>
+        task.ContainerDefinitions as Array<{
+          Command: string[];
+          Environment?: Array<{ Name: string; Value: unknown }>;
+        }>,
+    );
+    const byCommand = new Map(containers.map((container) => [container.Command[0], container]));
+    const expected = renderEcsFlinkSettings({
+      namespace: 'apphub-streaming.internal',
+      checkpointBucket: BUCKET,
+      jobManagerMemoryMiB: 2048,
+      taskManagerMemoryMiB: 4096,
+    });
+
+    expect([...byCommand.keys()].sort()).toEqual([
+      '/opt/flink/bin/sql-gateway.sh',
+      'jobmanager',
+      'taskmanager',
+    ]);
+    for (const command of ['jobmanager', 'taskmanager']) {
+      const variable = byCommand
+        .get(command)
+        ?.Environment?.find((entry) => entry.Name === 'FLINK_PROPERTIES');
+      expect(parseFlinkProperties(joinWithBucket(variable?.Value))).toEqual(expected);
+    }
+    expect(expected['execution.checkpointing.dir']).toBe(`s3://${BUCKET}/checkpoints`);
+    expect(expected['execution.checkpointing.savepoint-dir']).toBe(`s3://${BUCKET}/savepoints`);
+    const gatewayArguments =
+      byCommand.get('/opt/flink/bin/sql-gateway.sh')?.Command.map(joinWithBucket) ?? [];
+    expect(gatewayArguments).toEqual(
+      expect.arrayContaining([
+        'start-foreground',
+        '-Dexecution.target=remote',
+        `-Dsql-gateway.endpoint.rest.port=${platform.ports.sqlGateway}`,
+        `-Dexecution.checkpointing.interval=${platform.flink.settings['execution.checkpointing.interval']}`,
+        `-Dexecution.checkpointing.dir=s3://${BUCKET}/checkpoints`,
+      ]),
+    );
+  });
+
+  it('builds the image from infra/flink-image with the pinned Flink and connector versions', () => {
+    const manifest = JSON.parse(
+      readFileSync(
+        path.join(synthesized.outdir, `${synthesized.stacks.flink.artifactId}.assets.json`),
+        'utf8',
+      ),
+    ) as {
+      dockerImages: Record<
+        string,
+        { source: { directory: string; dockerBuildArgs: Record<string, string> } }
+      >;
+    };
+    const images = Object.values(manifest.dockerImages);
+
+    expect(images).toHaveLength(1);
+    expect(images[0]?.source.dockerBuildArgs).toEqual({
+      FLINK_VERSION: platform.versions.flink,
+      KAFKA_CONNECTOR_VERSION: platform.versions.flinkKafkaConnector,
+    });
+    expect(existsSync(path.join(synthesized.outdir, images[0]!.source.directory, 'Dockerfile'))).toBe(true);
+  });
+
+  it('lets only the JobManager and TaskManagers touch the checkpoint bucket, under its two prefixes', () => {
+    const template = synthesized.template(synthesized.stacks.flink);
+
+    for (const role of ['JobManagerTaskTaskRole', 'TaskManagerTaskTaskRole']) {
+      const statements = statementsOfRole(template, role);
+      expect(actionsOn(statements, '/checkpoints/*')).toEqual(
+        expect.arrayContaining(['s3:PutObject', 's3:DeleteObject*']),
+      );
+      expect(actionsOn(statements, '/savepoints/*')).toEqual(
+        expect.arrayContaining(['s3:PutObject', 's3:GetObject*']),
+      );
+      const objectResources = statements
+        .flatMap((statement) => [statement.Resource].flat())
+        .map((r) => JSON.stringify(r));
+      expect(
+        objectResources.filter((r) => r.includes('/*') && !/\/(checkpoints|savepoints)\/\*/.test(r)),
+      ).toEqual([]);
+    }
+    expect(statementsOfRole(template, 'SqlGatewayTaskTaskRole')).toEqual([]);
+  });
+
+  it('sends every container log to CloudWatch', () => {
+    const template = synthesized.template(synthesized.stacks.flink);
+    const containers = propertiesOf(template, 'AWS::ECS::TaskDefinition').flatMap(
+      (task) => task.ContainerDefinitions as Array<{ LogConfiguration: { LogDriver: string } }>,
+    );
+
+    expect(containers.map((container) => container.LogConfiguration.LogDriver)).toEqual([
+      'awslogs',
+      'awslogs',
+      'awslogs',
+    ]);
+  });
+});
+
+describe('functions', () => {
+  it('runs every handler on an explicit current Node.js runtime with the shared layer', () => {
+    const template = synthesized.template(synthesized.stacks.functions);
+    const functions = propertiesOf(template, 'AWS::Lambda::Function');
+
+    expect(functions.map((fn) => fn.Runtime)).toEqual([
+      'nodejs24.x',
+      'nodejs24.x',
+      'nodejs24.x',
+      'nodejs24.x',
+    ]);
+    for (const fn of functions) {
+      expect(fn.Layers).toEqual([{ Ref: expect.stringMatching(/^RuntimeLayer/) }]);
+    }
+  });
+
+  it('gives the micro-batcher its contract variables and the control plane theirs', () => {
+    const template = synthesized.template(synthesized.stacks.functions);
+
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          TIMESTORE_STREAMING_BATCHERS: '[]',
+          APPHUB_DATA_LAKE_BUCKET: Match.anyValue(),
+          APPHUB_WATERMARK_TABLE: Match.anyValue(),
+        }),
+      },
+    });
+    const controlPlane = propertiesOf(template, 'AWS::Lambda::Function').filter((fn) =>
+      JSON.stringify(fn.Environment).includes('APPHUB_FLINK_REST_URL'),
+    );
+    expect(controlPlane).toHaveLength(3);
+    for (const fn of controlPlane) {
+      const variables = (fn.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(Object.keys(variables).sort()).toEqual(
+        [
+          'APPHUB_FLINK_REST_URL',
+          'APPHUB_JOBS_TABLE',
+          'APPHUB_SAVEPOINTS_TABLE',
+          'APPHUB_SAVEPOINT_DIR',
+          'APPHUB_SAVEPOINT_MAX_AGE_HOURS',
+          'APPHUB_SAVEPOINT_MAX_COUNT',
+          'APPHUB_SQL_GATEWAY_URL',
+          'LOG_LEVEL',
+          'NODE_OPTIONS',
+        ].sort(),
+      );
+      expect(variables.APPHUB_SAVEPOINT_MAX_COUNT).toBe('10');
+      expect(variables.APPHUB_SAVEPOINT_MAX_AGE_HOURS).toBe('24');
+      expect(JSON.stringify(variables.APPHUB_SAVEPOINT_DIR)).toMatch(/"s3:\/\/".*"\/savepoints"/);
+      expect(fn.VpcConfig).toMatchObject({ SecurityGroupIds: [expect.anything()] });
+    }
+  });
+
+  it('schedules savepoint and reconcile at the configured rates', () => {
+    const template = synthesized.template(synthesized.stacks.functions);
+
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SavepointFunction'), 'Arn'] } }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReconcileFunction'), 'Arn'] } }),
+      ],
+    });
+  });
+
+  it('grants each function only what it reads and writes', () => {
+    const template = synthesized.template(synthesized.stacks.functions);
+    const microBatcher = statementsOfRole(template, 'MicroBatcher');
+    const savepoint = statementsOfRole(template, 'SavepointFunction');
+    const submitSql = statementsOfRole(template, 'SubmitSqlFunction');
+
+    expect(actionsOn(microBatcher, 'DataLake')).toEqual(
+      expect.arrayContaining(['s3:PutObject', 's3:GetObject*']),
+    );
+    expect(actionsOn(microBatcher, 'Watermarks')).toEqual(expect.arrayContaining(['dynamodb:UpdateItem']));
+    expect(actionsOn(microBatcher, 'Checkpoints')).toEqual([]);
+    expect(actionsOn(savepoint, '/savepoints/*')).toEqual(expect.arrayContaining(['s3:DeleteObject*']));
+    expect(actionsOn(savepoint, '/checkpoints/*')).toEqual([]);
+    expect(actionsOn(savepoint, 'DataLake')).toEqual([]);
+    expect(actionsOn(submitSql, 'Checkpoints').filter((action) => /Put|Delete/.test(action))).toEqual([]);
+    expect(actionsOn(submitSql, 'Jobs')).toEqual(expect.arrayContaining(['dynamodb:PutItem']));
+    expect(
+      actionsOn(submitSql, 'Savepoints').filter((action) => /Put|Update|Delete|Write/.test(action)),
+    ).toEqual([]);
+  });
+
+  it('ships the heavy packages in the layer, never the AWS SDK, and leaves them out of the bundles', () => {
+    const manifest = JSON.parse(
+      readFileSync(
+        path.join(synthesized.outdir, `${synthesized.stacks.functions.artifactId}.assets.json`),
+        'utf8',
+      ),
+    ) as { files: Record<string, { source: { path: string }; displayName?: string }> };
+    const assets = Object.values(manifest.files).filter((asset) => asset.source.path.startsWith('asset.'));
+    const layer = assets.find((asset) =>
+      existsSync(path.join(synthesized.outdir, asset.source.path, 'nodejs')),
+    );
+    expect(layer).toBeDefined();
+    const modules = path.join(synthesized.outdir, layer!.source.path, 'nodejs', 'node_modules');
+
+    for (const name of ['apache-arrow', 'parquet-wasm', 'kafkajs']) {
+      expect(existsSync(path.join(modules, name, 'package.json')), name).toBe(true);
+    }
+    expect(existsSync(path.join(modules, '@aws-sdk'))).toBe(false);
+    const bundles = assets
+      .map((asset) => path.join(synthesized.outdir, asset.source.path, 'index.js'))
+      .filter((file) => existsSync(file));
+    expect(bundles).toHaveLength(4);
+    for (const bundle of bundles) {
+      // The layer's packages are loaded at run time, never inlined (apache-arrow's own banner would appear).
+      expect(readFileSync(bundle, 'utf8')).not.toContain('Licensed to the Apache Software Foundation (ASF)');
+    }
+  });
+});
+
+describe('observability', () => {
+  it('alarms on the custom metrics in the documented namespace, per service', () => {
+    const template = synthesized.template(synthesized.stacks.observability);
+    const expected: Array<[string, string]> = [
+      [MetricName.jobsNotRunning, 'reconcile'],
+      [MetricName.failedCheckpoints, 'reconcile'],
+      [MetricName.jobRestarts, 'reconcile'],
+      [MetricName.deadLetterRecords, 'micro-batcher'],
+      [MetricName.watermarkLagSeconds, 'micro-batcher'],
+    ];
+
+    for (const [metricName, service] of expected) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: METRIC_NAMESPACE,
+        MetricName: metricName,
+        Dimensions: [{ Name: 'Service', Value: service }],
+      });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Threshold: 1,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: MetricName.watermarkLagSeconds,
+      Threshold: 900,
+      Statistic: 'Maximum',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: MetricName.jobsNotRunning,
+      TreatMissingData: 'breaching',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
+      DashboardName: 'AppHubStreaming-streaming',
+    });
+  });
+});
+
+describe('compliance', () => {
+  it('passes cdk-nag AwsSolutions with every suppression justified', () => {
+    expect(nagFindings(synthesized.assembly)).toEqual([]);
+  });
+
+  it('passes cfn-lint with no errors on every template', () => {
+    const result = cfnLint(synthesized.assembly);
+
+    expect(result.templates.length).toBe(6);
+    expect(result.errors).toEqual([]);
+  });
+});

@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { parseAppConfig } from '../../../cdk/lib/config.js';
+import { addStreamingStacks, PROJECT_ROOT, type StreamingStacks } from '../../../cdk/lib/streaming-app.js';
+
+/** One synthesized app, shared by every test of a file (synthesis bundles four functions and a layer). */
+export interface Synthesized {
+  readonly stacks: StreamingStacks;
+  readonly assembly: CloudAssembly;
+  readonly outdir: string;
+  /** The synthesized template of `stack`, as written to the cloud assembly. */
+  template(stack: Stack): Template;
+}
+
+/** The context `npm run synth` uses: cdk.json's, so tests see the same feature flags and defaults. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+  return cdkJson.context;
+}
+
+/** Synthesizes the streaming app with cdk.json's context plus `overrides` into a fresh directory. */
+export function synthesize(overrides: Record<string, unknown> = {}): Synthesized {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'apphub-cdk-'));
+  const app = new App({ outdir, context: { ...cdkJsonContext(), ...overrides } });
+  const config = parseAppConfig(app.node.getAllContext(), { APPHUB_STREAMING_ENABLED: '1' });
+  const stacks = addStreamingStacks(app, config);
+  if (stacks === undefined) throw new Error('the streaming stacks were not created');
+  const assembly = app.synth();
+  return {
+    stacks,
+    assembly,
+    outdir,
+    template: (stack) => Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template),
+  };
+}
+
+/** cdk-nag findings (AwsSolutions) left unsuppressed, as "rule at path" lines. */
+export function nagFindings(assembly: CloudAssembly): string[] {
+  return assembly.stacks.flatMap((stack) =>
+    stack.messages
+      .filter((message) => message.level !== 'info' && /AwsSolutions-/.test(String(message.entry.data)))
+      .map((message) => `${String(message.entry.data).split(':')[0]} at ${message.id}`),
+  );
+}
+
+/** Result of cfn-lint on every template of an assembly. */
+export interface CfnLintResult {
+  readonly templates: readonly string[];
+  readonly errors: readonly string[];
+}
+
+const CFN_LINT = path.join(PROJECT_ROOT, '.cache', 'venv', 'bin', 'cfn-lint');
+
+/** Runs cfn-lint (PyPI, from the project venv) on every synthesized template and returns its errors. */
+export function cfnLint(assembly: CloudAssembly): CfnLintResult {
+  if (!existsSync(CFN_LINT))
+    throw new Error(`cfn-lint is not installed at ${CFN_LINT}; create the venv first`);
+  const templates = assembly.stacks.map((stack) => path.join(assembly.directory, stack.templateFile));
+  const run = spawnSync(CFN_LINT, ['--format', 'json', '--', ...templates], { encoding: 'utf8' });
+  if (run.error) throw run.error;
+  const findings = JSON.parse(run.stdout || '[]') as Array<{
+    Level: string;
+    Rule: { Id: string };
+    Message: string;
+    Filename: string;
+  }>;
+  return {
+    templates,
+    errors: findings
+      .filter((finding) => finding.Level === 'Error')
+      .map((finding) => `${finding.Rule.Id} ${path.basename(finding.Filename)}: ${finding.Message}`),
+  };
+}
