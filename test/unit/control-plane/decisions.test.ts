@@ -1,0 +1,235 @@
+import {
+  backoffAfter,
+  decideReconcile,
+  decideRetention,
+  decideSavepoint,
+  type JobRecord,
+  type ObservedJob,
+  type SavepointRecord,
+} from '@apphub/control-plane';
+import type { FlinkJob } from '@apphub/flink';
+import { describe, expect, it } from 'vitest';
+
+const now = Date.parse('2026-11-29T12:00:00Z');
+const policy = { maxAttempts: 3, backoffMs: 30_000 };
+
+function record(overrides: Partial<JobRecord> = {}): JobRecord {
+  return {
+    jobName: 'orders',
+    desiredState: 'running',
+    sql: 'INSERT INTO b SELECT * FROM a',
+    sqlHash: 'h1',
+    sessionProperties: {},
+    allowNonRestoredState: false,
+    jobId: 'j1',
+    deployedSql: 'INSERT INTO b SELECT * FROM a',
+    deployedSqlHash: 'h1',
+    restoreSource: { kind: 'savepoint', path: 'file:///sp/original' },
+    submittedAt: '2026-11-29T10:00:00Z',
+    resubmitAttempts: 0,
+    lastResubmitAt: undefined,
+    lastError: undefined,
+    health: undefined,
+    updatedAt: '2026-11-29T10:00:00Z',
+    ...overrides,
+  };
+}
+
+function flinkJob(state: string, id = 'j1'): FlinkJob {
+  return { id, name: 'orders', state, startTime: now - 60_000, endTime: -1 };
+}
+
+function observed(overrides: Partial<ObservedJob> = {}): ObservedJob {
+  return {
+    record: record(),
+    flinkJob: flinkJob('RUNNING'),
+    savepointInFlight: false,
+    latestCheckpoint: undefined,
+    latestSavepoint: undefined,
+    now,
+    ...overrides,
+  };
+}
+
+describe('decideReconcile', () => {
+  it('leaves a running job with unchanged SQL alone', () => {
+    expect(decideReconcile(observed(), policy)).toEqual({ action: 'none', reason: 'job is RUNNING' });
+  });
+
+  it('leaves a job Flink is restarting itself alone (TaskManager loss)', () => {
+    expect(decideReconcile(observed({ flinkJob: flinkJob('RESTARTING') }), policy).action).toBe('none');
+  });
+
+  it('resubmits a lost job from the newer of its latest checkpoint and savepoint', () => {
+    const decision = decideReconcile(
+      observed({
+        flinkJob: undefined,
+        latestCheckpoint: { path: 'file:///cp/j1/chk-7', completedAt: now - 10_000 },
+        latestSavepoint: { path: 'file:///sp/orders/savepoint-1', completedAt: now - 3_600_000 },
+      }),
+      policy,
+    );
+
+    expect(decision).toEqual({
+      action: 'resubmit',
+      reason: 'job is not known to Flink',
+      restore: { kind: 'checkpoint', path: 'file:///cp/j1/chk-7' },
+      attempt: 1,
+    });
+  });
+
+  it('prefers a savepoint newer than the last checkpoint (e.g. taken by stop)', () => {
+    const decision = decideReconcile(
+      observed({
+        flinkJob: flinkJob('FAILED'),
+        latestCheckpoint: { path: 'file:///cp/j1/chk-7', completedAt: now - 60_000 },
+        latestSavepoint: { path: 'file:///sp/orders/savepoint-2', completedAt: now - 5_000 },
+      }),
+      policy,
+    );
+
+    expect(decision).toMatchObject({
+      action: 'resubmit',
+      restore: { kind: 'savepoint', path: 'file:///sp/orders/savepoint-2' },
+    });
+  });
+
+  it('falls back to the original restore source when nothing newer exists', () => {
+    const decision = decideReconcile(observed({ flinkJob: flinkJob('FAILED') }), policy);
+
+    expect(decision).toMatchObject({
+      action: 'resubmit',
+      restore: { kind: 'savepoint', path: 'file:///sp/original' },
+    });
+  });
+
+  it('backs off exponentially between attempts, then gives up after the bounded attempts', () => {
+    const lastResubmitAt = new Date(now - 45_000).toISOString();
+
+    const waiting = decideReconcile(
+      observed({ flinkJob: undefined, record: record({ resubmitAttempts: 2, lastResubmitAt }) }),
+      policy,
+    );
+    const retrying = decideReconcile(
+      observed({ flinkJob: undefined, record: record({ resubmitAttempts: 1, lastResubmitAt }) }),
+      policy,
+    );
+    const givingUp = decideReconcile(
+      observed({ flinkJob: undefined, record: record({ resubmitAttempts: 3, lastResubmitAt }) }),
+      policy,
+    );
+
+    expect(waiting).toEqual({
+      action: 'wait',
+      reason: 'job is not known to Flink; backing off',
+      retryAt: now + 15_000,
+    });
+    expect(retrying).toMatchObject({ action: 'resubmit', attempt: 2 });
+    expect(givingUp).toEqual({
+      action: 'give-up',
+      reason: 'job is not known to Flink; gave up after 3 resubmissions',
+    });
+    expect([1, 2, 3, 20].map((attempt) => backoffAfter(attempt, policy))).toEqual([
+      30_000, 60_000, 120_000, 3_600_000,
+    ]);
+  });
+
+  it('upgrades a running job whose desired SQL changed, unless a savepoint is in flight', () => {
+    const changed = record({ sqlHash: 'h2' });
+
+    expect(decideReconcile(observed({ record: changed }), policy)).toEqual({
+      action: 'upgrade',
+      reason: 'SQL changed',
+    });
+    expect(decideReconcile(observed({ record: changed, savepointInFlight: true }), policy).action).toBe(
+      'wait',
+    );
+  });
+
+  it('marks a resubmitted job healthy once it runs again, and ignores jobs stopped on purpose', () => {
+    expect(decideReconcile(observed({ record: record({ resubmitAttempts: 2 }) }), policy).action).toBe(
+      'mark-healthy',
+    );
+    expect(
+      decideReconcile(observed({ record: record({ desiredState: 'stopped' }), flinkJob: undefined }), policy),
+    ).toEqual({ action: 'none', reason: 'stopped on purpose' });
+  });
+
+  it('does not change the record it decides on', () => {
+    const input = observed({ flinkJob: undefined });
+    const before = structuredClone(input);
+
+    decideReconcile(input, policy);
+
+    expect(input).toEqual(before);
+  });
+});
+
+describe('decideSavepoint', () => {
+  it('triggers only for a running desired job without a savepoint in flight', () => {
+    expect(
+      decideSavepoint({ record: record(), flinkJob: flinkJob('RUNNING'), savepointInFlight: false }),
+    ).toEqual({
+      action: 'trigger',
+    });
+    expect(
+      decideSavepoint({ record: record(), flinkJob: flinkJob('RUNNING'), savepointInFlight: true }),
+    ).toEqual({
+      action: 'skip',
+      reason: 'a savepoint is in flight',
+    });
+    expect(
+      decideSavepoint({ record: record(), flinkJob: flinkJob('RESTARTING'), savepointInFlight: false }),
+    ).toEqual({
+      action: 'skip',
+      reason: 'job is RESTARTING',
+    });
+    expect(decideSavepoint({ record: record(), flinkJob: undefined, savepointInFlight: false })).toEqual({
+      action: 'skip',
+      reason: 'job is not running',
+    });
+  });
+});
+
+describe('decideRetention', () => {
+  function savepoint(
+    id: string,
+    hoursAgo: number,
+    status: SavepointRecord['status'] = 'COMPLETED',
+  ): SavepointRecord {
+    const at = new Date(now - hoursAgo * 3_600_000).toISOString();
+    return {
+      jobName: 'orders',
+      savepointId: id,
+      jobId: 'j1',
+      status,
+      trigger: 'periodic',
+      directory: 'file:///sp/orders',
+      location: status === 'COMPLETED' ? `file:///sp/orders/savepoint-${id}` : undefined,
+      triggeredAt: at,
+      completedAt: status === 'COMPLETED' ? at : undefined,
+      failureCause: status === 'FAILED' ? 'boom' : undefined,
+    };
+  }
+
+  it('expires completed savepoints beyond the count, oldest first', () => {
+    const history = [savepoint('a', 4), savepoint('b', 1), savepoint('c', 3), savepoint('d', 2)];
+
+    const expired = decideRetention(history, { maxCount: 2, maxAgeMs: 86_400_000 }, now);
+
+    expect(expired.map((entry) => entry.savepointId)).toEqual(['c', 'a']);
+  });
+
+  it('expires savepoints older than the max age but always keeps the newest completed one', () => {
+    const history = [
+      savepoint('old', 50),
+      savepoint('older', 60),
+      savepoint('failed', 30, 'FAILED'),
+      savepoint('now', 0.1, 'IN_PROGRESS'),
+    ];
+
+    const expired = decideRetention(history, { maxCount: 10, maxAgeMs: 24 * 3_600_000 }, now);
+
+    expect(expired.map((entry) => entry.savepointId)).toEqual(['older', 'failed']);
+  });
+});

@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import {
+  ControlPlaneEventInvalidError,
+  controlPlaneSettings,
+  deploymentStatements,
+  hashSql,
+  parseControlPlaneConfig,
+  parseScheduledEvent,
+  parseSubmitSqlRequest,
+} from '@apphub/control-plane';
+import { ConfigInvalidError } from '@apphub/platform';
+import { describe, expect, it } from 'vitest';
+
+const required = {
+  APPHUB_FLINK_REST_URL: 'http://127.0.0.1:8081/',
+  APPHUB_SQL_GATEWAY_URL: 'http://127.0.0.1:8083',
+  APPHUB_JOBS_TABLE: 'streaming_jobs',
+  APPHUB_SAVEPOINTS_TABLE: 'streaming_savepoints',
+  APPHUB_SAVEPOINT_DIR: 's3://apphub-flink-checkpoints/savepoints/',
+};
+
+describe('parseControlPlaneConfig', () => {
+  it('parses the Lambda environment with documented defaults', () => {
+    const config = parseControlPlaneConfig({ ...required, AWS_REGION: 'eu-west-1' });
+
+    expect(config).toMatchObject({
+      flinkRestUrl: 'http://127.0.0.1:8081',
+      savepointDir: 's3://apphub-flink-checkpoints/savepoints',
+      savepointRetention: { maxCount: 10, maxAgeMs: 24 * 3_600_000 },
+      savepointTimeoutMs: 300_000,
+      reconcile: { maxAttempts: 5, backoffMs: 30_000 },
+      checkpointDir: undefined,
+      awsEndpointUrl: undefined,
+    });
+  });
+
+  it('names the bad field, and rejects unknown APPHUB_* variables (typos)', () => {
+    expect(() => parseControlPlaneConfig({ ...required, APPHUB_SAVEPOINT_MAX_COUNT: 'ten' })).toThrow(
+      /control-plane environment is invalid: APPHUB_SAVEPOINT_MAX_COUNT: /,
+    );
+    expect(() => parseControlPlaneConfig({ ...required, APPHUB_SAVEPOINT_DIR: '/tmp/sp' })).toThrow(
+      'control-plane environment is invalid: APPHUB_SAVEPOINT_DIR: expected s3://... or file://...',
+    );
+    expect(() => parseControlPlaneConfig({ ...required, APPHUB_SAVEPIONT_MAX_COUNT: '3' })).toThrow(
+      ConfigInvalidError,
+    );
+  });
+
+  it('documents every setting in docs/control-plane.md', () => {
+    const docs = readFileSync(new URL('../../../docs/control-plane.md', import.meta.url), 'utf8');
+
+    const undocumented = Object.values(controlPlaneSettings)
+      .map((setting) => setting.env)
+      .filter((name) => !docs.includes(`\`${name}\``));
+
+    expect(undocumented).toEqual([]);
+  });
+});
+
+describe('submit-sql request and deployment statements', () => {
+  it('fills defaults and rejects unsafe job names and unknown keys in one line', () => {
+    expect(parseSubmitSqlRequest({ jobName: 'orders-v2', sqlTemplate: 'INSERT INTO a SELECT 1' })).toEqual({
+      jobName: 'orders-v2',
+      sqlTemplate: 'INSERT INTO a SELECT 1',
+      variables: {},
+      restore: { kind: 'none' },
+      allowNonRestoredState: false,
+      sessionProperties: {},
+    });
+    expect(() => parseSubmitSqlRequest({ jobName: '../etc', sqlTemplate: 'x' })).toThrow(
+      ControlPlaneEventInvalidError,
+    );
+    expect(() =>
+      parseSubmitSqlRequest({ jobName: 'a', sqlTemplate: 'x', restore: { kind: 'latest' } }),
+    ).toThrow(/submit-sql request is invalid: restore.kind/);
+    expect(() => parseSubmitSqlRequest({ jobName: 'a', sqlTemplate: 'x', extra: 1 })).toThrow(/extra/);
+  });
+
+  it('names the job and restores with ignore-unclaimed-state only when allowed', () => {
+    const record = {
+      jobName: "o'rders",
+      sql: 'CREATE TABLE a (x INT);\nINSERT INTO b SELECT x FROM a;',
+      allowNonRestoredState: true,
+    };
+
+    expect(deploymentStatements(record, { kind: 'savepoint', path: 'file:/sp/x' })).toEqual([
+      "SET 'pipeline.name' = 'o''rders'",
+      "SET 'execution.savepoint.path' = 'file:/sp/x'",
+      "SET 'execution.savepoint.ignore-unclaimed-state' = 'true'",
+      'CREATE TABLE a (x INT)',
+      'INSERT INTO b SELECT x FROM a',
+    ]);
+    expect(deploymentStatements({ ...record, allowNonRestoredState: false }, { kind: 'none' })).toEqual([
+      "SET 'pipeline.name' = 'o''rders'",
+      'CREATE TABLE a (x INT)',
+      'INSERT INTO b SELECT x FROM a',
+    ]);
+  });
+
+  it('hashes SQL by its statements, not its layout', () => {
+    expect(hashSql('-- v1\nINSERT INTO b SELECT 1;\n\n')).toBe(hashSql('INSERT INTO b SELECT 1'));
+    expect(hashSql('INSERT INTO b SELECT 1')).not.toBe(hashSql('INSERT INTO b SELECT 2'));
+  });
+});
+
+describe('parseScheduledEvent', () => {
+  const fixture = JSON.parse(
+    readFileSync(new URL('../../fixtures/eventbridge/scheduled-event.json', import.meta.url), 'utf8'),
+  );
+
+  it('accepts the event AWS sends for a schedule', () => {
+    expect(parseScheduledEvent(fixture)).toMatchObject({ source: 'aws.events', detail: {} });
+  });
+
+  it('rejects other events with one line naming the field', () => {
+    expect(() => parseScheduledEvent({ ...fixture, 'detail-type': 'Object Created' })).toThrow(
+      /EventBridge scheduled event is invalid: detail-type: /,
+    );
+  });
+});
