@@ -172,7 +172,8 @@ export function composeDocument(variant: ComposeVariant): Record<string, unknown
           APPHUB_AWS_ENDPOINT_URL: `http://${motoHost}:${platform.ports.awsEndpoint}`,
           APPHUB_DATA_LAKE_BUCKET: platform.storage.dataLakeBucket,
           APPHUB_WATERMARK_TABLE: platform.storage.watermarkTable,
-          TIMESTORE_STREAMING_BATCHERS: variableOr('TIMESTORE_STREAMING_BATCHERS', '[]'),
+          // Passed through from the host when set; unset, `npm run batcher` runs the sample job's dataset.
+          TIMESTORE_STREAMING_BATCHERS: null,
           AWS_REGION: 'us-east-1',
           AWS_ACCESS_KEY_ID: 'test',
           AWS_SECRET_ACCESS_KEY: 'test',
