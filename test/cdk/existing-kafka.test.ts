@@ -1,0 +1,135 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cfnLint, nagFindings, type Synthesized, synthesize } from './support/synthesize.js';
+
+const subnets = ['subnet-0aaa1111', 'subnet-0bbb2222'];
+const brokers = ['b-1.kafka.corp.internal:9092', 'b-2.kafka.corp.internal:9092'];
+const batchers = [{ dataset: 'clicks', topic: 'apphub.streaming.aggregates' }];
+
+/** An imported VPC, existing brokers, and every tunable set away from its default. */
+let synthesized: Synthesized;
+beforeAll(() => {
+  synthesized = synthesize({
+    'apphub:vpcId': 'vpc-0abc1234',
+    'apphub:vpcAvailabilityZones': 'eu-west-1a,eu-west-1b',
+    'apphub:vpcPrivateSubnetIds': subnets,
+    'apphub:kafkaMode': 'existing',
+    'apphub:kafkaBootstrapServers': brokers.join(','),
+    'apphub:batchSize': '100',
+    'apphub:batchingWindowSeconds': 30,
+    'apphub:retryAttempts': 7,
+    'apphub:onFailureDestination': 's3',
+    'apphub:savepointScheduleMinutes': 15,
+    'apphub:reconcileScheduleMinutes': 2,
+    'apphub:taskManagerCount': 3,
+    'apphub:taskManagerMinCount': 2,
+    'apphub:taskManagerMaxCount': 6,
+    'apphub:savepointMaxCount': 5,
+    'apphub:serviceDiscoveryNamespace': 'flink.corp.internal',
+    'apphub:batchers': batchers,
+  });
+}, 180_000);
+
+describe('an imported VPC with existing Kafka brokers', () => {
+  it('creates no VPC and no MSK cluster, and places everything in the given subnets', () => {
+    const network = synthesized.template(synthesized.stacks.network);
+    const flink = synthesized.template(synthesized.stacks.flink);
+
+    network.resourceCountIs('AWS::EC2::VPC', 0);
+    network.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0abc1234' });
+    expect(synthesized.stacks.kafka).toBeUndefined();
+    expect(synthesized.assembly.stacks.map((stack) => stack.templateFile).join()).not.toContain('Kafka');
+    flink.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ Subnets: subnets }) },
+    });
+  });
+
+  it('feeds the micro-batcher from the brokers through the VPC with the configured settings', () => {
+    const template = synthesized.template(synthesized.stacks.functions);
+
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      SelfManagedEventSource: { Endpoints: { KafkaBootstrapServers: brokers } },
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'apphub-streaming-micro-batcher' },
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 30,
+      MaximumRetryAttempts: 7,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::ImportValue': Match.stringLikeRegexp('DataLake.*Arn') } },
+      },
+      SourceAccessConfigurations: Match.arrayWith([
+        {
+          Type: 'VPC_SECURITY_GROUP',
+          URI: { 'Fn::ImportValue': Match.stringLikeRegexp('Network.*FunctionSecurityGroup') },
+        },
+        { Type: 'VPC_SUBNET', URI: subnets[0] },
+        { Type: 'VPC_SUBNET', URI: subnets[1] },
+      ]),
+    });
+  });
+
+  it('gives the poller network-interface permissions instead of the MSK policy', () => {
+    const template = synthesized.template(synthesized.stacks.functions);
+    const managedPolicies = JSON.stringify(
+      Object.values(template.findResources('AWS::IAM::Role')).map(
+        (role) => (role as { Properties: { ManagedPolicyArns?: unknown } }).Properties.ManagedPolicyArns,
+      ),
+    );
+
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: Match.arrayWith(['ec2:CreateNetworkInterface']), Resource: '*' }),
+        ]),
+      },
+    });
+    expect(managedPolicies).not.toContain('AWSLambdaMSKExecutionRole');
+    expect(managedPolicies).toContain('AWSLambdaBasicExecutionRole');
+  });
+
+  it('applies the configured schedules, TaskManager bounds, namespace and savepoint retention', () => {
+    const functions = synthesized.template(synthesized.stacks.functions);
+    const flink = synthesized.template(synthesized.stacks.flink);
+
+    functions.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SavepointFunction'), 'Arn'] } }),
+      ],
+    });
+    functions.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(2 minutes)',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReconcileFunction'), 'Arn'] } }),
+      ],
+    });
+    flink.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 3 });
+    flink.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 2,
+      MaxCapacity: 6,
+    });
+    flink.hasResourceProperties('AWS::ServiceDiscovery::PrivateDnsNamespace', {
+      Name: 'flink.corp.internal',
+      Vpc: 'vpc-0abc1234',
+    });
+    functions.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          APPHUB_FLINK_REST_URL: 'http://jobmanager.flink.corp.internal:8081',
+          APPHUB_SAVEPOINT_MAX_COUNT: '5',
+        }),
+      },
+    });
+    functions.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ TIMESTORE_STREAMING_BATCHERS: JSON.stringify(batchers) }),
+      },
+    });
+  });
+
+  it('passes cdk-nag AwsSolutions and cfn-lint', () => {
+    expect(nagFindings(synthesized.assembly)).toEqual([]);
+    const lint = cfnLint(synthesized.assembly);
+    expect(lint.templates.length).toBe(5);
+    expect(lint.errors).toEqual([]);
+  });
+});
