@@ -175,6 +175,14 @@ describe('versions', () => {
     expect(dockerfile).toMatch(/^FROM flink:\$\{FLINK_VERSION\}-java\$\{JAVA_VERSION\}$/m);
   });
 
+  it('the image enables the S3 filesystem plugin the s3:// checkpoints need and the Prometheus reporter plugin', () => {
+    expect(dockerfile).toContain(`cp "opt/flink-s3-fs-presto-\${FLINK_VERSION}.jar" plugins/s3-fs-presto/`);
+    expect(dockerfile).toContain(`reporter="flink-metrics-prometheus-\${FLINK_VERSION}.jar"`);
+    expect(dockerfile).toMatch(/plugins\/metrics-prometheus\/\$\{reporter\}/);
+    expect(minikubeSettings()['execution.checkpointing.dir']).toMatch(/^s3:\/\//);
+    expect(composeSettings('flink-jobmanager')['execution.checkpointing.savepoint-dir']).toMatch(/^s3:\/\//);
+  });
+
   it('compose builds and minikube runs the image tagged with those versions', () => {
     const tag = `apphub-streaming/flink:${platform.versions.flink}-kafka-${platform.versions.flinkKafkaConnector}`;
     for (const file of [composeFiles.demo, composeFiles.e2e]) {
