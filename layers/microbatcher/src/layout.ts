@@ -115,10 +115,11 @@ export function deadLetterKey(
   );
 }
 
-/** Identifies a set of hot parts: equal sets give equal hashes, whatever the order. */
-export function hashParts(partKeys: readonly string[]): string {
-  return createHash('sha256')
-    .update([...partKeys].sort().join('\n'))
-    .digest('hex')
-    .slice(0, 16);
+/**
+ * Identifies a set of hot parts of one dataset: equal sets give equal hashes, whatever the order.
+ * Keys are hashed relative to the dataset root, so the hash does not depend on where the dataset lives.
+ */
+export function hashParts(root: string, partKeys: readonly string[]): string {
+  const relative = partKeys.map((key) => (key.startsWith(`${root}/`) ? key.slice(root.length + 1) : key));
+  return createHash('sha256').update(relative.sort().join('\n')).digest('hex').slice(0, 16);
 }

@@ -103,9 +103,7 @@ export function encodeSealedFile(
   descriptor: DatasetDescriptor,
   rows: readonly Readonly<Record<string, ParquetValue>>[],
 ): Uint8Array {
-  return encodeParquet(descriptor.schema.fields, rows, {
-    metadata: { 'apphub.dataset': descriptor.dataset },
-  });
+  return encodeParquet(descriptor.schema.fields, rows);
 }
 
 /** The identity of a row under upsert semantics. */

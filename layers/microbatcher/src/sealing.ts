@@ -3,7 +3,7 @@ import { hasUnsealedParts, type WatermarkStore } from '@apphub/watermarks';
 import type { DatasetDescriptor } from './descriptor.js';
 import { WindowSealError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
-import { hashParts, manifestKey, partitionPath, sealedFileKey } from './layout.js';
+import { datasetRoot, hashParts, manifestKey, partitionPath, sealedFileKey } from './layout.js';
 import { compactRows, decodeHotPart, encodeSealedFile } from './parts.js';
 
 /** The manifest of one sealed window version: which files hold the window's rows. */
@@ -41,7 +41,7 @@ export async function sealWindow(
   for (let attempt = 0; attempt < 5; attempt++) {
     const window = await context.store.getWindow(descriptor.dataset, windowStart);
     if (!window || !hasUnsealedParts(window)) return { sealed: false };
-    const partsHash = hashParts(window.parts);
+    const partsHash = hashParts(datasetRoot(descriptor), window.parts);
     const stored = (
       await mapWithLimit(window.parts, 8, async (key) =>
         decodeHotPart(descriptor, await context.lake.get(key)),

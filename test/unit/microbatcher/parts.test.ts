@@ -54,7 +54,8 @@ describe('groupIntoParts', () => {
   it('labels windows and escapes Hive values so keys stay one segment per value', () => {
     expect(windowLabel(at(0))).toBe('20261129T100000Z');
     expect(partitionPath(['k', 'n'], { k: 'x=y', n: null })).toBe('k=x%3Dy/n=__HIVE_DEFAULT_PARTITION__');
-    expect(hashParts(['b', 'a'])).toBe(hashParts(['a', 'b']));
+    expect(hashParts('r/d', ['r/d/b', 'r/d/a'])).toBe(hashParts('r/d', ['r/d/a', 'r/d/b']));
+    expect(hashParts('r/d', ['r/d/a'])).toBe(hashParts('s/e', ['s/e/a']));
   });
 });
 

@@ -1,0 +1,188 @@
+import { datasetRoot, processKafkaEvent } from '@apphub/microbatcher';
+import { WatermarkStore } from '@apphub/watermarks';
+import { parquetReadObjects } from 'hyparquet';
+import { describe, expect, it } from 'vitest';
+import { uniqueName } from '../helpers.js';
+import {
+  aggregate,
+  base,
+  documents,
+  lake,
+  minute,
+  mskEvent,
+  snapshotItems,
+  snapshotObjects,
+  store,
+  table,
+  testContext,
+  testDescriptor,
+  toArrayBuffer,
+} from './harness.js';
+
+/** Minutes 0-2 on two partitions, re-emitted aggregates, a tombstone, and minute 3 to move the watermark. */
+function batchFor(topic: string) {
+  return mskEvent([
+    aggregate(topic, 0, 0, 'u-001', 0, 1),
+    aggregate(topic, 0, 1, 'u-002', 0, 4),
+    aggregate(topic, 0, 2, 'u-001', 0, 2),
+    aggregate(topic, 0, 3, 'u-001', 1, 7),
+    aggregate(topic, 0, 4, 'u-002', 0, null),
+    aggregate(topic, 0, 5, 'u-001', 3, 1),
+    aggregate(topic, 1, 0, 'u-003', 1, 5),
+    aggregate(topic, 1, 1, 'u-003', 2, 6),
+    aggregate(topic, 1, 2, 'u-003', 2, 8),
+    aggregate(topic, 1, 3, 'u-004', 3, 1),
+  ]);
+}
+
+async function sealedRows(dataset: string, windowMinute: number) {
+  const window = await store.getWindow(dataset, base + windowMinute * minute);
+  const manifest = await lake.getJson<{ files: { key: string }[]; version: number }>(window!.manifestKey!);
+  const rows = [];
+  for (const file of manifest.files) {
+    rows.push(...(await parquetReadObjects({ file: toArrayBuffer(await lake.get(file.key)) })));
+  }
+  return {
+    version: manifest.version,
+    rows: rows.map((row) => [row.user_id, (row.window_start as Date).toISOString(), row.event_count]),
+  };
+}
+
+describe('micro-batcher exactly-once effect', () => {
+  it('gives identical objects and one row per key when the same batch is delivered three times', async () => {
+    // Prepare
+    const descriptor = testDescriptor();
+    const now = base + 10 * minute;
+    const { context, emf } = testContext([descriptor], { now: () => now });
+    const event = batchFor(descriptor.topic);
+    const root = `${datasetRoot(descriptor)}/`;
+
+    // Act
+    const first = await processKafkaEvent(context, event);
+    const objectsAfterFirst = await snapshotObjects(root);
+    const itemsAfterFirst = await snapshotItems(descriptor.dataset);
+    await processKafkaEvent(context, event);
+    await processKafkaEvent(context, event);
+
+    // Assess
+    expect(first[descriptor.dataset]).toMatchObject({
+      records: 10,
+      deadLetters: 0,
+      windowsSealed: 3,
+      watermark: base + 3 * minute,
+      sealedThrough: base + 3 * minute,
+    });
+    expect(await snapshotObjects(root)).toEqual(objectsAfterFirst);
+    expect(await snapshotItems(descriptor.dataset)).toEqual(itemsAfterFirst);
+    expect(Object.keys(objectsAfterFirst).filter((key) => key.startsWith('manifests/'))).toHaveLength(3);
+    expect(await sealedRows(descriptor.dataset, 0)).toEqual({
+      version: 1,
+      rows: [['u-001', '2026-11-29T10:00:00.000Z', 2n]],
+    });
+    expect(await sealedRows(descriptor.dataset, 1)).toEqual({
+      version: 1,
+      rows: [
+        ['u-001', '2026-11-29T10:01:00.000Z', 7n],
+        ['u-003', '2026-11-29T10:01:00.000Z', 5n],
+      ],
+    });
+    expect(await sealedRows(descriptor.dataset, 2)).toEqual({
+      version: 1,
+      rows: [['u-003', '2026-11-29T10:02:00.000Z', 8n]],
+    });
+    const datasetLines = emf.filter((line) => line.Dataset === descriptor.dataset);
+    expect(datasetLines.map((line) => [line.RecordsProcessed, line.WindowsSealed, line.LateRecords])).toEqual(
+      [
+        [10, 3, undefined],
+        [10, 0, undefined],
+        [10, 0, undefined],
+      ],
+    );
+  });
+
+  it.each([
+    ['after the hot parts are written, before they are registered', 'addWindowPart'],
+    ['after sealed files and manifest are written, before the manifest is published', 'commitWindowSeal'],
+    ['after the partition progress, before the watermark moves', 'advanceWatermark'],
+  ] as const)('converges when the invocation crashes %s and the batch is retried', async (_when, method) => {
+    // Prepare: one clean run and one run whose store fails once at `method`.
+    const topic = uniqueName('it-mb-topic');
+    const clean = testDescriptor({ topic });
+    const crashing = testDescriptor({ topic });
+    const now = base + 10 * minute;
+    let crashed = false;
+    const faulty = new WatermarkStore(documents, table);
+    const original = faulty[method].bind(faulty) as (...args: unknown[]) => Promise<unknown>;
+    (faulty as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+      if (!crashed) {
+        crashed = true;
+        throw new Error('injected crash');
+      }
+      return original(...args);
+    };
+    const cleanRun = testContext([clean], { now: () => now });
+    const crashRun = testContext([crashing], { now: () => now, store: faulty });
+
+    // Act
+    await processKafkaEvent(cleanRun.context, batchFor(topic));
+    await expect(processKafkaEvent(crashRun.context, batchFor(topic))).rejects.toThrow('injected crash');
+    const retried = await processKafkaEvent(crashRun.context, batchFor(topic));
+
+    // Assess
+    expect(crashed).toBe(true);
+    expect(retried[crashing.dataset]).toMatchObject({
+      watermark: base + 3 * minute,
+      sealedThrough: base + 3 * minute,
+    });
+    const cleanObjects = await snapshotObjects(`${datasetRoot(clean)}/`);
+    const crashObjects = await snapshotObjects(`${datasetRoot(crashing)}/`);
+    expect(Object.keys(crashObjects).sort()).toEqual(Object.keys(cleanObjects).sort());
+    const differing = Object.keys(cleanObjects).filter(
+      (key) => key.endsWith('.parquet') && crashObjects[key] !== cleanObjects[key],
+    );
+    expect(differing).toEqual([]);
+    expect(await snapshotItems(crashing.dataset)).toEqual(await snapshotItems(clean.dataset));
+    expect((await sealedRows(crashing.dataset, 1)).rows).toEqual((await sealedRows(clean.dataset, 1)).rows);
+  });
+
+  it('keeps a correct, monotonic watermark under concurrent invocations on different partitions', async () => {
+    // Prepare
+    const descriptor = testDescriptor();
+    const { context } = testContext([descriptor], { now: () => base + 60 * minute });
+    const seen: number[] = [];
+    let offsets = [0, 0];
+    let newest = [0, 0];
+
+    // Act: eight rounds; each round the two partitions advance by different amounts, concurrently.
+    for (let round = 1; round <= 8; round++) {
+      const steps = [round % 3 === 0 ? 3 : 1, round % 2 === 0 ? 2 : 1];
+      const events = [0, 1].map((partition) => {
+        const records = Array.from({ length: steps[partition]! }, (_, index) =>
+          aggregate(
+            descriptor.topic,
+            partition,
+            offsets[partition]! + index,
+            `u-${partition}`,
+            newest[partition]! + index + 1,
+            1,
+          ),
+        );
+        return mskEvent(records);
+      });
+      offsets = offsets.map((offset, partition) => offset + steps[partition]!);
+      newest = newest.map((value, partition) => value + steps[partition]!);
+      await Promise.all(events.map((event) => processKafkaEvent(context, event)));
+      const { watermark } = await store.getDatasetWatermark(descriptor.dataset);
+      seen.push(watermark!);
+
+      // Assess (each round): the watermark is the slower partition's newest event time.
+      expect(watermark).toBe(base + Math.min(...newest) * minute);
+    }
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    const partitions = await store.listPartitions(descriptor.dataset);
+    expect(partitions.map((partition) => [partition.partition, partition.nextOffset])).toEqual([
+      [0, offsets[0]],
+      [1, offsets[1]],
+    ]);
+  });
+});
