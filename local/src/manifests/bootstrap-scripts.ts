@@ -7,7 +7,11 @@ import { platform, tables } from '@apphub/platform';
  */
 export function topicBootstrapScript(brokers: string): string {
   // Kafka API only (rpk topic/cluster info), so the script needs no access to Redpanda's admin port.
-  const lines = ['set -eu', `export RPK_BROKERS=${brokers}`, 'until rpk cluster info >/dev/null 2>&1; do sleep 2; done'];
+  const lines = [
+    'set -eu',
+    `export RPK_BROKERS=${brokers}`,
+    'until rpk cluster info >/dev/null 2>&1; do sleep 2; done',
+  ];
   for (const topic of Object.values(platform.topics)) {
     lines.push(
       `rpk topic list | awk '{print $1}' | grep -qx '${topic.name}' || rpk topic create ${topic.name} --partitions ${topic.partitions} --replicas 1 --topic-config retention.ms=${topic.retentionMs}`,

@@ -137,12 +137,22 @@ export function composeDocument(variant: ComposeVariant): Record<string, unknown
         depends_on: { moto: healthy },
         restart: 'no',
       },
+      // Docker creates a missing bind-mount folder owned by root; Flink runs as uid 9999 and must write checkpoints there.
+      'flink-data-init': flinkService(
+        [`mkdir -p ${composeFlinkDataDir}/checkpoints && chown -R flink:flink ${composeFlinkDataDir}`],
+        {
+          user: 'root',
+          entrypoint: ['/bin/sh', '-c'],
+          environment: {},
+          restart: 'no',
+        },
+      ),
       [hosts.jobManager]: flinkService(['jobmanager'], {
         ports: [
           `${variableOr('APPHUB_FLINK_UI_PORT', String(platform.ports.flinkRest))}:${platform.ports.flinkRest}`,
           `127.0.0.1:${platform.ports.prometheusJobManager}:${platform.ports.prometheusJobManager}`,
         ],
-        depends_on: { 'redpanda-init': completed, 'minio-init': completed },
+        depends_on: { 'flink-data-init': completed, 'redpanda-init': completed, 'minio-init': completed },
         healthcheck: healthcheck(
           `curl -fsS http://127.0.0.1:${platform.ports.flinkRest}/overview >/dev/null`,
         ),
@@ -150,14 +160,14 @@ export function composeDocument(variant: ComposeVariant): Record<string, unknown
       // No container_name and no host ports: `docker compose up -d --scale flink-taskmanager=N` adds TaskManagers.
       'flink-taskmanager': flinkService(['taskmanager'], {
         scale: platform.flink.taskManagers,
-        depends_on: { [hosts.jobManager]: healthy },
+        depends_on: { 'flink-data-init': completed, [hosts.jobManager]: healthy },
         healthcheck: healthcheck(
           `curl -fsS http://127.0.0.1:${platform.ports.prometheusJobManager}/metrics >/dev/null`,
         ),
       }),
       [hosts.sqlGateway]: flinkService(['bin/sql-gateway.sh', 'start-foreground'], {
         ports: [`127.0.0.1:${platform.ports.sqlGateway}:${platform.ports.sqlGateway}`],
-        depends_on: { [hosts.jobManager]: healthy },
+        depends_on: { 'flink-data-init': completed, [hosts.jobManager]: healthy },
         healthcheck: healthcheck(
           `curl -fsS http://127.0.0.1:${platform.ports.sqlGateway}/v1/info >/dev/null`,
         ),
