@@ -74,7 +74,8 @@ function secretEnv(name: string, key: string): Manifest {
  * because the image's entrypoint rewrites config.yaml when it applies FLINK_PROPERTIES (here: the
  * MinIO credentials from the Secret, which stay out of the ConfigMap).
  */
-function flinkPodSpec(container: Manifest): Manifest {
+function flinkPodSpec(container: Manifest & { name: string }): Manifest {
+  const { name, ...settings } = container;
   return {
     securityContext: { runAsUser: 9999, runAsGroup: 9999, fsGroup: 9999 },
     initContainers: [
@@ -92,6 +93,7 @@ function flinkPodSpec(container: Manifest): Manifest {
     ],
     containers: [
       {
+        name,
         image: images.flink,
         imagePullPolicy: 'IfNotPresent',
         env: [
@@ -105,7 +107,7 @@ function flinkPodSpec(container: Manifest): Manifest {
           },
         ],
         volumeMounts: [{ name: 'flink-config', mountPath: '/opt/flink/conf' }],
-        ...container,
+        ...settings,
       },
     ],
     volumes: [

@@ -13,6 +13,38 @@ export interface ConsumedRecord {
 export class TopicNotFoundError extends AppHubError {}
 
 /**
+ * Follows a topic from the beginning in the background, handing each record to `onRecord`, until
+ * the returned stop function is called. Uses a throwaway consumer group and never commits.
+ */
+export async function followTopic(
+  kafka: Kafka,
+  topic: string,
+  onRecord: (record: ConsumedRecord) => void,
+): Promise<() => Promise<void>> {
+  const consumer = kafka.consumer({ groupId: `apphub-follow-${process.pid}-${Date.now()}`, allowAutoTopicCreation: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachMessage: async ({ partition, message }) => onRecord(toRecord(partition, message)),
+  });
+  return () => consumer.disconnect();
+}
+
+function toRecord(
+  partition: number,
+  message: { key: Buffer | null; value: Buffer | null; offset: string; timestamp: string },
+): ConsumedRecord {
+  return {
+    key: message.key?.toString('utf8') ?? null,
+    value: message.value?.toString('utf8') ?? null,
+    partition,
+    offset: message.offset,
+    timestamp: new Date(Number(message.timestamp)).toISOString(),
+  };
+}
+
+/**
  * Reads records from the beginning of every partition without joining a consumer group (so it never
  * moves anyone's committed offsets), until `limit` records or the end of the topic or the timeout.
  */
@@ -57,13 +89,7 @@ export async function consumeRecords(
           autoCommit: false,
           eachMessage: async ({ partition, message }) => {
             if (records.length >= limit) return;
-            records.push({
-              key: message.key?.toString('utf8') ?? null,
-              value: message.value?.toString('utf8') ?? null,
-              partition,
-              offset: message.offset,
-              timestamp: new Date(Number(message.timestamp)).toISOString(),
-            });
+            records.push(toRecord(partition, message));
             if (BigInt(message.offset) + 1n >= (pending.get(partition) ?? 0n)) pending.delete(partition);
             if (records.length >= limit || pending.size === 0) {
               clearTimeout(timer);

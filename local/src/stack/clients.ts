@@ -5,6 +5,8 @@ import { Kafka, logLevel } from 'kafkajs';
 
 /** AWS clients for the local S3 + DynamoDB endpoint (moto), with the dummy credentials it accepts. */
 export function localAwsClients(endpoints: LocalEndpoints): { s3: S3Client; dynamodb: DynamoDBClient } {
+  // The SDK warns on every process that Node 20 support ends in 2027; the Lambdas run on Node 22.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const common = {
     endpoint: endpoints.awsEndpointUrl,
     region: process.env.AWS_REGION ?? 'us-east-1',
