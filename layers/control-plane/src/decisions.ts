@@ -124,6 +124,7 @@ export function decideSavepoint(observed: {
   if (observed.flinkJob?.state !== 'RUNNING') {
     return { action: 'skip', reason: `job is ${observed.flinkJob?.state ?? 'not running'}` };
   }
+  if (!observed.flinkJob.allTasksRunning) return { action: 'skip', reason: 'tasks are still being deployed' };
   if (observed.savepointInFlight) return { action: 'skip', reason: 'a savepoint is in flight' };
   return { action: 'trigger' };
 }

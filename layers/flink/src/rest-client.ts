@@ -43,6 +43,8 @@ export interface FlinkJob {
   readonly startTime: number;
   /** -1 while the job runs. */
   readonly endTime: number;
+  /** True when every task runs: a RUNNING job may still be deploying tasks, and cannot checkpoint yet. */
+  readonly allTasksRunning: boolean;
 }
 
 /** A completed checkpoint or savepoint as Flink reports it. */
@@ -94,6 +96,9 @@ const jobSchema = z.looseObject({
   state: z.string(),
   'start-time': z.number(),
   'end-time': z.number(),
+  // /jobs/overview counts tasks per state; /jobs/{id} lists vertices with their status.
+  tasks: z.record(z.string(), z.number()).optional(),
+  vertices: z.array(z.looseObject({ status: z.string() })).optional(),
 });
 
 const checkpointSchema = z
@@ -314,12 +319,17 @@ export class FlinkRestClient {
 }
 
 function toJob(job: z.output<typeof jobSchema>): FlinkJob {
+  const vertices = job.vertices ?? [];
+  const allTasksRunning = job.tasks
+    ? (job.tasks.total ?? 0) > 0 && job.tasks.running === job.tasks.total
+    : vertices.length > 0 && vertices.every((vertex) => vertex.status === 'RUNNING');
   return {
     id: job.jid,
     name: job.name,
     state: job.state,
     startTime: job['start-time'],
     endTime: job['end-time'],
+    allTasksRunning,
   };
 }
 

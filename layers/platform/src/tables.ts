@@ -14,5 +14,9 @@ export interface TableKeySchema {
 export const tables = Object.freeze({
   watermarks: { tableName: platform.storage.watermarkTable, partitionKey: 'pk', sortKey: 'sk' },
   jobs: { tableName: platform.storage.jobsTable, partitionKey: 'jobName' },
-  savepoints: { tableName: platform.storage.savepointsTable, partitionKey: 'jobName', sortKey: 'savepointId' },
+  savepoints: {
+    tableName: platform.storage.savepointsTable,
+    partitionKey: 'jobName',
+    sortKey: 'savepointId',
+  },
 } satisfies Record<string, TableKeySchema>);

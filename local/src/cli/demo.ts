@@ -12,7 +12,11 @@ import { parseFlags, runCli } from './run-cli.js';
  * few minutes of events, wait for Flink to close their windows, print the aggregates.
  */
 runCli(async () => {
-  const { flags } = parseFlags(process.argv.slice(2), { users: 'string', events: 'string', minutes: 'string' });
+  const { flags } = parseFlags(process.argv.slice(2), {
+    users: 'string',
+    events: 'string',
+    minutes: 'string',
+  });
   const progress = createProgress();
   const endpoints = parseLocalEndpoints();
   const kafka = localKafka(endpoints, 'apphub-demo');
@@ -22,10 +26,15 @@ runCli(async () => {
   await stackUp({ progress });
 
   progress.step(`2/4 sample job ${platform.sampleJob.name}`);
-  const running = (await flink.jobs()).find((job) => job.name === platform.sampleJob.name && job.state === 'RUNNING');
+  const running = (await flink.jobs()).find(
+    (job) => job.name === platform.sampleJob.name && job.state === 'RUNNING',
+  );
   const jobId = running?.id ?? (await submitSampleJob({ startupMode: 'latest-offset' })).jobId;
   progress.detail(running ? `already running as ${jobId}` : `submitted as ${jobId}`);
-  await waitUntil('the job to run', async () => (await flink.job(jobId)).state === 'RUNNING', { timeoutMs: 60_000, progress });
+  await waitUntil('the job to run', async () => (await flink.job(jobId)).state === 'RUNNING', {
+    timeoutMs: 60_000,
+    progress,
+  });
 
   const minutes = Number(flags.minutes ?? 5);
   const start = new Date(Date.now() - minutes * 60_000);
@@ -38,7 +47,9 @@ runCli(async () => {
     seed: start.getTime() % 100_000,
     maxOutOfOrderMs: 3_000,
   });
-  progress.step(`3/4 seeding ${events.length} events over ${minutes} minutes of event time from ${start.toISOString()}`);
+  progress.step(
+    `3/4 seeding ${events.length} events over ${minutes} minutes of event time from ${start.toISOString()}`,
+  );
   await produceEvents(kafka, platform.topics.input.name, events, (sent) => {
     if (sent % 600 === 0 || sent === events.length) progress.detail(`${sent}/${events.length} sent`);
   });
@@ -46,7 +57,9 @@ runCli(async () => {
   // Windows close once the watermark (max event time - delay) passes their end; the newest minute stays hot.
   const firstWindow = start.toISOString();
   const closedWindows = minutes - 1;
-  progress.step(`4/4 waiting for Flink to close ${closedWindows} windows (watermark delay ${platform.sampleJob.watermarkDelaySeconds}s)`);
+  progress.step(
+    `4/4 waiting for Flink to close ${closedWindows} windows (watermark delay ${platform.sampleJob.watermarkDelaySeconds}s)`,
+  );
   const latest = new Map<string, SampleAggregate>();
   const stopFollowing = await followTopic(kafka, platform.topics.aggregates.name, (record) => {
     if (record.value === null || record.key === null) return;
@@ -59,18 +72,25 @@ runCli(async () => {
   const done = await waitUntil(
     'closed windows on the aggregates topic',
     async () => {
-      if (latest.size !== reported) progress.detail(`${latest.size} aggregates in ${windowsSeen()} windows so far`);
+      if (latest.size !== reported)
+        progress.detail(`${latest.size} aggregates in ${windowsSeen()} windows so far`);
       reported = latest.size;
       return windowsSeen() >= closedWindows;
     },
     { timeoutMs: 180_000, intervalMs: 1_000, progress },
   ).finally(stopFollowing);
-  const rows = [...latest.values()].sort((a, b) => a.window_start.localeCompare(b.window_start) || a.user_id.localeCompare(b.user_id));
-  if (!done) throw new Error('Flink closed no windows within 3 minutes; check npm run local:status and the jobmanager log');
+  const rows = [...latest.values()].sort(
+    (a, b) => a.window_start.localeCompare(b.window_start) || a.user_id.localeCompare(b.user_id),
+  );
+  if (!done)
+    throw new Error(
+      'Flink closed no windows within 3 minutes; check npm run local:status and the jobmanager log',
+    );
 
   console.log(`\nAggregates from Flink (${rows.length} rows, first 15):`);
   console.log(['WINDOW START', 'USER', 'EVENTS', 'TOTAL VALUE'].join('\t'));
-  for (const row of rows.slice(0, 15)) console.log([row.window_start, row.user_id, row.event_count, row.total_value].join('\t'));
+  for (const row of rows.slice(0, 15))
+    console.log([row.window_start, row.user_id, row.event_count, row.total_value].join('\t'));
   console.log(`
 Where to look next:
   Flink web UI        ${endpoints.flinkRestUrl}  (job ${jobId})

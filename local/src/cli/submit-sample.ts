@@ -21,8 +21,12 @@ runCli(async () => {
   const text = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
   const fromSavepoint = text('fromSavepoint') ?? text('from-savepoint');
   const templateFlag = text('template');
-  const template = templateFlag ? path.resolve(process.env.INIT_CWD ?? process.cwd(), templateFlag) : undefined;
-  process.stderr.write(`submitting ${template ?? platform.sampleJob.sqlTemplate}${fromSavepoint ? ` from ${fromSavepoint}` : ''}\n`);
+  const template = templateFlag
+    ? path.resolve(process.env.INIT_CWD ?? process.cwd(), templateFlag)
+    : undefined;
+  process.stderr.write(
+    `submitting ${template ?? platform.sampleJob.sqlTemplate}${fromSavepoint ? ` from ${fromSavepoint}` : ''}\n`,
+  );
   const { jobId, jobName } = await submitSampleJob({
     ...(text('job-name') ? { jobName: text('job-name') } : {}),
     ...(text('input-topic') ? { inputTopic: text('input-topic') } : {}),

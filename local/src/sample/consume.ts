@@ -21,7 +21,10 @@ export async function followTopic(
   topic: string,
   onRecord: (record: ConsumedRecord) => void,
 ): Promise<() => Promise<void>> {
-  const consumer = kafka.consumer({ groupId: `apphub-follow-${process.pid}-${Date.now()}`, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({
+    groupId: `apphub-follow-${process.pid}-${Date.now()}`,
+    allowAutoTopicCreation: false,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({

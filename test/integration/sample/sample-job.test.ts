@@ -5,7 +5,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { FlinkRestClient } from '@apphub/flink';
 import { platform } from '@apphub/platform';
-import { computeAggregates, generateSampleEvents, normaliseAggregate, type SampleAggregate, type SampleEvent } from '@apphub/sample';
+import {
+  computeAggregates,
+  generateSampleEvents,
+  normaliseAggregate,
+  type SampleAggregate,
+  type SampleEvent,
+} from '@apphub/sample';
 import { afterAll, describe, expect, it } from 'vitest';
 import { consumeRecords } from '../../../local/src/sample/consume.js';
 import { submitSampleJob } from '../../../local/src/sample/submit.js';
@@ -39,11 +45,31 @@ describe('sample job on the real stack', () => {
     const start = new Date('2026-11-29T10:00:00.000Z');
 
     // Phase A: 24 users over 5 minutes on every partition, up to 4 s out of order (bound: 5 s).
-    const busy = generateSampleEvents({ count: 1500, users: 24, start, spanMs: 5 * 60_000, seed: 7, maxOutOfOrderMs: 4_000 });
+    const busy = generateSampleEvents({
+      count: 1500,
+      users: 24,
+      start,
+      spanMs: 5 * 60_000,
+      seed: 7,
+      maxOutOfOrderMs: 4_000,
+    });
     // Phase B: 2 more minutes on partition 0 only; partitions 1 and 2 go idle and must not stall the windows.
-    const tail = generateSampleEvents({ count: 200, users: 24, start: new Date(start.getTime() + 5 * 60_000), spanMs: 2 * 60_000, seed: 8, maxOutOfOrderMs: 4_000 });
+    const tail = generateSampleEvents({
+      count: 200,
+      users: 24,
+      start: new Date(start.getTime() + 5 * 60_000),
+      spanMs: 2 * 60_000,
+      seed: 8,
+      maxOutOfOrderMs: 4_000,
+    });
     // A last event well past the data moves the watermark beyond the final window of the tail.
-    const closer: SampleEvent = { event_id: 'closer', user_id: 'u-closer', event_type: 'tick', value: 0, occurred_at: '2026-11-29T10:09:30.000Z' };
+    const closer: SampleEvent = {
+      event_id: 'closer',
+      user_id: 'u-closer',
+      event_type: 'tick',
+      value: 0,
+      occurred_at: '2026-11-29T10:09:30.000Z',
+    };
     const partitionOf = (event: SampleEvent) => Number(event.user_id.replace(/\D/g, '') || '0') % 3;
 
     const producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -53,14 +79,25 @@ describe('sample job on the real stack', () => {
         producer.send({
           topic: inputTopic,
           acks: -1,
-          messages: events.map((event) => ({ key: event.user_id, value: JSON.stringify(event), partition: partition ? partition(event) : 0 })),
+          messages: events.map((event) => ({
+            key: event.user_id,
+            value: JSON.stringify(event),
+            partition: partition ? partition(event) : 0,
+          })),
         });
       await send(busy, partitionOf);
       await send(tail);
-      const { jobId } = await submitSampleJob({ jobName: uniqueName('it-sample'), inputTopic, outputTopic, groupId: uniqueName('it-group') });
+      const { jobId } = await submitSampleJob({
+        jobName: uniqueName('it-sample'),
+        inputTopic,
+        outputTopic,
+        groupId: uniqueName('it-group'),
+      });
       jobs.push(jobId);
       // The closer is sent only after the idle timeout, so windows close through idleness, not through data.
-      await new Promise((resolve) => setTimeout(resolve, (platform.sampleJob.sourceIdleTimeoutSeconds + 5) * 1000));
+      await new Promise((resolve) =>
+        setTimeout(resolve, (platform.sampleJob.sourceIdleTimeoutSeconds + 5) * 1000),
+      );
       await send([closer]);
     } finally {
       await producer.disconnect();
@@ -79,7 +116,9 @@ describe('sample job on the real stack', () => {
       180_000,
       3_000,
     );
-    const byKey = new Map(expected.map((a) => [JSON.stringify({ user_id: a.user_id, window_start: a.window_start }), a]));
+    const byKey = new Map(
+      expected.map((a) => [JSON.stringify({ user_id: a.user_id, window_start: a.window_start }), a]),
+    );
     expect([...actual.keys()].sort()).toEqual([...byKey.keys()].sort());
     for (const [key, aggregate] of byKey) expect(actual.get(key), key).toEqual(aggregate);
   });
@@ -99,23 +138,33 @@ describe('sample job on the real stack', () => {
     };
 
     it('fails before contacting Flink when a template variable is missing', async () => {
-      const result = await run(['--template', template("SET 'pipeline.name' = '${JOB_NAME}';\nSELECT '${NOT_PROVIDED}';")], {
-        APPHUB_SQL_GATEWAY_URL: 'http://127.0.0.1:1',
-        APPHUB_FLINK_REST_URL: 'http://127.0.0.1:1',
-      });
+      const result = await run(
+        ['--template', template("SET 'pipeline.name' = '${JOB_NAME}';\nSELECT '${NOT_PROVIDED}';")],
+        {
+          APPHUB_SQL_GATEWAY_URL: 'http://127.0.0.1:1',
+          APPHUB_FLINK_REST_URL: 'http://127.0.0.1:1',
+        },
+      );
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(/^error: SQL template variables missing: NOT_PROVIDED$/m);
     });
 
     it("reports Flink's root cause for bad SQL", async () => {
-      const result = await run(['--job-name', uniqueName('it-bad-sql'), '--template', template('INSERT INTO no_such_table SELECT 1;')]);
+      const result = await run([
+        '--job-name',
+        uniqueName('it-bad-sql'),
+        '--template',
+        template('INSERT INTO no_such_table SELECT 1;'),
+      ]);
       expect(result.code).not.toBe(0);
       expect(result.stderr.trim().split('\n')).toHaveLength(2);
       expect(result.stderr).toMatch(/error: .*no_such_table/);
     });
 
     it('says in one line that the gateway is unreachable', async () => {
-      const result = await run(['--job-name', uniqueName('it-down')], { APPHUB_SQL_GATEWAY_URL: 'http://127.0.0.1:1' });
+      const result = await run(['--job-name', uniqueName('it-down')], {
+        APPHUB_SQL_GATEWAY_URL: 'http://127.0.0.1:1',
+      });
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(/error: .*127\.0\.0\.1:1/);
     });

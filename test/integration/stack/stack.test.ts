@@ -1,9 +1,15 @@
-import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SqlGatewayClient } from '@apphub/flink';
 import { platform, tables } from '@apphub/platform';
+import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { getJson, readProcessTable, stackPaths, stackStatus, stackUp } from '../../../local/src/stack/index.js';
+import {
+  getJson,
+  readProcessTable,
+  stackPaths,
+  stackStatus,
+  stackUp,
+} from '../../../local/src/stack/index.js';
 import { aws, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
 
 describe('native local stack', () => {
@@ -17,7 +23,11 @@ describe('native local stack', () => {
       for (const topic of [platform.topics.input.name, platform.topics.aggregates.name]) {
         const before = await admin.fetchTopicOffsets(topic);
         expect(before).toHaveLength(3);
-        const [sent] = await producer.send({ topic, acks: -1, messages: [{ key: marker, value: JSON.stringify({ marker }), partition: 0 }] });
+        const [sent] = await producer.send({
+          topic,
+          acks: -1,
+          messages: [{ key: marker, value: JSON.stringify({ marker }), partition: 0 }],
+        });
         const consumer = kafka.consumer({ groupId: uniqueName('stack-test') });
         await consumer.connect();
         try {
@@ -30,7 +40,10 @@ describe('native local stack', () => {
             });
           });
           // Seek to the record just written, so the test does not depend on what else is in the topic.
-          await eventually('consumer assignment', async () => (consumer.seek({ topic, partition: 0, offset: sent!.baseOffset! }), true));
+          await eventually(
+            'consumer assignment',
+            async () => (consumer.seek({ topic, partition: 0, offset: sent!.baseOffset! }), true),
+          );
           expect(JSON.parse(await received)).toEqual({ marker });
         } finally {
           await consumer.disconnect();
@@ -48,11 +61,17 @@ describe('native local stack', () => {
     try {
       const configs = await admin.describeConfigs({
         includeSynonyms: false,
-        resources: Object.values(platform.topics).map((topic) => ({ type: 2, name: topic.name, configNames: ['retention.ms'] })),
+        resources: Object.values(platform.topics).map((topic) => ({
+          type: 2,
+          name: topic.name,
+          configNames: ['retention.ms'],
+        })),
       });
       for (const topic of Object.values(platform.topics)) {
         const resource = configs.resources.find((r) => r.resourceName === topic.name);
-        expect(resource?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue).toBe(String(topic.retentionMs));
+        expect(resource?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue).toBe(
+          String(topic.retentionMs),
+        );
       }
     } finally {
       await admin.disconnect();
@@ -60,9 +79,11 @@ describe('native local stack', () => {
   });
 
   it('shows registered TaskManagers and free slots on the JobManager', async () => {
-    const overview = await getJson<{ taskmanagers: number; 'slots-total': number; 'slots-available': number }>(
-      `${endpoints.flinkRestUrl}/overview`,
-    );
+    const overview = await getJson<{
+      taskmanagers: number;
+      'slots-total': number;
+      'slots-available': number;
+    }>(`${endpoints.flinkRestUrl}/overview`);
     expect(overview?.taskmanagers).toBe(endpoints.taskManagers);
     expect(overview?.['slots-total']).toBe(endpoints.taskManagers * platform.flink.taskSlots);
     expect(overview?.['slots-available']).toBeGreaterThanOrEqual(0);
@@ -82,8 +103,12 @@ describe('native local stack', () => {
 
   it('serves S3 put/get and DynamoDB conditional writes on the AWS endpoint', async () => {
     const key = `stack-test/${uniqueName('object')}.txt`;
-    await aws.s3.send(new PutObjectCommand({ Bucket: platform.storage.dataLakeBucket, Key: key, Body: 'hello lake' }));
-    const got = await aws.s3.send(new GetObjectCommand({ Bucket: platform.storage.dataLakeBucket, Key: key }));
+    await aws.s3.send(
+      new PutObjectCommand({ Bucket: platform.storage.dataLakeBucket, Key: key, Body: 'hello lake' }),
+    );
+    const got = await aws.s3.send(
+      new GetObjectCommand({ Bucket: platform.storage.dataLakeBucket, Key: key }),
+    );
     expect(await got.Body?.transformToString()).toBe('hello lake');
 
     const item = { pk: { S: uniqueName('stack-test') }, sk: { S: 'partition#0' }, offset: { N: '10' } };
@@ -109,11 +134,15 @@ describe('native local stack', () => {
     expect(record).toBeDefined();
     process.kill(record!.pid, 'SIGKILL');
 
-    const status = await eventually('status to notice the dead TaskManager', async () => {
-      const current = await stackStatus();
-      const row = current.components.find((c) => c.component === victim);
-      return row && !row.healthy ? current : undefined;
-    }, 30_000);
+    const status = await eventually(
+      'status to notice the dead TaskManager',
+      async () => {
+        const current = await stackStatus();
+        const row = current.components.find((c) => c.component === victim);
+        return row && !row.healthy ? current : undefined;
+      },
+      30_000,
+    );
     expect(status.healthy).toBe(false);
     expect(status.components.find((c) => c.component === victim)?.running).toBe(false);
 

@@ -1,0 +1,2 @@
+export * from './local-handler.js';
+export * from './runner.js';

@@ -1,0 +1,211 @@
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import {
+  type ControlPlane,
+  createControlPlane,
+  parseControlPlaneConfig,
+  type RestoreChoice,
+  type SubmitSqlResult,
+  submitSql,
+} from '@apphub/control-plane';
+import { createLogger } from '@apphub/observability';
+import { platform } from '@apphub/platform';
+import {
+  computeAggregates,
+  generateSampleEvents,
+  normaliseAggregate,
+  type SampleAggregate,
+  type SampleEvent,
+} from '@apphub/sample';
+import { consumeRecords } from '../../../local/src/sample/consume.js';
+import { sampleJobVariables } from '../../../local/src/sample/submit.js';
+import { repoRoot, stackPaths } from '../../../local/src/stack/index.js';
+import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
+
+/** The root savepoint directory of the local stack, as the CLI uses it. */
+export const savepointRoot = `file://${stackPaths().flinkSavepoints}`;
+
+/** A control plane on the local stack; metrics lines are collected for assertions instead of printed. */
+export function localPlane(env: Record<string, string> = {}): ControlPlane & { metricLines: string[] } {
+  const metricLines: string[] = [];
+  const config = parseControlPlaneConfig({
+    APPHUB_FLINK_REST_URL: endpoints.flinkRestUrl,
+    APPHUB_SQL_GATEWAY_URL: endpoints.sqlGatewayUrl,
+    APPHUB_JOBS_TABLE: platform.storage.jobsTable,
+    APPHUB_SAVEPOINTS_TABLE: platform.storage.savepointsTable,
+    APPHUB_SAVEPOINT_DIR: savepointRoot,
+    APPHUB_AWS_ENDPOINT_URL: endpoints.awsEndpointUrl,
+    APPHUB_SAVEPOINT_TIMEOUT_SECONDS: '60',
+    APPHUB_RECONCILE_BACKOFF_SECONDS: '0',
+    ...env,
+  });
+  const logger = createLogger('control-plane-it', {
+    level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn',
+  });
+  const plane = createControlPlane(config, { logger, metricsSink: (line) => metricLines.push(line) });
+  return { ...plane, metricLines };
+}
+
+/** Sums a metric over the EMF lines of one job. */
+export function metricTotal(lines: readonly string[], jobName: string, metric: string): number {
+  return lines
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((entry) => entry.JobName === jobName && typeof entry[metric] === 'number')
+    .reduce((sum, entry) => sum + (entry[metric] as number), 0);
+}
+
+const template = readFileSync(path.join(repoRoot, platform.sampleJob.sqlTemplate), 'utf8');
+
+/**
+ * The sample job on its own topics, with events in two phases: phase B continues the window phase A
+ * left open, so a restore that lost or doubled state changes that window's aggregate.
+ */
+export class SampleScenario {
+  readonly jobName = uniqueName('it-cp');
+  readonly inputTopic = uniqueName('it-cp-input');
+  readonly outputTopic = uniqueName('it-cp-aggregates');
+  readonly groupId = uniqueName('it-cp-group');
+  readonly phaseA: SampleEvent[];
+  readonly phaseB: SampleEvent[];
+  /** Far past the data: moves the watermark beyond the last window so every window is emitted. */
+  readonly closer: SampleEvent;
+
+  constructor(seed: number) {
+    const start = new Date('2026-11-29T10:00:00.000Z');
+    this.phaseA = generateSampleEvents({
+      count: 140,
+      users: 4,
+      start,
+      spanMs: 210_000,
+      seed,
+      maxOutOfOrderMs: 3_000,
+    });
+    this.phaseB = generateSampleEvents({
+      count: 100,
+      users: 4,
+      start: new Date(start.getTime() + 210_000),
+      spanMs: 150_000,
+      seed: seed + 1,
+      maxOutOfOrderMs: 3_000,
+    });
+    this.closer = {
+      event_id: `closer-${seed}`,
+      user_id: 'u-closer',
+      event_type: 'tick',
+      value: 0,
+      occurred_at: '2026-11-29T10:20:00.000Z',
+    };
+  }
+
+  async createTopics(partitions = 1): Promise<void> {
+    await Promise.all([createTopic(this.inputTopic, partitions), createTopic(this.outputTopic, 1)]);
+  }
+
+  async produce(events: readonly SampleEvent[]): Promise<void> {
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: this.inputTopic,
+        acks: -1,
+        messages: events.map((event) => ({ key: event.user_id, value: JSON.stringify(event), partition: 0 })),
+      });
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
+  /** Both phases' aggregates, computed without Flink. */
+  expected(): SampleAggregate[] {
+    return computeAggregates([...this.phaseA, ...this.phaseB]);
+  }
+
+  /** Submits the sample SQL through submit-sql with a short checkpoint interval. */
+  submit(
+    plane: ControlPlane,
+    options: { restore?: RestoreChoice; parallelism?: number; sqlEdit?: (sql: string) => string } = {},
+  ): Promise<SubmitSqlResult> {
+    const variables = sampleJobVariables(
+      {
+        jobName: this.jobName,
+        inputTopic: this.inputTopic,
+        outputTopic: this.outputTopic,
+        groupId: this.groupId,
+        startupMode: 'earliest-offset',
+      },
+      endpoints,
+    );
+    return submitSql(plane, {
+      jobName: this.jobName,
+      sqlTemplate: options.sqlEdit ? options.sqlEdit(template) : template,
+      variables,
+      restore: options.restore ?? { kind: 'none' },
+      sessionProperties: {
+        'execution.checkpointing.interval': '2 s',
+        'parallelism.default': String(options.parallelism ?? 1),
+      },
+    });
+  }
+
+  /** The sink topic as an upsert table: the last value per (user, window) wins. */
+  async aggregates(): Promise<Map<string, SampleAggregate>> {
+    const records = await consumeRecords(kafka, this.outputTopic, { timeoutMs: 5_000 });
+    const table = new Map<string, SampleAggregate>();
+    for (const record of records) {
+      if (record.value === null) continue;
+      const aggregate = normaliseAggregate(JSON.parse(record.value));
+      table.set(`${aggregate.window_start}|${aggregate.user_id}`, aggregate);
+    }
+    return table;
+  }
+
+  /** Waits until the sink holds at least `count` windows. */
+  waitForWindows(count: number, timeoutMs = 120_000): Promise<Map<string, SampleAggregate>> {
+    return eventually(
+      `${count} windows on ${this.outputTopic}`,
+      async () => {
+        const table = await this.aggregates();
+        return table.size >= count ? table : undefined;
+      },
+      timeoutMs,
+      2_000,
+    );
+  }
+
+  /** Windows of phase A that its own watermark closes (they must appear before any failure is injected). */
+  closedByPhaseA(): number {
+    const watermark =
+      Math.max(...this.phaseA.map((event) => Date.parse(event.occurred_at))) -
+      platform.sampleJob.watermarkDelaySeconds * 1000;
+    return computeAggregates(this.phaseA).filter((aggregate) => Date.parse(aggregate.window_end) <= watermark)
+      .length;
+  }
+}
+
+/** Cancels the scenario's jobs and removes its records and savepoint data. */
+export async function cleanUp(plane: ControlPlane, jobName: string): Promise<void> {
+  const jobs = await plane.rest.jobs().catch(() => []);
+  for (const job of jobs.filter((candidate) => candidate.name === jobName)) {
+    await plane.rest.cancel(job.id).catch(() => undefined);
+  }
+  await plane.jobs.delete(jobName).catch(() => undefined);
+  const history = await plane.savepoints.history(jobName).catch(() => []);
+  for (const entry of history)
+    await plane.savepoints.delete(jobName, entry.savepointId).catch(() => undefined);
+  rmSync(path.join(stackPaths().flinkSavepoints, jobName), { recursive: true, force: true });
+}
+
+/** Waits until a checkpoint of `jobId` completes after `after` (epoch ms); returns its path. */
+export function checkpointAfter(plane: ControlPlane, jobId: string, after: number): Promise<string> {
+  return eventually(
+    `a checkpoint of ${jobId} after ${new Date(after).toISOString()}`,
+    async () => {
+      const latest = (await plane.rest.checkpoints(jobId)).latestCompleted;
+      return latest && latest.completedAt > after ? latest.externalPath : undefined;
+    },
+    60_000,
+    1_000,
+  );
+}
+
+export { eventually, uniqueName };

@@ -1,0 +1,82 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ControlPlaneError, handleSavepointEvent } from '@apphub/control-plane';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanUp, eventually, localPlane, metricTotal, SampleScenario } from './harness.js';
+
+const scheduled = JSON.parse(
+  readFileSync(new URL('../../fixtures/eventbridge/scheduled-event.json', import.meta.url), 'utf8'),
+);
+
+/** Flink reports `file:/abs/path`; the filesystem wants `/abs/path`. */
+function localPath(location: string): string {
+  return fileURLToPath(location.replace(/^file:(?!\/\/)/, 'file://'));
+}
+
+describe('scheduled savepoints on the real cluster', () => {
+  const plane = localPlane({ APPHUB_SAVEPOINT_MAX_COUNT: '2' });
+  const scenario = new SampleScenario(21);
+  const event = { ...scheduled, detail: { jobNames: [scenario.jobName] } };
+
+  afterAll(() => cleanUp(plane, scenario.jobName));
+
+  it('completes each savepoint with _metadata at the recorded location and deletes the oldest beyond the count', async () => {
+    await scenario.createTopics();
+    await scenario.produce(scenario.phaseA);
+    const { jobId } = await scenario.submit(plane);
+    await eventually('the job to run', async () =>
+      (await plane.rest.job(jobId)).state === 'RUNNING' ? true : undefined,
+    );
+
+    const locations: string[] = [];
+    for (let round = 0; round < 3; round += 1) {
+      const [outcome] = await handleSavepointEvent(plane, event);
+      expect(outcome).toMatchObject({ jobName: scenario.jobName, decision: { action: 'trigger' } });
+      expect(outcome?.savepoint?.status).toBe('COMPLETED');
+      const location = outcome!.savepoint!.location!;
+      expect(location).toContain(`/savepoints/${scenario.jobName}/savepoint-`);
+      expect(existsSync(`${localPath(location)}/_metadata`)).toBe(true);
+      locations.push(location);
+    }
+
+    const history = await plane.savepoints.history(scenario.jobName);
+    expect(history.map((entry) => entry.location).sort()).toEqual([locations[1], locations[2]].sort());
+    expect(history.every((entry) => entry.status === 'COMPLETED' && entry.jobId === jobId)).toBe(true);
+    expect(existsSync(localPath(locations[0]!))).toBe(false);
+    expect(existsSync(`${localPath(locations[2]!)}/_metadata`)).toBe(true);
+    expect(metricTotal(plane.metricLines, scenario.jobName, 'SavepointsCompleted')).toBe(3);
+  });
+
+  it('reports a savepoint Flink cannot write as a failed invocation with the root cause, and records it', async () => {
+    const unwritable = localPlane({ APPHUB_SAVEPOINT_DIR: 'file:///proc/apphub-unwritable-savepoints' });
+
+    const error = await handleSavepointEvent(unwritable, event).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(ControlPlaneError);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^savepoint failed for 1 job\\(s\\): ${scenario.jobName}: Savepoint of job \\w+ failed: .+`),
+    );
+    expect((error as Error).message.split('\n')).toHaveLength(1);
+    const failed = (await plane.savepoints.history(scenario.jobName)).filter(
+      (entry) => entry.status === 'FAILED',
+    );
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.directory).toBe(`file:///proc/apphub-unwritable-savepoints/${scenario.jobName}`);
+    expect(metricTotal(unwritable.metricLines, scenario.jobName, 'SavepointsFailed')).toBe(1);
+  });
+
+  it('skips a job that is not running, and an event that is not a schedule is rejected', async () => {
+    const [record] = await Promise.all([plane.jobs.get(scenario.jobName)]);
+    await plane.rest.cancel(record!.jobId!);
+    await eventually('the job to be cancelled', async () =>
+      (await plane.rest.job(record!.jobId!)).state === 'CANCELED' ? true : undefined,
+    );
+
+    const [outcome] = await handleSavepointEvent(plane, event);
+
+    expect(outcome?.decision).toEqual({ action: 'skip', reason: 'job is CANCELED' });
+    await expect(handleSavepointEvent(plane, { source: 'aws.s3' })).rejects.toThrow(
+      /^EventBridge scheduled event is invalid: /,
+    );
+  });
+});

@@ -1,0 +1,67 @@
+import { parseLocalEndpoints, platform } from '@apphub/platform';
+import { describe, expect, it } from 'vitest';
+import { parseFlags } from '../../../local/src/cli/run-cli.js';
+import { renderSampleJob, sampleJobVariables } from '../../../local/src/sample/submit.js';
+import { nativeFlinkSettings, stackPaths } from '../../../local/src/stack/index.js';
+
+describe('parseFlags', () => {
+  it('reads values, booleans and positionals', () => {
+    expect(
+      parseFlags(['status', '--json', '--topic', 't', '--n=5'], {
+        json: 'boolean',
+        topic: 'string',
+        n: 'string',
+      }),
+    ).toEqual({
+      flags: { json: true, topic: 't', n: '5' },
+      positionals: ['status'],
+    });
+  });
+
+  it('rejects an unknown option and a missing value', () => {
+    expect(() => parseFlags(['--tpoic', 'x'], { topic: 'string' })).toThrow(/unknown option --tpoic/);
+    expect(() => parseFlags(['--topic'], { topic: 'string' })).toThrow(/--topic needs a value/);
+  });
+});
+
+describe('sample job template', () => {
+  it('renders every variable of the shared template from platform defaults', () => {
+    const statements = renderSampleJob(sampleJobVariables({}, parseLocalEndpoints({})));
+    const sql = statements.join('\n');
+    expect(sql).not.toMatch(/\$\{/);
+    expect(sql).toContain(`'topic' = '${platform.topics.input.name}'`);
+    expect(sql).toContain(`'topic' = '${platform.topics.aggregates.name}'`);
+    expect(sql).toContain("'connector' = 'upsert-kafka'");
+    expect(sql).toContain(`INTERVAL '${platform.sampleJob.watermarkDelaySeconds}' SECOND`);
+    expect(sql).toContain(
+      `'scan.watermark.idle-timeout' = '${platform.sampleJob.sourceIdleTimeoutSeconds} s'`,
+    );
+    expect(statements.at(-1)).toMatch(/^INSERT INTO apphub_streaming_aggregates/);
+  });
+});
+
+describe('native Flink settings', () => {
+  it('bind every listener to loopback and keep the shared settings', () => {
+    const settings = nativeFlinkSettings(stackPaths('/tmp/apphub-test-stack'), parseLocalEndpoints({}));
+    for (const key of [
+      'rest.bind-address',
+      'jobmanager.bind-host',
+      'taskmanager.bind-host',
+      'sql-gateway.endpoint.rest.bind-address',
+      'metrics.reporter.prom.host',
+    ]) {
+      expect(settings[key], key).toBe('127.0.0.1');
+    }
+    expect(settings['execution.checkpointing.dir']).toBe('file:///tmp/apphub-test-stack/flink/checkpoints');
+    expect(settings['execution.checkpointing.interval']).toBe('1 min');
+    expect(settings['state.backend.type']).toBe(platform.flink.settings['state.backend.type']);
+  });
+
+  it('takes the checkpoint interval from APPHUB_FLINK_CHECKPOINT_INTERVAL', () => {
+    const settings = nativeFlinkSettings(
+      stackPaths('/tmp/x'),
+      parseLocalEndpoints({ APPHUB_FLINK_CHECKPOINT_INTERVAL: '30 s' }),
+    );
+    expect(settings['execution.checkpointing.interval']).toBe('30 s');
+  });
+});
