@@ -2,7 +2,12 @@ import { parseBatcherDescriptors, sampleBatchersJson } from '@apphub/microbatche
 import { type LocalEndpoints, platform } from '@apphub/platform';
 
 /** Variables the micro-batcher function reads, set for it locally as the CDK stack sets them in AWS. */
-const handlerVariables = ['TIMESTORE_STREAMING_BATCHERS', 'APPHUB_DATA_LAKE_BUCKET', 'APPHUB_WATERMARK_TABLE', 'APPHUB_AWS_ENDPOINT_URL'];
+const handlerVariables = [
+  'TIMESTORE_STREAMING_BATCHERS',
+  'APPHUB_DATA_LAKE_BUCKET',
+  'APPHUB_WATERMARK_TABLE',
+  'APPHUB_AWS_ENDPOINT_URL',
+];
 
 export interface LocalHandler {
   /** The deployed function's handler, called with a Lambda-like context. */
@@ -17,8 +22,12 @@ export interface LocalHandler {
  * local stack. The handler parses its environment once at import (cold start); the variables are
  * removed again afterwards because the local tools reject APPHUB_* names they do not know.
  */
-export async function loadLocalHandler(endpoints: LocalEndpoints, env: NodeJS.ProcessEnv = process.env): Promise<LocalHandler> {
-  const usesSampleDescriptor = env.TIMESTORE_STREAMING_BATCHERS === undefined || env.TIMESTORE_STREAMING_BATCHERS === '';
+export async function loadLocalHandler(
+  endpoints: LocalEndpoints,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LocalHandler> {
+  const usesSampleDescriptor =
+    env.TIMESTORE_STREAMING_BATCHERS === undefined || env.TIMESTORE_STREAMING_BATCHERS === '';
   const descriptorsJson = usesSampleDescriptor ? sampleBatchersJson : env.TIMESTORE_STREAMING_BATCHERS!;
   parseBatcherDescriptors(descriptorsJson);
   const values: Record<string, string> = {

@@ -24,7 +24,12 @@ export interface BatcherRunnerOptions {
   /** Bootstrap servers named in the events. */
   readonly bootstrapServers?: string;
   /** Called after each successful, committed batch. */
-  readonly onBatch?: (batch: { topic: string; partition: number; records: number; nextOffset: string }) => void;
+  readonly onBatch?: (batch: {
+    topic: string;
+    partition: number;
+    records: number;
+    nextOffset: string;
+  }) => void;
 }
 
 /**
@@ -74,10 +79,17 @@ export class BatcherRunner {
           const last = chunk[chunk.length - 1]!.offset;
           const nextOffset = (BigInt(last) + 1n).toString();
           resolveOffset(last);
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: nextOffset },
+          ]);
           this.processed += chunk.length;
           this.batches += 1;
-          this.options.onBatch?.({ topic: batch.topic, partition: batch.partition, records: chunk.length, nextOffset });
+          this.options.onBatch?.({
+            topic: batch.topic,
+            partition: batch.partition,
+            records: chunk.length,
+            nextOffset,
+          });
           await heartbeat();
         }
       },
@@ -90,8 +102,15 @@ export class BatcherRunner {
   runSealingPass(): Promise<unknown> {
     this.sealing = this.sealing.then(() =>
       this.options
-        .invoke({ source: 'aws.events', 'detail-type': 'Scheduled Event', time: new Date().toISOString(), detail: {} })
-        .catch((error: unknown) => this.options.logger.warn('sealing pass failed', { error: describeError(error) })),
+        .invoke({
+          source: 'aws.events',
+          'detail-type': 'Scheduled Event',
+          time: new Date().toISOString(),
+          detail: {},
+        })
+        .catch((error: unknown) =>
+          this.options.logger.warn('sealing pass failed', { error: describeError(error) }),
+        ),
     );
     return this.sealing;
   }

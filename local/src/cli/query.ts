@@ -1,0 +1,97 @@
+import {
+  createBatcherStorage,
+  parseBatcherDescriptors,
+  queryDataset,
+  sampleBatchersJson,
+} from '@apphub/microbatcher';
+import type { ParquetValue } from '@apphub/parquet';
+import { ConfigInvalidError, parseLocalEndpoints, platform } from '@apphub/platform';
+import { parseFlags, runCli } from './run-cli.js';
+
+const usage = `npm run query -- --dataset SLUG --from TIME --to TIME [--json]
+  Hybrid read of a micro-batched dataset: rows of sealed windows from their manifests, the others
+  from hot parts (deduplicated). TIME is ISO-8601 (2026-11-29T10:00:00Z) or epoch milliseconds.
+  Datasets come from TIMESTORE_STREAMING_BATCHERS (default: the sample dataset user-activity-1m).`;
+
+function parseTime(flag: string, raw: string | boolean | undefined): number {
+  if (typeof raw !== 'string') throw new ConfigInvalidError(`--${flag} is required\n${usage}`);
+  const time = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (Number.isNaN(time))
+    throw new ConfigInvalidError(`--${flag} must be ISO-8601 or epoch milliseconds, got ${raw}`);
+  return time;
+}
+
+function show(value: ParquetValue, isTimestamp: boolean): string {
+  if (value === null) return '';
+  if (isTimestamp && typeof value === 'number') return new Date(value).toISOString();
+  return String(value);
+}
+
+/** JSON has no int64: big integers go out as strings, timestamps as ISO strings. */
+function jsonValue(value: ParquetValue, isTimestamp: boolean): string | number | boolean | null {
+  if (typeof value === 'bigint')
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (isTimestamp && typeof value === 'number') return new Date(value).toISOString();
+  return value;
+}
+
+runCli(async () => {
+  const { flags } = parseFlags(process.argv.slice(2), {
+    dataset: 'string',
+    from: 'string',
+    to: 'string',
+    json: 'boolean',
+    help: 'boolean',
+  });
+  if (flags.help) {
+    console.log(usage);
+    return 0;
+  }
+  const endpoints = parseLocalEndpoints();
+  const descriptors = parseBatcherDescriptors(process.env.TIMESTORE_STREAMING_BATCHERS || sampleBatchersJson);
+  const slug = typeof flags.dataset === 'string' ? flags.dataset : undefined;
+  const descriptor = descriptors.find((candidate) => candidate.dataset === slug);
+  if (!descriptor) {
+    throw new ConfigInvalidError(
+      `--dataset ${slug ?? '(missing)'} is not a configured dataset; known: ${descriptors.map((d) => d.dataset).join(', ')}`,
+    );
+  }
+  const from = parseTime('from', flags.from);
+  const to = parseTime('to', flags.to);
+  const storage = createBatcherStorage({
+    bucket: platform.storage.dataLakeBucket,
+    table: platform.storage.watermarkTable,
+    awsEndpointUrl: endpoints.awsEndpointUrl,
+  });
+  const result = await queryDataset(storage, descriptor, { from, to });
+  const columns = descriptor.schema.fields;
+  if (flags.json) {
+    for (const row of result.rows) {
+      const values = Object.fromEntries(
+        columns.map((field) => [
+          field.name,
+          jsonValue(row.values[field.name] ?? null, field.type === 'timestamp'),
+        ]),
+      );
+      console.log(JSON.stringify({ status: row.status, ...values }));
+    }
+  } else {
+    console.log(['STATUS', ...columns.map((field) => field.name.toUpperCase())].join('\t'));
+    for (const row of result.rows) {
+      console.log(
+        [
+          row.status,
+          ...columns.map((field) => show(row.values[field.name] ?? null, field.type === 'timestamp')),
+        ].join('\t'),
+      );
+    }
+  }
+  const sealed = result.rows.filter((row) => row.status === 'sealed').length;
+  const watermark = result.watermark === undefined ? 'none yet' : new Date(result.watermark).toISOString();
+  const sealedThrough =
+    result.sealedThrough === undefined ? 'nothing' : new Date(result.sealedThrough).toISOString();
+  console.error(
+    `${result.rows.length} rows (${sealed} sealed, ${result.rows.length - sealed} hot); watermark ${watermark}, sealed through ${sealedThrough}`,
+  );
+  return 0;
+});
