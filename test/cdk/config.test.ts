@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sampleBatcherDescriptor } from '@apphub/microbatcher';
 import { ConfigInvalidError, platform } from '@apphub/platform';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +18,10 @@ describe('parseAppConfig', () => {
 
     expect(config.streamingEnabled).toBe(true);
     expect(config.options.kafkaMode).toBe('msk');
-    expect(config.options.topic).toBe(platform.topics.aggregates.name);
+    expect(config.options.datasets.map((dataset) => dataset.topic)).toEqual([
+      platform.topics.aggregates.name,
+    ]);
+    expect(config.options.batchers).toEqual([sampleBatcherDescriptor]);
     expect(config.options.taskManagerCount).toBe(platform.flink.taskManagers);
     expect(config.options.taskManagerMinCount).toBe(platform.flink.taskManagers);
     expect(config.options.taskManagerMaxCount).toBe(2 * platform.flink.taskManagers);
@@ -48,14 +52,14 @@ describe('parseAppConfig', () => {
         'apphub:kafkaMode': 'existing',
         'apphub:kafkaBootstrapServers': 'b-1.example:9092, b-2.example:9092',
         'apphub:batchSize': '250',
-        'apphub:batchers': '[{"dataset":"clicks"}]',
+        'apphub:batchers': JSON.stringify([{ ...sampleBatcherDescriptor, dataset: 'clicks' }]),
       },
       enabled,
     );
 
     expect(config.options.kafkaBootstrapServers).toEqual(['b-1.example:9092', 'b-2.example:9092']);
     expect(config.options.batchSize).toBe(250);
-    expect(config.options.batchers).toEqual([{ dataset: 'clicks' }]);
+    expect(config.options.datasets.map((dataset) => dataset.dataset)).toEqual(['clicks']);
   });
 
   it('collects cross-field problems into one error naming each field', () => {
@@ -84,6 +88,15 @@ describe('parseAppConfig', () => {
     expect(() =>
       parseAppConfig({ 'apphub:savepointExpirationDays': 1, 'apphub:savepointMaxAgeHours': 48 }, enabled),
     ).toThrow(/savepointExpirationDays/);
+  });
+
+  it("checks batcher descriptors with the micro-batcher's own parser at synth time", () => {
+    const bad = [{ ...sampleBatcherDescriptor, timestampField: 'user_id' }];
+
+    expect(() => parseAppConfig({ 'apphub:batchers': bad }, enabled)).toThrow(
+      /CDK context apphub:batchers\[0\] \(dataset user-activity-1m\) is invalid: timestampField/,
+    );
+    expect(() => parseAppConfig({ 'apphub:batchers': [] }, enabled)).toThrow(/non-empty JSON array/);
   });
 
   it('rejects out-of-range event source settings', () => {

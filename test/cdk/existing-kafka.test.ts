@@ -1,10 +1,14 @@
+import { sampleBatcherDescriptor } from '@apphub/microbatcher';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cfnLint, nagFindings, type Synthesized, synthesize } from './support/synthesize.js';
 
 const subnets = ['subnet-0aaa1111', 'subnet-0bbb2222'];
 const brokers = ['b-1.kafka.corp.internal:9092', 'b-2.kafka.corp.internal:9092'];
-const batchers = [{ dataset: 'clicks', topic: 'apphub.streaming.aggregates' }];
+const batchers = [
+  { ...sampleBatcherDescriptor, prefix: 'lake/streaming' },
+  { ...sampleBatcherDescriptor, dataset: 'clicks-1m', topic: 'clicks.aggregates', prefix: 'lake/streaming' },
+];
 
 /** An imported VPC, existing brokers, and every tunable set away from its default. */
 let synthesized: Synthesized;
@@ -64,6 +68,24 @@ describe('an imported VPC with existing Kafka brokers', () => {
         { Type: 'VPC_SUBNET', URI: subnets[0] },
         { Type: 'VPC_SUBNET', URI: subnets[1] },
       ]),
+    });
+  });
+
+  it("subscribes one event source per dataset topic and expires each dataset's dead letters", () => {
+    const functions = synthesized.template(synthesized.stacks.functions);
+    const storage = synthesized.template(synthesized.stacks.storage);
+    const mappings = Object.values(functions.findResources('AWS::Lambda::EventSourceMapping')).map(
+      (mapping) => (mapping as { Properties: { Topics: string[] } }).Properties.Topics,
+    );
+
+    expect(mappings.sort()).toEqual([['apphub.streaming.aggregates'], ['clicks.aggregates']]);
+    storage.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: 'lake/streaming/user-activity-1m/dead-letter/', ExpirationInDays: 90 }),
+          Match.objectLike({ Prefix: 'lake/streaming/clicks-1m/dead-letter/', ExpirationInDays: 90 }),
+        ]),
+      },
     });
   });
 

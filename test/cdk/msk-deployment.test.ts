@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { sampleBatcherDescriptor, sampleBatchersJson } from '@apphub/microbatcher';
 import { platform } from '@apphub/platform';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -169,7 +170,11 @@ describe('storage', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
-          Match.objectLike({ Prefix: 'dead-letter/', ExpirationInDays: 90, Status: 'Enabled' }),
+          Match.objectLike({
+            Prefix: `streaming/${sampleBatcherDescriptor.dataset}/dead-letter/`,
+            ExpirationInDays: 90,
+            Status: 'Enabled',
+          }),
         ]),
       },
     });
@@ -401,7 +406,7 @@ describe('functions', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
-          TIMESTORE_STREAMING_BATCHERS: '[]',
+          TIMESTORE_STREAMING_BATCHERS: sampleBatchersJson,
           APPHUB_DATA_LAKE_BUCKET: Match.anyValue(),
           APPHUB_WATERMARK_TABLE: Match.anyValue(),
         }),
@@ -415,6 +420,7 @@ describe('functions', () => {
       const variables = (fn.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(Object.keys(variables).sort()).toEqual(
         [
+          'APPHUB_CHECKPOINT_DIR',
           'APPHUB_FLINK_REST_URL',
           'APPHUB_JOBS_TABLE',
           'APPHUB_SAVEPOINTS_TABLE',
@@ -433,9 +439,15 @@ describe('functions', () => {
     }
   });
 
-  it('schedules savepoint and reconcile at the configured rates', () => {
+  it('schedules savepoint, reconcile and the micro-batcher sealing pass at the configured rates', () => {
     const template = synthesized.template(synthesized.stacks.functions);
 
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MicroBatcherFunction'), 'Arn'] } }),
+      ],
+    });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 hour)',
       Targets: [
@@ -509,6 +521,7 @@ describe('observability', () => {
       [MetricName.jobRestarts, 'reconcile'],
       [MetricName.deadLetterRecords, 'micro-batcher'],
       [MetricName.watermarkLagSeconds, 'micro-batcher'],
+      [MetricName.savepointsFailed, 'savepoint'],
     ];
 
     for (const [metricName, service] of expected) {

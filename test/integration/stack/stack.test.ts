@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { SqlGatewayClient } from '@apphub/flink';
 import { platform, tables } from '@apphub/platform';
 import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -6,11 +11,14 @@ import { describe, expect, it } from 'vitest';
 import {
   getJson,
   readProcessTable,
+  repoRoot,
   stackPaths,
   stackStatus,
   stackUp,
 } from '../../../local/src/stack/index.js';
 import { aws, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
+
+const exec = promisify(execFile);
 
 describe('native local stack', () => {
   it('produces and consumes on both sample topics', async () => {
@@ -125,6 +133,30 @@ describe('native local stack', () => {
     await put('10');
     await put('20');
     await expect(put('15')).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+  });
+
+  it('never starts duplicates when local:up runs again', async () => {
+    const before = readProcessTable(stackPaths());
+    const status = await stackUp({ progress: { step: () => {}, detail: () => {} } });
+    expect(status.healthy).toBe(true);
+    const after = readProcessTable(stackPaths());
+    expect(Object.fromEntries(Object.entries(after).map(([name, r]) => [name, r.pid]))).toEqual(
+      Object.fromEntries(Object.entries(before).map(([name, r]) => [name, r.pid])),
+    );
+  });
+
+  it('refuses to start over a port held by a process it did not start, naming port and process', async () => {
+    const cli = path.join(repoRoot, 'local/src/cli/stack.ts');
+    const otherStack = mkdtempSync(path.join(tmpdir(), 'apphub-other-stack-'));
+    const result = await exec(path.join(repoRoot, 'node_modules/.bin/tsx'), [cli, 'up'], {
+      cwd: repoRoot,
+      env: { ...process.env, APPHUB_STACK_DIR: otherStack },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: port \d+ needed by [a-z-]+ is already in use by pid \d+ \(\S+\)/m);
   });
 
   it('notices a killed TaskManager, and local:up brings it back', async () => {

@@ -36,7 +36,14 @@ function record(overrides: Partial<JobRecord> = {}): JobRecord {
 }
 
 function flinkJob(state: string, id = 'j1'): FlinkJob {
-  return { id, name: 'orders', state, startTime: now - 60_000, endTime: -1 };
+  return {
+    id,
+    name: 'orders',
+    state,
+    startTime: now - 60_000,
+    endTime: -1,
+    allTasksRunning: state === 'RUNNING',
+  };
 }
 
 function observed(overrides: Partial<ObservedJob> = {}): ObservedJob {
@@ -184,6 +191,13 @@ describe('decideSavepoint', () => {
       action: 'skip',
       reason: 'job is RESTARTING',
     });
+    expect(
+      decideSavepoint({
+        record: record(),
+        flinkJob: { ...flinkJob('RUNNING'), allTasksRunning: false },
+        savepointInFlight: false,
+      }),
+    ).toEqual({ action: 'skip', reason: 'tasks are still being deployed' });
     expect(decideSavepoint({ record: record(), flinkJob: undefined, savepointInFlight: false })).toEqual({
       action: 'skip',
       reason: 'job is not running',

@@ -2,7 +2,9 @@ import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { describe, expect, it } from 'vitest';
 import { parseFlags } from '../../../local/src/cli/run-cli.js';
 import { renderSampleJob, sampleJobVariables } from '../../../local/src/sample/submit.js';
+import { StackPrerequisiteMissingError } from '../../../local/src/stack/errors.js';
 import { nativeFlinkSettings, stackPaths } from '../../../local/src/stack/index.js';
+import { checkPrerequisites } from '../../../local/src/stack/prerequisites.js';
 
 describe('parseFlags', () => {
   it('reads values, booleans and positionals', () => {
@@ -63,5 +65,14 @@ describe('native Flink settings', () => {
       parseLocalEndpoints({ APPHUB_FLINK_CHECKPOINT_INTERVAL: '30 s' }),
     );
     expect(settings['execution.checkpointing.interval']).toBe('30 s');
+  });
+});
+
+describe('checkPrerequisites', () => {
+  it('names a missing tool and how to install it', () => {
+    expect(() => checkPrerequisites(['apphub-no-such-tool'])).toThrow(StackPrerequisiteMissingError);
+    expect(() => checkPrerequisites(['apphub-no-such-tool'])).toThrow(
+      /^apphub-no-such-tool is not installed or not on PATH/,
+    );
   });
 });
