@@ -193,7 +193,7 @@ async function savepointOne(
     savepointInFlight: history.some((entry) => entry.status === 'IN_PROGRESS'),
   });
   if (decision.action === 'skip') {
-    log.info('savepoint skipped', { reason: decision.reason });
+    log.info('savepoint skipped', { reason: decision.reason, flinkJob });
     return { jobName: record.jobName, decision, expired: [] };
   }
   try {

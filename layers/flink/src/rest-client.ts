@@ -98,7 +98,9 @@ const jobSchema = z.looseObject({
   'end-time': z.number(),
   // /jobs/overview counts tasks per state; /jobs/{id} lists vertices with their status.
   tasks: z.record(z.string(), z.number()).optional(),
-  vertices: z.array(z.looseObject({ status: z.string() })).optional(),
+  vertices: z
+    .array(z.looseObject({ parallelism: z.number(), tasks: z.record(z.string(), z.number()).optional() }))
+    .optional(),
 });
 
 const checkpointSchema = z
@@ -322,7 +324,7 @@ function toJob(job: z.output<typeof jobSchema>): FlinkJob {
   const vertices = job.vertices ?? [];
   const allTasksRunning = job.tasks
     ? (job.tasks.total ?? 0) > 0 && job.tasks.running === job.tasks.total
-    : vertices.length > 0 && vertices.every((vertex) => vertex.status === 'RUNNING');
+    : vertices.length > 0 && vertices.every((vertex) => vertex.tasks?.RUNNING === vertex.parallelism);
   return {
     id: job.jid,
     name: job.name,

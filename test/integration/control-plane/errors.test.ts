@@ -55,6 +55,7 @@ describe('control-plane errors on the real cluster', () => {
     await expect(
       submitSql(offline, {
         jobName: 'it-cp-missing',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: SQL template placeholders, not a JS template
         sqlTemplate: "SELECT '${A}', '${B}'",
         variables: { A: 'a' },
       }),
