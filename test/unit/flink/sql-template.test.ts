@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are SQL templates with ${NAME} placeholders
 import { renderSqlTemplate, SqlTemplateVariableMissingError, splitSqlStatements } from '@apphub/flink';
 import { describe, expect, it } from 'vitest';
 
