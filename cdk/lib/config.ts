@@ -1,3 +1,9 @@
+import {
+  type DatasetDescriptor,
+  type DatasetDescriptorInput,
+  parseBatcherDescriptors,
+  sampleBatcherDescriptor,
+} from '@apphub/microbatcher';
 import { parseWith, platform, z } from '@apphub/platform';
 
 /** Every app option is a CDK context key with this prefix (cdk.json `context` or `cdk synth -c apphub:x=y`). */
@@ -23,7 +29,10 @@ const stringList = z.preprocess(
 /** Numbers given with `-c` arrive as strings. */
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/** Batcher descriptors: a JSON array in cdk.json, or a JSON string with `-c`. Their fields are the micro-batcher's to validate. */
+/**
+ * Batcher descriptors: a JSON array in cdk.json, or a JSON string with `-c`. Their fields are
+ * checked with the micro-batcher's own parser after this schema (see parseAppConfig).
+ */
 const batcherList = z.preprocess(
   (value) => {
     if (typeof value !== 'string') return value;
@@ -80,7 +89,6 @@ const optionsSchema = z
       .default('kafka.m7g.large'),
     mskVolumeSizeGiB: integer(1, 16384).default(100),
     mskKafkaVersion: z.string().default(mskVersionOf(platform.versions.kafka)),
-    topic: z.string().min(1).default(platform.topics.aggregates.name),
     consumerGroupId: z
       .string()
       .regex(/^[a-zA-Z0-9\-/*:_+=.@]{1,200}$/, 'expected 1-200 of [a-zA-Z0-9-/*:_+=.@]')
@@ -92,7 +100,8 @@ const optionsSchema = z
     onFailureDestination: z.enum(['sqs', 's3']).default('sqs'),
     minimumPollers: integer(1, 200).default(1),
     maximumPollers: integer(1, 2000).default(2),
-    batchers: batcherList.default([]),
+    batchers: batcherList.default([{ ...sampleBatcherDescriptor }]),
+    sealScheduleMinutes: integer(1, 60).default(5),
     microBatcherMemoryMiB: integer(128, 10_240).default(1024),
     microBatcherTimeoutSeconds: integer(10, 900).default(300),
     serviceDiscoveryNamespace: z
@@ -127,10 +136,6 @@ const optionsSchema = z
     savepointMaxCount: integer(1, 1000).default(10),
     savepointMaxAgeHours: integer(1, 24 * 365).default(24),
     savepointExpirationDays: integer(1, 3650).default(30),
-    deadLetterPrefix: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-_/]*\/$/, 'expected a key prefix ending in /, such as dead-letter/')
-      .default('dead-letter/'),
     deadLetterExpirationDays: integer(1, 3650).default(90),
     logRetentionDays: logRetentionDays.default(30),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -224,9 +229,13 @@ export interface AppConfig {
 
 /** Parsed options with defaults applied; the TaskManager bounds are always resolved. */
 export type AppOptions = Readonly<
-  Omit<z.output<typeof optionsSchema>, 'taskManagerMinCount' | 'taskManagerMaxCount'> & {
+  Omit<z.output<typeof optionsSchema>, 'taskManagerMinCount' | 'taskManagerMaxCount' | 'batchers'> & {
     taskManagerMinCount: number;
     taskManagerMaxCount: number;
+    /** TIMESTORE_STREAMING_BATCHERS as written (the micro-batcher parses it again at cold start). */
+    batchers: readonly DatasetDescriptorInput[];
+    /** The same descriptors parsed by the micro-batcher's parser: topics and dead-letter prefixes come from them. */
+    datasets: readonly DatasetDescriptor[];
   }
 >;
 
@@ -252,6 +261,10 @@ export function parseAppConfig(
     Object.fromEntries(optionEntries),
     `CDK context (${CONTEXT_PREFIX}*)`,
   );
+  const datasets = parseBatcherDescriptors(
+    JSON.stringify(parsed.batchers),
+    `CDK context ${CONTEXT_PREFIX}batchers`,
+  );
   const taskManagerMinCount = parsed.taskManagerMinCount ?? parsed.taskManagerCount;
   const taskManagerMaxCount =
     parsed.taskManagerMaxCount ?? Math.max(parsed.taskManagerCount, 2 * taskManagerMinCount);
@@ -262,6 +275,12 @@ export function parseAppConfig(
   return Object.freeze({
     streamingEnabled: flag === '1',
     environment,
-    options: Object.freeze({ ...parsed, taskManagerMinCount, taskManagerMaxCount }),
+    options: Object.freeze({
+      ...parsed,
+      batchers: parsed.batchers as DatasetDescriptorInput[],
+      datasets,
+      taskManagerMinCount,
+      taskManagerMaxCount,
+    }),
   });
 }

@@ -14,7 +14,7 @@ export const MetricName = {
   deadLetterRecords: 'DeadLetterRecords',
   /** micro-batcher: records whose window was already sealed (Count). */
   lateRecords: 'LateRecords',
-  /** micro-batcher: now minus the dataset watermark after the batch (Seconds). */
+  /** micro-batcher: now minus the dataset watermark after the batch, largest over datasets (Seconds). */
   watermarkLagSeconds: 'WatermarkLagSeconds',
   /** reconcile: desired jobs not RUNNING in Flink, published every run, 0 included (Count). */
   jobsNotRunning: 'JobsNotRunning',
@@ -23,7 +23,7 @@ export const MetricName = {
   /** reconcile: job restarts since the previous run, summed over jobs (Count). */
   jobRestarts: 'JobRestarts',
   /** savepoint: savepoints that failed or timed out (Count). */
-  failedSavepoints: 'FailedSavepoints',
+  savepointsFailed: 'SavepointsFailed',
 } as const;
 
 /** Function folders under functions/, also the Service dimension values. */

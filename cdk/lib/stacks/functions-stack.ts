@@ -92,6 +92,7 @@ export class FunctionsStack extends Stack {
       APPHUB_JOBS_TABLE: props.jobsTable.tableName,
       APPHUB_SAVEPOINTS_TABLE: props.savepointsTable.tableName,
       APPHUB_SAVEPOINT_DIR: `s3://${props.checkpointBucket.bucketName}/${SAVEPOINT_PREFIX}`,
+      APPHUB_CHECKPOINT_DIR: `s3://${props.checkpointBucket.bucketName}/${CHECKPOINT_PREFIX}`,
       APPHUB_SAVEPOINT_MAX_COUNT: String(options.savepointMaxCount),
       APPHUB_SAVEPOINT_MAX_AGE_HOURS: String(options.savepointMaxAgeHours),
     };
@@ -126,6 +127,8 @@ export class FunctionsStack extends Stack {
       props.checkpointBucket.grantRead(fn, `${CHECKPOINT_PREFIX}/*`);
     }
 
+    // The sealing pass seals windows of datasets whose topic went quiet (no Kafka event would).
+    this.schedule('SealSchedule', this.microBatcher, options.sealScheduleMinutes);
     this.schedule('SavepointSchedule', this.savepoint, options.savepointScheduleMinutes);
     this.schedule('ReconcileSchedule', this.reconcile, options.reconcileScheduleMinutes);
     this.suppressGrantWildcards();
@@ -159,8 +162,8 @@ export class FunctionsStack extends Stack {
     } else {
       onFailure = new sources.S3OnFailureDestination(props.dataLakeBucket);
     }
-    const shared: sources.KafkaEventSourceProps = {
-      topic: options.topic,
+    const shared = (topic: string): sources.KafkaEventSourceProps => ({
+      topic,
       consumerGroupId: options.consumerGroupId,
       startingPosition: lambda.StartingPosition[options.startingPosition],
       batchSize: options.batchSize,
@@ -172,30 +175,25 @@ export class FunctionsStack extends Stack {
         minimumPollers: options.minimumPollers,
         maximumPollers: options.maximumPollers,
       },
-    };
-    if (props.mskClusterArn !== undefined) {
+    });
+    const secret = options.kafkaSecretArn
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaSecret', options.kafkaSecretArn)
+      : undefined;
+    // One event source per topic the datasets read (a mapping subscribes to exactly one topic).
+    for (const topic of new Set(options.datasets.map((dataset) => dataset.topic))) {
       this.microBatcher.addEventSource(
-        new sources.ManagedKafkaEventSource({ ...shared, clusterArn: props.mskClusterArn }),
-      );
-    } else {
-      this.microBatcher.addEventSource(
-        new sources.SelfManagedKafkaEventSource({
-          ...shared,
-          bootstrapServers: [...(options.kafkaBootstrapServers ?? [])],
-          vpc: props.vpc,
-          vpcSubnets: props.subnets,
-          securityGroup: props.functionSecurityGroup,
-          ...(options.kafkaSecretArn
-            ? {
-                secret: secretsmanager.Secret.fromSecretCompleteArn(
-                  this,
-                  'KafkaSecret',
-                  options.kafkaSecretArn,
-                ),
-                authenticationMethod: sources.AuthenticationMethod.SASL_SCRAM_512_AUTH,
-              }
-            : {}),
-        }),
+        props.mskClusterArn !== undefined
+          ? new sources.ManagedKafkaEventSource({ ...shared(topic), clusterArn: props.mskClusterArn })
+          : new sources.SelfManagedKafkaEventSource({
+              ...shared(topic),
+              bootstrapServers: [...(options.kafkaBootstrapServers ?? [])],
+              vpc: props.vpc,
+              vpcSubnets: props.subnets,
+              securityGroup: props.functionSecurityGroup,
+              ...(secret
+                ? { secret, authenticationMethod: sources.AuthenticationMethod.SASL_SCRAM_512_AUTH }
+                : {}),
+            }),
       );
     }
     if (props.mskClusterArn === undefined) {

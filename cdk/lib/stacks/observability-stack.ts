@@ -35,7 +35,8 @@ export class ObservabilityStack extends Stack {
     | 'microBatcherErrors'
     | 'controlPlaneErrors'
     | 'deadLetterGrowth'
-    | 'staleWatermark',
+    | 'staleWatermark'
+    | 'savepointsFailed',
     cloudwatch.Alarm
   >;
 
@@ -85,7 +86,7 @@ export class ObservabilityStack extends Stack {
     );
     const failedSavepoints = custom(
       FunctionFolder.savepoint,
-      MetricName.failedSavepoints,
+      MetricName.savepointsFailed,
       'Sum',
       Duration.hours(1),
     );
@@ -171,6 +172,13 @@ export class ObservabilityStack extends Stack {
         NOT_BREACHING,
       ),
       // No data means no batches, not a late watermark; idle topics are the reconcile alarms' concern.
+      savepointsFailed: alarm(
+        'SavepointsFailed',
+        failedSavepoints,
+        1,
+        'A scheduled savepoint failed or timed out.',
+        NOT_BREACHING,
+      ),
       staleWatermark: alarm(
         'StaleWatermark',
         watermarkLag,

@@ -1,3 +1,4 @@
+import { type DatasetDescriptor, datasetRoot } from '@apphub/microbatcher';
 import { platform } from '@apphub/platform';
 import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -10,6 +11,14 @@ import { SecureBucket } from '../constructs/secure-bucket.js';
 /** Key prefixes inside the checkpoint bucket; Flink and the savepoint Lambda both use them. */
 export const CHECKPOINT_PREFIX = 'checkpoints';
 export const SAVEPOINT_PREFIX = 'savepoints';
+
+/**
+ * Where the micro-batcher keeps a dataset's bad records (layers/microbatcher/src/layout.ts:
+ * `<prefix>/<dataset>/dead-letter/...`); S3 lifecycle filters take literal prefixes, so one per dataset.
+ */
+export function deadLetterPrefix(dataset: DatasetDescriptor): string {
+  return `${datasetRoot(dataset)}/dead-letter/`;
+}
 
 export interface StorageStackProps extends StackProps {
   readonly options: AppOptions;
@@ -54,13 +63,11 @@ export class StorageStack extends Stack {
     this.dataLakeBucket = new SecureBucket(this, 'DataLake', {
       bucketName: `${storage.dataLakeBucket}-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
       accessLogsBucket: accessLogs,
-      lifecycleRules: [
-        {
-          id: 'expire-dead-letters',
-          prefix: options.deadLetterPrefix,
-          expiration: Duration.days(options.deadLetterExpirationDays),
-        },
-      ],
+      lifecycleRules: options.datasets.map((dataset) => ({
+        id: `expire-dead-letters-${dataset.dataset}`,
+        prefix: deadLetterPrefix(dataset),
+        expiration: Duration.days(options.deadLetterExpirationDays),
+      })),
     }).bucket;
 
     this.watermarkTable = this.createTable('Watermarks', storage.watermarkTable, 'pk', 'sk');
