@@ -1,3 +1,4 @@
+import { ConfigInvalidError } from './errors.js';
 import { platform } from './platform.js';
 
 /** Where a Flink configuration is rendered for; each environment differs only in addresses and storage. */
@@ -34,13 +35,22 @@ export function renderFlinkSettings(environment: FlinkEnvironment): Record<strin
   };
 }
 
-/** Flat `key: value` lines, the form Flink's config.yaml and the image's FLINK_PROPERTIES both accept. */
-export function toFlinkYaml(settings: Readonly<Record<string, string>>): string {
-  return `${Object.entries(settings)
-    .map(([key, value]) => `${key}: ${quoteYaml(value)}`)
-    .join('\n')}\n`;
-}
+/** A Flink setting that cannot travel as a plain `key: value` line. */
+export class FlinkSettingInvalidError extends ConfigInvalidError {}
 
-function quoteYaml(value: string): string {
-  return /^[\w./:-]+$/.test(value) && !/^(true|false|null|~)$/i.test(value) ? value : JSON.stringify(value);
+/**
+ * Flat `key: value` lines with values unquoted: the form both Flink's config.yaml and the Flink
+ * image's FLINK_PROPERTIES accept. The image's entrypoint keeps quotes as part of a value (so
+ * `"1 min"` would not parse), hence values that need quoting are rejected instead of quoted.
+ */
+export function toFlinkYaml(settings: Readonly<Record<string, string>>): string {
+  const lines = Object.entries(settings).map(([key, value]) => {
+    if (value === '' || value.trim() !== value || /[\n"'#]|: /.test(value) || /^[[{&*!|>%@`]/.test(value)) {
+      throw new FlinkSettingInvalidError(
+        `Flink setting ${key}=${JSON.stringify(value)} cannot be written as a plain YAML value (quotes, newlines, comments or surrounding spaces)`,
+      );
+    }
+    return `${key}: ${value}`;
+  });
+  return `${lines.join('\n')}\n`;
 }

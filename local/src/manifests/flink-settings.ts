@@ -1,4 +1,4 @@
-import { platform, renderFlinkSettings } from '@apphub/platform';
+import { platform, renderFlinkSettings, toFlinkYaml } from '@apphub/platform';
 import { ManifestInvalidError } from './errors.js';
 
 /** The container environments this generator renders; native is the lead's stack, ECS the CDK's. */
@@ -78,23 +78,8 @@ export function containerFlinkSettings(target: ContainerTarget): Record<string, 
   });
 }
 
-/**
- * The settings as the Flink image's FLINK_PROPERTIES variable wants them: one `key: value` line
- * each, values unquoted. The image's entrypoint splits each line at the first colon and passes the
- * rest verbatim as a dynamic property, so YAML quotes would become part of the value
- * (`"1 min"` fails as a duration); a value that needs quoting cannot be expressed and is rejected.
- */
-export function toFlinkProperties(settings: Readonly<Record<string, string>>): string {
-  const lines = Object.entries(settings).map(([key, value]) => {
-    if (/[\n"']/.test(value) || value.trim() !== value || value === '') {
-      throw new ManifestInvalidError(
-        `Flink setting ${key}=${JSON.stringify(value)} cannot be passed in FLINK_PROPERTIES (quotes, newlines, or surrounding spaces)`,
-      );
-    }
-    return `${key}: ${value}`;
-  });
-  return `${lines.join('\n')}\n`;
-}
+/** FLINK_PROPERTIES for the Flink image: the same plain `key: value` lines as every config.yaml. */
+export const toFlinkProperties = toFlinkYaml;
 
 /**
  * Reads FLINK_PROPERTIES the way the Flink image's entrypoint does: each non-blank line is split at

@@ -50,10 +50,14 @@ describe('renderFlinkSettings', () => {
     expect(settings['execution.checkpointing.interval']).toBe('10 s');
   });
 
-  it('writes flat YAML that quotes values YAML would misread', () => {
-    expect(toFlinkYaml({ a: '1 min', b: 'true', c: 's3://x/y' })).toBe(
-      'a: "1 min"\nb: "true"\nc: s3://x/y\n',
-    );
+  it('writes flat, unquoted YAML lines (the Flink image keeps quotes as part of a value)', () => {
+    expect(toFlinkYaml({ a: '1 min', b: 'true', c: 's3://x/y' })).toBe('a: 1 min\nb: true\nc: s3://x/y\n');
+  });
+
+  it('rejects values that cannot be written unquoted, naming the key', () => {
+    expect(() => toFlinkYaml({ 'env.java.opts': '"quoted"' })).toThrow(/env.java.opts/);
+    expect(() => toFlinkYaml({ a: 'x # comment' })).toThrow(/cannot be written/);
+    expect(() => toFlinkYaml({ a: ' padded' })).toThrow(/surrounding spaces/);
   });
 });
 
