@@ -226,6 +226,7 @@ export function policyOf(descriptor: DatasetDescriptor): WatermarkPolicy {
     idleTimeoutMs: descriptor.idleTimeout,
     windowDurationMs: descriptor.windowDuration,
     allowedLatenessMs: descriptor.allowedLateness,
+    ...(descriptor.topicPartitions === undefined ? {} : { expectedPartitions: descriptor.topicPartitions }),
   };
 }
 

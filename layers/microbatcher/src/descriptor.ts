@@ -45,6 +45,11 @@ const descriptorSchema = z
     upsertKey: z.array(z.string()).min(1),
     /** A partition without new records for this long stops holding the watermark back. */
     idleTimeout: durationSchema.default(300_000),
+    /**
+     * Partitions of the topic, if known: the watermark then waits until each has reported (or all
+     * reporting ones are idle), so a partition read later does not turn its records into late data.
+     */
+    topicPartitions: z.number().int().min(1).optional(),
     /** Key prefix in the lake bucket under which the dataset lives. */
     prefix: z
       .string()

@@ -24,6 +24,7 @@ export const sampleBatcherDescriptor = {
   allowedLateness: '2 min',
   upsertKey: ['user_id', 'window_start'],
   idleTimeout: '1 min',
+  topicPartitions: platform.topics.aggregates.partitions,
 } as const satisfies DatasetDescriptorInput;
 
 /** TIMESTORE_STREAMING_BATCHERS value holding only the sample dataset. */

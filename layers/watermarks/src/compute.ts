@@ -15,13 +15,19 @@ export interface WatermarkPolicy {
   readonly idleTimeoutMs: number;
   readonly windowDurationMs: number;
   readonly allowedLatenessMs: number;
+  /**
+   * Partitions of the topic, when known: until that many have reported an event time, the
+   * watermark waits for the missing ones (unless every reported partition is idle).
+   */
+  readonly expectedPartitions?: number;
 }
 
 /**
  * The dataset watermark implied by its partitions at `now`: the minimum event time over partitions
  * that are not idle. When every partition is idle the input is treated as complete, and the
  * watermark moves past the newest window plus its lateness so that window seals too; a later record
- * then counts as late and re-seals its window. Undefined while no partition has an event time.
+ * then counts as late and re-seals its window. Undefined while no partition has an event time, or
+ * while fewer than the expected partitions have reported and some are still active.
  */
 export function computeDatasetWatermark(
   partitions: readonly PartitionProgress[],
@@ -31,7 +37,10 @@ export function computeDatasetWatermark(
   const withTime = partitions.filter((partition) => partition.maxEventTime !== undefined);
   if (withTime.length === 0) return undefined;
   const active = withTime.filter((partition) => now - partition.updatedAt <= policy.idleTimeoutMs);
-  if (active.length > 0) return Math.min(...active.map((partition) => partition.maxEventTime!));
+  if (active.length > 0) {
+    if (withTime.length < (policy.expectedPartitions ?? 0)) return undefined;
+    return Math.min(...active.map((partition) => partition.maxEventTime!));
+  }
   const newest = Math.max(...withTime.map((partition) => partition.maxEventTime!));
   return windowStartOf(newest, policy.windowDurationMs) + policy.windowDurationMs + policy.allowedLatenessMs;
 }

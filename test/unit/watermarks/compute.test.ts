@@ -31,6 +31,17 @@ describe('computeDatasetWatermark', () => {
     expect(computeDatasetWatermark(partitions, now, policy)).toBe(40 * minute + 10 * minute + 2 * minute);
   });
 
+  it('waits for every expected partition while some are active, not once all reported ones are idle', () => {
+    const now = 100 * minute;
+    const expecting = { ...policy, expectedPartitions: 3 };
+    const two = [progress(0, 50 * minute, now), progress(1, 40 * minute, now)];
+    expect(computeDatasetWatermark(two, now, expecting)).toBeUndefined();
+    expect(computeDatasetWatermark([...two, progress(2, 45 * minute, now)], now, expecting)).toBe(
+      40 * minute,
+    );
+    expect(computeDatasetWatermark(two, now + 6 * minute, expecting)).toBe(62 * minute);
+  });
+
   it('is undefined until a partition has an event time', () => {
     expect(computeDatasetWatermark([], 0, policy)).toBeUndefined();
     expect(computeDatasetWatermark([progress(0, undefined, 0)], 0, policy)).toBeUndefined();

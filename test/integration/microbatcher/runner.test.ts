@@ -1,0 +1,150 @@
+import {
+  datasetRoot,
+  parseDatasetDescriptor,
+  queryDataset,
+  sampleBatcherDescriptor,
+} from '@apphub/microbatcher';
+import { createLogger } from '@apphub/observability';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
+import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
+import { aggregate, lake, snapshotObjects, store } from './harness.js';
+
+const topic = uniqueName('it-mb-runner');
+const descriptorInput = {
+  ...sampleBatcherDescriptor,
+  dataset: uniqueName('it-mb-runner'),
+  topic,
+  windowDuration: '1 min',
+  allowedLateness: '0 s',
+  idleTimeout: '2 s',
+  topicPartitions: 3,
+};
+const descriptor = parseDatasetDescriptor(descriptorInput);
+const logger = createLogger('runner-test', { sink: () => undefined });
+const runners: BatcherRunner[] = [];
+
+afterAll(async () => {
+  await Promise.all(runners.map((runner) => runner.stop()));
+});
+
+async function committedOffsets(groupId: string): Promise<Record<number, string>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return Object.fromEntries(
+      (result?.partitions ?? []).map((partition) => [partition.partition, partition.offset]),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function produce(records: ReturnType<typeof aggregate>[]) {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: records.map((record) => ({
+        partition: record.partition,
+        key: record.key,
+        value: record.value,
+      })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+describe('npm run batcher runner on the real topic', () => {
+  it('commits nothing while the handler fails, loses nothing after a stop, then micro-batches every record', async () => {
+    // Prepare: 3 partitions, 20 users x 6 minutes, each aggregate re-emitted once (at-least-once), one poison record.
+    await createTopic(topic, 3);
+    const records = [];
+    for (let minute = 0; minute < 6; minute++) {
+      for (let user = 0; user < 20; user++) {
+        const id = `u-${String(user).padStart(3, '0')}`;
+        records.push(aggregate(topic, user % 3, 0, id, minute, user + minute));
+        records.push(aggregate(topic, user % 3, 0, id, minute, user + minute + 100));
+      }
+    }
+    records.push({ ...aggregate(topic, 1, 0, 'u-bad', 0, 1), value: Buffer.from('{"user_id":') });
+    await produce(records);
+    const groupId = uniqueName('it-mb-group');
+    const local = await loadLocalHandler(endpoints, {
+      TIMESTORE_STREAMING_BATCHERS: JSON.stringify([descriptorInput]),
+    });
+    expect(local.usesSampleDescriptor).toBe(false);
+
+    // Act 1: a handler that always fails; stop while it retries.
+    let attempts = 0;
+    const failing = new BatcherRunner({
+      kafka,
+      groupId,
+      topics: [topic],
+      logger,
+      sealIntervalMs: 0,
+      invoke: async () => {
+        attempts += 1;
+        throw new Error('downstream unavailable');
+      },
+    });
+    await failing.start();
+    await eventually('two failed attempts', async () => (attempts >= 2 ? true : undefined), 60_000, 200);
+    await failing.stop();
+
+    // Assess 1
+    expect(failing.processed).toBe(0);
+    expect(Object.values(await committedOffsets(groupId))).toEqual(['-1', '-1', '-1']);
+
+    // Act 2: the real handler in the same group, batches of 25.
+    const runner = new BatcherRunner({
+      kafka,
+      groupId,
+      topics: [topic],
+      logger,
+      invoke: local.invoke,
+      batchSize: 25,
+      batchWindowMs: 100,
+      sealIntervalMs: 0,
+    });
+    runners.push(runner);
+    await runner.start();
+    await eventually(
+      'all offsets committed',
+      async () => {
+        const offsets = await committedOffsets(groupId);
+        return Object.values(offsets).reduce((sum, offset) => sum + Number(offset), 0) === records.length
+          ? offsets
+          : undefined;
+      },
+      120_000,
+      500,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await runner.runSealingPass();
+
+    // Assess 2
+    expect(runner.processed).toBe(records.length);
+    expect(runner.batches).toBeGreaterThanOrEqual(Math.ceil(records.length / 25));
+    const result = await queryDataset({ lake, store }, descriptor, {
+      from: Date.UTC(2026, 10, 29, 10),
+      to: Date.UTC(2026, 10, 29, 11),
+    });
+    expect(result.rows).toHaveLength(120);
+    expect(result.rows.every((row) => row.status === 'sealed')).toBe(true);
+    // All three partitions hold the watermark back, so no window sealed before its last partition was read.
+    const manifests = Object.keys(await snapshotObjects(`${datasetRoot(descriptor)}/manifests/`));
+    expect(manifests.filter((key) => !key.includes('/v000001-'))).toEqual([]);
+    expect(
+      result.rows.find(
+        (row) => row.values.user_id === 'u-007' && row.values.window_start === Date.UTC(2026, 10, 29, 10, 3),
+      )?.values.event_count,
+    ).toBe(110n);
+    const letters = Object.keys(await snapshotObjects(`${datasetRoot(descriptor)}/dead-letter/`));
+    expect(letters).toHaveLength(1);
+  });
+});
