@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sampleBatcherDescriptor, sampleBatchersJson } from '@apphub/microbatcher';
@@ -13,6 +14,15 @@ let synthesized: Synthesized;
 beforeAll(() => {
   synthesized = synthesize();
 }, 180_000);
+
+/** A deployable stand-in for a CloudFormation value (imports and joins resolve only in AWS). */
+function placeholderFor(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (join)
+    return join[1].map((part) => (typeof part === 'string' ? part : 'placeholder-name')).join(join[0]);
+  return 'placeholder-name';
+}
 
 /** Properties of every resource of `type` in a template. */
 function propertiesOf(
@@ -508,6 +518,39 @@ describe('functions', () => {
     for (const bundle of bundles) {
       // The layer's packages are loaded at run time, never inlined (apache-arrow's own banner would appear).
       expect(readFileSync(bundle, 'utf8')).not.toContain('Licensed to the Apache Software Foundation (ASF)');
+    }
+  });
+  it('loads every bundle with only the layer on the module path, as Lambda does, and finds its handler', () => {
+    const template = synthesized.template(synthesized.stacks.functions);
+    const layerAsset = Object.values(template.findResources('AWS::Lambda::LayerVersion')).map(
+      (layer) => (layer as { Properties: { Content: { S3Key: string } } }).Properties.Content.S3Key,
+    )[0];
+    const layerModules = path.join(
+      synthesized.outdir,
+      `asset.${layerAsset?.replace('.zip', '')}`,
+      'nodejs',
+      'node_modules',
+    );
+    const functions = propertiesOf(template, 'AWS::Lambda::Function') as Array<{
+      Code: { S3Key: string };
+      Environment: { Variables: Record<string, unknown> };
+    }>;
+
+    for (const fn of functions) {
+      const bundle = path.join(synthesized.outdir, `asset.${fn.Code.S3Key.replace('.zip', '')}`, 'index.js');
+      const environment = Object.fromEntries(
+        Object.entries(fn.Environment.Variables).map(([name, value]) => [name, placeholderFor(value)]),
+      );
+      const run = spawnSync(
+        process.execPath,
+        ['-e', `console.log('HANDLER ' + typeof require(${JSON.stringify(bundle)}).handler)`],
+        {
+          cwd: synthesized.outdir,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', NODE_PATH: layerModules, ...environment },
+        },
+      );
+      expect(run.stdout + run.stderr, fn.Code.S3Key).toContain('HANDLER function');
     }
   });
 });
