@@ -167,6 +167,14 @@ const optionsSchema = z
         message: 'expected one private subnet per availability zone',
       });
     }
+    const zones = options.vpcAvailabilityZones?.length;
+    if (options.kafkaMode === 'msk' && zones !== undefined && options.mskBrokerNodes % zones !== 0) {
+      context.addIssue({
+        code: 'custom',
+        path: ['mskBrokerNodes'],
+        message: `MSK needs the same number of brokers in each of the ${zones} availability zones`,
+      });
+    }
     if (options.kafkaMode === 'existing' && options.kafkaBootstrapServers === undefined) {
       context.addIssue({
         code: 'custom',
@@ -209,6 +217,9 @@ const optionsSchema = z
       });
     }
   });
+
+/** Every option name (without the prefix); docs/deploy.md documents each one, and a test checks it. */
+export const APP_OPTION_NAMES: readonly string[] = Object.keys(optionsSchema.shape);
 
 /** The options of the app as written in cdk.json or with `-c`, before defaults. */
 export type AppOptionsInput = z.input<typeof optionsSchema>;

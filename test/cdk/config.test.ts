@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sampleBatcherDescriptor } from '@apphub/microbatcher';
 import { ConfigInvalidError, platform } from '@apphub/platform';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { parseAppConfig } from '../../cdk/lib/config.js';
+import { APP_OPTION_NAMES, parseAppConfig } from '../../cdk/lib/config.js';
+import { METRIC_NAMESPACE, MetricName, SERVICE_DIMENSION } from '../../cdk/lib/metric-names.js';
 import { addStreamingStacks, PROJECT_ROOT } from '../../cdk/lib/streaming-app.js';
 import { cdkJsonContext } from './support/synthesize.js';
 
@@ -108,6 +109,22 @@ describe('parseAppConfig', () => {
 
   it('accepts the options in cdk.json', () => {
     expect(parseAppConfig(cdkJsonContext(), {}).streamingEnabled).toBe(true);
+  });
+});
+
+describe('docs/deploy.md', () => {
+  const docs = readFileSync(path.join(PROJECT_ROOT, 'docs', 'deploy.md'), 'utf8');
+
+  it('documents every option', () => {
+    const undocumented = APP_OPTION_NAMES.filter((name) => !docs.includes(`\`${name}\``));
+
+    expect(undocumented).toEqual([]);
+  });
+
+  it('names every metric the alarms read, in the namespace and dimension they use', () => {
+    for (const name of [METRIC_NAMESPACE, SERVICE_DIMENSION, ...Object.values(MetricName)]) {
+      expect(docs, name).toContain(`\`${name}\``);
+    }
   });
 });
 
