@@ -31,7 +31,8 @@ export const submitSqlRequestSchema = z.strictObject({
   jobName: jobNameSchema,
   sqlTemplate: z.string().min(1),
   variables: z.record(z.string(), z.string()).default({}),
-  restore: restoreChoiceSchema.default({ kind: 'none' }),
+  /** Unset: a new job starts fresh, a running job is upgraded from its stop savepoint. */
+  restore: restoreChoiceSchema.optional(),
   allowNonRestoredState: z.boolean().default(false),
   sessionProperties: z.record(z.string(), z.string()).default({}),
 });
@@ -115,7 +116,12 @@ export async function submitSql(plane: ControlPlane, input: SubmitSqlRequest): P
       restoreSource: upgraded.restoreSource,
     };
   }
-  const restoreSource = await resolveRestoreChoice(plane, request.jobName, existing?.jobId, request.restore);
+  const restoreSource = await resolveRestoreChoice(
+    plane,
+    request.jobName,
+    existing?.jobId,
+    request.restore ?? { kind: 'none' },
+  );
   // A first submission that fails records nothing: the caller sees the error, reconcile has nothing to retry.
   const deployed = await deployAndRecord(
     plane,

@@ -149,15 +149,15 @@ async function watermarks(): Promise<string> {
       items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    if (items.length === 0) return `Watermarks: none yet in ${platform.storage.watermarkTable}`;
-    const rows = items
+    // Items carrying a `watermark` attribute are the dataset-level rows; partition and window rows are detail.
+    const watermarkItems = items.filter((item) => 'watermark' in item);
+    if (watermarkItems.length === 0) return `Watermarks: none yet in ${platform.storage.watermarkTable}`;
+    const rows = watermarkItems
       .map((item) => {
         const { pk, sk, ...rest } = item;
         const detail = Object.entries(rest)
           .sort(([a], [b]) => a.localeCompare(b))
-          .map(
-            ([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
-          )
+          .map(([key, value]) => `${key}=${formatValue(value)}`)
           .join(' ');
         return [String(pk ?? '-'), String(sk ?? '-'), detail];
       })
@@ -168,6 +168,12 @@ async function watermarks(): Promise<string> {
       return `Watermarks: table ${platform.storage.watermarkTable} not present`;
     throw error;
   }
+}
+
+/** Epoch-millisecond numbers read as ISO times; other values as they are. */
+function formatValue(value: unknown): string {
+  if (typeof value === 'number' && value > 1e12 && value < 1e13) return new Date(value).toISOString();
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 runCli(async () => {

@@ -63,7 +63,6 @@ describe('submit-sql request and deployment statements', () => {
       jobName: 'orders-v2',
       sqlTemplate: 'INSERT INTO a SELECT 1',
       variables: {},
-      restore: { kind: 'none' },
       allowNonRestoredState: false,
       sessionProperties: {},
     });

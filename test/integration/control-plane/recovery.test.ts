@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { checkpointRoot, handleReconcileEvent } from '@apphub/control-plane';
+import type { SampleAggregate } from '@apphub/sample';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readProcessTable, stackDown, stackPaths, stackUp } from '../../../local/src/stack/index.js';
+import { endpoints } from '../helpers.js';
+import { checkpointAfter, cleanUp, eventually, localPlane, metricTotal, SampleScenario } from './harness.js';
+
+const scheduled = JSON.parse(
+  readFileSync(new URL('../../fixtures/eventbridge/scheduled-event.json', import.meta.url), 'utf8'),
+);
+
+/** Asserts the sink holds exactly the expected aggregates: no window missing, none with a wrong count or sum. */
+async function expectExactAggregates(scenario: SampleScenario): Promise<void> {
+  const expected = scenario.expected();
+  const actual = await scenario.waitForWindows(expected.length, 150_000);
+  const byKey = new Map<string, SampleAggregate>(expected.map((a) => [`${a.window_start}|${a.user_id}`, a]));
+  expect([...actual.keys()].sort()).toEqual([...byKey.keys()].sort());
+  for (const [key, aggregate] of byKey) expect(actual.get(key), key).toEqual(aggregate);
+}
+
+/**
+ * Runs phase A until its closed windows are out and a checkpoint covers them; returns the job id and
+ * the checkpoint path. Phase A leaves one window open, so its state must survive what comes next.
+ */
+async function runPhaseA(scenario: SampleScenario, plane: ReturnType<typeof localPlane>, parallelism = 1) {
+  await scenario.createTopics();
+  await scenario.produce(scenario.phaseA);
+  const { jobId } = await scenario.submit(plane, { parallelism });
+  await scenario.waitForWindows(scenario.closedByPhaseA());
+  const checkpoint = await checkpointAfter(plane, jobId, Date.now());
+  return { jobId, checkpoint };
+}
+
+describe('reconcile and upgrades on the real cluster', () => {
+  const plane = localPlane();
+  const scenarios: SampleScenario[] = [];
+
+  afterAll(async () => {
+    for (const scenario of scenarios) await cleanUp(plane, scenario.jobName);
+  });
+
+  it('resubmits a job Flink no longer runs from its latest checkpoint, and the aggregates stay exact', async () => {
+    const scenario = new SampleScenario(31);
+    scenarios.push(scenario);
+    const { jobId } = await runPhaseA(scenario, plane);
+    await plane.rest.cancel(jobId);
+    await eventually('the job to end', async () =>
+      (await plane.rest.job(jobId)).state === 'CANCELED' ? true : undefined,
+    );
+    const stats = await plane.rest.checkpoints(jobId);
+    // The same checkpoint is found in storage, the path used when a restarted JobManager forgot the job.
+    const stored = await plane.storage.latestCheckpoint((await checkpointRoot(plane))!, jobId);
+    expect(stored?.path.replace('file://', 'file:')).toBe(stats.latestCompleted?.externalPath);
+
+    const [outcome] = await handleReconcileEvent(plane, {
+      ...scheduled,
+      detail: { jobNames: [scenario.jobName] },
+    });
+
+    expect(outcome?.decision).toMatchObject({
+      action: 'resubmit',
+      reason: 'job is CANCELED',
+      restore: { kind: 'checkpoint', path: stats.latestCompleted?.externalPath },
+      attempt: 1,
+    });
+    expect(outcome?.jobId).not.toBe(jobId);
+    expect((await plane.jobs.get(scenario.jobName))?.jobId).toBe(outcome?.jobId);
+    expect(metricTotal(plane.metricLines, scenario.jobName, 'Resubmissions')).toBe(1);
+    expect(metricTotal(plane.metricLines, scenario.jobName, 'JobsNotRunning')).toBe(1);
+    await scenario.produce([...scenario.phaseB, scenario.closer]);
+    await expectExactAggregates(scenario);
+    expect((await plane.rest.checkpoints(outcome!.jobId!)).restored).toBe(1);
+  });
+
+  it('upgrades changed SQL by stop-with-savepoint and restore, without losing or doubling a window', async () => {
+    const scenario = new SampleScenario(41);
+    scenarios.push(scenario);
+    const { jobId } = await runPhaseA(scenario, plane);
+
+    const upgraded = await scenario.submit(plane, {
+      sqlEdit: (sql) =>
+        sql.replace(
+          'INSERT INTO apphub_streaming_aggregates',
+          'INSERT INTO apphub_streaming_aggregates /* v2 */',
+        ),
+    });
+
+    expect(upgraded.action).toBe('upgraded');
+    expect(upgraded.jobId).not.toBe(jobId);
+    expect(upgraded.restoreSource).toMatchObject({ kind: 'savepoint' });
+    const [stop] = (await plane.savepoints.history(scenario.jobName)).filter(
+      (entry) => entry.trigger === 'stop',
+    );
+    expect(stop).toMatchObject({
+      status: 'COMPLETED',
+      jobId,
+      location: (upgraded.restoreSource as { path: string }).path,
+    });
+    expect((await plane.rest.job(jobId)).state).toBe('FINISHED');
+    const again = await scenario.submit(plane, {
+      sqlEdit: (sql) =>
+        sql.replace(
+          'INSERT INTO apphub_streaming_aggregates',
+          'INSERT INTO apphub_streaming_aggregates /* v2 */',
+        ),
+    });
+    expect(again).toMatchObject({ action: 'unchanged', jobId: upgraded.jobId });
+    await scenario.produce([...scenario.phaseB, scenario.closer]);
+    await expectExactAggregates(scenario);
+  });
+
+  it('recovers from the loss of a TaskManager running the job, with exact aggregates', async () => {
+    // The test kills only a TaskManager it started itself (taskmanager-3), through the stack module.
+    const withExtra = { ...endpoints, taskManagers: 3 };
+    const extra = ['taskmanager-3'];
+    await stackUp({ endpoints: withExtra, only: extra });
+    try {
+      const scenario = new SampleScenario(51);
+      scenarios.push(scenario);
+      // Taking every free slot puts tasks on the new TaskManager, whatever else the shared cluster runs.
+      const parallelism = Math.max(2, Math.min(8, (await plane.rest.overview()).slotsAvailable));
+      const { jobId } = await runPhaseA(scenario, plane, parallelism);
+      expect(await taskManagersOf(jobId)).toContain('taskmanager-3');
+
+      const record = readProcessTable(stackPaths())['taskmanager-3']!;
+      process.kill(record.pid, 'SIGKILL');
+      await eventually(
+        'Flink to restart the job',
+        async () =>
+          (await plane.rest.jobMetrics(jobId, ['numRestarts'])).numRestarts! >= 1 ? true : undefined,
+        120_000,
+      );
+      await stackUp({ endpoints: withExtra, only: extra });
+      await eventually(
+        'all tasks to run again',
+        async () =>
+          (await plane.rest.jobs()).find((job) => job.id === jobId)?.allTasksRunning ? true : undefined,
+        180_000,
+      );
+      await scenario.produce([...scenario.phaseB, scenario.closer]);
+      await expectExactAggregates(scenario);
+      expect((await plane.rest.checkpoints(jobId)).restored).toBeGreaterThanOrEqual(1);
+    } finally {
+      await stackDown({ only: extra });
+    }
+  });
+});
+
+/** Resource ids of the TaskManagers that run a job's tasks. */
+async function taskManagersOf(jobId: string): Promise<string[]> {
+  const job = (await (await fetch(`${endpoints.flinkRestUrl}/jobs/${jobId}`)).json()) as {
+    vertices: { id: string }[];
+  };
+  const ids = new Set<string>();
+  for (const vertex of job.vertices) {
+    const detail = (await (
+      await fetch(`${endpoints.flinkRestUrl}/jobs/${jobId}/vertices/${vertex.id}/taskmanagers`)
+    ).json()) as {
+      taskmanagers: { 'taskmanager-id': string }[];
+    };
+    for (const tm of detail.taskmanagers) ids.add(tm['taskmanager-id']);
+  }
+  return [...ids];
+}
