@@ -103,7 +103,8 @@ const optionsSchema = z
     batchers: batcherList.default([{ ...sampleBatcherDescriptor }]),
     sealScheduleMinutes: integer(1, 60).default(5),
     microBatcherMemoryMiB: integer(128, 10_240).default(1024),
-    microBatcherTimeoutSeconds: integer(10, 900).default(300),
+    // Kafka event source mappings accept functions with timeouts up to 14 minutes.
+    microBatcherTimeoutSeconds: integer(10, 840).default(300),
     serviceDiscoveryNamespace: z
       .string()
       .regex(/^[a-z0-9]+(\.[a-z0-9-]+)+$/, 'expected a private DNS name such as apphub-streaming.internal')

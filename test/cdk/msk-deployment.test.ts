@@ -380,6 +380,22 @@ describe('Flink on ECS', () => {
     expect(statementsOfRole(template, 'SqlGatewayTaskTaskRole')).toEqual([]);
   });
 
+  it('health-checks the JobManager and SQL Gateway REST endpoints inside the task', () => {
+    const template = synthesized.template(synthesized.stacks.flink);
+    const containers = propertiesOf(template, 'AWS::ECS::TaskDefinition').flatMap(
+      (task) =>
+        task.ContainerDefinitions as Array<{ Command: string[]; HealthCheck?: { Command: string[] } }>,
+    );
+    const healthOf = (command: string) =>
+      containers.find((container) => container.Command[0] === command)?.HealthCheck?.Command.join(' ');
+
+    expect(healthOf('jobmanager')).toContain(`http://127.0.0.1:${platform.ports.flinkRest}/overview`);
+    expect(healthOf('/opt/flink/bin/sql-gateway.sh')).toContain(
+      `http://127.0.0.1:${platform.ports.sqlGateway}/api_versions`,
+    );
+    expect(healthOf('taskmanager')).toBeUndefined();
+  });
+
   it('sends every container log to CloudWatch', () => {
     const template = synthesized.template(synthesized.stacks.flink);
     const containers = propertiesOf(template, 'AWS::ECS::TaskDefinition').flatMap(

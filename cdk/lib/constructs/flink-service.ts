@@ -28,6 +28,8 @@ export interface FlinkServiceProps {
    */
   readonly singleton?: boolean;
   readonly logRetention: logs.RetentionDays;
+  /** HTTP path on `127.0.0.1:<healthPort>` that answers 2xx when the component is up. Default: no health check. */
+  readonly health?: { readonly port: number; readonly path: string };
 }
 
 /**
@@ -57,6 +59,19 @@ export class FlinkService extends Construct {
       portMappings: (props.containerPorts ?? []).map((containerPort) => ({ containerPort })),
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: id.toLowerCase() }),
       stopTimeout: Duration.seconds(60),
+      // The image ships curl (infra/flink-image); ECS replaces a task whose REST endpoint stops answering.
+      healthCheck: props.health
+        ? {
+            command: [
+              'CMD-SHELL',
+              `curl -fsS http://127.0.0.1:${props.health.port}${props.health.path} || exit 1`,
+            ],
+            interval: Duration.seconds(30),
+            timeout: Duration.seconds(5),
+            retries: 3,
+            startPeriod: Duration.seconds(120),
+          }
+        : undefined,
     });
     NagSuppressions.addResourceSuppressions(taskDefinition, [
       {

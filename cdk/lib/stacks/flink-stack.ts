@@ -93,6 +93,7 @@ export class FlinkStack extends Stack {
       singleton: true,
       containerPorts: [platform.ports.flinkRest, platform.ports.jobManagerRpc, platform.ports.blobServer],
       discoveryName: JOB_MANAGER_SERVICE_NAME,
+      health: { port: platform.ports.flinkRest, path: '/overview' },
     });
 
     this.taskManagers = new FlinkService(this, 'TaskManager', {
@@ -126,6 +127,7 @@ export class FlinkStack extends Stack {
       desiredCount: 1,
       containerPorts: [platform.ports.sqlGateway],
       discoveryName: SQL_GATEWAY_SERVICE_NAME,
+      health: { port: platform.ports.sqlGateway, path: '/api_versions' },
     });
 
     // JobManager and TaskManagers write and clean up checkpoints and savepoints; nothing else.
