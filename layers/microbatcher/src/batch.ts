@@ -161,16 +161,18 @@ function progressByPartition(records: readonly DecodedKafkaRecord[], rows: reado
   >();
   for (const record of records) {
     const current = progress.get(record.partition);
-    progress.set(record.partition, {
-      ...current,
-      topic: record.topic,
-      partition: record.partition,
-      nextOffset: Math.max(current?.nextOffset ?? 0, record.offset + 1),
-    });
+    if (current) current.nextOffset = Math.max(current.nextOffset, record.offset + 1);
+    else
+      progress.set(record.partition, {
+        topic: record.topic,
+        partition: record.partition,
+        nextOffset: record.offset + 1,
+      });
   }
   for (const row of rows) {
     const current = progress.get(row.partition)!;
-    current.maxEventTime = Math.max(current.maxEventTime ?? row.eventTime, row.eventTime);
+    if (current.maxEventTime === undefined || row.eventTime > current.maxEventTime)
+      current.maxEventTime = row.eventTime;
   }
   return [...progress.values()];
 }
@@ -266,18 +268,22 @@ export async function sealDueWindows(
     if (start + descriptor.windowDuration <= through) due.add(start);
   }
   let windowsSealed = 0;
-  for (const windowStart of [...due].sort((a, b) => a - b)) {
-    const outcome = await sealWindow(context, descriptor, windowStart);
-    if (!outcome.sealed) continue;
-    windowsSealed += 1;
-    context.logger.info('window sealed', {
-      dataset: descriptor.dataset,
-      windowStart: new Date(windowStart).toISOString(),
-      version: outcome.manifest?.version,
-      rows: outcome.manifest?.rowCount,
-      manifest: outcome.manifestKey,
-    });
-  }
+  await mapWithLimit(
+    [...due].sort((a, b) => a - b),
+    4,
+    async (windowStart) => {
+      const outcome = await sealWindow(context, descriptor, windowStart);
+      if (!outcome.sealed) return;
+      windowsSealed += 1;
+      context.logger.info('window sealed', {
+        dataset: descriptor.dataset,
+        windowStart: new Date(windowStart).toISOString(),
+        version: outcome.manifest?.version,
+        rows: outcome.manifest?.rowCount,
+        manifest: outcome.manifestKey,
+      });
+    },
+  );
   const sealedThrough = await context.store.advanceSealedThrough(descriptor.dataset, through, now);
   options.metrics?.count(MetricName.WindowsSealed, windowsSealed);
   options.metrics?.watermarkLag(Math.max(0, (now - watermark) / 1000));

@@ -1,4 +1,10 @@
-import { decodeParquet, encodeParquet, type ParquetColumn, type ParquetValue } from '@apphub/parquet';
+import {
+  decodeParquetColumns,
+  encodeParquet,
+  encodeParquetColumns,
+  type ParquetColumn,
+  type ParquetValue,
+} from '@apphub/parquet';
 import { windowStartOf } from '@apphub/watermarks';
 import type { DatasetDescriptor } from './descriptor.js';
 import { hotPartKey, partitionPath } from './layout.js';
@@ -74,28 +80,30 @@ function hotColumns(descriptor: DatasetDescriptor): ParquetColumn[] {
 }
 
 export function encodeHotPart(descriptor: DatasetDescriptor, rows: readonly StoredRow[]): Uint8Array {
-  return encodeParquet(
-    hotColumns(descriptor),
-    rows.map((row) => ({
-      ...row.values,
-      _kafka_partition: row.partition,
-      _kafka_offset: BigInt(row.offset),
-      _deleted: row.deleted,
-    })),
-  );
+  return encodeParquetColumns(hotColumns(descriptor), rows.length, (column, index) => {
+    const row = rows[index]!;
+    if (column === '_kafka_partition') return row.partition;
+    if (column === '_kafka_offset') return BigInt(row.offset);
+    if (column === '_deleted') return row.deleted;
+    return row.values[column];
+  });
 }
 
 export function decodeHotPart(descriptor: DatasetDescriptor, bytes: Uint8Array): StoredRow[] {
-  return decodeParquet(bytes).rows.map((row) => {
+  const { length, readValue } = decodeParquetColumns(bytes);
+  const names = descriptor.schema.fields.map((field) => field.name);
+  const rows: StoredRow[] = new Array(length);
+  for (let index = 0; index < length; index++) {
     const values: Record<string, ParquetValue> = {};
-    for (const field of descriptor.schema.fields) values[field.name] = row[field.name] ?? null;
-    return {
-      partition: Number(row._kafka_partition),
-      offset: Number(row._kafka_offset),
-      deleted: row._deleted === true,
+    for (const name of names) values[name] = readValue(name, index);
+    rows[index] = {
+      partition: readValue('_kafka_partition', index) as number,
+      offset: Number(readValue('_kafka_offset', index)),
+      deleted: readValue('_deleted', index) === true,
       values,
     };
-  });
+  }
+  return rows;
 }
 
 /** Sealed files hold the schema's columns only, with the declared nullability. */

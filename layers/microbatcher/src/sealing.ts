@@ -50,7 +50,9 @@ export async function sealWindow(
     const cells = new Map<string, Readonly<Record<string, ParquetValue>>[]>();
     for (const row of compactRows(descriptor, stored)) {
       const cell = partitionPath(descriptor.partitionKeys, row);
-      cells.set(cell, [...(cells.get(cell) ?? []), row]);
+      const rows = cells.get(cell);
+      if (rows) rows.push(row);
+      else cells.set(cell, [row]);
     }
     const files = await mapWithLimit([...cells.keys()].sort(), 8, async (cell) => {
       const rows = cells.get(cell)!;

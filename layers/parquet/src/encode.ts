@@ -68,10 +68,23 @@ export function encodeParquet(
   rows: readonly ParquetRow[],
   options: EncodeParquetOptions = {},
 ): Uint8Array {
+  return encodeParquetColumns(columns, rows.length, (name, index) => rows[index]?.[name], options);
+}
+
+/**
+ * Like encodeParquet, reading each value through `readValue(column, row)`: callers holding rows in
+ * another shape (with extra columns, say) skip building one object per row.
+ */
+export function encodeParquetColumns(
+  columns: readonly ParquetColumn[],
+  length: number,
+  readValue: (column: string, row: number) => ParquetValue | undefined,
+  options: EncodeParquetOptions = {},
+): Uint8Array {
   const fields = columns.map((column) => new Field(column.name, arrowTypeOf(column.type), column.nullable));
-  const children = columns.map((column) => buildColumn(column, rows));
+  const children = columns.map((column) => buildColumn(column, length, readValue));
   const schema = new Schema(fields);
-  const data = makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children });
+  const data = makeData({ type: new Struct(fields), length, nullCount: 0, children });
   const table = new Table(schema, [new RecordBatch(schema, data)]);
   let builder = new WriterPropertiesBuilder()
     .setCompression(codecs[options.compression ?? 'snappy'])
@@ -81,12 +94,15 @@ export function encodeParquet(
   return writeParquet(WasmTable.fromIPCStream(tableToIPC(table, 'stream')), builder.build());
 }
 
-function buildColumn(column: ParquetColumn, rows: readonly ParquetRow[]): Data {
-  const length = rows.length;
+function buildColumn(
+  column: ParquetColumn,
+  length: number,
+  readValue: (column: string, row: number) => ParquetValue | undefined,
+): Data {
   const validity = new Uint8Array((length + 7) >> 3);
   let nullCount = 0;
   const valueAt = (index: number): ParquetValue | undefined => {
-    const value = rows[index]?.[column.name];
+    const value = readValue(column.name, index);
     if (value === null || value === undefined) {
       if (!column.nullable) {
         throw new ParquetValueInvalidError(`column ${column.name} is required but row ${index} has no value`);

@@ -21,6 +21,11 @@ export interface BatcherRunnerOptions {
   readonly fromBeginning?: boolean;
   /** Interval of scheduled sealing passes, as an EventBridge rule would send (0 = none; default 15 s). */
   readonly sealIntervalMs?: number;
+  /**
+   * Partitions processed at the same time, each with its own invocations, as Lambda scales an MSK
+   * event source mapping up to one concurrent invocation per partition (default 3).
+   */
+  readonly concurrentPartitions?: number;
   /** Bootstrap servers named in the events. */
   readonly bootstrapServers?: string;
   /** Called after each successful, committed batch. */
@@ -69,7 +74,7 @@ export class BatcherRunner {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.options.concurrentPartitions ?? 3,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         for (let index = 0; index < batch.messages.length; index += batchSize) {
           if (this.stopping || !isRunning() || isStale()) return;
@@ -145,8 +150,8 @@ export class BatcherRunner {
   private async invokeUntilSuccess(event: KafkaEvent, where: string): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
-        // A JSON round trip gives the handler exactly what Lambda would deliver.
-        await this.options.invoke(JSON.parse(JSON.stringify(event)));
+        // The event holds only JSON values (strings, numbers, arrays), exactly what Lambda delivers.
+        await this.options.invoke(event);
         return true;
       } catch (error) {
         const delayMs = Math.min(30_000, 500 * 2 ** (attempt - 1));

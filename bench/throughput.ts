@@ -1,0 +1,168 @@
+import type { BatcherContext } from '@apphub/microbatcher';
+import {
+  handleBatcherEvent,
+  Lake,
+  parseDatasetDescriptor,
+  sampleBatcherDescriptor,
+  sealDueWindows,
+} from '@apphub/microbatcher';
+import { createLogger, Metrics } from '@apphub/observability';
+import { type LocalEndpoints, platform } from '@apphub/platform';
+import { WatermarkStore } from '@apphub/watermarks';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Kafka } from 'kafkajs';
+import { BatcherRunner } from '../local/src/batcher/index.js';
+import { localAwsClients } from '../local/src/stack/index.js';
+
+export interface ThroughputResult {
+  readonly name: string;
+  readonly records: number;
+  readonly seconds: number;
+  readonly recordsPerSecond: number;
+  readonly detail: string;
+}
+
+const partitions = 3;
+const users = 1000;
+
+/** Produces `minutes` x 1000 users aggregates (as the sample job writes them) plus one closer per partition. */
+export async function seedTopic(kafka: Kafka, topic: string, minutes: number): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+  });
+  await admin.disconnect();
+  const base = Date.UTC(2026, 10, 29, 0, 0);
+  const producer = kafka.producer();
+  await producer.connect();
+  let count = 0;
+  const message = (user: string, start: number, partition: number, events: number) => {
+    count += 1;
+    const window = { user_id: user, window_start: new Date(start).toISOString() };
+    return {
+      partition,
+      key: JSON.stringify(window),
+      value: JSON.stringify({
+        ...window,
+        window_end: new Date(start + 60_000).toISOString(),
+        event_count: events,
+        total_value: events * 1.25,
+      }),
+    };
+  };
+  for (let minute = 0; minute < minutes; minute++) {
+    const start = base + minute * 60_000;
+    const messages = Array.from({ length: users }, (_, user) =>
+      message(`u-${String(user).padStart(4, '0')}`, start, user % partitions, 1 + (user % 9)),
+    );
+    await producer.send({ topic, acks: -1, messages });
+  }
+  // One aggregate per partition well after the data moves every partition's event time past the last window.
+  const closers = Array.from({ length: partitions }, (_, partition) =>
+    message(`closer-${partition}`, base + (minutes + 30) * 60_000, partition, 1),
+  );
+  await producer.send({ topic, acks: -1, messages: closers });
+  await producer.disconnect();
+  return count;
+}
+
+/** Consumes the whole topic with kafkajs, doing nothing per record: the ceiling. */
+export async function rawConsume(kafka: Kafka, topic: string, total: number): Promise<ThroughputResult> {
+  const consumer = kafka.consumer({
+    groupId: `${topic}-raw`,
+    maxBytesPerPartition: 16 * 1_048_576,
+    maxBytes: 64 * 1_048_576,
+    maxWaitTimeInMs: 100,
+  });
+  let seen = 0;
+  const started = performance.now();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        seen += batch.messages.length;
+        const last = batch.messages[batch.messages.length - 1];
+        if (last) {
+          resolveOffset(last.offset);
+          await consumer.commitOffsets([
+            { topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+          ]);
+        }
+        if (seen >= total) resolve();
+      },
+    });
+  });
+  const seconds = (performance.now() - started) / 1000;
+  await consumer.disconnect();
+  return {
+    name: 'raw consume (kafkajs group, commit per fetch)',
+    records: seen,
+    seconds,
+    recordsPerSecond: seen / seconds,
+    detail: 'ceiling',
+  };
+}
+
+/**
+ * The micro-batcher end to end on the same topic: the local runner (same kafkajs client) feeding
+ * the handler's logic, with S3 and DynamoDB on the local endpoint, until every offset is committed
+ * and every data window is sealed.
+ */
+export async function microBatch(
+  kafka: Kafka,
+  endpoints: LocalEndpoints,
+  topic: string,
+  total: number,
+  batchSize: number,
+): Promise<ThroughputResult> {
+  const descriptor = parseDatasetDescriptor({
+    ...sampleBatcherDescriptor,
+    dataset: topic,
+    topic,
+    topicPartitions: partitions,
+  });
+  const aws = localAwsClients(endpoints);
+  const quiet = () => undefined;
+  const context: BatcherContext = {
+    descriptors: [descriptor],
+    lake: new Lake(aws.s3, platform.storage.dataLakeBucket),
+    store: new WatermarkStore(DynamoDBDocumentClient.from(aws.dynamodb), platform.storage.watermarkTable),
+    logger: createLogger('bench', { sink: quiet }),
+    metricsFor: (dataset) => new Metrics('AppHub/Streaming', { Dataset: dataset }, quiet),
+  };
+  let sealed = 0;
+  const runner = new BatcherRunner({
+    kafka,
+    groupId: `${topic}-batcher`,
+    topics: [topic],
+    logger: context.logger,
+    batchSize,
+    batchWindowMs: 100,
+    sealIntervalMs: 0,
+    invoke: async (event) => {
+      const summary = await handleBatcherEvent(context, event);
+      sealed += summary[descriptor.dataset]?.windowsSealed ?? 0;
+    },
+  });
+  const started = performance.now();
+  await runner.start();
+  while (runner.processed < total) await new Promise((resolve) => setTimeout(resolve, 20));
+  const seconds = (performance.now() - started) / 1000;
+  await runner.stop();
+  const final = await sealDueWindows(context, descriptor);
+  const dataWindows = Math.ceil((total - partitions) / users / 10);
+  if (sealed < dataWindows)
+    throw new Error(`only ${sealed} of ${dataWindows} data windows sealed during the run`);
+  return {
+    name: `micro-batcher (batch size ${batchSize}) to sealed Parquet + watermarks`,
+    records: runner.processed,
+    seconds,
+    recordsPerSecond: runner.processed / seconds,
+    detail: `${runner.batches} invocations, ${sealed} windows sealed, watermark ${new Date(final.watermark ?? 0).toISOString()}`,
+  };
+}
