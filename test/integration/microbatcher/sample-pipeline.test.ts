@@ -1,0 +1,180 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { FlinkRestClient } from '@apphub/flink';
+import {
+  parseDatasetDescriptor,
+  queryDataset,
+  sampleBatcherDescriptor,
+  type WindowManifest,
+} from '@apphub/microbatcher';
+import { createLogger } from '@apphub/observability';
+import { platform } from '@apphub/platform';
+import {
+  computeAggregates,
+  generateSampleEvents,
+  normaliseAggregate,
+  type SampleEvent,
+} from '@apphub/sample';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
+import { submitSampleJob } from '../../../local/src/sample/submit.js';
+import { repoRoot } from '../../../local/src/stack/index.js';
+import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
+import { lake, store } from './harness.js';
+
+const exec = promisify(execFile);
+const flink = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
+const jobs: string[] = [];
+const runners: BatcherRunner[] = [];
+
+afterAll(async () => {
+  await Promise.all(runners.map((runner) => runner.stop()));
+  for (const jobId of jobs) await flink.cancel(jobId).catch(() => undefined);
+});
+
+/** pyarrow, an independent reader: schema types and rows of Parquet files, as JSON. */
+const pyarrowReader = `
+import json, sys
+import pyarrow.parquet as pq
+out = {"types": {}, "rows": []}
+for path in sys.argv[1:]:
+    table = pq.read_table(path)
+    out["types"] = {field.name: str(field.type) for field in table.schema}
+    for row in table.to_pylist():
+        row["window_start"] = row["window_start"].isoformat()
+        row["window_end"] = row["window_end"].isoformat()
+        out["rows"].append(row)
+print(json.dumps(out))
+`;
+
+describe('sample pipeline through the micro-batcher', () => {
+  it('seals exactly the aggregates the sample job computes, as read back by pyarrow', async () => {
+    // Prepare: the lead's sample job between two fresh topics, and a dataset of our own on its output.
+    const inputTopic = uniqueName('it-mb-sample-input');
+    const outputTopic = uniqueName('it-mb-sample-aggregates');
+    await Promise.all([createTopic(inputTopic, 3), createTopic(outputTopic, 3)]);
+    const descriptorInput = {
+      ...sampleBatcherDescriptor,
+      dataset: uniqueName('it-mb-sample'),
+      topic: outputTopic,
+      idleTimeout: '5 s',
+    };
+    const descriptor = parseDatasetDescriptor(descriptorInput);
+    const start = new Date('2026-11-29T10:00:00.000Z');
+    const events = generateSampleEvents({
+      count: 1200,
+      users: 20,
+      start,
+      spanMs: 5 * 60_000,
+      seed: 11,
+      maxOutOfOrderMs: 4_000,
+    });
+    const closer: SampleEvent = {
+      event_id: 'closer',
+      user_id: 'u-closer',
+      event_type: 'tick',
+      value: 0,
+      occurred_at: '2026-11-29T10:09:30.000Z',
+    };
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const send = (batch: SampleEvent[]) =>
+      producer.send({
+        topic: inputTopic,
+        acks: -1,
+        messages: batch.map((event) => ({
+          key: event.user_id,
+          value: JSON.stringify(event),
+          partition: Number(event.user_id.replace(/\D/g, '') || '0') % 3,
+        })),
+      });
+    await send(events);
+    const { jobId } = await submitSampleJob({
+      jobName: uniqueName('it-mb-sample'),
+      inputTopic,
+      outputTopic,
+      groupId: uniqueName('it-mb-sample-group'),
+      startupMode: 'earliest-offset',
+    });
+    jobs.push(jobId);
+    await new Promise((resolve) =>
+      setTimeout(resolve, (platform.sampleJob.sourceIdleTimeoutSeconds + 5) * 1000),
+    );
+    await send([closer]);
+    await producer.disconnect();
+    const expected = computeAggregates(events);
+
+    // Act: the local runner invokes the Lambda handler on the job's output until every aggregate is in.
+    const local = await loadLocalHandler(endpoints, {
+      TIMESTORE_STREAMING_BATCHERS: JSON.stringify([descriptorInput]),
+    });
+    const runner = new BatcherRunner({
+      kafka,
+      groupId: uniqueName('it-mb-sample-batcher'),
+      topics: [outputTopic],
+      invoke: local.invoke,
+      logger: createLogger('sample-pipeline-test', { sink: () => undefined }),
+      batchSize: 100,
+      sealIntervalMs: 0,
+    });
+    runners.push(runner);
+    await runner.start();
+    const range = { from: start.getTime(), to: start.getTime() + 60 * 60_000 };
+    await eventually(
+      'every expected aggregate in the dataset',
+      async () => {
+        const rows = (await queryDataset({ lake, store }, descriptor, range)).rows;
+        return rows.length >= expected.length ? rows : undefined;
+      },
+      240_000,
+      2_000,
+    );
+    // Once the topic has been quiet for the idle timeout, the scheduled sealing pass seals the rest.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    await runner.runSealingPass();
+
+    // Assess: the sealed manifest's files, read by pyarrow, equal the independently computed aggregates.
+    const hybrid = await queryDataset({ lake, store }, descriptor, range);
+    expect(hybrid.rows.every((row) => row.status === 'sealed')).toBe(true);
+    const window = await store.getWindow(descriptor.dataset, start.getTime());
+    const manifest = await lake.getJson<WindowManifest>(window!.manifestKey!);
+    const directory = mkdtempSync(path.join(tmpdir(), 'apphub-sealed-'));
+    const files = await Promise.all(
+      manifest.files.map(async (file, index) => {
+        const local = path.join(directory, `part-${index}.parquet`);
+        writeFileSync(local, await lake.get(file.key));
+        return local;
+      }),
+    );
+    const python = path.join(repoRoot, '.cache/venv/bin/python');
+    const { stdout } = await exec(python, ['-c', pyarrowReader, ...files]);
+    const read = JSON.parse(stdout) as { types: Record<string, string>; rows: Record<string, unknown>[] };
+    expect(read.types).toEqual({
+      user_id: 'string',
+      window_start: 'timestamp[ms, tz=UTC]',
+      window_end: 'timestamp[ms, tz=UTC]',
+      event_count: 'int64',
+      total_value: 'double',
+    });
+    const iso = (text: unknown) => new Date(String(text)).toISOString();
+    const actual = read.rows
+      .map((row) =>
+        normaliseAggregate({
+          user_id: String(row.user_id),
+          window_start: iso(row.window_start),
+          window_end: iso(row.window_end),
+          event_count: Number(row.event_count),
+          total_value: Number(row.total_value),
+        }),
+      )
+      .sort((a, b) => a.window_start.localeCompare(b.window_start) || a.user_id.localeCompare(b.user_id));
+    const sortedExpected = [...expected].sort(
+      (a, b) => a.window_start.localeCompare(b.window_start) || a.user_id.localeCompare(b.user_id),
+    );
+    expect(actual).toHaveLength(sortedExpected.length);
+    expect(actual).toEqual(sortedExpected);
+  });
+});
