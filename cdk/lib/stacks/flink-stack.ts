@@ -19,6 +19,7 @@ import {
   SQL_GATEWAY_SERVICE_NAME,
   serviceHost,
 } from '../flink-settings.js';
+import { objectsUnder, S3_GRANT_ACTIONS } from '../nag-patterns.js';
 import { CHECKPOINT_PREFIX, SAVEPOINT_PREFIX } from './storage-stack.js';
 
 export interface FlinkStackProps extends StackProps {
@@ -153,10 +154,7 @@ export class FlinkStack extends Stack {
             id: 'AwsSolutions-IAM5',
             reason:
               'Flink creates one object per checkpoint file under checkpoints/ and savepoints/; the grant is limited to those two prefixes of the checkpoint bucket, with the object actions S3 groups by wildcard (Get/Put/Delete/Abort).',
-            appliesTo: [
-              { regex: '/^Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\\*$/g' },
-              { regex: `/^Resource::.*\\/(${CHECKPOINT_PREFIX}|${SAVEPOINT_PREFIX})\\/\\*$/g` },
-            ],
+            appliesTo: [S3_GRANT_ACTIONS, objectsUnder(CHECKPOINT_PREFIX, SAVEPOINT_PREFIX)],
           },
         ],
         true,

@@ -20,6 +20,7 @@ import {
   StreamingFunction,
 } from '../constructs/streaming-function.js';
 import { FunctionFolder } from '../metric-names.js';
+import { objectsUnder, S3_GRANT_ACTIONS } from '../nag-patterns.js';
 import { CHECKPOINT_PREFIX, SAVEPOINT_PREFIX } from './storage-stack.js';
 
 export interface FunctionsStackProps extends StackProps {
@@ -217,33 +218,38 @@ export class FunctionsStack extends Stack {
   }
 
   private suppressGrantWildcards(): void {
-    const reasons: ReadonlyArray<[lambda.IFunction, string]> = [
+    const checkpointObjects = objectsUnder(CHECKPOINT_PREFIX, SAVEPOINT_PREFIX);
+    const grants: ReadonlyArray<[lambda.IFunction, string, { regex: string }]> = [
       [
         this.microBatcher,
-        'Parquet parts, manifests and dead letters are many objects under dataset prefixes of the data-lake bucket; the watermark table is read with queries on its index-less key.',
+        'Parquet parts, sealed files, manifests and dead letters are many objects under dataset prefixes of the data-lake bucket, which only this function writes.',
+        { regex: '/^Resource::.*DataLake.*\\/\\*$/g' },
       ],
       [
         this.submitSql,
-        'Reads savepoint and checkpoint objects under their prefixes of the checkpoint bucket to find restore points.',
+        'Reads savepoint and checkpoint objects under those two prefixes of the checkpoint bucket to find restore points.',
+        checkpointObjects,
       ],
-      [this.savepoint, 'Reads and deletes savepoint objects under savepoints/ only, to apply retention.'],
+      [
+        this.savepoint,
+        'Reads and deletes savepoint objects under savepoints/ only, to apply retention.',
+        checkpointObjects,
+      ],
       [
         this.reconcile,
-        'Reads savepoint and checkpoint objects under their prefixes of the checkpoint bucket to find restore points.',
+        'Reads savepoint and checkpoint objects under those two prefixes of the checkpoint bucket to find restore points.',
+        checkpointObjects,
       ],
     ];
-    for (const [fn, reason] of reasons) {
+    for (const [fn, reason, objects] of grants) {
       if (fn.role === undefined) continue;
       NagSuppressions.addResourceSuppressions(
         fn.role,
         [
           {
             id: 'AwsSolutions-IAM5',
-            reason: `${reason} S3 and DynamoDB grants use the wildcard action groups (Get*/List*/DeleteObject*/Abort*) and object ARNs under a prefix.`,
-            appliesTo: [
-              { regex: '/^Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\\*$/g' },
-              { regex: '/^Resource::.*\\/\\*$/g' },
-            ],
+            reason: `${reason} S3 grants use the wildcard action groups (Get*/List*/DeleteObject*/Abort*) on object ARNs under a prefix.`,
+            appliesTo: [S3_GRANT_ACTIONS, objects],
           },
         ],
         true,
