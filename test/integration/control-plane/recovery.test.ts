@@ -125,11 +125,12 @@ describe('reconcile and upgrades on the real cluster', () => {
 
       const record = readProcessTable(stackPaths())['taskmanager-3']!;
       process.kill(record.pid, 'SIGKILL');
+      // Flink notices the lost TaskManager (heartbeat timeout) and records the failure before restarting.
       await eventually(
-        'Flink to restart the job',
-        async () =>
-          (await plane.rest.jobMetrics(jobId, ['numRestarts'])).numRestarts! >= 1 ? true : undefined,
-        120_000,
+        'Flink to record the task failure',
+        async () => ((await failuresOf(jobId)) >= 1 ? true : undefined),
+        150_000,
+        2_000,
       );
       await stackUp({ endpoints: withExtra, only: extra });
       await eventually(
@@ -146,6 +147,14 @@ describe('reconcile and upgrades on the real cluster', () => {
     }
   });
 });
+
+/** Entries in a job's exception history: one per failure Flink recovered (or tried to recover) from. */
+async function failuresOf(jobId: string): Promise<number> {
+  const body = (await (await fetch(`${endpoints.flinkRestUrl}/jobs/${jobId}/exceptions`)).json()) as {
+    exceptionHistory?: { entries?: unknown[] };
+  };
+  return body.exceptionHistory?.entries?.length ?? 0;
+}
 
 /** Resource ids of the TaskManagers that run a job's tasks. */
 async function taskManagersOf(jobId: string): Promise<string[]> {
