@@ -1,23 +1,28 @@
 -- AppHub sample job: events on ${INPUT_TOPIC} -> 1-minute tumbling event-time aggregation per user_id
--- -> upsert-kafka sink on ${OUTPUT_TOPIC}. One template for every environment (native, compose,
--- minikube, ECS); `npm run submit:sample` renders it and a missing variable fails before submission.
+-- -> upsert-kafka sink on ${OUTPUT_TOPIC}. Records that cannot be aggregated (not JSON, a field
+-- missing or of the wrong type) go to ${DEAD_LETTER_TOPIC} with their raw payload, the reason, and
+-- their topic, partition and offset: nothing is dropped silently. One template for every environment
+-- (native, compose, minikube, ECS); `npm run submit:sample` renders it, and a missing variable fails
+-- before anything is submitted.
 --
--- Variables: JOB_NAME, BROKERS, INPUT_TOPIC, OUTPUT_TOPIC, GROUP_ID, STARTUP_MODE,
+-- Variables: JOB_NAME, BROKERS, INPUT_TOPIC, OUTPUT_TOPIC, DEAD_LETTER_TOPIC, GROUP_ID, STARTUP_MODE,
 --            WATERMARK_DELAY_SECONDS, SOURCE_IDLE_TIMEOUT_SECONDS
 --
 -- Exactness: `value` and `total_value` are DECIMAL(38, 9), so a window's sum does not depend on the
 -- order Flink adds its events in (DOUBLE sums do). Timestamps leave as ISO-8601 UTC strings with
--- milliseconds and a trailing Z.
+-- milliseconds and a trailing Z. Events later than the watermark's bound for a window that has
+-- already closed are dropped by the window and counted in Flink's numLateRecordsDropped metric.
 
 SET 'pipeline.name' = '${JOB_NAME}';
 SET 'table.local-time-zone' = 'UTC';
 
+-- The value is read raw and parsed in SQL, so a malformed record can be routed instead of skipped.
 CREATE TEMPORARY TABLE apphub_streaming_input (
-  event_id STRING,
-  user_id STRING,
-  event_type STRING,
-  `value` DECIMAL(38, 9),
-  occurred_at TIMESTAMP_LTZ(3),
+  payload STRING,
+  source_topic STRING METADATA FROM 'topic' VIRTUAL,
+  source_partition INT METADATA FROM 'partition' VIRTUAL,
+  source_offset BIGINT METADATA FROM 'offset' VIRTUAL,
+  occurred_at AS TRY_CAST(REPLACE(REPLACE(JSON_VALUE(payload, '$.occurred_at'), 'T', ' '), 'Z', '') AS TIMESTAMP_LTZ(3)),
   -- Bounded out-of-orderness: events up to WATERMARK_DELAY_SECONDS late still land in their window.
   WATERMARK FOR occurred_at AS occurred_at - INTERVAL '${WATERMARK_DELAY_SECONDS}' SECOND
 ) WITH (
@@ -28,11 +33,33 @@ CREATE TEMPORARY TABLE apphub_streaming_input (
   'scan.startup.mode' = '${STARTUP_MODE}',
   -- A partition without events for this long stops holding the watermark back.
   'scan.watermark.idle-timeout' = '${SOURCE_IDLE_TIMEOUT_SECONDS} s',
-  'format' = 'json',
-  'json.timestamp-format.standard' = 'ISO-8601',
-  'json.fail-on-missing-field' = 'false',
-  'json.ignore-parse-errors' = 'true'
+  'format' = 'raw',
+  'raw.charset' = 'UTF-8'
 );
+
+CREATE TEMPORARY VIEW apphub_streaming_classified AS
+SELECT
+  payload,
+  source_topic,
+  source_partition,
+  source_offset,
+  occurred_at,
+  JSON_VALUE(payload, '$.user_id') AS user_id,
+  TRY_CAST(JSON_VALUE(payload, '$.value') AS DECIMAL(38, 9)) AS event_value,
+  CASE
+    WHEN payload IS NULL THEN 'record has no value (tombstone)'
+    WHEN NOT (payload IS JSON OBJECT) THEN 'value is not a JSON object'
+    WHEN JSON_VALUE(payload, '$.event_id') IS NULL THEN 'event_id is missing'
+    WHEN JSON_VALUE(payload, '$.user_id') IS NULL THEN 'user_id is missing'
+    WHEN JSON_VALUE(payload, '$.occurred_at') IS NULL THEN 'occurred_at is missing'
+    WHEN occurred_at IS NULL THEN 'occurred_at is not an ISO-8601 UTC timestamp'
+    WHEN JSON_VALUE(payload, '$.value') IS NULL THEN 'value is missing'
+    WHEN TRY_CAST(JSON_VALUE(payload, '$.value') AS DECIMAL(38, 9)) IS NULL THEN 'value is not a number'
+  END AS reject_reason
+FROM apphub_streaming_input;
+
+CREATE TEMPORARY VIEW apphub_streaming_valid_input AS
+SELECT user_id, event_value, occurred_at FROM apphub_streaming_classified WHERE reject_reason IS NULL;
 
 CREATE TEMPORARY TABLE apphub_streaming_aggregates (
   user_id STRING,
@@ -51,16 +78,34 @@ CREATE TEMPORARY TABLE apphub_streaming_aggregates (
   'value.fields-include' = 'ALL'
 );
 
--- Events without a user or an event time cannot be windowed (a null row time fails the window operator).
-CREATE TEMPORARY VIEW apphub_streaming_valid_input AS
-SELECT * FROM apphub_streaming_input WHERE user_id IS NOT NULL AND occurred_at IS NOT NULL;
+CREATE TEMPORARY TABLE apphub_streaming_dead_letters (
+  reason STRING,
+  payload STRING,
+  source_topic STRING,
+  source_partition INT,
+  source_offset BIGINT
+) WITH (
+  'connector' = 'kafka',
+  'topic' = '${DEAD_LETTER_TOPIC}',
+  'properties.bootstrap.servers' = '${BROKERS}',
+  'format' = 'json'
+);
 
-INSERT INTO apphub_streaming_aggregates
-SELECT
-  user_id,
-  DATE_FORMAT(window_start, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  DATE_FORMAT(window_end, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-  COUNT(*),
-  SUM(`value`)
-FROM TABLE(TUMBLE(TABLE apphub_streaming_valid_input, DESCRIPTOR(occurred_at), INTERVAL '1' MINUTE))
-GROUP BY user_id, window_start, window_end;
+-- One job for both outputs, so the dead letters share the aggregation's checkpoints.
+EXECUTE STATEMENT SET
+BEGIN
+  INSERT INTO apphub_streaming_aggregates
+  SELECT
+    user_id,
+    DATE_FORMAT(window_start, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+    DATE_FORMAT(window_end, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+    COUNT(*),
+    SUM(event_value)
+  FROM TABLE(TUMBLE(TABLE apphub_streaming_valid_input, DESCRIPTOR(occurred_at), INTERVAL '1' MINUTE))
+  GROUP BY user_id, window_start, window_end;
+
+  INSERT INTO apphub_streaming_dead_letters
+  SELECT reject_reason, payload, source_topic, source_partition, source_offset
+  FROM apphub_streaming_classified
+  WHERE reject_reason IS NOT NULL;
+END;

@@ -18,7 +18,8 @@ export function renderSqlTemplate(template: string, variables: Readonly<Record<s
 
 /**
  * Splits a SQL script into statements on `;` outside string literals, quoted identifiers and
- * comments. Parts that hold only comments or whitespace are dropped. Comments before a statement
+ * comments, keeping an `EXECUTE STATEMENT SET BEGIN ... END` block whole. Parts that hold only
+ * comments or whitespace are dropped. Comments before a statement
  * are removed (some of Flink's statement parsers match from the first character); inner comments stay.
  */
 export function splitSqlStatements(sql: string): string[] {
@@ -50,7 +51,9 @@ export function splitSqlStatements(sql: string): string[] {
       hasCode = true;
       index = stop;
     } else if (char === ';') {
-      flush();
+      // Inside EXECUTE STATEMENT SET BEGIN ... END the inner INSERTs' semicolons belong to the statement.
+      if (opensStatementSet(current) && !/\bEND\s*$/i.test(current)) current += char;
+      else flush();
       index += 1;
     } else {
       current += char;
@@ -60,6 +63,12 @@ export function splitSqlStatements(sql: string): string[] {
   }
   flush();
   return statements;
+}
+
+function opensStatementSet(statement: string): boolean {
+  return /^(?:EXECUTE\s+)?STATEMENT\s+SET\s+BEGIN\b|^BEGIN\s+STATEMENT\s+SET\b/i.test(
+    stripLeadingComments(statement),
+  );
 }
 
 function stripLeadingComments(statement: string): string {

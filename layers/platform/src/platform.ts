@@ -41,7 +41,7 @@ const platformSchema = z.strictObject({
     taskManagerRpcRange: portRange,
     taskManagerDataRange: portRange,
   }),
-  topics: z.strictObject({ input: topicSchema, aggregates: topicSchema }),
+  topics: z.strictObject({ input: topicSchema, aggregates: topicSchema, deadLetter: topicSchema }),
   storage: z.strictObject({
     checkpointBucket: z.string(),
     dataLakeBucket: z.string(),

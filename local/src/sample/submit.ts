@@ -12,6 +12,8 @@ export interface SampleJobOptions {
   readonly jobName?: string;
   readonly inputTopic?: string;
   readonly outputTopic?: string;
+  /** Where records that cannot be aggregated go, with their reason. */
+  readonly deadLetterTopic?: string;
   readonly groupId?: string;
   readonly startupMode?: StartupMode;
   /** Restore from this savepoint or retained checkpoint (the runbook's --fromSavepoint). */
@@ -38,6 +40,7 @@ export function sampleJobVariables(
     BROKERS: endpoints.brokers.join(','),
     INPUT_TOPIC: options.inputTopic ?? platform.topics.input.name,
     OUTPUT_TOPIC: options.outputTopic ?? platform.topics.aggregates.name,
+    DEAD_LETTER_TOPIC: options.deadLetterTopic ?? platform.topics.deadLetter.name,
     GROUP_ID: options.groupId ?? platform.sampleJob.groupId,
     STARTUP_MODE: options.startupMode ?? 'earliest-offset',
     WATERMARK_DELAY_SECONDS: String(platform.sampleJob.watermarkDelaySeconds),

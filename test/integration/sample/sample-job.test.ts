@@ -41,7 +41,12 @@ describe('sample job on the real stack', () => {
   it('aggregates out-of-order events with idle partitions exactly, window by window', async () => {
     const inputTopic = uniqueName('it-sample-input');
     const outputTopic = uniqueName('it-sample-aggregates');
-    await Promise.all([createTopic(inputTopic, 3), createTopic(outputTopic, 3)]);
+    const deadLetterTopic = uniqueName('it-sample-dead-letter');
+    await Promise.all([
+      createTopic(inputTopic, 3),
+      createTopic(outputTopic, 3),
+      createTopic(deadLetterTopic, 1),
+    ]);
     const start = new Date('2026-11-29T10:00:00.000Z');
 
     // Phase A: 24 users over 5 minutes on every partition, up to 4 s out of order (bound: 5 s).
@@ -70,6 +75,22 @@ describe('sample job on the real stack', () => {
       value: 0,
       occurred_at: '2026-11-29T10:09:30.000Z',
     };
+    const poison = [
+      { value: 'not json at all', reason: 'value is not a JSON object' },
+      {
+        value: JSON.stringify({ ...busy[0], event_id: 'p1', user_id: undefined }),
+        reason: 'user_id is missing',
+      },
+      {
+        value: JSON.stringify({ ...busy[0], event_id: 'p2', occurred_at: 'yesterday' }),
+        reason: 'occurred_at is not an ISO-8601 UTC timestamp',
+      },
+      {
+        value: JSON.stringify({ ...busy[0], event_id: 'p3', value: 'a lot' }),
+        reason: 'value is not a number',
+      },
+    ];
+    let poisonBaseOffset = -1;
     const partitionOf = (event: SampleEvent) => Number(event.user_id.replace(/\D/g, '') || '0') % 3;
 
     const producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -85,15 +106,30 @@ describe('sample job on the real stack', () => {
             partition: partition ? partition(event) : 0,
           })),
         });
-      await send(busy, partitionOf);
-      await send(tail);
       const { jobId } = await submitSampleJob({
         jobName: uniqueName('it-sample'),
         inputTopic,
         outputTopic,
+        deadLetterTopic,
         groupId: uniqueName('it-group'),
       });
       jobs.push(jobId);
+      // Live, as in production: the job runs before the events arrive (a replayed backlog can make a
+      // busy partition look idle to Flink's processing-time idleness detection).
+      await eventually(
+        'the job to run',
+        async () => ((await flink.job(jobId)).state === 'RUNNING' ? true : undefined),
+        60_000,
+      );
+      await send(busy, partitionOf);
+      // Poison records between good ones: each must reach the dead-letter topic with its reason.
+      const [poisonSent] = await producer.send({
+        topic: inputTopic,
+        acks: -1,
+        messages: poison.map((record) => ({ key: 'poison', value: record.value, partition: 1 })),
+      });
+      poisonBaseOffset = Number(poisonSent!.baseOffset);
+      await send(tail);
       // The closer is sent only after the idle timeout, so windows close through idleness, not through data.
       await new Promise((resolve) =>
         setTimeout(resolve, (platform.sampleJob.sourceIdleTimeoutSeconds + 5) * 1000),
@@ -111,7 +147,9 @@ describe('sample job on the real stack', () => {
       'every expected window on the sink topic',
       async () => {
         const table = await readAggregates(outputTopic);
-        return table.size >= expected.length ? table : undefined;
+        if (table.size < expected.length)
+          throw new Error(`${table.size} of ${expected.length} aggregates so far`);
+        return table;
       },
       180_000,
       3_000,
@@ -120,7 +158,32 @@ describe('sample job on the real stack', () => {
       expected.map((a) => [JSON.stringify({ user_id: a.user_id, window_start: a.window_start }), a]),
     );
     expect([...actual.keys()].sort()).toEqual([...byKey.keys()].sort());
-    for (const [key, aggregate] of byKey) expect(actual.get(key), key).toEqual(aggregate);
+    for (const [key, aggregate] of byKey)
+      expect(JSON.stringify(actual.get(key)), key).toBe(JSON.stringify(aggregate));
+
+    // The dead-letter sink is at-least-once (a restart replays from the last checkpoint), so its
+    // records are identified by their source partition and offset.
+    const deadLetters = await eventually('the dead letters', async () => {
+      const records = await consumeRecords(kafka, deadLetterTopic, { timeoutMs: 5_000 });
+      const unique = new Map(
+        records.map((record) => {
+          const value = JSON.parse(record.value!);
+          return [`${value.source_partition}:${value.source_offset}`, value];
+        }),
+      );
+      return unique.size >= poison.length
+        ? [...unique.values()].sort((a, b) => a.source_offset - b.source_offset)
+        : undefined;
+    });
+    expect(deadLetters).toEqual(
+      poison.map((record, index) => ({
+        reason: record.reason,
+        payload: record.value,
+        source_topic: inputTopic,
+        source_partition: 1,
+        source_offset: poisonBaseOffset + index,
+      })),
+    );
   });
 
   describe('submit:sample errors', () => {

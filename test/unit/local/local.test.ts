@@ -38,7 +38,11 @@ describe('sample job template', () => {
     expect(sql).toContain(
       `'scan.watermark.idle-timeout' = '${platform.sampleJob.sourceIdleTimeoutSeconds} s'`,
     );
-    expect(statements.at(-1)).toMatch(/^INSERT INTO apphub_streaming_aggregates/);
+    expect(sql).toContain(`'topic' = '${platform.topics.deadLetter.name}'`);
+    // Aggregation and dead letters are one job: the statement set stays one statement.
+    expect(statements.at(-1)).toMatch(
+      /^EXECUTE STATEMENT SET\s+BEGIN\s+INSERT INTO apphub_streaming_aggregates[\s\S]*;\s*INSERT INTO apphub_streaming_dead_letters[\s\S]*END$/,
+    );
   });
 });
 
