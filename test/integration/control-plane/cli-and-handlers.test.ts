@@ -1,0 +1,107 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { ReconcileOutcome } from '@apphub/control-plane';
+import { platform } from '@apphub/platform';
+import type { Context } from 'aws-lambda';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../../local/src/stack/index.js';
+import { endpoints } from '../helpers.js';
+import { cleanUp, eventually, localPlane, SampleScenario, savepointRoot } from './harness.js';
+
+const exec = promisify(execFile);
+const scheduled = JSON.parse(
+  readFileSync(new URL('../../fixtures/eventbridge/scheduled-event.json', import.meta.url), 'utf8'),
+);
+
+function flinkCli(args: readonly string[]): Promise<string> {
+  return exec(
+    path.join(repoRoot, 'node_modules/.bin/tsx'),
+    [path.join(repoRoot, 'local/src/cli/flink.ts'), ...args],
+    {
+      cwd: repoRoot,
+    },
+  ).then((result) => result.stdout);
+}
+
+function localPath(location: string): string {
+  return fileURLToPath(location.replace(/^file:(?!\/\/)/, 'file://'));
+}
+
+describe('npm run flink and the reconcile Lambda handler on the real cluster', () => {
+  const plane = localPlane();
+  const scenario = new SampleScenario(71);
+
+  afterAll(() => cleanUp(plane, scenario.jobName));
+
+  it('takes a savepoint, stops with a savepoint and restores from it; reconcile leaves a stopped job alone', async () => {
+    await scenario.createTopics();
+    await scenario.produce(scenario.phaseA);
+    const { jobId } = await scenario.submit(plane);
+    await eventually('all tasks to run', async () =>
+      (await plane.rest.jobs()).find((job) => job.id === jobId)?.allTasksRunning ? true : undefined,
+    );
+
+    const savepointOut = await flinkCli(['savepoint', scenario.jobName]);
+    const manual = /completed: (\S+)/.exec(savepointOut)?.[1];
+    expect(manual && existsSync(`${localPath(manual)}/_metadata`)).toBe(true);
+
+    const stopOut = await flinkCli(['stop', scenario.jobName]);
+    const stopped = /with savepoint (\S+)/.exec(stopOut)?.[1];
+    expect(stopped && existsSync(`${localPath(stopped)}/_metadata`)).toBe(true);
+    expect((await plane.rest.job(jobId)).state).toBe('FINISHED');
+    expect((await plane.jobs.get(scenario.jobName))?.desiredState).toBe('stopped');
+    const history = await plane.savepoints.history(scenario.jobName);
+    expect(history.map((entry) => [entry.trigger, entry.status]).sort()).toEqual([
+      ['manual', 'COMPLETED'],
+      ['stop', 'COMPLETED'],
+    ]);
+
+    // The real handler module, wired by middy, parses its environment at cold start like a Lambda.
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      APPHUB_FLINK_REST_URL: endpoints.flinkRestUrl,
+      APPHUB_SQL_GATEWAY_URL: endpoints.sqlGatewayUrl,
+      APPHUB_JOBS_TABLE: platform.storage.jobsTable,
+      APPHUB_SAVEPOINTS_TABLE: platform.storage.savepointsTable,
+      APPHUB_SAVEPOINT_DIR: savepointRoot,
+      APPHUB_AWS_ENDPOINT_URL: endpoints.awsEndpointUrl,
+      LOG_LEVEL: 'warn',
+    });
+    let outcomes: ReconcileOutcome[];
+    try {
+      const { handler } = await import('../../../functions/reconcile/handler.js');
+      outcomes = await handler({ ...scheduled, detail: { jobNames: [scenario.jobName] } }, {
+        awsRequestId: 'it-reconcile',
+      } as Context);
+    } finally {
+      process.env = saved;
+    }
+    expect(outcomes).toEqual([
+      {
+        jobName: scenario.jobName,
+        decision: { action: 'none', reason: 'stopped on purpose' },
+        jobId: undefined,
+      },
+    ]);
+
+    const restoreOut = await flinkCli(['restore', scenario.jobName, '--from', stopped!]);
+    const restoredId = /as job (\w+)/.exec(restoreOut)?.[1];
+    expect(restoredId).toMatch(/^[0-9a-f]{32}$/);
+    const record = await plane.jobs.get(scenario.jobName);
+    expect(record).toMatchObject({
+      jobId: restoredId,
+      desiredState: 'running',
+      restoreSource: { kind: 'savepoint', path: stopped },
+    });
+    await eventually('the restored job to run', async () =>
+      (await plane.rest.job(restoredId!)).state === 'RUNNING' ? true : undefined,
+    );
+
+    const status = await flinkCli(['status']);
+    expect(status).toMatch(new RegExp(`${scenario.jobName}\\s+RUNNING\\s+${restoredId}`));
+    expect(status).toMatch(/TASKMANAGER\s+SLOTS/);
+  });
+});
