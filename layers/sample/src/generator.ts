@@ -35,7 +35,7 @@ function random(seed: number): () => number {
  */
 export function generateSampleEvents(options: GenerateOptions): SampleEvent[] {
   const next = random(options.seed);
-  const width = String(options.users).length < 4 ? 4 : String(options.users).length;
+  const width = Math.max(4, String(options.users).length);
   const events: SampleEvent[] = [];
   for (let i = 0; i < options.count; i += 1) {
     const base = options.start.getTime() + Math.floor((i / Math.max(1, options.count)) * options.spanMs);

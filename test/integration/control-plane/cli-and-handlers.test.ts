@@ -1,20 +1,22 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ReconcileOutcome } from '@apphub/control-plane';
-import { platform } from '@apphub/platform';
 import type { Context } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../local/src/stack/index.js';
-import { endpoints } from '../helpers.js';
-import { cleanUp, eventually, localPlane, SampleScenario, savepointRoot } from './harness.js';
+import {
+  cleanUp,
+  controlPlaneEnv,
+  eventually,
+  localPath,
+  localPlane,
+  SampleScenario,
+  scheduledEvent,
+} from './harness.js';
 
 const exec = promisify(execFile);
-const scheduled = JSON.parse(
-  readFileSync(new URL('../../fixtures/eventbridge/scheduled-event.json', import.meta.url), 'utf8'),
-);
 
 function flinkCli(args: readonly string[]): Promise<string> {
   return exec(
@@ -24,10 +26,6 @@ function flinkCli(args: readonly string[]): Promise<string> {
       cwd: repoRoot,
     },
   ).then((result) => result.stdout);
-}
-
-function localPath(location: string): string {
-  return fileURLToPath(location.replace(/^file:(?!\/\/)/, 'file://'));
 }
 
 describe('npm run flink and the reconcile Lambda handler on the real cluster', () => {
@@ -61,19 +59,11 @@ describe('npm run flink and the reconcile Lambda handler on the real cluster', (
 
     // The real handler module, wired by middy, parses its environment at cold start like a Lambda.
     const saved = { ...process.env };
-    Object.assign(process.env, {
-      APPHUB_FLINK_REST_URL: endpoints.flinkRestUrl,
-      APPHUB_SQL_GATEWAY_URL: endpoints.sqlGatewayUrl,
-      APPHUB_JOBS_TABLE: platform.storage.jobsTable,
-      APPHUB_SAVEPOINTS_TABLE: platform.storage.savepointsTable,
-      APPHUB_SAVEPOINT_DIR: savepointRoot,
-      APPHUB_AWS_ENDPOINT_URL: endpoints.awsEndpointUrl,
-      LOG_LEVEL: 'warn',
-    });
+    Object.assign(process.env, controlPlaneEnv(), { LOG_LEVEL: 'warn' });
     let outcomes: ReconcileOutcome[];
     try {
       const { handler } = await import('../../../functions/reconcile/handler.js');
-      outcomes = await handler({ ...scheduled, detail: { jobNames: [scenario.jobName] } }, {
+      outcomes = await handler(scheduledEvent([scenario.jobName]), {
         awsRequestId: 'it-reconcile',
       } as Context);
     } finally {

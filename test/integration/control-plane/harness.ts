@@ -1,5 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   type ControlPlane,
   createControlPlane,
@@ -17,6 +18,7 @@ import {
   type SampleAggregate,
   type SampleEvent,
 } from '@apphub/sample';
+import { expect } from 'vitest';
 import { consumeRecords } from '../../../local/src/sample/consume.js';
 import { sampleJobVariables } from '../../../local/src/sample/submit.js';
 import { repoRoot, stackPaths } from '../../../local/src/stack/index.js';
@@ -25,16 +27,36 @@ import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helper
 /** The root savepoint directory of the local stack, as the CLI uses it. */
 export const savepointRoot = `file://${stackPaths().flinkSavepoints}`;
 
-/** A control plane on the local stack; metrics lines are collected for assertions instead of printed. */
-export function localPlane(env: Record<string, string> = {}): ControlPlane & { metricLines: string[] } {
-  const metricLines: string[] = [];
-  const config = parseControlPlaneConfig({
+/** The Lambda environment of the control-plane functions, pointed at the local stack. */
+export function controlPlaneEnv(): Record<string, string> {
+  return {
     APPHUB_FLINK_REST_URL: endpoints.flinkRestUrl,
     APPHUB_SQL_GATEWAY_URL: endpoints.sqlGatewayUrl,
     APPHUB_JOBS_TABLE: platform.storage.jobsTable,
     APPHUB_SAVEPOINTS_TABLE: platform.storage.savepointsTable,
     APPHUB_SAVEPOINT_DIR: savepointRoot,
     APPHUB_AWS_ENDPOINT_URL: endpoints.awsEndpointUrl,
+  };
+}
+
+/** The EventBridge scheduled event AWS sends, limited to the given jobs. */
+export function scheduledEvent(jobNames: readonly string[]): Record<string, unknown> {
+  const event = JSON.parse(
+    readFileSync(new URL('../../fixtures/eventbridge/scheduled-event.json', import.meta.url), 'utf8'),
+  );
+  return { ...event, detail: { jobNames } };
+}
+
+/** Flink reports `file:/abs/path`; the filesystem wants `/abs/path`. */
+export function localPath(location: string): string {
+  return fileURLToPath(location.replace(/^file:(?!\/\/)/, 'file://'));
+}
+
+/** A control plane on the local stack; metrics lines are collected for assertions instead of printed. */
+export function localPlane(env: Record<string, string> = {}): ControlPlane & { metricLines: string[] } {
+  const metricLines: string[] = [];
+  const config = parseControlPlaneConfig({
+    ...controlPlaneEnv(),
     APPHUB_SAVEPOINT_TIMEOUT_SECONDS: '60',
     APPHUB_RECONCILE_BACKOFF_SECONDS: '0',
     ...env,
@@ -180,6 +202,15 @@ export class SampleScenario {
     return computeAggregates(this.phaseA).filter((aggregate) => Date.parse(aggregate.window_end) <= watermark)
       .length;
   }
+}
+
+/** Asserts the sink holds exactly the expected aggregates: no window missing, none with a wrong count or sum. */
+export async function expectExactAggregates(scenario: SampleScenario): Promise<void> {
+  const expected = scenario.expected();
+  const actual = await scenario.waitForWindows(expected.length, 150_000);
+  const byKey = new Map<string, SampleAggregate>(expected.map((a) => [`${a.window_start}|${a.user_id}`, a]));
+  expect([...actual.keys()].sort()).toEqual([...byKey.keys()].sort());
+  for (const [key, aggregate] of byKey) expect(actual.get(key), key).toEqual(aggregate);
 }
 
 /** Cancels the scenario's jobs and removes its records and savepoint data. */

@@ -1,14 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { handleReconcileEvent } from '@apphub/control-plane';
 import { FlinkUnreachableError } from '@apphub/flink';
-import type { SampleAggregate } from '@apphub/sample';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readProcessTable, stackPaths, stackUp } from '../../../local/src/stack/index.js';
-import { checkpointAfter, cleanUp, eventually, localPlane, SampleScenario } from './harness.js';
-
-const scheduled = JSON.parse(
-  readFileSync(new URL('../../fixtures/eventbridge/scheduled-event.json', import.meta.url), 'utf8'),
-);
+import {
+  checkpointAfter,
+  cleanUp,
+  eventually,
+  expectExactAggregates,
+  localPlane,
+  SampleScenario,
+  scheduledEvent,
+} from './harness.js';
 
 /**
  * Kills the shared JobManager (every job on the cluster is lost: there is no HA) and restarts it
@@ -49,7 +51,7 @@ describe.skipIf(process.env.APPHUB_DISRUPTIVE_TESTS !== '1')('JobManager loss on
     });
 
     expect(outcome?.decision).toMatchObject({ action: 'resubmit', reason: 'job is not known to Flink' });
-    const restore = (outcome?.decision as { restore: { kind: string; path: string } }).restore;
+    const { restore } = outcome!.decision as { restore: { kind: string; path: string } };
     expect(restore.kind).toBe('checkpoint');
     // Found in storage (the restarted JobManager forgot the job); at least as new as the one observed.
     expect(restore.path).toMatch(new RegExp(`/${jobId}/chk-\\d+$`));
@@ -57,12 +59,6 @@ describe.skipIf(process.env.APPHUB_DISRUPTIVE_TESTS !== '1')('JobManager loss on
       Number(/chk-(\d+)$/.exec(checkpoint)?.[1]),
     );
     await scenario.produce([...scenario.phaseB, scenario.closer]);
-    const expected = scenario.expected();
-    const actual = await scenario.waitForWindows(expected.length, 150_000);
-    const byKey = new Map<string, SampleAggregate>(
-      expected.map((a) => [`${a.window_start}|${a.user_id}`, a]),
-    );
-    expect([...actual.keys()].sort()).toEqual([...byKey.keys()].sort());
-    for (const [key, aggregate] of byKey) expect(actual.get(key), key).toEqual(aggregate);
+    await expectExactAggregates(scenario);
   });
 });

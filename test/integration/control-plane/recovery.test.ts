@@ -1,23 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { checkpointRoot, handleReconcileEvent } from '@apphub/control-plane';
-import type { SampleAggregate } from '@apphub/sample';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readProcessTable, stackDown, stackPaths, stackUp } from '../../../local/src/stack/index.js';
 import { endpoints } from '../helpers.js';
-import { checkpointAfter, cleanUp, eventually, localPlane, metricTotal, SampleScenario } from './harness.js';
-
-const scheduled = JSON.parse(
-  readFileSync(new URL('../../fixtures/eventbridge/scheduled-event.json', import.meta.url), 'utf8'),
-);
-
-/** Asserts the sink holds exactly the expected aggregates: no window missing, none with a wrong count or sum. */
-async function expectExactAggregates(scenario: SampleScenario): Promise<void> {
-  const expected = scenario.expected();
-  const actual = await scenario.waitForWindows(expected.length, 150_000);
-  const byKey = new Map<string, SampleAggregate>(expected.map((a) => [`${a.window_start}|${a.user_id}`, a]));
-  expect([...actual.keys()].sort()).toEqual([...byKey.keys()].sort());
-  for (const [key, aggregate] of byKey) expect(actual.get(key), key).toEqual(aggregate);
-}
+import {
+  checkpointAfter,
+  cleanUp,
+  eventually,
+  expectExactAggregates,
+  localPlane,
+  metricTotal,
+  SampleScenario,
+  scheduledEvent,
+} from './harness.js';
 
 /**
  * Runs phase A until its closed windows are out and a checkpoint covers them; returns the job id and

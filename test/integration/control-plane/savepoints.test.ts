@@ -1,22 +1,20 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { ControlPlaneError, handleSavepointEvent } from '@apphub/control-plane';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanUp, eventually, localPlane, metricTotal, SampleScenario } from './harness.js';
-
-const scheduled = JSON.parse(
-  readFileSync(new URL('../../fixtures/eventbridge/scheduled-event.json', import.meta.url), 'utf8'),
-);
-
-/** Flink reports `file:/abs/path`; the filesystem wants `/abs/path`. */
-function localPath(location: string): string {
-  return fileURLToPath(location.replace(/^file:(?!\/\/)/, 'file://'));
-}
+import {
+  cleanUp,
+  eventually,
+  localPath,
+  localPlane,
+  metricTotal,
+  SampleScenario,
+  scheduledEvent,
+} from './harness.js';
 
 describe('scheduled savepoints on the real cluster', () => {
   const plane = localPlane({ APPHUB_SAVEPOINT_MAX_COUNT: '2' });
   const scenario = new SampleScenario(21);
-  const event = { ...scheduled, detail: { jobNames: [scenario.jobName] } };
+  const event = scheduledEvent([scenario.jobName]);
 
   afterAll(() => cleanUp(plane, scenario.jobName));
 

@@ -29,6 +29,8 @@ export function testDescriptor(overrides: Partial<DatasetDescriptorInput> = {}) 
     windowDuration: '1 min',
     allowedLateness: '0 s',
     idleTimeout: '1 h',
+    // The tests write to one or two partitions of a topic that does not exist in Kafka.
+    topicPartitions: undefined,
     ...overrides,
   });
 }

@@ -202,7 +202,10 @@ describe('sample job on the real stack', () => {
 
     it('fails before contacting Flink when a template variable is missing', async () => {
       const result = await run(
-        ['--template', template("SET 'pipeline.name' = '${JOB_NAME}';\nSELECT '${NOT_PROVIDED}';")],
+        [
+          '--template',
+          template(["SET 'pipeline.name' = '$", "{JOB_NAME}';\nSELECT '$", "{NOT_PROVIDED}';"].join('')),
+        ],
         {
           APPHUB_SQL_GATEWAY_URL: 'http://127.0.0.1:1',
           APPHUB_FLINK_REST_URL: 'http://127.0.0.1:1',

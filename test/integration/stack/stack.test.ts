@@ -48,10 +48,10 @@ describe('native local stack', () => {
             });
           });
           // Seek to the record just written, so the test does not depend on what else is in the topic.
-          await eventually(
-            'consumer assignment',
-            async () => (consumer.seek({ topic, partition: 0, offset: sent!.baseOffset! }), true),
-          );
+          await eventually('consumer assignment', async () => {
+            consumer.seek({ topic, partition: 0, offset: sent!.baseOffset! });
+            return true;
+          });
           expect(JSON.parse(await received)).toEqual({ marker });
         } finally {
           await consumer.disconnect();
