@@ -601,7 +601,13 @@ describe('observability', () => {
       Statistic: 'Maximum',
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: MetricName.jobsNotRunning,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Invocations',
+      Dimensions: [
+        { Name: 'FunctionName', Value: { 'Fn::ImportValue': Match.stringLikeRegexp('Reconcile') } },
+      ],
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
       TreatMissingData: 'breaching',
     });
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', {

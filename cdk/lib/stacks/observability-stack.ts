@@ -30,6 +30,7 @@ export interface ObservabilityStackProps extends StackProps {
 export class ObservabilityStack extends Stack {
   readonly alarms: Record<
     | 'jobsNotRunning'
+    | 'reconcileSilent'
     | 'failedCheckpoints'
     | 'jobRestarts'
     | 'microBatcherErrors'
@@ -101,92 +102,93 @@ export class ObservabilityStack extends Stack {
       period: Duration.minutes(5),
     });
 
+    const topic = options.alarmTopicArn
+      ? new actions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', options.alarmTopicArn))
+      : undefined;
+    const { BREACHING, NOT_BREACHING } = cloudwatch.TreatMissingData;
     const alarm = (
       alarmId: string,
-      metric: cloudwatch.IMetric,
-      threshold: number,
-      description: string,
-      treatMissingData: cloudwatch.TreatMissingData,
-      evaluationPeriods = 1,
+      settings: {
+        metric: cloudwatch.IMetric;
+        threshold: number;
+        description: string;
+        /** Default: missing data is not breaching (no data means nothing happened). */
+        whenMissing?: cloudwatch.TreatMissingData;
+        evaluationPeriods?: number;
+        /** Alarm when the metric falls below the threshold instead of reaching it. */
+        below?: boolean;
+      },
     ) => {
       const created = new cloudwatch.Alarm(this, alarmId, {
-        metric,
-        threshold,
-        evaluationPeriods,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData,
-        alarmDescription: description,
+        metric: settings.metric,
+        threshold: settings.threshold,
+        evaluationPeriods: settings.evaluationPeriods ?? 1,
+        comparisonOperator: settings.below
+          ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+          : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: settings.whenMissing ?? NOT_BREACHING,
+        alarmDescription: settings.description,
       });
-      if (options.alarmTopicArn) {
-        const topic = sns.Topic.fromTopicArn(this, `${alarmId}Topic`, options.alarmTopicArn);
-        created.addAlarmAction(new actions.SnsAction(topic));
-        created.addOkAction(new actions.SnsAction(topic));
+      if (topic) {
+        created.addAlarmAction(topic);
+        created.addOkAction(topic);
       }
       return created;
     };
 
-    const { BREACHING, NOT_BREACHING } = cloudwatch.TreatMissingData;
     this.alarms = {
-      // reconcile reports this on every run, so silence means the control loop itself is down.
-      jobsNotRunning: alarm(
-        'JobsNotRunning',
-        jobsNotRunning,
-        1,
-        'A desired Flink job is not RUNNING (or reconcile stopped reporting).',
-        BREACHING,
-        2,
-      ),
-      failedCheckpoints: alarm(
-        'FailedCheckpoints',
-        failedCheckpoints,
-        1,
-        'A Flink job failed a checkpoint.',
-        NOT_BREACHING,
-      ),
-      jobRestarts: alarm(
-        'JobRestarts',
-        jobRestarts,
-        options.jobRestartsThreshold,
-        `A Flink job restarted ${options.jobRestartsThreshold}+ times in 15 minutes.`,
-        NOT_BREACHING,
-      ),
-      microBatcherErrors: alarm(
-        'MicroBatcherErrors',
-        functions.microBatcher.metricErrors({ period: Duration.minutes(5) }),
-        1,
-        'The micro-batcher failed an invocation; its batch will be retried.',
-        NOT_BREACHING,
-      ),
-      controlPlaneErrors: alarm(
-        'ControlPlaneErrors',
-        controlPlaneErrors,
-        1,
-        'submit-sql, savepoint or reconcile failed an invocation.',
-        NOT_BREACHING,
-      ),
-      deadLetterGrowth: alarm(
-        'DeadLetterGrowth',
-        deadLetters,
-        1,
-        'The micro-batcher wrote records to the dead-letter prefix.',
-        NOT_BREACHING,
-      ),
-      // No data means no batches, not a late watermark; idle topics are the reconcile alarms' concern.
-      savepointsFailed: alarm(
-        'SavepointsFailed',
-        failedSavepoints,
-        1,
-        'A scheduled savepoint failed or timed out.',
-        NOT_BREACHING,
-      ),
-      staleWatermark: alarm(
-        'StaleWatermark',
-        watermarkLag,
-        options.staleWatermarkSeconds,
-        `A dataset watermark lags more than ${options.staleWatermarkSeconds} s.`,
-        NOT_BREACHING,
-        3,
-      ),
+      jobsNotRunning: alarm('JobsNotRunning', {
+        metric: jobsNotRunning,
+        threshold: 1,
+        description: 'A desired Flink job is not RUNNING.',
+        evaluationPeriods: 2,
+      }),
+      // reconcile only reports jobs that exist, so its own silence needs an alarm of its own.
+      reconcileSilent: alarm('ReconcileSilent', {
+        metric: functions.reconcile.metricInvocations({ period: reconcilePeriod }),
+        threshold: 1,
+        below: true,
+        whenMissing: BREACHING,
+        evaluationPeriods: 3,
+        description: 'reconcile has not run for 3 schedule periods: nobody is watching the Flink jobs.',
+      }),
+      failedCheckpoints: alarm('FailedCheckpoints', {
+        metric: failedCheckpoints,
+        threshold: 1,
+        description: 'A Flink job failed a checkpoint.',
+      }),
+      jobRestarts: alarm('JobRestarts', {
+        metric: jobRestarts,
+        threshold: options.jobRestartsThreshold,
+        description: `A Flink job restarted ${options.jobRestartsThreshold}+ times in 15 minutes.`,
+      }),
+      microBatcherErrors: alarm('MicroBatcherErrors', {
+        metric: functions.microBatcher.metricErrors({ period: Duration.minutes(5) }),
+        threshold: 1,
+        description: 'The micro-batcher failed an invocation; its batch will be retried.',
+      }),
+      controlPlaneErrors: alarm('ControlPlaneErrors', {
+        metric: controlPlaneErrors,
+        threshold: 1,
+        description: 'submit-sql, savepoint or reconcile failed an invocation.',
+      }),
+      deadLetterGrowth: alarm('DeadLetterGrowth', {
+        metric: deadLetters,
+        threshold: 1,
+        description: 'The micro-batcher wrote records to a dead-letter prefix.',
+      }),
+      savepointsFailed: alarm('SavepointsFailed', {
+        metric: failedSavepoints,
+        threshold: 1,
+        description: 'A scheduled savepoint failed or timed out.',
+      }),
+      // No data means no batches, not a late watermark.
+      staleWatermark: alarm('StaleWatermark', {
+        metric: watermarkLag,
+        threshold: options.staleWatermarkSeconds,
+        description: `A dataset watermark lags more than ${options.staleWatermarkSeconds} s.`,
+        evaluationPeriods: 3,
+      }),
     };
 
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
