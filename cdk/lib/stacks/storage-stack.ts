@@ -1,5 +1,5 @@
 import { type DatasetDescriptor, datasetRoot } from '@apphub/microbatcher';
-import { platform } from '@apphub/platform';
+import { platform, type TableKeySchema, tables } from '@apphub/platform';
 import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -26,7 +26,7 @@ export interface StorageStackProps extends StackProps {
 
 /**
  * Buckets and tables named from infra/platform.json. Bucket names get the account and region
- * appended because S3 names are global; table names are used as they are.
+ * appended because S3 names are global; tables take their names and keys from @apphub/platform.
  */
 export class StorageStack extends Stack {
   readonly checkpointBucket: s3.Bucket;
@@ -70,16 +70,17 @@ export class StorageStack extends Stack {
       })),
     }).bucket;
 
-    this.watermarkTable = this.createTable('Watermarks', storage.watermarkTable, 'pk', 'sk');
-    this.jobsTable = this.createTable('Jobs', storage.jobsTable, 'jobName');
-    this.savepointsTable = this.createTable('Savepoints', storage.savepointsTable, 'jobName', 'savepointId');
+    this.watermarkTable = this.createTable('Watermarks', tables.watermarks);
+    this.jobsTable = this.createTable('Jobs', tables.jobs);
+    this.savepointsTable = this.createTable('Savepoints', tables.savepoints);
   }
 
-  private createTable(id: string, tableName: string, partitionKey: string, sortKey?: string): dynamodb.Table {
+  /** A table with the key schema the local stack creates too (`tables` of @apphub/platform). */
+  private createTable(id: string, schema: TableKeySchema): dynamodb.Table {
     return new dynamodb.Table(this, id, {
-      tableName,
-      partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: sortKey ? { name: sortKey, type: dynamodb.AttributeType.STRING } : undefined,
+      tableName: schema.tableName,
+      partitionKey: { name: schema.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: schema.sortKey ? { name: schema.sortKey, type: dynamodb.AttributeType.STRING } : undefined,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,

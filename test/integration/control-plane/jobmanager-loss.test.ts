@@ -45,10 +45,7 @@ describe.skipIf(process.env.APPHUB_DISRUPTIVE_TESTS !== '1')('JobManager loss on
     );
     await expect(plane.rest.job(jobId)).rejects.toThrow(/Could not find Flink job/);
 
-    const [outcome] = await handleReconcileEvent(plane, {
-      ...scheduled,
-      detail: { jobNames: [scenario.jobName] },
-    });
+    const [outcome] = await handleReconcileEvent(plane, scheduledEvent([scenario.jobName]));
 
     expect(outcome?.decision).toMatchObject({ action: 'resubmit', reason: 'job is not known to Flink' });
     const { restore } = outcome!.decision as { restore: { kind: string; path: string } };

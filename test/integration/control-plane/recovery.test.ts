@@ -47,10 +47,7 @@ describe('reconcile and upgrades on the real cluster', () => {
     const stored = await plane.storage.latestCheckpoint((await checkpointRoot(plane))!, jobId);
     expect(stored?.path.replace('file://', 'file:')).toBe(stats.latestCompleted?.externalPath);
 
-    const [outcome] = await handleReconcileEvent(plane, {
-      ...scheduled,
-      detail: { jobNames: [scenario.jobName] },
-    });
+    const [outcome] = await handleReconcileEvent(plane, scheduledEvent([scenario.jobName]));
 
     expect(outcome?.decision).toMatchObject({
       action: 'resubmit',
