@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type DecodedKafkaRecord, decodeKafkaEvent } from '@apphub/kafka-event';
 import type { Logger, Metrics } from '@apphub/observability';
 import {
@@ -10,7 +11,7 @@ import type { DatasetDescriptor } from './descriptor.js';
 import { type Lake, mapWithLimit } from './lake.js';
 import { datasetRoot, deadLetterKey } from './layout.js';
 import { BatcherMetrics, MetricName, unroutedDataset } from './metrics.js';
-import { encodeHotPart, groupIntoParts } from './parts.js';
+import { encodeHotPart, groupIntoParts, type StoredRow } from './parts.js';
 import { type DatasetRow, decodeDatasetRecord } from './records.js';
 import { sealWindow } from './sealing.js';
 
@@ -140,7 +141,13 @@ async function processDatasetRecords(
     );
 
     const touched = [...new Set(parts.map((part) => part.windowStart))];
-    const sealing = await sealDueWindows(context, descriptor, { now, touchedWindows: touched, metrics });
+    const sealing = await sealDueWindows(context, descriptor, {
+      now,
+      touchedWindows: touched,
+      metrics,
+      owner: batchOwner(records),
+      partCache: new Map(parts.map((part) => [part.key, part.rows])),
+    });
     return {
       records: records.length,
       deadLetters: bad.length,
@@ -151,6 +158,13 @@ async function processDatasetRecords(
   } finally {
     metrics.flush();
   }
+}
+
+/** A name for the batch from its offsets: the same batch, retried, has the same name. */
+function batchOwner(records: readonly DecodedKafkaRecord[]): string {
+  const first = records[0]!;
+  const last = records[records.length - 1]!;
+  return `batch-${first.topic}-${first.partition}-${first.offset}-${last.partition}-${last.offset}`;
 }
 
 /** Next offset and newest event time per Kafka partition of the batch; dead letters move offsets too. */
@@ -245,6 +259,10 @@ export async function sealDueWindows(
     readonly now?: number;
     readonly touchedWindows?: readonly number[];
     readonly metrics?: BatcherMetrics;
+    /** Lease owner; a batch names itself after its offsets so that its retry gets the lease back. */
+    readonly owner?: string;
+    /** Hot parts this call just wrote, so sealing need not read them back. */
+    readonly partCache?: ReadonlyMap<string, readonly StoredRow[]>;
   } = {},
 ): Promise<Pick<DatasetBatchSummary, 'windowsSealed' | 'watermark' | 'sealedThrough'>> {
   const now = options.now ?? (context.now ?? Date.now)();
@@ -252,27 +270,37 @@ export async function sealDueWindows(
   const partitions = await context.store.listPartitions(descriptor.dataset);
   const computed = computeDatasetWatermark(partitions, now, policy);
   if (computed === undefined) return { windowsSealed: 0 };
-  const watermark = await context.store.advanceWatermark(descriptor.dataset, computed, now);
-  const { sealedThrough: previousSealedThrough } = await context.store.getDatasetWatermark(
-    descriptor.dataset,
-  );
+  const stored = await context.store.advanceWatermark(descriptor.dataset, computed, now);
+  const watermark = stored.watermark ?? computed;
   const through = sealableThrough(watermark, policy);
   const pending = await context.store.listWindows(
     descriptor.dataset,
-    previousSealedThrough ?? 0,
+    stored.sealedThrough ?? 0,
     through - descriptor.windowDuration,
     { unsealedOnly: true },
   );
-  const due = new Set(pending.map((window) => window.windowStart));
-  for (const start of options.touchedWindows ?? []) {
-    if (start + descriptor.windowDuration <= through) due.add(start);
-  }
+  const touched = new Set(
+    (options.touchedWindows ?? []).filter((start) => start + descriptor.windowDuration <= through),
+  );
+  const due = new Set([...pending.map((window) => window.windowStart), ...touched]);
+  const owner = options.owner ?? `pass-${randomUUID()}`;
   let windowsSealed = 0;
+  const leftToOthers: number[] = [];
   await mapWithLimit(
     [...due].sort((a, b) => a - b),
     4,
     async (windowStart) => {
-      const outcome = await sealWindow(context, descriptor, windowStart);
+      // A window behind sealedThrough that this batch wrote to (late data) must be sealed before the
+      // batch counts as done: no later pass looks there. Any other due window may be left to the
+      // sealer holding its lease, because sealedThrough then stops before it and a later pass finds it.
+      const late = touched.has(windowStart) && windowStart < (stored.sealedThrough ?? 0);
+      const outcome = await sealWindow(context, descriptor, windowStart, {
+        owner,
+        now,
+        waitForLease: late,
+        ...(options.partCache ? { partCache: options.partCache } : {}),
+      });
+      if (outcome.leasedByOther) leftToOthers.push(windowStart);
       if (!outcome.sealed) return;
       windowsSealed += 1;
       context.logger.info('window sealed', {
@@ -284,7 +312,11 @@ export async function sealDueWindows(
       });
     },
   );
-  const sealedThrough = await context.store.advanceSealedThrough(descriptor.dataset, through, now);
+  const sealedThrough = await context.store.advanceSealedThrough(
+    descriptor.dataset,
+    Math.min(through, ...leftToOthers),
+    now,
+  );
   options.metrics?.count(MetricName.WindowsSealed, windowsSealed);
   options.metrics?.watermarkLag(Math.max(0, (now - watermark) / 1000));
   return { windowsSealed, watermark, sealedThrough };

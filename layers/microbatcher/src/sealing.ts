@@ -1,10 +1,10 @@
 import type { ParquetValue } from '@apphub/parquet';
-import { hasUnsealedParts, type WatermarkStore } from '@apphub/watermarks';
+import { hasUnsealedParts, type WatermarkStore, type WindowState } from '@apphub/watermarks';
 import type { DatasetDescriptor } from './descriptor.js';
 import { WindowSealError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
 import { datasetRoot, hashParts, manifestKey, partitionPath, sealedFileKey } from './layout.js';
-import { compactRows, decodeHotPart, encodeSealedFile } from './parts.js';
+import { compactRows, decodeHotPart, encodeSealedFile, type StoredRow } from './parts.js';
 
 /** The manifest of one sealed window version: which files hold the window's rows. */
 export interface WindowManifest {
@@ -21,68 +21,114 @@ export interface WindowManifest {
 }
 
 export interface SealOutcome {
-  /** False when the window had nothing new to seal. */
+  /** False when the window had nothing new to seal, or another sealer holds it. */
   readonly sealed: boolean;
+  /** True when another sealer's lease made this call leave the window alone. */
+  readonly leasedByOther?: boolean;
   readonly manifest?: WindowManifest;
   readonly manifestKey?: string;
 }
+
+export interface SealOptions {
+  /** Lease owner of this sealer. */
+  readonly owner: string;
+  /** Processing time, for lease expiry. */
+  readonly now: number;
+  /** Wait while another owner holds the lease (up to its length) instead of leaving the window. */
+  readonly waitForLease?: boolean;
+  /** Rows of hot parts already in memory, by key. */
+  readonly partCache?: ReadonlyMap<string, readonly StoredRow[]>;
+}
+
+/** How long a sealer may hold a window before others may take over. */
+export const sealLeaseMs = 60_000;
 
 /**
  * Seals one window: compacts all its hot parts with upsert semantics into one Parquet file per
  * partition-key cell, writes a manifest, then publishes it with a conditional write. File and
  * manifest keys derive from the set of parts, so a crashed attempt and its retry write the same
- * objects, and a concurrent sealer of a different part set never overwrites this one's files.
+ * objects, and a concurrent sealer of a different part set never overwrites this one's files. A
+ * short lease keeps concurrent invocations from compacting the same window at the same time.
  */
 export async function sealWindow(
   context: { readonly lake: Lake; readonly store: WatermarkStore },
   descriptor: DatasetDescriptor,
   windowStart: number,
+  options: SealOptions = { owner: `seal-${process.pid}`, now: Date.now() },
 ): Promise<SealOutcome> {
-  for (let attempt = 0; attempt < 5; attempt++) {
+  const waitUntil = performance.now() + sealLeaseMs;
+  for (let attempt = 0; attempt < 5; ) {
     const window = await context.store.getWindow(descriptor.dataset, windowStart);
     if (!window || !hasUnsealedParts(window)) return { sealed: false };
-    const partsHash = hashParts(datasetRoot(descriptor), window.parts);
-    const stored = (
-      await mapWithLimit(window.parts, 8, async (key) =>
-        decodeHotPart(descriptor, await context.lake.get(key)),
-      )
-    ).flat();
-    const cells = new Map<string, Readonly<Record<string, ParquetValue>>[]>();
-    for (const row of compactRows(descriptor, stored)) {
-      const cell = partitionPath(descriptor.partitionKeys, row);
-      const rows = cells.get(cell);
-      if (rows) rows.push(row);
-      else cells.set(cell, [row]);
+    const leased = await context.store.leaseWindow(
+      descriptor.dataset,
+      windowStart,
+      options.owner,
+      options.now,
+      sealLeaseMs,
+    );
+    if (!leased) {
+      if (!options.waitForLease) return { sealed: false, leasedByOther: true };
+      if (performance.now() > waitUntil) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
     }
-    const files = await mapWithLimit([...cells.keys()].sort(), 8, async (cell) => {
-      const rows = cells.get(cell)!;
-      const key = sealedFileKey(descriptor, windowStart, cell, partsHash);
-      await context.lake.put(key, encodeSealedFile(descriptor, rows), 'application/vnd.apache.parquet');
-      return { key, partition: cell, rowCount: rows.length };
-    });
-    const version = window.manifestVersion + 1;
-    const manifest: WindowManifest = {
-      dataset: descriptor.dataset,
-      version,
-      windowStart: new Date(windowStart).toISOString(),
-      windowEnd: new Date(windowStart + descriptor.windowDuration).toISOString(),
-      partsHash,
-      parts: window.parts,
-      files,
-      rowCount: files.reduce((sum, file) => sum + file.rowCount, 0),
-      columns: descriptor.schema.fields,
-    };
-    const key = manifestKey(descriptor, windowStart, version, partsHash);
-    await context.lake.put(key, `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
-    const published = await context.store.commitWindowSeal(descriptor.dataset, windowStart, {
-      expectedVersion: window.manifestVersion,
-      manifestKey: key,
-      partsHash,
-      partCount: window.parts.length,
-    });
-    if (published) return { sealed: true, manifest, manifestKey: key };
+    attempt += 1;
+    const outcome = await compactAndPublish(context, descriptor, window, options.partCache);
+    if (outcome) return outcome;
   }
   throw new WindowSealError(
     `window ${new Date(windowStart).toISOString()} of ${descriptor.dataset} kept changing under concurrent sealers`,
   );
+}
+
+async function compactAndPublish(
+  context: { readonly lake: Lake; readonly store: WatermarkStore },
+  descriptor: DatasetDescriptor,
+  window: WindowState,
+  partCache: ReadonlyMap<string, readonly StoredRow[]> | undefined,
+): Promise<SealOutcome | undefined> {
+  const windowStart = window.windowStart;
+  const partsHash = hashParts(datasetRoot(descriptor), window.parts);
+  const stored = (
+    await mapWithLimit(
+      window.parts,
+      8,
+      async (key) => partCache?.get(key) ?? decodeHotPart(descriptor, await context.lake.get(key)),
+    )
+  ).flat();
+  const cells = new Map<string, Readonly<Record<string, ParquetValue>>[]>();
+  for (const row of compactRows(descriptor, stored)) {
+    const cell = partitionPath(descriptor.partitionKeys, row);
+    const rows = cells.get(cell);
+    if (rows) rows.push(row);
+    else cells.set(cell, [row]);
+  }
+  const files = await mapWithLimit([...cells.keys()].sort(), 8, async (cell) => {
+    const rows = cells.get(cell)!;
+    const key = sealedFileKey(descriptor, windowStart, cell, partsHash);
+    await context.lake.put(key, encodeSealedFile(descriptor, rows), 'application/vnd.apache.parquet');
+    return { key, partition: cell, rowCount: rows.length };
+  });
+  const version = window.manifestVersion + 1;
+  const manifest: WindowManifest = {
+    dataset: descriptor.dataset,
+    version,
+    windowStart: new Date(windowStart).toISOString(),
+    windowEnd: new Date(windowStart + descriptor.windowDuration).toISOString(),
+    partsHash,
+    parts: window.parts,
+    files,
+    rowCount: files.reduce((sum, file) => sum + file.rowCount, 0),
+    columns: descriptor.schema.fields,
+  };
+  const key = manifestKey(descriptor, windowStart, version, partsHash);
+  await context.lake.put(key, `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
+  const published = await context.store.commitWindowSeal(descriptor.dataset, windowStart, {
+    expectedVersion: window.manifestVersion,
+    manifestKey: key,
+    partsHash,
+    partCount: window.parts.length,
+  });
+  return published ? { sealed: true, manifest, manifestKey: key } : undefined;
 }

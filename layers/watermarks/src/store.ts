@@ -51,6 +51,7 @@ export class WatermarkStore {
     dataset: string,
     progress: Omit<PartitionProgress, 'maxEventTime'> & { readonly maxEventTime?: number },
   ): Promise<boolean> {
+    if (await this.tryAdvancePartition(dataset, progress)) return true;
     for (let attempt = 0; attempt < 10; attempt++) {
       const current = await this.getPartition(dataset, progress.topic, progress.partition);
       if (current && current.nextOffset > progress.nextOffset) return false;
@@ -97,6 +98,44 @@ export class WatermarkStore {
     );
   }
 
+  /**
+   * The common case in one request: offsets and event times both grow. The condition refuses the
+   * write when either stored value is ahead; the caller then merges with a read (event time only
+   * ever takes the larger value, offsets never go back).
+   */
+  private async tryAdvancePartition(
+    dataset: string,
+    progress: Omit<PartitionProgress, 'maxEventTime'> & { readonly maxEventTime?: number },
+  ): Promise<boolean> {
+    if (progress.maxEventTime === undefined) return false;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: datasetKey(dataset), sk: partitionSort(progress.topic, progress.partition) },
+          UpdateExpression:
+            'SET topic = :topic, #partition = :partition, nextOffset = :next, updatedAt = :now, maxEventTime = :time',
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (nextOffset <= :next AND (attribute_not_exists(maxEventTime) OR maxEventTime <= :time))',
+          ExpressionAttributeNames: { '#partition': 'partition' },
+          ExpressionAttributeValues: {
+            ':topic': progress.topic,
+            ':partition': progress.partition,
+            ':next': progress.nextOffset,
+            ':now': progress.updatedAt,
+            ':time': progress.maxEventTime,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new WatermarkStoreError(`cannot record progress of ${progress.topic}-${progress.partition}`, {
+        cause: error,
+      });
+    }
+  }
+
   /** Progress of one partition, read consistently. */
   async getPartition(
     dataset: string,
@@ -118,21 +157,20 @@ export class WatermarkStore {
 
   /** The dataset watermark item, read consistently. */
   async getDatasetWatermark(dataset: string): Promise<DatasetWatermark> {
-    const item = await this.getItem(dataset, watermarkSort);
-    return {
-      ...(typeof item?.watermark === 'number' ? { watermark: item.watermark } : {}),
-      ...(typeof item?.sealedThrough === 'number' ? { sealedThrough: item.sealedThrough } : {}),
-    };
+    return toDatasetWatermark(await this.getItem(dataset, watermarkSort));
   }
 
-  /** Raises the dataset watermark to `watermark` unless it is already higher; returns the stored value. */
-  async advanceWatermark(dataset: string, watermark: number, now: number): Promise<number> {
+  /**
+   * Raises the dataset watermark to `watermark` unless it is already higher; returns the stored item
+   * (the watermark as stored, and `sealedThrough`).
+   */
+  async advanceWatermark(dataset: string, watermark: number, now: number): Promise<DatasetWatermark> {
     return this.advanceNumber(dataset, 'watermark', watermark, now);
   }
 
   /** Raises `sealedThrough` to `time` unless it is already higher; returns the stored value. */
   async advanceSealedThrough(dataset: string, time: number, now: number): Promise<number> {
-    return this.advanceNumber(dataset, 'sealedThrough', time, now);
+    return Number((await this.advanceNumber(dataset, 'sealedThrough', time, now)).sealedThrough);
   }
 
   /**
@@ -186,6 +224,42 @@ export class WatermarkStore {
   }
 
   /**
+   * Takes the right to seal a window for `ttlMs`, unless another owner holds an unexpired lease.
+   * Only an optimisation (concurrent sealers of one window would do the same work; correctness comes
+   * from commitWindowSeal's version check), so a crashed owner simply lets the lease expire. An
+   * owner named after its batch gets its own lease back when the batch is retried.
+   */
+  async leaseWindow(
+    dataset: string,
+    windowStart: number,
+    owner: string,
+    now: number,
+    ttlMs: number,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: datasetKey(dataset), sk: windowSort(windowStart) },
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
+          ExpressionAttributeValues: { ':owner': owner, ':until': now + ttlMs, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new WatermarkStoreError(
+        `cannot lease window ${new Date(windowStart).toISOString()} of ${dataset}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /**
    * Publishes a window's manifest if nobody else published one since `expectedVersion` was read.
    * Returns false when another sealer won; the caller reads the window again.
    */
@@ -205,7 +279,7 @@ export class WatermarkStore {
           TableName: this.tableName,
           Key: { pk: datasetKey(dataset), sk: windowSort(windowStart) },
           UpdateExpression:
-            'SET manifestVersion = :version, manifestKey = :manifest, sealedPartsHash = :hash, sealedPartCount = :count',
+            'SET manifestVersion = :version, manifestKey = :manifest, sealedPartsHash = :hash, sealedPartCount = :count REMOVE leaseOwner, leaseUntil',
           ConditionExpression:
             seal.expectedVersion === 0
               ? 'attribute_exists(pk) AND attribute_not_exists(manifestVersion)'
@@ -233,10 +307,10 @@ export class WatermarkStore {
 
   private async advanceNumber(
     dataset: string,
-    attribute: string,
+    attribute: 'watermark' | 'sealedThrough',
     value: number,
     now: number,
-  ): Promise<number> {
+  ): Promise<DatasetWatermark> {
     try {
       const result = await this.client.send(
         new UpdateCommand({
@@ -249,13 +323,12 @@ export class WatermarkStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return Number(result.Attributes?.[attribute] ?? value);
+      return toDatasetWatermark(result.Attributes);
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) {
         throw new WatermarkStoreError(`cannot advance ${attribute} of ${dataset}`, { cause: error });
       }
-      const stored = await this.getDatasetWatermark(dataset);
-      return Number(stored[attribute as keyof DatasetWatermark]);
+      return this.getDatasetWatermark(dataset);
     }
   }
 
@@ -310,6 +383,13 @@ export class WatermarkStore {
       throw new WatermarkStoreError(`cannot ${what} in ${this.tableName}`, { cause: error });
     }
   }
+}
+
+function toDatasetWatermark(item: Record<string, unknown> | undefined): DatasetWatermark {
+  return {
+    ...(typeof item?.watermark === 'number' ? { watermark: item.watermark } : {}),
+    ...(typeof item?.sealedThrough === 'number' ? { sealedThrough: item.sealedThrough } : {}),
+  };
 }
 
 function toPartitionProgress(item: Record<string, unknown>): PartitionProgress {

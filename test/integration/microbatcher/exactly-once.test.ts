@@ -179,6 +179,13 @@ describe('micro-batcher exactly-once effect', () => {
       expect(watermark).toBe(base + Math.min(...newest) * minute);
     }
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    // Every window behind the watermark is sealed, whichever invocation held its lease.
+    const watermark = seen[seen.length - 1]!;
+    const unsealed = await store.listWindows(descriptor.dataset, base, watermark - minute, {
+      unsealedOnly: true,
+    });
+    expect(unsealed.map((window) => window.windowStart)).toEqual([]);
+    expect((await store.getDatasetWatermark(descriptor.dataset)).sealedThrough).toBe(watermark);
     const partitions = await store.listPartitions(descriptor.dataset);
     expect(partitions.map((partition) => [partition.partition, partition.nextOffset])).toEqual([
       [0, offsets[0]],
