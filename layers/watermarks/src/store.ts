@@ -57,41 +57,15 @@ export class WatermarkStore {
       if (current && current.nextOffset > progress.nextOffset) return false;
       const times = [current?.maxEventTime, progress.maxEventTime].filter((time) => time !== undefined);
       const maxEventTime = times.length > 0 ? Math.max(...times) : undefined;
-      try {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: datasetKey(dataset), sk: partitionSort(progress.topic, progress.partition) },
-            UpdateExpression: `SET topic = :topic, #partition = :partition, nextOffset = :next, updatedAt = :now${
-              maxEventTime === undefined ? '' : ', maxEventTime = :time'
-            }`,
-            // The condition pins the values read above, so a concurrent writer makes this attempt retry.
-            ConditionExpression: current
-              ? 'nextOffset = :seenOffset AND ' +
-                (current.maxEventTime === undefined
-                  ? 'attribute_not_exists(maxEventTime)'
-                  : 'maxEventTime = :seenTime')
-              : 'attribute_not_exists(pk)',
-            ExpressionAttributeNames: { '#partition': 'partition' },
-            ExpressionAttributeValues: {
-              ':topic': progress.topic,
-              ':partition': progress.partition,
-              ':next': progress.nextOffset,
-              ':now': progress.updatedAt,
-              ...(maxEventTime === undefined ? {} : { ':time': maxEventTime }),
-              ...(current ? { ':seenOffset': current.nextOffset } : {}),
-              ...(current?.maxEventTime === undefined ? {} : { ':seenTime': current.maxEventTime }),
-            },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) {
-          throw new WatermarkStoreError(`cannot record progress of ${progress.topic}-${progress.partition}`, {
-            cause: error,
-          });
-        }
-      }
+      // The condition pins the values read above, so a concurrent writer makes this attempt retry.
+      const condition = current
+        ? `nextOffset = :seenOffset AND ${current.maxEventTime === undefined ? 'attribute_not_exists(maxEventTime)' : 'maxEventTime = :seenTime'}`
+        : 'attribute_not_exists(pk)';
+      const seen = {
+        ...(current ? { ':seenOffset': current.nextOffset } : {}),
+        ...(current?.maxEventTime === undefined ? {} : { ':seenTime': current.maxEventTime }),
+      };
+      if (await this.writePartition(dataset, { ...progress, maxEventTime }, condition, seen)) return true;
     }
     throw new WatermarkStoreError(
       `progress of ${dataset} ${progress.topic}-${progress.partition} kept changing under concurrent writers`,
@@ -108,22 +82,39 @@ export class WatermarkStore {
     progress: Omit<PartitionProgress, 'maxEventTime'> & { readonly maxEventTime?: number },
   ): Promise<boolean> {
     if (progress.maxEventTime === undefined) return false;
+    return this.writePartition(
+      dataset,
+      progress,
+      'attribute_not_exists(pk) OR (nextOffset <= :next AND (attribute_not_exists(maxEventTime) OR maxEventTime <= :time))',
+      {},
+    );
+  }
+
+  /** Writes a partition's progress under `condition`; false when the condition does not hold. */
+  private async writePartition(
+    dataset: string,
+    progress: Omit<PartitionProgress, 'maxEventTime'> & { readonly maxEventTime?: number | undefined },
+    condition: string,
+    conditionValues: Record<string, number>,
+  ): Promise<boolean> {
+    const { maxEventTime } = progress;
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: datasetKey(dataset), sk: partitionSort(progress.topic, progress.partition) },
-          UpdateExpression:
-            'SET topic = :topic, #partition = :partition, nextOffset = :next, updatedAt = :now, maxEventTime = :time',
-          ConditionExpression:
-            'attribute_not_exists(pk) OR (nextOffset <= :next AND (attribute_not_exists(maxEventTime) OR maxEventTime <= :time))',
+          UpdateExpression: `SET topic = :topic, #partition = :partition, nextOffset = :next, updatedAt = :now${
+            maxEventTime === undefined ? '' : ', maxEventTime = :time'
+          }`,
+          ConditionExpression: condition,
           ExpressionAttributeNames: { '#partition': 'partition' },
           ExpressionAttributeValues: {
             ':topic': progress.topic,
             ':partition': progress.partition,
             ':next': progress.nextOffset,
             ':now': progress.updatedAt,
-            ':time': progress.maxEventTime,
+            ...(maxEventTime === undefined ? {} : { ':time': maxEventTime }),
+            ...conditionValues,
           },
         }),
       );
@@ -195,7 +186,8 @@ export class WatermarkStore {
         ),
       `add part to window ${new Date(windowStart).toISOString()} of ${dataset}`,
     );
-    return result.Attributes ? toWindowState(result.Attributes) : undefined;
+    // A new item has no old attributes (moto answers with an empty map, DynamoDB with none).
+    return result.Attributes?.windowStart === undefined ? undefined : toWindowState(result.Attributes);
   }
 
   /** One window, read consistently. */

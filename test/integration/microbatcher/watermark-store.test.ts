@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { uniqueName } from '../helpers.js';
+import { store } from './harness.js';
+
+describe('WatermarkStore on DynamoDB', () => {
+  it('never moves partition progress, the watermark or sealedThrough backwards, whatever the write order', async () => {
+    // Prepare: 24 writers racing on one partition with shuffled offsets and event times.
+    const dataset = uniqueName('it-mb-store');
+    const writes = Array.from({ length: 24 }, (_, index) => ({
+      nextOffset: 10 + ((index * 7) % 24),
+      maxEventTime: 1_000 + ((index * 11) % 24),
+    }));
+
+    // Act
+    await Promise.all(
+      writes.map((write, index) =>
+        store.recordPartitionProgress(dataset, { topic: 't', partition: 0, updatedAt: index, ...write }),
+      ),
+    );
+    const watermarks = await Promise.all(
+      writes.map((write) => store.advanceWatermark(dataset, write.maxEventTime, 0)),
+    );
+    const stale = await store.recordPartitionProgress(dataset, {
+      topic: 't',
+      partition: 0,
+      nextOffset: 5,
+      maxEventTime: 1,
+      updatedAt: 99,
+    });
+    await store.advanceSealedThrough(dataset, 500, 0);
+    const sealed = await store.advanceSealedThrough(dataset, 400, 0);
+
+    // Assess
+    const partition = await store.getPartition(dataset, 't', 0);
+    expect(partition).toMatchObject({ nextOffset: 33, maxEventTime: 1_023 });
+    expect(stale).toBe(false);
+    expect((await store.getDatasetWatermark(dataset)).watermark).toBe(1_023);
+    expect(watermarks.every((item) => (item.watermark ?? 0) >= 1_000)).toBe(true);
+    expect(sealed).toBe(500);
+  });
+
+  it('adds a window part once however often it is added, and publishes a manifest version once', async () => {
+    const dataset = uniqueName('it-mb-store');
+    const first = await store.addWindowPart(dataset, 60_000, 'a');
+    const again = await store.addWindowPart(dataset, 60_000, 'a');
+    await store.addWindowPart(dataset, 60_000, 'b');
+    expect(first).toBeUndefined();
+    expect(again?.parts).toEqual(['a']);
+
+    const seal = { expectedVersion: 0, manifestKey: 'm1', partsHash: 'h', partCount: 2 };
+    const results = await Promise.all([
+      store.commitWindowSeal(dataset, 60_000, seal),
+      store.commitWindowSeal(dataset, 60_000, seal),
+    ]);
+    expect(results.sort()).toEqual([false, true]);
+    expect(await store.getWindow(dataset, 60_000)).toMatchObject({
+      parts: ['a', 'b'],
+      manifestVersion: 1,
+      sealedPartCount: 2,
+    });
+    expect(await store.leaseWindow(dataset, 60_000, 'x', 0, 1_000)).toBe(true);
+    expect(await store.leaseWindow(dataset, 60_000, 'y', 500, 1_000)).toBe(false);
+    expect(await store.leaseWindow(dataset, 60_000, 'y', 1_001, 1_000)).toBe(true);
+  });
+});
