@@ -488,6 +488,30 @@ describe('functions', () => {
     });
   });
 
+  it('runs savepoint and reconcile single-flight and drops scheduled ticks older than a period', () => {
+    const template = synthesized.template(synthesized.stacks.functions);
+
+    for (const [name, minutes] of [
+      ['SavepointFunction', 60],
+      ['ReconcileFunction', 5],
+    ] as const) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        ReservedConcurrentExecutions: 1,
+        Environment: Match.anyValue(),
+        Role: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${name}ServiceRole`), 'Arn'] },
+      });
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: Match.stringLikeRegexp(`^${name}`) },
+        MaximumRetryAttempts: 0,
+        MaximumEventAgeInSeconds: minutes * 60,
+      });
+    }
+    const microBatcher = propertiesOf(template, 'AWS::Lambda::Function').find((fn) =>
+      JSON.stringify(fn.Environment).includes('TIMESTORE_STREAMING_BATCHERS'),
+    );
+    expect(microBatcher?.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
   it('grants each function only what it reads and writes', () => {
     const template = synthesized.template(synthesized.stacks.functions);
     const microBatcher = statementsOfRole(template, 'MicroBatcher');

@@ -23,6 +23,8 @@ export interface StreamingFunctionProps {
   readonly memoryMiB: number;
   readonly timeout: Duration;
   readonly logRetention: logs.RetentionDays;
+  /** Concurrent executions reserved (and allowed); 1 makes a function single-flight. Default: unreserved. */
+  readonly reservedConcurrency?: number;
   /** VPC placement, for functions that call Flink. Default: outside any VPC. */
   readonly network?: {
     readonly vpc: ec2.IVpc;
@@ -52,6 +54,7 @@ export class StreamingFunction extends Construct {
       memorySize: props.memoryMiB,
       timeout: props.timeout,
       layers: [props.layer],
+      reservedConcurrentExecutions: props.reservedConcurrency,
       logGroup,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       bundling: {

@@ -97,20 +97,23 @@ export class FunctionsStack extends Stack {
       APPHUB_SAVEPOINT_MAX_COUNT: String(options.savepointMaxCount),
       APPHUB_SAVEPOINT_MAX_AGE_HOURS: String(options.savepointMaxAgeHours),
     };
-    const controlPlane = (construct: string, name: string, timeout: Duration) =>
+    const controlPlane = (construct: string, name: string, timeout: Duration, reservedConcurrency?: number) =>
       new StreamingFunction(this, construct, {
         ...common,
         name,
         network,
         memoryMiB: 512,
         timeout,
+        reservedConcurrency,
         environment: controlPlaneEnvironment,
       }).function;
 
-    // Savepoints are polled to completion inside one invocation, hence the longer timeouts.
+    // Savepoints are polled to completion inside one invocation, hence the longer timeouts; a run
+    // may outlast its schedule period, so savepoint and reconcile are single-flight (two reconcilers
+    // could resubmit the same job twice).
     this.submitSql = controlPlane('SubmitSql', FunctionFolder.submitSql, Duration.minutes(2));
-    this.savepoint = controlPlane('Savepoint', FunctionFolder.savepoint, Duration.minutes(10));
-    this.reconcile = controlPlane('Reconcile', FunctionFolder.reconcile, Duration.minutes(10));
+    this.savepoint = controlPlane('Savepoint', FunctionFolder.savepoint, Duration.minutes(10), 1);
+    this.reconcile = controlPlane('Reconcile', FunctionFolder.reconcile, Duration.minutes(10), 1);
 
     // submit-sql records desired jobs and reads savepoint history to pick a restore point.
     props.jobsTable.grantReadWriteData(this.submitSql);
@@ -136,6 +139,8 @@ export class FunctionsStack extends Stack {
   }
 
   private schedule(id: string, target: lambda.IFunction, minutes: number): void {
+    // A tick that waited (throttled by single-flight) longer than one period is dropped: the next one comes.
+    target.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(Math.min(minutes, 360)) });
     new events.Rule(this, id, {
       schedule: events.Schedule.rate(Duration.minutes(minutes)),
       targets: [new targets.LambdaFunction(target, { retryAttempts: 0 })],
