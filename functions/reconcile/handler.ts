@@ -9,7 +9,7 @@ import middy from '@middy/core';
 
 // Cold start: parse the environment and create the Flink and AWS clients once.
 const logger = createLogger('reconcile');
-const plane = createControlPlane(parseControlPlaneConfig(), { logger });
+const plane = createControlPlane(parseControlPlaneConfig(), { logger, service: 'reconcile' });
 const invocationMetrics = new Metrics(metricsNamespace, { Service: 'reconcile' });
 
 /** Lambda entry: EventBridge scheduled event; brings Flink in line with the desired jobs. */

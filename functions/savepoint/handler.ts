@@ -9,7 +9,7 @@ import middy from '@middy/core';
 
 // Cold start: parse the environment and create the Flink and AWS clients once.
 const logger = createLogger('savepoint');
-const plane = createControlPlane(parseControlPlaneConfig(), { logger });
+const plane = createControlPlane(parseControlPlaneConfig(), { logger, service: 'savepoint' });
 const invocationMetrics = new Metrics(metricsNamespace, { Service: 'savepoint' });
 
 /** Lambda entry: EventBridge scheduled event; savepoints every managed running job and applies retention. */

@@ -9,7 +9,7 @@ import middy from '@middy/core';
 
 // Cold start: parse the environment and create the Flink and AWS clients once.
 const logger = createLogger('submit-sql');
-const plane = createControlPlane(parseControlPlaneConfig(), { logger });
+const plane = createControlPlane(parseControlPlaneConfig(), { logger, service: 'submit-sql' });
 const invocationMetrics = new Metrics(metricsNamespace, { Service: 'submit-sql' });
 
 /** Lambda entry: `{ jobName, sqlTemplate, variables, restore, allowNonRestoredState?, sessionProperties? }`. */

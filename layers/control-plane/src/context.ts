@@ -1,5 +1,5 @@
 import { FlinkRestClient, SqlGatewayClient } from '@apphub/flink';
-import { createLogger, type Logger, Metrics } from '@apphub/observability';
+import { createLogger, type Logger, Metrics, type MetricUnit } from '@apphub/observability';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { JobRecord } from './records.js';
@@ -7,7 +7,7 @@ import type { ControlPlaneConfig } from './settings.js';
 import { SnapshotStorage } from './snapshot-storage.js';
 import { JobStore, SavepointStore } from './stores.js';
 
-/** EMF namespace and dimension of the control plane's per-job metrics. */
+/** EMF namespace of the control plane's metrics (dimensions `JobName` per job, `Service` per function). */
 export const metricsNamespace = 'AppHub/Streaming';
 
 /** Everything the control-plane operations need, passed in so tests and the CLI can build their own. */
@@ -19,8 +19,13 @@ export interface ControlPlane {
   readonly savepoints: SavepointStore;
   readonly storage: SnapshotStorage;
   readonly logger: Logger;
-  /** Per-job metrics with the `JobName` dimension; operations flush them when they finish. */
+  /**
+   * Per-job metrics with the `JobName` dimension; every value is also added to `serviceMetrics`.
+   * Operations flush both when they finish.
+   */
   readonly metricsFor: (jobName: string) => Metrics;
+  /** The same metrics summed over jobs with the `Service` dimension, which the CDK alarms read. */
+  readonly serviceMetrics: Metrics;
   readonly now: () => number;
 }
 
@@ -29,6 +34,8 @@ export interface ControlPlaneOptions {
   readonly logger?: Logger;
   /** Where EMF lines go; defaults to stdout. */
   readonly metricsSink?: (line: string) => void;
+  /** The function folder (`savepoint`, `reconcile`, ...), the `Service` dimension. Default `control-plane`. */
+  readonly service?: string;
   /** What to do when Flink is unreachable; defaults depend on whether this runs locally or in AWS. */
   readonly unreachableHint?: string;
 }
@@ -59,6 +66,11 @@ export function createControlPlane(
         ? 'start the stack with npm run local:up'
         : "check the Flink service and the Lambda's security group"),
   };
+  const serviceMetrics = new Metrics(
+    metricsNamespace,
+    { Service: options.service ?? 'control-plane' },
+    options.metricsSink,
+  );
   return {
     config,
     rest: new FlinkRestClient({ baseUrl: config.flinkRestUrl, ...hint }),
@@ -67,9 +79,26 @@ export function createControlPlane(
     savepoints: new SavepointStore(dynamodb, config.savepointsTable),
     storage: new SnapshotStorage(s3),
     logger: options.logger ?? createLogger('control-plane'),
-    metricsFor: (jobName) => new Metrics(metricsNamespace, { JobName: jobName }, options.metricsSink),
+    metricsFor: (jobName) => new JobMetrics(jobName, serviceMetrics, options.metricsSink),
+    serviceMetrics,
     now: Date.now,
   };
+}
+
+/** Metrics of one job (dimension `JobName`) that also add every value to the service-wide metrics. */
+class JobMetrics extends Metrics {
+  constructor(
+    jobName: string,
+    private readonly service: Metrics,
+    sink?: (line: string) => void,
+  ) {
+    super(metricsNamespace, { JobName: jobName }, sink);
+  }
+
+  override add(name: string, unit: MetricUnit, value = 1): void {
+    super.add(name, unit, value);
+    this.service.add(name, unit, value);
+  }
 }
 
 /**
@@ -85,13 +114,17 @@ export async function forEachManagedJob<T>(
     (record) => !jobNames || jobNames.includes(record.jobName),
   );
   const outcomes: T[] = [];
-  for (const record of records) {
-    const metrics = plane.metricsFor(record.jobName);
-    try {
-      outcomes.push(await act(record, metrics));
-    } finally {
-      metrics.flush();
+  try {
+    for (const record of records) {
+      const metrics = plane.metricsFor(record.jobName);
+      try {
+        outcomes.push(await act(record, metrics));
+      } finally {
+        metrics.flush();
+      }
     }
+  } finally {
+    plane.serviceMetrics.flush();
   }
   return outcomes;
 }

@@ -68,11 +68,12 @@ export function localPlane(env: Record<string, string> = {}): ControlPlane & { m
   return { ...plane, metricLines };
 }
 
-/** Sums a metric over the EMF lines of one job. */
-export function metricTotal(lines: readonly string[], jobName: string, metric: string): number {
+/** Sums a metric over the EMF lines of one job, or of the service when `jobName` is undefined. */
+export function metricTotal(lines: readonly string[], jobName: string | undefined, metric: string): number {
   return lines
     .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((entry) => entry.JobName === jobName && typeof entry[metric] === 'number')
+    .filter((entry) => (jobName ? entry.JobName === jobName : entry.Service !== undefined))
+    .filter((entry) => typeof entry[metric] === 'number')
     .reduce((sum, entry) => sum + (entry[metric] as number), 0);
 }
 

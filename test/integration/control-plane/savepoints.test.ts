@@ -44,6 +44,8 @@ describe('scheduled savepoints on the real cluster', () => {
     expect(existsSync(localPath(locations[0]!))).toBe(false);
     expect(existsSync(`${localPath(locations[2]!)}/_metadata`)).toBe(true);
     expect(metricTotal(plane.metricLines, scenario.jobName, 'SavepointsCompleted')).toBe(3);
+    // The same counts summed per function (dimension Service), which the CDK alarms read.
+    expect(metricTotal(plane.metricLines, undefined, 'SavepointsCompleted')).toBe(3);
   });
 
   it('reports a savepoint Flink cannot write as a failed invocation with the root cause, and records it', async () => {
