@@ -114,11 +114,13 @@ async function processDatasetRecords(
     }
     await writeDeadLetters(context, datasetRoot(descriptor), descriptor.dataset, bad, metrics);
 
-    const before = await context.store.getDatasetWatermark(descriptor.dataset);
     const parts = groupIntoParts(descriptor, rows);
-    await mapWithLimit(parts, concurrency, (part) =>
-      context.lake.put(part.key, encodeHotPart(descriptor, part.rows), 'application/vnd.apache.parquet'),
-    );
+    const [before] = await Promise.all([
+      context.store.getDatasetWatermark(descriptor.dataset),
+      mapWithLimit(parts, concurrency, (part) =>
+        context.lake.put(part.key, encodeHotPart(descriptor, part.rows), 'application/vnd.apache.parquet'),
+      ),
+    ]);
     let lateRecords = 0;
     await mapWithLimit(parts, concurrency, async (part) => {
       const previous = await context.store.addWindowPart(descriptor.dataset, part.windowStart, part.key);

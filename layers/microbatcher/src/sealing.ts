@@ -104,12 +104,11 @@ async function compactAndPublish(
     if (rows) rows.push(row);
     else cells.set(cell, [row]);
   }
-  const files = await mapWithLimit([...cells.keys()].sort(), 8, async (cell) => {
-    const rows = cells.get(cell)!;
-    const key = sealedFileKey(descriptor, windowStart, cell, partsHash);
-    await context.lake.put(key, encodeSealedFile(descriptor, rows), 'application/vnd.apache.parquet');
-    return { key, partition: cell, rowCount: rows.length };
-  });
+  const files = [...cells.keys()].sort().map((cell) => ({
+    key: sealedFileKey(descriptor, windowStart, cell, partsHash),
+    partition: cell,
+    rowCount: cells.get(cell)!.length,
+  }));
   const version = window.manifestVersion + 1;
   const manifest: WindowManifest = {
     dataset: descriptor.dataset,
@@ -123,7 +122,17 @@ async function compactAndPublish(
     columns: descriptor.schema.fields,
   };
   const key = manifestKey(descriptor, windowStart, version, partsHash);
-  await context.lake.put(key, `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
+  // Files and manifest go up together: nothing points at them until the manifest is published below.
+  await Promise.all([
+    mapWithLimit(files, 8, (file) =>
+      context.lake.put(
+        file.key,
+        encodeSealedFile(descriptor, cells.get(file.partition)!),
+        'application/vnd.apache.parquet',
+      ),
+    ),
+    context.lake.put(key, `${JSON.stringify(manifest, null, 2)}\n`, 'application/json'),
+  ]);
   const published = await context.store.commitWindowSeal(descriptor.dataset, windowStart, {
     expectedVersion: window.manifestVersion,
     manifestKey: key,
