@@ -1,4 +1,4 @@
-import { checkpointRoot, handleReconcileEvent } from '@apphub/control-plane';
+import { ControlPlaneJobStateError, checkpointRoot, handleReconcileEvent } from '@apphub/control-plane';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readProcessTable, stackDown, stackPaths, stackUp } from '../../../local/src/stack/index.js';
 import { endpoints } from '../helpers.js';
@@ -64,7 +64,7 @@ describe('reconcile and upgrades on the real cluster', () => {
     expect((await plane.rest.checkpoints(outcome!.jobId!)).restored).toBe(1);
   });
 
-  it('upgrades changed SQL by stop-with-savepoint and restore, without losing or doubling a window', async () => {
+  it('upgrades changed SQL by stop-with-savepoint and restore without losing or doubling a window, and rolls back bad SQL', async () => {
     const scenario = new SampleScenario(41);
     scenarios.push(scenario);
     const { jobId } = await runPhaseA(scenario, plane);
@@ -99,6 +99,31 @@ describe('reconcile and upgrades on the real cluster', () => {
     expect(again).toMatchObject({ action: 'unchanged', jobId: upgraded.jobId });
     await scenario.produce([...scenario.phaseB, scenario.closer]);
     await expectExactAggregates(scenario);
+
+    // A bad upgrade is rolled back: the previous SQL runs again from the stop savepoint.
+    const upgradedRecord = (await plane.jobs.get(scenario.jobName))!;
+    const failure = await scenario
+      .submit(plane, {
+        sqlEdit: (sql) => sql.replace('INSERT INTO apphub_streaming_aggregates', 'INSERT INTO no_such_table'),
+      })
+      .catch((caught: unknown) => caught);
+
+    expect(failure).toBeInstanceOf(ControlPlaneJobStateError);
+    expect((failure as Error).message).toMatch(
+      new RegExp(
+        `^Upgrade of ${scenario.jobName} failed: .*no_such_table.*; the previous SQL was resubmitted from file:\\S+/savepoint-`,
+      ),
+    );
+    const rolledBack = (await plane.jobs.get(scenario.jobName))!;
+    expect(rolledBack).toMatchObject({
+      sqlHash: upgradedRecord.sqlHash,
+      deployedSqlHash: upgradedRecord.sqlHash,
+    });
+    expect(rolledBack.lastError).toMatch(/^upgrade failed: /);
+    expect(rolledBack.jobId).not.toBe(upgraded.jobId);
+    await eventually('the rolled-back job to run', async () =>
+      (await plane.rest.job(rolledBack.jobId!)).state === 'RUNNING' ? true : undefined,
+    );
   });
 
   it('recovers from the loss of a TaskManager running the job, with exact aggregates', async () => {
