@@ -115,9 +115,10 @@ export class FunctionsStack extends Stack {
     this.savepoint = controlPlane('Savepoint', FunctionFolder.savepoint, Duration.minutes(10), 1);
     this.reconcile = controlPlane('Reconcile', FunctionFolder.reconcile, Duration.minutes(10), 1);
 
-    // submit-sql records desired jobs and reads savepoint history to pick a restore point.
+    // submit-sql records desired jobs, picks a restore point from the savepoint history (refreshing
+    // in-flight entries) and records the savepoint of an upgrade's stop-with-savepoint.
     props.jobsTable.grantReadWriteData(this.submitSql);
-    props.savepointsTable.grantReadData(this.submitSql);
+    props.savepointsTable.grantReadWriteData(this.submitSql);
     // savepoint records history and applies retention, deleting expired savepoint data.
     props.jobsTable.grantReadData(this.savepoint);
     props.savepointsTable.grantReadWriteData(this.savepoint);
