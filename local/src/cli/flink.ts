@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   applyRetention,
   type ControlPlane,
@@ -8,8 +10,11 @@ import {
   isAlive,
   matchFlinkJob,
   parseControlPlaneConfig,
+  type RestoreChoice,
+  type RestoreSource,
   resolveRestoreChoice,
   stopWithSavepoint,
+  submitSql,
   takeSavepoint,
 } from '@apphub/control-plane';
 import type { FlinkJob } from '@apphub/flink';
@@ -17,12 +22,13 @@ import { createLogger } from '@apphub/observability';
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { sampleJobVariables } from '../sample/submit.js';
 import { localAwsClients } from '../stack/clients.js';
-import { stackPaths } from '../stack/paths.js';
+import { repoRoot, stackPaths } from '../stack/paths.js';
 import { parseFlags, runCli } from './run-cli.js';
 
 const usage =
-  'usage: npm run flink -- jobs | savepoint <job> | stop <job> [--drain] | restore <job> --from <path> [--allow-non-restored-state] | status';
+  'usage: npm run flink -- jobs | status | submit <job> [--template <file>] [--vars K=V,...] [--restore none|latest-savepoint|latest-checkpoint|<path>] [--allow-non-restored-state] | savepoint <job> | stop <job> [--drain] | restore <job> --from <path> [--allow-non-restored-state]';
 
 /** The control plane wired to the local stack: same logic as the Lambdas, local endpoints and storage. */
 function localControlPlane(): ControlPlane {
@@ -190,6 +196,29 @@ runCli(async () => {
       console.log(await status(plane));
       return 0;
     }
+    case 'submit': {
+      const { positionals, flags } = parseFlags(rest, {
+        template: 'string',
+        vars: 'string',
+        restore: 'string',
+        'allow-non-restored-state': 'boolean',
+      });
+      const jobName = requireJobName(positionals);
+      const templatePath =
+        typeof flags.template === 'string' ? flags.template : platform.sampleJob.sqlTemplate;
+      const result = await submitSql(plane, {
+        jobName,
+        sqlTemplate: readFileSync(path.resolve(repoRoot, templatePath), 'utf8'),
+        // The sample job's variables (topics, brokers, ...) are defaults; --vars adds or overrides.
+        variables: { ...sampleJobVariables({ jobName }, parseLocalEndpoints()), ...parseVars(flags.vars) },
+        ...(typeof flags.restore === 'string' ? { restore: parseRestore(flags.restore) } : {}),
+        allowNonRestoredState: flags['allow-non-restored-state'] === true,
+      });
+      console.log(
+        `${result.action} ${jobName}: job ${result.jobId} (restore: ${describeRestore(result.restoreSource)})`,
+      );
+      return 0;
+    }
     case 'savepoint': {
       const { positionals } = parseFlags(rest, {});
       const jobName = requireJobName(positionals);
@@ -255,6 +284,28 @@ runCli(async () => {
       throw new Error(usage);
   }
 });
+
+function parseVars(value: string | boolean | undefined): Record<string, string> {
+  if (typeof value !== 'string') return {};
+  return Object.fromEntries(
+    value.split(',').map((pair) => {
+      const [name, ...rest] = pair.split('=');
+      if (!name || rest.length === 0)
+        throw new Error(`--vars expects K=V pairs separated by commas, got "${pair}"`);
+      return [name.trim(), rest.join('=')];
+    }),
+  );
+}
+
+function parseRestore(value: string): RestoreChoice {
+  if (value === 'none' || value === 'latest-savepoint' || value === 'latest-checkpoint')
+    return { kind: value };
+  return { kind: 'path', path: value };
+}
+
+function describeRestore(source: RestoreSource): string {
+  return source.kind === 'none' ? 'none' : `${source.kind} ${source.path}`;
+}
 
 function requireJobName(positionals: readonly string[]): string {
   const [jobName, ...extra] = positionals;

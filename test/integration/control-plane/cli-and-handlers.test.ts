@@ -34,10 +34,17 @@ describe('npm run flink and the reconcile Lambda handler on the real cluster', (
 
   afterAll(() => cleanUp(plane, scenario.jobName));
 
-  it('takes a savepoint, stops with a savepoint and restores from it; reconcile leaves a stopped job alone', async () => {
+  it('submits, takes a savepoint, stops with a savepoint and restores from it; reconcile leaves a stopped job alone', async () => {
     await scenario.createTopics();
     await scenario.produce(scenario.phaseA);
-    const { jobId } = await scenario.submit(plane);
+    const submitOut = await flinkCli([
+      'submit',
+      scenario.jobName,
+      '--vars',
+      `INPUT_TOPIC=${scenario.inputTopic},OUTPUT_TOPIC=${scenario.outputTopic},GROUP_ID=${scenario.groupId}`,
+    ]);
+    const jobId = /^submitted \S+: job (\w+) \(restore: none\)$/m.exec(submitOut)?.[1];
+    expect(jobId, submitOut).toMatch(/^[0-9a-f]{32}$/);
     await eventually('all tasks to run', async () =>
       (await plane.rest.jobs()).find((job) => job.id === jobId)?.allTasksRunning ? true : undefined,
     );
@@ -49,7 +56,7 @@ describe('npm run flink and the reconcile Lambda handler on the real cluster', (
     const stopOut = await flinkCli(['stop', scenario.jobName]);
     const stopped = /with savepoint (\S+)/.exec(stopOut)?.[1];
     expect(stopped && existsSync(`${localPath(stopped)}/_metadata`)).toBe(true);
-    expect((await plane.rest.job(jobId)).state).toBe('FINISHED');
+    expect((await plane.rest.job(jobId!)).state).toBe('FINISHED');
     expect((await plane.jobs.get(scenario.jobName))?.desiredState).toBe('stopped');
     const history = await plane.savepoints.history(scenario.jobName);
     expect(history.map((entry) => [entry.trigger, entry.status]).sort()).toEqual([
