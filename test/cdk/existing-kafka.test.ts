@@ -1,6 +1,6 @@
 import { sampleBatcherDescriptor } from '@apphub/microbatcher';
 import { Match } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cfnLint, nagFindings, type Synthesized, synthesize } from './support/synthesize.js';
 
 const subnets = ['subnet-0aaa1111', 'subnet-0bbb2222'];
@@ -33,6 +33,7 @@ beforeAll(() => {
     'apphub:batchers': batchers,
   });
 }, 180_000);
+afterAll(() => synthesized?.remove());
 
 describe('an imported VPC with existing Kafka brokers', () => {
   it('creates no VPC and no MSK cluster, and places everything in the given subnets', () => {

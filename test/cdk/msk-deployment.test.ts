@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sampleBatcherDescriptor, sampleBatchersJson } from '@apphub/microbatcher';
 import { platform } from '@apphub/platform';
 import { Match } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEcsFlinkSettings } from '../../cdk/lib/flink-settings.js';
 import { METRIC_NAMESPACE, MetricName } from '../../cdk/lib/metric-names.js';
 import { cfnLint, nagFindings, type Synthesized, synthesize } from './support/synthesize.js';
@@ -14,6 +14,7 @@ let synthesized: Synthesized;
 beforeAll(() => {
   synthesized = synthesize();
 }, 180_000);
+afterAll(() => synthesized?.remove());
 
 /** A deployable stand-in for a CloudFormation value (imports and joins resolve only in AWS). */
 function placeholderFor(value: unknown): string {

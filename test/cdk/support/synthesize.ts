@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Stack } from 'aws-cdk-lib';
@@ -16,6 +16,8 @@ export interface Synthesized {
   readonly outdir: string;
   /** The synthesized template of `stack`, as written to the cloud assembly. */
   template(stack: Stack): Template;
+  /** Deletes the cloud assembly directory (bundles, layer, image context). */
+  remove(): void;
 }
 
 /** The context `npm run synth` uses: cdk.json's, so tests see the same feature flags and defaults. */
@@ -39,6 +41,7 @@ export function synthesize(overrides: Record<string, unknown> = {}): Synthesized
     assembly,
     outdir,
     template: (stack) => Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template),
+    remove: () => rmSync(outdir, { recursive: true, force: true }),
   };
 }
 
