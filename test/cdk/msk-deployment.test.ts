@@ -7,6 +7,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEcsFlinkSettings } from '../../cdk/lib/flink-settings.js';
 import { METRIC_NAMESPACE, MetricName } from '../../cdk/lib/metric-names.js';
+import { parseFlinkProperties } from '../../local/src/manifests/index.js';
 import { cfnLint, nagFindings, type Synthesized, synthesize } from './support/synthesize.js';
 
 /** The default deployment (cdk.json): a new VPC, an MSK cluster created by the stack. */
@@ -58,20 +59,6 @@ function joinWithBucket(value: unknown): string {
   const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
   if (join === undefined) throw new Error(`not a string or Fn::Join: ${JSON.stringify(value)}`);
   return join[1].map((part) => (typeof part === 'string' ? part : BUCKET)).join(join[0]);
-}
-
-/** `key: value` lines (values JSON-quoted when they need it), as the Flink image reads FLINK_PROPERTIES. */
-function parseFlinkProperties(text: string): Record<string, string> {
-  return Object.fromEntries(
-    text
-      .split('\n')
-      .filter((line) => line.trim().length > 0)
-      .map((line) => {
-        const separator = line.indexOf(': ');
-        const raw = line.slice(separator + 2);
-        return [line.slice(0, separator), raw.startsWith('"') ? (JSON.parse(raw) as string) : raw];
-      }),
-  );
 }
 
 function actionsOn(

@@ -300,44 +300,5 @@ describe('topics and the sample SQL', () => {
   );
 });
 
-/** A CloudFormation string: literal parts joined, anything unresolved (a bucket name, a region) as <token>. */
-function cloudFormationText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const join = (value as { 'Fn::Join'?: [string, unknown[]] } | null)?.['Fn::Join'];
-  return join ? join[1].map(cloudFormationText).join(join[0]) : '<token>';
-}
-
-describe('ECS as synthesized', () => {
-  // The cloud assembly `npm run synth` writes (CDK_OUTDIR when the CDK CLI sets it elsewhere).
-  const assembly = process.env.CDK_OUTDIR ?? path.join(repoRoot, 'cdk.out');
-  const templates = existsSync(assembly)
-    ? readdirSync(assembly).filter((file) => file.endsWith('.template.json'))
-    : [];
-  const flinkProperties = templates.flatMap((file) => {
-    const template = JSON.parse(readFileSync(path.join(assembly, file), 'utf8')) as {
-      Resources?: Record<string, Parsed>;
-    };
-    return Object.values(template.Resources ?? {})
-      .filter((resource) => resource.Type === 'AWS::ECS::TaskDefinition')
-      .flatMap((resource) => resource.Properties.ContainerDefinitions as Parsed[])
-      .flatMap((container) => (container.Environment ?? []) as Parsed[])
-      .filter((variable) => variable.Name === 'FLINK_PROPERTIES')
-      .map((variable) => cloudFormationText(variable.Value));
-  });
-  it.skipIf(flinkProperties.length === 0)(
-    `task definitions pass FLINK_PROPERTIES the image reads as the platform settings (runs once npm run synth has written task definitions to ${assembly})`,
-    () => {
-      for (const properties of flinkProperties) {
-        const settings = parseFlinkProperties(properties);
-        for (const [key, value] of Object.entries(platform.flink.settings)) {
-          // A deployment may choose its own checkpoint interval; it must still be a bare duration.
-          if (key === 'execution.checkpointing.interval' && settings[key] !== value) continue;
-          expect(settings[key], `ECS FLINK_PROPERTIES ${key} as the image's entrypoint reads it`).toBe(value);
-        }
-        expect(settings['execution.checkpointing.interval'], 'ECS interval is a bare duration').toMatch(
-          /^\d+\s*(ms|s|min|h)$/,
-        );
-      }
-    },
-  );
-});
+// ECS: test/cdk/msk-deployment.test.ts synthesizes the stacks and reads each task definition's
+// FLINK_PROPERTIES with parseFlinkProperties, the way the image's entrypoint does.

@@ -22,6 +22,26 @@ const localEnvSchema = z.strictObject({
     .optional(),
   APPHUB_E2E_REPO_ROOT: z.string().optional(),
   APPHUB_STACK_DIR: z.string().optional(),
+  APPHUB_KEEP_STACK: z.enum(['0', '1']).optional(),
+  APPHUB_DISRUPTIVE_TESTS: z.enum(['0', '1']).optional(),
+  APPHUB_DEBUG: z.enum(['0', '1']).optional(),
+  // The Lambda functions' own variables (the local runner sets them in the same process); each
+  // function's configuration schema parses their values.
+  ...Object.fromEntries(
+    [
+      'APPHUB_DATA_LAKE_BUCKET',
+      'APPHUB_WATERMARK_TABLE',
+      'APPHUB_JOBS_TABLE',
+      'APPHUB_SAVEPOINTS_TABLE',
+      'APPHUB_SAVEPOINT_DIR',
+      'APPHUB_CHECKPOINT_DIR',
+      'APPHUB_SAVEPOINT_MAX_COUNT',
+      'APPHUB_SAVEPOINT_MAX_AGE_HOURS',
+      'APPHUB_SAVEPOINT_TIMEOUT_SECONDS',
+      'APPHUB_RECONCILE_BACKOFF_SECONDS',
+      'APPHUB_RECONCILE_MAX_ATTEMPTS',
+    ].map((name) => [name, z.string().optional()]),
+  ),
 });
 
 /** Addresses and knobs of the local stack, parsed once from the environment. */

@@ -1,7 +1,9 @@
 import { FlinkRestClient } from '@apphub/flink';
+import { queryDataset, sampleBatcherDescriptor } from '@apphub/microbatcher';
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { generateSampleEvents, normaliseAggregate, type SampleAggregate } from '@apphub/sample';
 import { followTopic } from '../sample/consume.js';
+import { microBatchAggregates } from '../sample/micro-batch.js';
 import { produceEvents } from '../sample/produce.js';
 import { submitSampleJob } from '../sample/submit.js';
 import { createProgress, localKafka, stackUp, waitUntil } from '../stack/index.js';
@@ -22,10 +24,10 @@ runCli(async () => {
   const kafka = localKafka(endpoints, 'apphub-demo');
   const flink = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
 
-  progress.step('1/4 local stack');
+  progress.step('1/5 local stack');
   await stackUp({ progress });
 
-  progress.step(`2/4 sample job ${platform.sampleJob.name}`);
+  progress.step(`2/5 sample job ${platform.sampleJob.name}`);
   const running = (await flink.jobs()).find(
     (job) => job.name === platform.sampleJob.name && job.state === 'RUNNING',
   );
@@ -50,8 +52,11 @@ runCli(async () => {
   progress.step(
     `3/4 seeding ${events.length} events over ${minutes} minutes of event time from ${start.toISOString()}`,
   );
-  await produceEvents(kafka, platform.topics.input.name, events, (sent) => {
-    if (sent % 600 === 0 || sent === events.length) progress.detail(`${sent}/${events.length} sent`);
+  await produceEvents(kafka, platform.topics.input.name, events, {
+    pauseBetweenMinutesMs: 1_000,
+    onProgress: (sent) => {
+      if (sent % 600 === 0 || sent === events.length) progress.detail(`${sent}/${events.length} sent`);
+    },
   });
 
   // Windows close once the watermark (max event time - delay) passes their end; the newest minute stays hot.
@@ -91,11 +96,28 @@ runCli(async () => {
   console.log(['WINDOW START', 'USER', 'EVENTS', 'TOTAL VALUE'].join('\t'));
   for (const row of rows.slice(0, 15))
     console.log([row.window_start, row.user_id, row.event_count, row.total_value].join('\t'));
+  progress.step(
+    `5/5 micro-batching ${platform.topics.aggregates.name} into Parquet (npm run batcher, log in .local/logs)`,
+  );
+  const lake = await microBatchAggregates(endpoints, kafka, progress);
+  const result = await queryDataset(lake.storage, lake.descriptor, {
+    from: start.getTime(),
+    to: Date.now() + 60_000,
+  });
+  const sealed = result.rows.filter((row) => row.status === 'sealed').length;
+  console.log(
+    `\nMicro-batched dataset ${lake.descriptor.dataset}: ${result.rows.length} rows in this run's range, ${sealed} sealed, ${result.rows.length - sealed} hot;` +
+      ` watermark ${result.watermark === undefined ? 'none yet' : new Date(result.watermark).toISOString()},` +
+      ` sealed through ${result.sealedThrough === undefined ? 'nothing yet' : new Date(result.sealedThrough).toISOString()}`,
+  );
   console.log(`
 Where to look next:
   Flink web UI        ${endpoints.flinkRestUrl}  (job ${jobId})
   aggregates topic    npm run consume -- --topic ${platform.topics.aggregates.name} -n 5
   input topic         npm run consume -- --topic ${platform.topics.input.name} -n 5
+  Parquet + manifests s3://${platform.storage.dataLakeBucket}/ on ${endpoints.awsEndpointUrl} (moto)
+  hybrid read         npm run query -- --dataset ${sampleBatcherDescriptor.dataset} --from ${start.toISOString()} --to ${new Date(Date.now() + 60_000).toISOString()}
+  watermarks          DynamoDB table ${platform.storage.watermarkTable}; npm run flink -- status
   stack status        npm run local:status
   stop everything     npm run local:down`);
   return 0;

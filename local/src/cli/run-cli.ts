@@ -6,6 +6,8 @@ import { describeError } from '@apphub/platform';
  * Set APPHUB_DEBUG=1 to see the full error with its causes.
  */
 export function runCli(main: () => Promise<number | undefined>): void {
+  // The SDK warns on every process that Node 20 support ends in 2027; the Lambdas run on a newer Node.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   main().then(
     (code) => {
       process.exitCode = typeof code === 'number' ? code : 0;

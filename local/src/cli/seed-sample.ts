@@ -7,7 +7,8 @@ import { localKafka } from '../stack/clients.js';
 import { parseFlags, runCli } from './run-cli.js';
 
 const usage = `usage: npm run seed:sample -- [--count N] [--users N] [--minutes N] [--start ISO] [--seed N]
-                                [--out-of-order-seconds N] [--topic T] [--file events.jsonl]`;
+                                [--out-of-order-seconds N] [--topic T] [--file events.jsonl] [--pause-ms 500]
+  Events are sent a minute of event time at a time, --pause-ms apart, so no partition wakes up behind the watermark.`;
 
 function positiveInt(value: string | boolean | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -56,6 +57,7 @@ runCli(async () => {
     'out-of-order-seconds': 'string',
     topic: 'string',
     file: 'string',
+    'pause-ms': 'string',
     help: 'boolean',
   });
   if (flags.help) {
@@ -69,11 +71,14 @@ runCli(async () => {
     `seeding ${events.length} events to ${topic} at ${endpoints.brokers.join(',')} from ${source}\n`,
   );
   let lastReport = 0;
-  await produceEvents(localKafka(endpoints, 'apphub-seed'), topic, events, (sent) => {
-    if (sent - lastReport >= 2000 || sent === events.length) {
-      process.stderr.write(`  ${sent}/${events.length} sent\n`);
-      lastReport = sent;
-    }
+  await produceEvents(localKafka(endpoints, 'apphub-seed'), topic, events, {
+    pauseBetweenMinutesMs: positiveInt(flags['pause-ms'], 'pause-ms', 500),
+    onProgress: (sent) => {
+      if (sent - lastReport >= 2000 || sent === events.length) {
+        process.stderr.write(`  ${sent}/${events.length} sent\n`);
+        lastReport = sent;
+      }
+    },
   });
   const times = events.map((event) => event.occurred_at).sort();
   console.log(`sent ${events.length} events to ${topic}, event time ${times[0]} .. ${times.at(-1)}`);

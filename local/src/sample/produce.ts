@@ -1,17 +1,29 @@
 import type { SampleEvent } from '@apphub/sample';
 import type { Kafka } from 'kafkajs';
 
+export interface ProduceOptions {
+  /** Called with the running count after each batch. */
+  readonly onProgress?: (sent: number) => void;
+  /**
+   * Pause between minutes of event time. Flink marks a partition idle after a quiet spell and a
+   * partition that resumes with events older than the watermark loses them as late; pacing a
+   * backlog by minute lets every partition wake before the watermark moves past its data.
+   */
+  readonly pauseBetweenMinutesMs?: number;
+  readonly batchSize?: number;
+}
+
 /**
  * Produces events keyed by user_id (so one user's events stay ordered in one partition), in
- * batches, with acks from all in-sync replicas. `onProgress` gets the running count.
+ * batches of at most `batchSize` that never span a minute of event time, acks from all replicas.
  */
 export async function produceEvents(
   kafka: Kafka,
   topic: string,
   events: readonly SampleEvent[],
-  onProgress: (sent: number) => void = () => {},
-  batchSize = 500,
+  options: ProduceOptions = {},
 ): Promise<void> {
+  const batchSize = options.batchSize ?? 500;
   const producer = kafka.producer({
     allowAutoTopicCreation: false,
     idempotent: true,
@@ -19,16 +31,37 @@ export async function produceEvents(
   });
   await producer.connect();
   try {
-    for (let offset = 0; offset < events.length; offset += batchSize) {
-      const batch = events.slice(offset, offset + batchSize);
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: batch.map((event) => ({ key: event.user_id, value: JSON.stringify(event) })),
-      });
-      onProgress(Math.min(events.length, offset + batch.length));
+    let sent = 0;
+    for (const minute of splitByMinute(events)) {
+      if (sent > 0 && options.pauseBetweenMinutesMs)
+        await new Promise((r) => setTimeout(r, options.pauseBetweenMinutesMs));
+      for (let offset = 0; offset < minute.length; offset += batchSize) {
+        const batch = minute.slice(offset, offset + batchSize);
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: batch.map((event) => ({ key: event.user_id, value: JSON.stringify(event) })),
+        });
+        sent += batch.length;
+        options.onProgress?.(sent);
+      }
     }
   } finally {
     await producer.disconnect();
   }
+}
+
+/** Consecutive runs of events in production order, cut where the latest minute of event time so far changes. */
+export function splitByMinute(events: readonly SampleEvent[]): SampleEvent[][] {
+  const runs: SampleEvent[][] = [];
+  let latestMinute = Number.NEGATIVE_INFINITY;
+  for (const event of events) {
+    const minute = Math.floor(Date.parse(event.occurred_at) / 60_000);
+    if (minute > latestMinute) {
+      runs.push([]);
+      latestMinute = minute;
+    }
+    runs.at(-1)!.push(event);
+  }
+  return runs;
 }

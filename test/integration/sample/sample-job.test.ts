@@ -14,6 +14,7 @@ import {
 } from '@apphub/sample';
 import { afterAll, describe, expect, it } from 'vitest';
 import { consumeRecords } from '../../../local/src/sample/consume.js';
+import { splitByMinute } from '../../../local/src/sample/produce.js';
 import { submitSampleJob } from '../../../local/src/sample/submit.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
 import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
@@ -121,7 +122,11 @@ describe('sample job on the real stack', () => {
         async () => ((await flink.job(jobId)).state === 'RUNNING' ? true : undefined),
         60_000,
       );
-      await send(busy, partitionOf);
+      // A minute of event time at a time, so every partition is awake before the watermark passes it.
+      for (const minute of splitByMinute(busy)) {
+        await send(minute, partitionOf);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
       // Poison records between good ones: each must reach the dead-letter topic with its reason.
       const [poisonSent] = await producer.send({
         topic: inputTopic,

@@ -1,6 +1,7 @@
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { describe, expect, it } from 'vitest';
 import { parseFlags } from '../../../local/src/cli/run-cli.js';
+import { splitByMinute } from '../../../local/src/sample/produce.js';
 import { renderSampleJob, sampleJobVariables } from '../../../local/src/sample/submit.js';
 import { StackPrerequisiteMissingError } from '../../../local/src/stack/errors.js';
 import { nativeFlinkSettings, stackPaths } from '../../../local/src/stack/index.js';
@@ -78,5 +79,30 @@ describe('checkPrerequisites', () => {
     expect(() => checkPrerequisites(['apphub-no-such-tool'])).toThrow(
       /^apphub-no-such-tool is not installed or not on PATH/,
     );
+  });
+});
+
+describe('splitByMinute', () => {
+  const at = (time: string) => ({
+    event_id: time,
+    user_id: 'u',
+    event_type: 't',
+    value: 1,
+    occurred_at: time,
+  });
+
+  it('cuts where the latest minute of event time changes, keeping late events with the current run', () => {
+    const runs = splitByMinute([
+      at('2026-11-29T10:00:10.000Z'),
+      at('2026-11-29T10:00:50.000Z'),
+      at('2026-11-29T10:01:01.000Z'),
+      at('2026-11-29T10:00:59.000Z'),
+      at('2026-11-29T10:02:00.000Z'),
+    ]);
+    expect(runs.map((run) => run.map((event) => event.occurred_at.slice(14, 19)))).toEqual([
+      ['00:10', '00:50'],
+      ['01:01', '00:59'],
+      ['02:00'],
+    ]);
   });
 });

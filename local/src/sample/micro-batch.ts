@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import path from 'node:path';
+import {
+  createBatcherStorage,
+  type DatasetDescriptor,
+  parseBatcherDescriptors,
+  sampleBatchersJson,
+} from '@apphub/microbatcher';
+import { type LocalEndpoints, platform } from '@apphub/platform';
+import type { Kafka } from 'kafkajs';
+import { logFile, type Progress, repoRoot, stackPaths, waitUntil } from '../stack/index.js';
+
+/** Consumer group of `npm run batcher`; the demo uses the same one, so both share committed progress. */
+export const batcherGroupId = 'apphub-micro-batcher';
+
+/**
+ * Runs `npm run batcher` (the Lambda handler behind a local event source mapping) until its group
+ * has committed everything on the aggregates topic, then stops it with SIGINT (after the batch in
+ * flight) and returns what the hybrid read needs. The batcher's log goes to .local/logs.
+ */
+export async function microBatchAggregates(
+  endpoints: LocalEndpoints,
+  kafka: Kafka,
+  progress: Progress,
+): Promise<{ descriptor: DatasetDescriptor; storage: ReturnType<typeof createBatcherStorage> }> {
+  const log = logFile(stackPaths(), 'micro-batcher');
+  const out = openSync(log, 'a');
+  const child = spawn(
+    path.join(repoRoot, 'node_modules/.bin/tsx'),
+    [
+      path.join(repoRoot, 'local/src/cli/batcher.ts'),
+      '--batch-size',
+      '1000',
+      '--seal-interval-s',
+      '5',
+      '--group',
+      batcherGroupId,
+    ],
+    { cwd: repoRoot, stdio: ['ignore', out, out], env: process.env },
+  );
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let alive = true;
+  void exited.then(() => {
+    alive = false;
+  });
+  const topic = platform.topics.aggregates.name;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const caughtUp = await waitUntil(
+      'the micro-batcher to commit every aggregate',
+      async () => {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId: batcherGroupId, topics: [topic] });
+        const lag = ends.reduce((sum, end) => {
+          const done = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+          return sum + Math.max(0, Number(end.high) - Math.max(0, Number(done)));
+        }, 0);
+        progress.detail(`${lag} aggregates left to micro-batch`);
+        return lag === 0;
+      },
+      { timeoutMs: 180_000, intervalMs: 2_000, progress, isAlive: () => alive },
+    );
+    if (!caughtUp) throw new Error(`the micro-batcher did not catch up; see ${log}`);
+  } finally {
+    await admin.disconnect();
+    if (alive) child.kill('SIGINT');
+    await exited;
+  }
+  const [descriptor] = parseBatcherDescriptors(
+    process.env.TIMESTORE_STREAMING_BATCHERS || sampleBatchersJson,
+  );
+  const storage = createBatcherStorage({
+    bucket: platform.storage.dataLakeBucket,
+    table: platform.storage.watermarkTable,
+    awsEndpointUrl: endpoints.awsEndpointUrl,
+  });
+  return { descriptor: descriptor!, storage };
+}
