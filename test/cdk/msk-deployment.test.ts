@@ -325,7 +325,7 @@ describe('Flink on ECS', () => {
     );
   });
 
-  it('builds the image from infra/flink-image with the pinned Flink and connector versions', () => {
+  it('builds the image from infra/ with infra/flink-image/Dockerfile and the pinned versions', () => {
     const manifest = JSON.parse(
       readFileSync(
         path.join(synthesized.outdir, `${synthesized.stacks.flink.artifactId}.assets.json`),
@@ -334,7 +334,7 @@ describe('Flink on ECS', () => {
     ) as {
       dockerImages: Record<
         string,
-        { source: { directory: string; dockerBuildArgs: Record<string, string> } }
+        { source: { directory: string; dockerFile: string; dockerBuildArgs: Record<string, string> } }
       >;
     };
     const images = Object.values(manifest.dockerImages);
@@ -344,7 +344,11 @@ describe('Flink on ECS', () => {
       FLINK_VERSION: platform.versions.flink,
       KAFKA_CONNECTOR_VERSION: platform.versions.flinkKafkaConnector,
     });
-    expect(existsSync(path.join(synthesized.outdir, images[0]!.source.directory, 'Dockerfile'))).toBe(true);
+    const context = path.join(synthesized.outdir, images[0]!.source.directory);
+    expect(images[0]?.source.dockerFile).toBe('flink-image/Dockerfile');
+    expect(existsSync(path.join(context, 'flink-image', 'Dockerfile'))).toBe(true);
+    // The Dockerfile copies the SQL templates from the context's sql/ folder.
+    expect(existsSync(path.join(context, 'sql', 'tumbling-window.sql'))).toBe(true);
   });
 
   it('lets only the JobManager and TaskManagers touch the checkpoint bucket, under its two prefixes', () => {

@@ -62,7 +62,10 @@ export class FlinkStack extends Stack {
       },
     });
 
-    const image = ecs.ContainerImage.fromAsset(path.resolve(props.imageDirectory), {
+    // Built from infra/ so the image copies the SQL templates from infra/sql, their one home.
+    const image = ecs.ContainerImage.fromAsset(path.resolve(props.imageDirectory, '..'), {
+      file: `${path.basename(props.imageDirectory)}/Dockerfile`,
+      exclude: ['minikube'],
       platform: ecrAssets.Platform.LINUX_AMD64,
       buildArgs: {
         FLINK_VERSION: platform.versions.flink,

@@ -7,7 +7,13 @@ import {
   minioPort,
   toFlinkProperties,
 } from './flink-settings.js';
-import { flinkImageBuildArgs, flinkImageDir, images, minioDemoCredentials } from './images.js';
+import {
+  flinkImageBuildArgs,
+  flinkImageContext,
+  flinkImageDockerfile,
+  images,
+  minioDemoCredentials,
+} from './images.js';
 
 /** `demo` runs from local/compose with relative paths; `e2e` mounts the repository at APPHUB_E2E_REPO_ROOT. */
 export type ComposeVariant = 'demo' | 'e2e';
@@ -67,7 +73,11 @@ export function composeDocument(variant: ComposeVariant): Record<string, unknown
   ];
   const flinkService = (command: string[], extra: Record<string, unknown>) => ({
     image: images.flink,
-    build: { context: `${repoRoot}/${flinkImageDir}`, args: { ...flinkImageBuildArgs } },
+    build: {
+      context: `${repoRoot}/${flinkImageContext}`,
+      dockerfile: flinkImageDockerfile,
+      args: { ...flinkImageBuildArgs },
+    },
     command,
     environment: { FLINK_PROPERTIES: flinkProperties },
     volumes: flinkVolumes,

@@ -18,6 +18,9 @@ export const images = Object.freeze({
 
 /** The Flink image's build context (relative to the repository root); the CDK builds the same folder. */
 export const flinkImageDir = 'infra/flink-image';
+/** The image's build context: infra/, so its Dockerfile copies infra/sql without a second copy. */
+export const flinkImageContext = 'infra';
+export const flinkImageDockerfile = 'flink-image/Dockerfile';
 
 /** Build arguments of infra/flink-image/Dockerfile, from infra/platform.json. */
 export const flinkImageBuildArgs = Object.freeze({

@@ -30,7 +30,6 @@ function toYaml(document: unknown): string {
 
 /** Where the SQL templates live; the Flink image gets verbatim copies in its build context. */
 export const sqlDir = 'infra/sql';
-export const imageSqlDir = `${flinkImageDir}/sql`;
 
 /**
  * Renders every generated file from infra/platform.json and infra/sql: the compose files, the
@@ -58,14 +57,6 @@ export function renderManifests(repoRoot: string): ReadonlyMap<string, string> {
     `${minikubeDir}/kustomization.yaml`,
     `${header(`kubectl apply -k ${minikubeDir}`)}${toYaml(kustomization(Object.keys(manifests)))}`,
   );
-  const sqlSource = path.join(repoRoot, sqlDir);
-  if (existsSync(sqlSource)) {
-    for (const file of readdirSync(sqlSource)
-      .filter((name) => name.endsWith('.sql'))
-      .sort()) {
-      files.set(`${imageSqlDir}/${file}`, readFileSync(path.join(sqlSource, file), 'utf8'));
-    }
-  }
   return files;
 }
 
