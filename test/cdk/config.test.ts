@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sampleBatcherDescriptor } from '@apphub/microbatcher';
+import { METRIC_NAMESPACE, MetricName, SERVICE_DIMENSION } from '@apphub/observability';
 import { ConfigInvalidError, platform } from '@apphub/platform';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { APP_OPTION_NAMES, parseAppConfig } from '../../cdk/lib/config.js';
-import { METRIC_NAMESPACE, MetricName, SERVICE_DIMENSION } from '../../cdk/lib/metric-names.js';
 import { addStreamingStacks, PROJECT_ROOT } from '../../cdk/lib/streaming-app.js';
 import { cdkJsonContext } from './support/synthesize.js';
 

@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sampleBatcherDescriptor, sampleBatchersJson } from '@apphub/microbatcher';
+import { METRIC_NAMESPACE, MetricName } from '@apphub/observability';
 import { platform } from '@apphub/platform';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEcsFlinkSettings } from '../../cdk/lib/flink-settings.js';
-import { METRIC_NAMESPACE, MetricName } from '../../cdk/lib/metric-names.js';
 import { parseFlinkProperties } from '../../local/src/manifests/index.js';
 import { cfnLint, nagFindings, type Synthesized, synthesize } from './support/synthesize.js';
 

@@ -1,3 +1,4 @@
+import { FunctionFolder } from '@apphub/observability';
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -19,7 +20,6 @@ import {
   FUNCTION_RUNTIME,
   StreamingFunction,
 } from '../constructs/streaming-function.js';
-import { FunctionFolder } from '../metric-names.js';
 import { objectsUnder, S3_GRANT_ACTIONS } from '../nag-patterns.js';
 import { CHECKPOINT_PREFIX, SAVEPOINT_PREFIX } from './storage-stack.js';
 

@@ -1,3 +1,4 @@
+import { FunctionFolder, METRIC_NAMESPACE, MetricName, SERVICE_DIMENSION } from '@apphub/observability';
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -6,7 +7,6 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { AppOptions } from '../config.js';
-import { FunctionFolder, METRIC_NAMESPACE, MetricName, SERVICE_DIMENSION } from '../metric-names.js';
 
 export interface ObservabilityStackProps extends StackProps {
   readonly options: AppOptions;

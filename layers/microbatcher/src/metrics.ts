@@ -1,15 +1,15 @@
-import type { Metrics } from '@apphub/observability';
+import { METRIC_NAMESPACE, type Metrics, MetricName as SharedMetricName } from '@apphub/observability';
 
 /** CloudWatch namespace of the micro-batcher's EMF metrics. */
-export const metricsNamespace = 'AppHub/Streaming';
+export const metricsNamespace = METRIC_NAMESPACE;
 
-/** Metric names, with dimension `Dataset`; the CDK stack alarms on these exact names. */
+/** The micro-batcher's metric names (from the shared list the CDK alarms read), with dimension `Dataset`. */
 export const MetricName = {
-  RecordsProcessed: 'RecordsProcessed',
-  DeadLetterRecords: 'DeadLetterRecords',
-  LateRecords: 'LateRecords',
-  WindowsSealed: 'WindowsSealed',
-  WatermarkLagSeconds: 'WatermarkLagSeconds',
+  RecordsProcessed: SharedMetricName.recordsProcessed,
+  DeadLetterRecords: SharedMetricName.deadLetterRecords,
+  LateRecords: SharedMetricName.lateRecords,
+  WindowsSealed: SharedMetricName.windowsSealed,
+  WatermarkLagSeconds: SharedMetricName.watermarkLagSeconds,
 } as const;
 
 export type MetricNameValue = (typeof MetricName)[keyof typeof MetricName];

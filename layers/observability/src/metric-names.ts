@@ -2,7 +2,7 @@
  * The custom metrics the alarms and dashboard read. The Lambdas publish them as CloudWatch EMF
  * (`new Metrics(METRIC_NAMESPACE, { Service: '<function folder>' })`); a metric published with a
  * different namespace, name or dimension set is a different metric and no alarm would see it.
- * docs/deploy.md lists the same names.
+ * docs/deploy.md lists the same names. One list for the functions that publish and the CDK that alarms.
  */
 export const METRIC_NAMESPACE = 'AppHub/Streaming';
 
@@ -10,6 +10,10 @@ export const METRIC_NAMESPACE = 'AppHub/Streaming';
 export const SERVICE_DIMENSION = 'Service';
 
 export const MetricName = {
+  /** micro-batcher: records decoded and stored in this invocation (Count). */
+  recordsProcessed: 'RecordsProcessed',
+  /** micro-batcher: windows sealed or re-sealed (Count). */
+  windowsSealed: 'WindowsSealed',
   /** micro-batcher: records written to the dead-letter prefix in this invocation (Count). */
   deadLetterRecords: 'DeadLetterRecords',
   /** micro-batcher: records whose window was already sealed (Count). */
