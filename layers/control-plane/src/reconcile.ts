@@ -59,8 +59,10 @@ async function reconcileOne(
   const log = plane.logger.child({ jobName: stored.jobName });
   const observed = await observeJob(plane, stored, flinkJobs);
   const health = await reportHealth(plane, observed, metrics);
-  const record = health === stored.health ? stored : { ...stored, health };
-  if (record !== stored) await plane.jobs.put(record);
+  // Written only when the counters moved, so a quiet job costs no write per run.
+  const changed = JSON.stringify(health) !== JSON.stringify(stored.health);
+  const record = changed ? { ...stored, health } : stored;
+  if (changed) await plane.jobs.put(record);
   const decision = decideReconcile(observed, plane.config.reconcile);
   const outcome = (jobId: string | undefined, error?: string): ReconcileOutcome => ({
     jobName: record.jobName,
