@@ -23,19 +23,22 @@ async function allItems(fetchPage: (startKey: Record<string, unknown> | undefine
   return items;
 }
 
-/** Desired jobs in DynamoDB (partition key `jobName`). Writes are whole-item puts, so a retry is harmless. */
-export class JobStore {
-  private readonly documents: DynamoDBDocumentClient;
+/** One DynamoDB table through the document client; absent (undefined) attributes are left out. */
+abstract class DocumentTable {
+  protected readonly documents: DynamoDBDocumentClient;
 
   constructor(
     dynamodb: DynamoDBClient,
-    private readonly tableName: string,
+    protected readonly tableName: string,
   ) {
     this.documents = DynamoDBDocumentClient.from(dynamodb, {
       marshallOptions: { removeUndefinedValues: true },
     });
   }
+}
 
+/** Desired jobs in DynamoDB (partition key `jobName`). Writes are whole-item puts, so a retry is harmless. */
+export class JobStore extends DocumentTable {
   async get(jobName: string): Promise<JobRecord | undefined> {
     const result = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: { jobName }, ConsistentRead: true }),
@@ -62,18 +65,7 @@ export class JobStore {
 }
 
 /** Savepoint history in DynamoDB (keys `jobName` + `savepointId`). */
-export class SavepointStore {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    dynamodb: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = DynamoDBDocumentClient.from(dynamodb, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-  }
-
+export class SavepointStore extends DocumentTable {
   /** A job's savepoints, newest trigger first. */
   async history(jobName: string): Promise<SavepointRecord[]> {
     const items = await allItems((startKey) =>
