@@ -137,7 +137,7 @@ export class ObservabilityStack extends Stack {
     };
 
     this.alarms = {
-      jobsNotRunning: alarm('JobsNotRunning', {
+      jobsNotRunning: alarm(MetricName.jobsNotRunning, {
         metric: jobsNotRunning,
         threshold: 1,
         description: 'A desired Flink job is not RUNNING.',
@@ -152,12 +152,12 @@ export class ObservabilityStack extends Stack {
         evaluationPeriods: 3,
         description: 'reconcile has not run for 3 schedule periods: nobody is watching the Flink jobs.',
       }),
-      failedCheckpoints: alarm('FailedCheckpoints', {
+      failedCheckpoints: alarm(MetricName.failedCheckpoints, {
         metric: failedCheckpoints,
         threshold: 1,
         description: 'A Flink job failed a checkpoint.',
       }),
-      jobRestarts: alarm('JobRestarts', {
+      jobRestarts: alarm(MetricName.jobRestarts, {
         metric: jobRestarts,
         threshold: options.jobRestartsThreshold,
         description: `A Flink job restarted ${options.jobRestartsThreshold}+ times in 15 minutes.`,
@@ -177,7 +177,7 @@ export class ObservabilityStack extends Stack {
         threshold: 1,
         description: 'The micro-batcher wrote records to a dead-letter prefix.',
       }),
-      savepointsFailed: alarm('SavepointsFailed', {
+      savepointsFailed: alarm(MetricName.savepointsFailed, {
         metric: failedSavepoints,
         threshold: 1,
         description: 'A scheduled savepoint failed or timed out.',

@@ -1,5 +1,5 @@
 import { FlinkRestClient, SqlGatewayClient } from '@apphub/flink';
-import { createLogger, type Logger, Metrics, type MetricUnit } from '@apphub/observability';
+import { createLogger, type Logger, METRIC_NAMESPACE, Metrics, type MetricUnit } from '@apphub/observability';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { JobRecord } from './records.js';
@@ -8,7 +8,7 @@ import { SnapshotStorage } from './snapshot-storage.js';
 import { JobStore, SavepointStore } from './stores.js';
 
 /** EMF namespace of the control plane's metrics (dimensions `JobName` per job, `Service` per function). */
-export const metricsNamespace = 'AppHub/Streaming';
+export const metricsNamespace = METRIC_NAMESPACE;
 
 /** Everything the control-plane operations need, passed in so tests and the CLI can build their own. */
 export interface ControlPlane {

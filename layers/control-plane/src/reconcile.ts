@@ -1,5 +1,5 @@
 import type { FlinkJob } from '@apphub/flink';
-import type { Metrics } from '@apphub/observability';
+import { MetricName, type Metrics } from '@apphub/observability';
 import { type ControlPlane, forEachManagedJob } from './context.js';
 import { decideReconcile, isAlive, type ObservedJob, type ReconcileDecision } from './decisions.js';
 import { matchFlinkJob } from './deploy.js';
@@ -96,7 +96,7 @@ async function reconcileOne(
         return outcome(upgraded.jobId);
       }
       case 'resubmit': {
-        metrics.add('Resubmissions', 'Count');
+        metrics.add(MetricName.resubmissions, 'Count');
         const deployed = await deployAndRecord(
           plane,
           record,
@@ -129,7 +129,7 @@ async function reportHealth(
 ): Promise<HealthCounters | undefined> {
   const { record, flinkJob } = observed;
   if (record.desiredState === 'stopped') return record.health;
-  metrics.add('JobsNotRunning', 'Count', flinkJob?.state === 'RUNNING' ? 0 : 1);
+  metrics.add(MetricName.jobsNotRunning, 'Count', flinkJob?.state === 'RUNNING' ? 0 : 1);
   if (!flinkJob || !isAlive(flinkJob)) return record.health;
   const [checkpoints, jobMetrics] = await Promise.all([
     plane.rest.checkpoints(flinkJob.id),
@@ -142,10 +142,10 @@ async function reportHealth(
   };
   const previous = record.health?.jobId === flinkJob.id ? record.health : undefined;
   metrics.add(
-    'FailedCheckpoints',
+    MetricName.failedCheckpoints,
     'Count',
     Math.max(0, current.failedCheckpoints - (previous?.failedCheckpoints ?? 0)),
   );
-  metrics.add('JobRestarts', 'Count', Math.max(0, current.restarts - (previous?.restarts ?? 0)));
+  metrics.add(MetricName.jobRestarts, 'Count', Math.max(0, current.restarts - (previous?.restarts ?? 0)));
   return current;
 }

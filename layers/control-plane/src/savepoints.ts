@@ -1,5 +1,5 @@
 import { FlinkRequestError, FlinkSavepointError, sleep } from '@apphub/flink';
-import type { Metrics } from '@apphub/observability';
+import { MetricName, type Metrics } from '@apphub/observability';
 import { type ControlPlane, forEachManagedJob } from './context.js';
 import { decideRetention, decideSavepoint, type SavepointDecision } from './decisions.js';
 import { matchFlinkJob } from './deploy.js';
@@ -198,7 +198,7 @@ async function savepointOne(
   }
   try {
     const savepoint = await takeSavepoint(plane, record.jobName, flinkJob!.id, 'periodic');
-    metrics.add('SavepointsCompleted', 'Count');
+    metrics.add(MetricName.savepointsCompleted, 'Count');
     log.info('savepoint completed', { location: savepoint.location });
     const expired = await applyRetention(plane, record.jobName);
     return {
@@ -208,7 +208,7 @@ async function savepointOne(
       expired: expired.map((entry) => entry.savepointId),
     };
   } catch (error) {
-    metrics.add('SavepointsFailed', 'Count');
+    metrics.add(MetricName.savepointsFailed, 'Count');
     log.error('savepoint failed', { error });
     return { jobName: record.jobName, decision, expired: [], error: (error as Error).message };
   }

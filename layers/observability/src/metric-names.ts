@@ -28,6 +28,10 @@ export const MetricName = {
   jobRestarts: 'JobRestarts',
   /** savepoint: savepoints that failed or timed out (Count). */
   savepointsFailed: 'SavepointsFailed',
+  /** savepoint: savepoints completed and recorded (Count). */
+  savepointsCompleted: 'SavepointsCompleted',
+  /** reconcile: jobs resubmitted from a checkpoint or savepoint (Count). */
+  resubmissions: 'Resubmissions',
 } as const;
 
 /** Function folders under functions/, also the Service dimension values. */
