@@ -9,6 +9,12 @@ import {
   type SubmitSqlResult,
   submitSql,
 } from '@apphub/control-plane';
+import {
+  createBatcherStorage,
+  parseDatasetDescriptor,
+  queryDataset,
+  sampleBatcherDescriptor,
+} from '@apphub/microbatcher';
 import { createLogger } from '@apphub/observability';
 import { platform } from '@apphub/platform';
 import {
@@ -19,6 +25,7 @@ import {
   type SampleEvent,
 } from '@apphub/sample';
 import { expect } from 'vitest';
+import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
 import { consumeRecords } from '../../../local/src/sample/consume.js';
 import { sampleJobVariables } from '../../../local/src/sample/submit.js';
 import { repoRoot, stackPaths } from '../../../local/src/stack/index.js';
@@ -241,3 +248,75 @@ export function checkpointAfter(plane: ControlPlane, jobId: string, after: numbe
 }
 
 export { eventually, uniqueName };
+
+/**
+ * Micro-batches the scenario's sink topic through the real handler (local event source mapping),
+ * seals every window, and asserts the sealed output holds each expected (user, window) exactly
+ * once with its exact count and sum: no window missing or doubled after a failure and recovery.
+ */
+export async function expectExactSealedOutput(scenario: SampleScenario): Promise<void> {
+  const descriptorInput = {
+    ...sampleBatcherDescriptor,
+    dataset: uniqueName('it-cp-sealed'),
+    topic: scenario.outputTopic,
+    idleTimeout: '5 s',
+    topicPartitions: 1,
+  };
+  const descriptor = parseDatasetDescriptor(descriptorInput);
+  const local = await loadLocalHandler(endpoints, {
+    TIMESTORE_STREAMING_BATCHERS: JSON.stringify([descriptorInput]),
+  });
+  const runner = new BatcherRunner({
+    kafka,
+    groupId: uniqueName('it-cp-sealed-batcher'),
+    topics: [scenario.outputTopic],
+    invoke: local.invoke,
+    logger: createLogger('control-plane-test', { sink: () => undefined }),
+    batchSize: 100,
+    sealIntervalMs: 0,
+  });
+  const expected = scenario.expected();
+  const range = { from: Date.parse('2026-11-29T10:00:00.000Z'), to: Date.parse('2026-11-29T11:00:00.000Z') };
+  const storage = createBatcherStorage({
+    bucket: platform.storage.dataLakeBucket,
+    table: platform.storage.watermarkTable,
+    awsEndpointUrl: endpoints.awsEndpointUrl,
+  });
+  await runner.start();
+  try {
+    await eventually(
+      'every aggregate micro-batched',
+      async () =>
+        (await queryDataset(storage, descriptor, range)).rows.length >= expected.length ? true : undefined,
+      180_000,
+      2_000,
+    );
+    // Once the topic has been quiet for the idle timeout, a sealing pass seals the remaining windows.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    await runner.runSealingPass();
+  } finally {
+    await runner.stop();
+  }
+  const rows = (await queryDataset(storage, descriptor, range)).rows.filter(
+    (row) => row.values.user_id !== 'u-closer',
+  );
+  expect(rows.every((row) => row.status === 'sealed')).toBe(true);
+  const sealed = rows.map((row) => ({
+    key: `${new Date(row.values.window_start as number).toISOString()}|${row.values.user_id}`,
+    event_count: Number(row.values.event_count),
+    total_value: row.values.total_value,
+  }));
+  expect(sealed.map((row) => row.key).sort()).toEqual(
+    expected.map((a) => `${a.window_start}|${a.user_id}`).sort(),
+  );
+  for (const aggregate of expected) {
+    const row = sealed.find(
+      (candidate) => candidate.key === `${aggregate.window_start}|${aggregate.user_id}`,
+    );
+    expect(row, aggregate.window_start).toEqual({
+      key: `${aggregate.window_start}|${aggregate.user_id}`,
+      event_count: aggregate.event_count,
+      total_value: Number(aggregate.total_value),
+    });
+  }
+}

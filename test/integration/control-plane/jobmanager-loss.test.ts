@@ -7,6 +7,7 @@ import {
   cleanUp,
   eventually,
   expectExactAggregates,
+  expectExactSealedOutput,
   localPlane,
   SampleScenario,
   scheduledEvent,
@@ -23,7 +24,7 @@ describe.skipIf(process.env.APPHUB_DISRUPTIVE_TESTS !== '1')('JobManager loss on
 
   afterAll(() => cleanUp(plane, scenario.jobName));
 
-  it('reconcile resubmits the lost job from its latest retained checkpoint and the aggregates stay exact', async () => {
+  it('reconcile resubmits the lost job from its latest checkpoint; aggregates and sealed micro-batched output stay exact', async () => {
     await scenario.createTopics();
     await scenario.produce(scenario.phaseA);
     const { jobId } = await scenario.submit(plane);
@@ -57,5 +58,6 @@ describe.skipIf(process.env.APPHUB_DISRUPTIVE_TESTS !== '1')('JobManager loss on
     );
     await scenario.produce([...scenario.phaseB, scenario.closer]);
     await expectExactAggregates(scenario);
+    await expectExactSealedOutput(scenario);
   });
 });
