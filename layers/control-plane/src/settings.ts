@@ -1,4 +1,4 @@
-import { parseWith, z } from '@apphub/platform';
+import { parseWith, selectApphubVariables, z } from '@apphub/platform';
 
 /** One configuration key of the control plane: its environment variable, default and meaning. */
 export interface ControlPlaneSetting {
@@ -137,15 +137,12 @@ export interface ReconcilePolicy {
 }
 
 /**
- * Parses the control plane's APPHUB_* variables; an unknown APPHUB_* name is rejected so a typo fails
- * loudly. Other variables (AWS_*, LOG_LEVEL) are ignored; empty values count as unset.
+ * Parses the control plane's APPHUB_* variables; an APPHUB_* name the project does not know is
+ * rejected so a typo fails loudly. Other variables (AWS_*, LOG_LEVEL) are ignored; empty values
+ * count as unset.
  */
 export function parseControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
-  const apphub = Object.fromEntries(
-    Object.entries(env).filter(
-      ([name, value]) => name.startsWith('APPHUB_') && value !== undefined && value !== '',
-    ),
-  );
+  const apphub = selectApphubVariables(env, Object.keys(envSchema.shape), 'control-plane environment');
   const parsed = parseWith(envSchema, apphub, 'control-plane environment');
   return Object.freeze({
     flinkRestUrl: parsed.APPHUB_FLINK_REST_URL.replace(/\/+$/, ''),

@@ -1,10 +1,8 @@
+import { selectApphubVariables } from './env-names.js';
 import { platform } from './platform.js';
 import { parseWith, z } from './schema.js';
 
-/**
- * Every APPHUB_* variable a local tool understands. An unknown APPHUB_* name is rejected, so a
- * typo such as APPHUB_FLINK_REST_ULR fails loudly instead of being ignored.
- */
+/** The APPHUB_* variables of the local stack and tools (unknown APPHUB_* names are rejected by selectApphubVariables). */
 const localEnvSchema = z.strictObject({
   APPHUB_STREAMING_ENABLED: z.enum(['0', '1']).optional(),
   APPHUB_STREAM_BROKER_URL: z
@@ -22,26 +20,6 @@ const localEnvSchema = z.strictObject({
     .optional(),
   APPHUB_E2E_REPO_ROOT: z.string().optional(),
   APPHUB_STACK_DIR: z.string().optional(),
-  APPHUB_KEEP_STACK: z.enum(['0', '1']).optional(),
-  APPHUB_DISRUPTIVE_TESTS: z.enum(['0', '1']).optional(),
-  APPHUB_DEBUG: z.enum(['0', '1']).optional(),
-  // The Lambda functions' own variables (the local runner sets them in the same process); each
-  // function's configuration schema parses their values.
-  ...Object.fromEntries(
-    [
-      'APPHUB_DATA_LAKE_BUCKET',
-      'APPHUB_WATERMARK_TABLE',
-      'APPHUB_JOBS_TABLE',
-      'APPHUB_SAVEPOINTS_TABLE',
-      'APPHUB_SAVEPOINT_DIR',
-      'APPHUB_CHECKPOINT_DIR',
-      'APPHUB_SAVEPOINT_MAX_COUNT',
-      'APPHUB_SAVEPOINT_MAX_AGE_HOURS',
-      'APPHUB_SAVEPOINT_TIMEOUT_SECONDS',
-      'APPHUB_RECONCILE_BACKOFF_SECONDS',
-      'APPHUB_RECONCILE_MAX_ATTEMPTS',
-    ].map((name) => [name, z.string().optional()]),
-  ),
 });
 
 /** Addresses and knobs of the local stack, parsed once from the environment. */
@@ -57,8 +35,8 @@ export interface LocalEndpoints {
 
 /** Parses the APPHUB_* variables of `env` into the local stack's endpoints, with platform defaults. */
 export function parseLocalEndpoints(env: NodeJS.ProcessEnv = process.env): LocalEndpoints {
-  const apphubVars = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('APPHUB_')));
-  const parsed = parseWith(localEnvSchema, apphubVars, 'environment');
+  const owned = selectApphubVariables(env, Object.keys(localEnvSchema.shape), 'environment');
+  const parsed = parseWith(localEnvSchema, owned, 'environment');
   const uiPort = parsed.APPHUB_FLINK_UI_PORT ?? platform.ports.flinkRest;
   return Object.freeze({
     brokers: Object.freeze(

@@ -1,4 +1,5 @@
 export * from './endpoints.js';
+export * from './env-names.js';
 export * from './errors.js';
 export * from './flink-config.js';
 export * from './platform.js';

@@ -6,7 +6,7 @@ import { type LocalEndpoints, platform } from '@apphub/platform';
 import { getJson, localKafka } from './clients.js';
 import { kafkaClusterId, writeKafkaConf } from './config-files.js';
 import { flinkResourceParams, java17ModuleFlags } from './java.js';
-import type { StackPaths } from './paths.js';
+import { repoRoot, type StackPaths } from './paths.js';
 import { type ProcessRecord, startProcess } from './processes.js';
 
 /** Everything a component needs to start: resolved classpaths, the venv and the written config. */
@@ -53,8 +53,10 @@ const awsEndpoint: ComponentSpec = {
   name: 'aws',
   ports: (endpoints) => [portOf(endpoints.awsEndpointUrl)],
   startupTimeoutMs: 60_000,
+  // local/moto/serve.py: moto's app behind a lock, so conditional writes are atomic as in DynamoDB.
   launch: ({ paths, endpoints, python }) =>
-    startProcess(paths, 'aws', path.join(path.dirname(python), 'moto_server'), [
+    startProcess(paths, 'aws', python, [
+      path.join(repoRoot, 'local', 'moto', 'serve.py'),
       '-H',
       '127.0.0.1',
       '-p',
@@ -99,10 +101,11 @@ const kafka: ComponentSpec = {
       await admin.connect();
       const cluster = await admin.describeCluster();
       const topics = await admin.listTopics();
-      const sample = Object.values(platform.topics).filter((topic) => topics.includes(topic.name)).length;
+      const wanted = Object.values(platform.topics);
+      const present = wanted.filter((topic) => topics.includes(topic.name)).length;
       return {
         healthy: cluster.brokers.length > 0,
-        detail: `${cluster.brokers.length} broker, ${sample}/2 sample topics`,
+        detail: `${cluster.brokers.length} broker, ${present}/${wanted.length} streaming topics`,
       };
     } catch (error) {
       return { healthy: false, detail: error instanceof Error ? error.message : String(error) };

@@ -3,6 +3,7 @@ import {
   parseLocalEndpoints,
   platform,
   renderFlinkSettings,
+  selectApphubVariables,
   tables,
   toFlinkYaml,
 } from '@apphub/platform';
@@ -93,6 +94,28 @@ describe('parseLocalEndpoints', () => {
     );
     expect(() => parseLocalEndpoints({ APPHUB_STREAM_BROKER_URL: 'no-port' })).toThrow(
       /APPHUB_STREAM_BROKER_URL: expected host:port/,
+    );
+  });
+});
+
+describe('selectApphubVariables', () => {
+  it("returns a parser's own variables and lets other components' pass", () => {
+    const env = {
+      APPHUB_FLINK_UI_PORT: '8081',
+      APPHUB_DISRUPTIVE_TESTS: '1',
+      APPHUB_JOBS_TABLE: '',
+      PATH: '/bin',
+    };
+    expect(selectApphubVariables(env, ['APPHUB_FLINK_UI_PORT', 'APPHUB_JOBS_TABLE'], 'x')).toEqual({
+      APPHUB_FLINK_UI_PORT: '8081',
+    });
+  });
+
+  it('rejects a name the project does not know, naming it', () => {
+    expect(() =>
+      selectApphubVariables({ APPHUB_SAVEPIONT_MAX_COUNT: '3' }, [], 'control-plane environment'),
+    ).toThrow(
+      /^control-plane environment is invalid: APPHUB_SAVEPIONT_MAX_COUNT is not a variable of this project/,
     );
   });
 });

@@ -1,0 +1,61 @@
+import { ConfigInvalidError } from './errors.js';
+
+/**
+ * Every APPHUB_* variable the project reads, whoever reads it. Each parser takes its own names and
+ * rejects an APPHUB_* name missing here, so a typo (APPHUB_FLINK_REST_ULR) fails loudly while a
+ * variable meant for another component (a test switch, the local stack's ports) passes through.
+ */
+export const apphubVariableNames: ReadonlySet<string> = new Set([
+  // Local stack and tools
+  'APPHUB_STREAMING_ENABLED',
+  'APPHUB_STREAM_BROKER_URL',
+  'APPHUB_FLINK_UI_PORT',
+  'APPHUB_FLINK_REST_URL',
+  'APPHUB_SQL_GATEWAY_URL',
+  'APPHUB_AWS_ENDPOINT_URL',
+  'APPHUB_FLINK_TASKMANAGERS',
+  'APPHUB_FLINK_CHECKPOINT_INTERVAL',
+  'APPHUB_E2E_REPO_ROOT',
+  'APPHUB_STACK_DIR',
+  'APPHUB_DEBUG',
+  // Test switches
+  'APPHUB_KEEP_STACK',
+  'APPHUB_DISRUPTIVE_TESTS',
+  // Lambda functions
+  'APPHUB_DATA_LAKE_BUCKET',
+  'APPHUB_WATERMARK_TABLE',
+  'APPHUB_JOBS_TABLE',
+  'APPHUB_SAVEPOINTS_TABLE',
+  'APPHUB_SAVEPOINT_DIR',
+  'APPHUB_CHECKPOINT_DIR',
+  'APPHUB_SAVEPOINT_MAX_COUNT',
+  'APPHUB_SAVEPOINT_MAX_AGE_HOURS',
+  'APPHUB_SAVEPOINT_TIMEOUT_SECONDS',
+  'APPHUB_RECONCILE_MAX_ATTEMPTS',
+  'APPHUB_RECONCILE_BACKOFF_SECONDS',
+]);
+
+/**
+ * The non-empty values of `owned` variables in `env`, after checking that every APPHUB_* name in
+ * `env` is one the project knows; an unknown one is an error naming it and `where`.
+ */
+export function selectApphubVariables(
+  env: NodeJS.ProcessEnv,
+  owned: readonly string[],
+  where: string,
+): Record<string, string> {
+  const unknown = Object.keys(env).filter(
+    (name) => name.startsWith('APPHUB_') && !apphubVariableNames.has(name),
+  );
+  if (unknown.length > 0) {
+    throw new ConfigInvalidError(
+      `${where} is invalid: ${unknown.join(', ')} is not a variable of this project (check the spelling; see README)`,
+    );
+  }
+  return Object.fromEntries(
+    owned.flatMap((name) => {
+      const value = env[name];
+      return value === undefined || value === '' ? [] : [[name, value]];
+    }),
+  );
+}
