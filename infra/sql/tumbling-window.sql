@@ -15,6 +15,11 @@
 
 SET 'pipeline.name' = '${JOB_NAME}';
 SET 'table.local-time-zone' = 'UTC';
+-- One-phase aggregation: with the default local/global split, a source subtask whose partitions went
+-- idle keeps its pre-aggregated slice of a window unsent (it flushes on its own watermark, which no
+-- longer moves) while the global window closes on the other subtasks' watermark; that slice then
+-- arrives late and is dropped. Measured: 8 of 168 aggregates missing in about half of the test runs.
+SET 'table.optimizer.agg-phase-strategy' = 'ONE_PHASE';
 
 -- The value is read raw and parsed in SQL, so a malformed record can be routed instead of skipped.
 CREATE TEMPORARY TABLE apphub_streaming_input (

@@ -5,7 +5,7 @@ import { generateSampleEvents, normaliseAggregate, type SampleAggregate } from '
 import { followTopic } from '../sample/consume.js';
 import { microBatchAggregates } from '../sample/micro-batch.js';
 import { produceEvents } from '../sample/produce.js';
-import { submitSampleJob } from '../sample/submit.js';
+import { jobTasksRunning, submitSampleJob } from '../sample/submit.js';
 import { createProgress, localKafka, stackUp, waitUntil } from '../stack/index.js';
 import { parseFlags, runCli } from './run-cli.js';
 
@@ -33,7 +33,7 @@ runCli(async () => {
   );
   const jobId = running?.id ?? (await submitSampleJob({ startupMode: 'latest-offset' })).jobId;
   progress.detail(running ? `already running as ${jobId}` : `submitted as ${jobId}`);
-  await waitUntil('the job to run', async () => (await flink.job(jobId)).state === 'RUNNING', {
+  await waitUntil("the job's tasks to run", () => jobTasksRunning(endpoints.flinkRestUrl, jobId), {
     timeoutMs: 60_000,
     progress,
   });

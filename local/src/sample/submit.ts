@@ -87,3 +87,19 @@ export async function submitSampleJob(
   });
   return { jobId, jobName };
 }
+
+/**
+ * True once every task of the job runs. Flink reports a job RUNNING while its tasks still deploy;
+ * events produced before the sources read would meet a watermark already moved on by another
+ * partition's backlog, and count as late.
+ */
+export async function jobTasksRunning(flinkRestUrl: string, jobId: string): Promise<boolean> {
+  const response = await fetch(`${flinkRestUrl}/jobs/${jobId}`, { signal: AbortSignal.timeout(5_000) });
+  if (!response.ok) return false;
+  const job = (await response.json()) as { state: string; vertices: { status: string }[] };
+  return (
+    job.state === 'RUNNING' &&
+    job.vertices.length > 0 &&
+    job.vertices.every((vertex) => vertex.status === 'RUNNING')
+  );
+}

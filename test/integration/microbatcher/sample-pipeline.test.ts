@@ -20,7 +20,8 @@ import {
 } from '@apphub/sample';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
-import { submitSampleJob } from '../../../local/src/sample/submit.js';
+import { splitByMinute } from '../../../local/src/sample/produce.js';
+import { jobTasksRunning, submitSampleJob } from '../../../local/src/sample/submit.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
 import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
 import { lake, store } from './harness.js';
@@ -91,7 +92,6 @@ describe('sample pipeline through the micro-batcher', () => {
           partition: Number(event.user_id.replace(/\D/g, '') || '0') % 3,
         })),
       });
-    await send(events);
     const { jobId } = await submitSampleJob({
       jobName: uniqueName('it-mb-sample'),
       inputTopic,
@@ -100,6 +100,16 @@ describe('sample pipeline through the micro-batcher', () => {
       startupMode: 'earliest-offset',
     });
     jobs.push(jobId);
+    // Produce only once the sources read, a minute of event time at a time (see produceEvents).
+    await eventually(
+      "the job's tasks to run",
+      async () => ((await jobTasksRunning(endpoints.flinkRestUrl, jobId)) ? true : undefined),
+      90_000,
+    );
+    for (const minute of splitByMinute(events)) {
+      await send(minute);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
     await new Promise((resolve) =>
       setTimeout(resolve, (platform.sampleJob.sourceIdleTimeoutSeconds + 5) * 1000),
     );

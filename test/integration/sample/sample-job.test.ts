@@ -15,7 +15,7 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import { consumeRecords } from '../../../local/src/sample/consume.js';
 import { splitByMinute } from '../../../local/src/sample/produce.js';
-import { submitSampleJob } from '../../../local/src/sample/submit.js';
+import { jobTasksRunning, submitSampleJob } from '../../../local/src/sample/submit.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
 import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
 
@@ -118,9 +118,9 @@ describe('sample job on the real stack', () => {
       // Live, as in production: the job runs before the events arrive (a replayed backlog can make a
       // busy partition look idle to Flink's processing-time idleness detection).
       await eventually(
-        'the job to run',
-        async () => ((await flink.job(jobId)).state === 'RUNNING' ? true : undefined),
-        60_000,
+        "the job's tasks to run",
+        async () => ((await jobTasksRunning(endpoints.flinkRestUrl, jobId)) ? true : undefined),
+        90_000,
       );
       // A minute of event time at a time, so every partition is awake before the watermark passes it.
       for (const minute of splitByMinute(busy)) {
