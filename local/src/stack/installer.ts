@@ -36,7 +36,12 @@ export function pythonRequirements(): string[] {
 export async function ensureJars(paths: StackPaths, set: JarSet, progress: Progress): Promise<string[]> {
   const target = path.join(paths.jars, set);
   const marker = path.join(target, '.resolved.json');
-  const wanted = JSON.stringify(mavenProperties(set));
+  const pom = path.join(repoRoot, 'local', 'jars', set, 'pom.xml');
+  // The pinned versions and the pom's own content: editing either resolves the set again.
+  const wanted = JSON.stringify({
+    ...mavenProperties(set),
+    pom: createHash('sha256').update(readFileSync(pom)).digest('hex').slice(0, 16),
+  });
   if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return listJars(target);
 
   progress.step(
@@ -47,7 +52,7 @@ export async function ensureJars(paths: StackPaths, set: JarSet, progress: Progr
   const args = [
     '-B',
     '-f',
-    path.join(repoRoot, 'local', 'jars', set, 'pom.xml'),
+    pom,
     'dependency:copy-dependencies',
     `-DoutputDirectory=${target}`,
     ...Object.entries(mavenProperties(set)).map(([key, value]) => `-D${key}=${value}`),
