@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -7,7 +8,7 @@ import { getJson, localKafka } from './clients.js';
 import { kafkaClusterId, writeKafkaConf } from './config-files.js';
 import { flinkResourceParams, java17ModuleFlags } from './java.js';
 import { repoRoot, type StackPaths } from './paths.js';
-import { type ProcessRecord, startProcess } from './processes.js';
+import { type ProcessRecord, readProcessTable, startProcess } from './processes.js';
 
 /** Everything a component needs to start: resolved classpaths, the venv and the written config. */
 export interface LaunchContext {
@@ -162,7 +163,12 @@ const jobManager: ComponentSpec = {
   },
 };
 
-/** The TaskManager with index `index` (1-based); its resource id is its component name. */
+/**
+ * The TaskManager with index `index` (1-based). Its Flink resource id is its component name plus a
+ * suffix new at every start, as Flink's own default has: a restarted TaskManager must not register
+ * under the id of the one that died, or the JobManager, which still holds the dead one's slots until
+ * the heartbeat times out, deploys the restarting job onto them again and again.
+ */
 export function taskManager(index: number): ComponentSpec {
   const name = `taskmanager-${index}`;
   const [promFirst] = platform.ports.prometheusTaskManagerRange.split('-').map(Number);
@@ -173,25 +179,33 @@ export function taskManager(index: number): ComponentSpec {
     startupTimeoutMs: 90_000,
     launch: (context) => {
       const { jvm, dynamic } = flinkJvm(context, 'TM');
-      return startProcess(context.paths, name, 'java', [
-        ...jvm,
-        'org.apache.flink.runtime.taskexecutor.TaskManagerRunner',
-        '--configDir',
-        context.flinkConfDir,
-        `-Dtaskmanager.resource-id=${name}`,
-        `-Dmetrics.reporter.prom.port=${promPort}`,
-        ...dynamic,
-      ]);
+      const resourceId = `${name}-${randomBytes(3).toString('hex')}`;
+      return startProcess(
+        context.paths,
+        name,
+        'java',
+        [
+          ...jvm,
+          'org.apache.flink.runtime.taskexecutor.TaskManagerRunner',
+          '--configDir',
+          context.flinkConfDir,
+          `-Dtaskmanager.resource-id=${resourceId}`,
+          `-Dmetrics.reporter.prom.port=${promPort}`,
+          ...dynamic,
+        ],
+        { instance: resourceId },
+      );
     },
-    probe: async (_paths, endpoints) => {
+    probe: async (paths, endpoints) => {
+      const resourceId = readProcessTable(paths)[name]?.instance;
       const list = await getJson<{ taskmanagers: { id: string; freeSlots: number; slotsNumber: number }[] }>(
         `${endpoints.flinkRestUrl}/taskmanagers`,
       );
-      const entry = list?.taskmanagers.find((tm) => tm.id === name);
+      const entry = list?.taskmanagers.find((tm) => tm.id === resourceId);
       return entry
         ? {
             healthy: true,
-            detail: `registered, ${entry.freeSlots}/${entry.slotsNumber} slots free, metrics :${promPort}`,
+            detail: `registered as ${resourceId}, ${entry.freeSlots}/${entry.slotsNumber} slots free, metrics :${promPort}`,
           }
         : {
             healthy: false,
@@ -217,7 +231,7 @@ const sqlGateway: ComponentSpec = {
         'org.apache.flink.table.gateway.SqlGateway',
         `-Dmetrics.reporter.prom.port=${platform.ports.prometheusSqlGateway}`,
       ],
-      { FLINK_CONF_DIR: context.flinkConfDir },
+      { env: { FLINK_CONF_DIR: context.flinkConfDir } },
     );
   },
   probe: async (_paths, endpoints) => {

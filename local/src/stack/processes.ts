@@ -9,6 +9,8 @@ export interface ProcessRecord {
   readonly pid: number;
   readonly startedAt: string;
   readonly logFile: string;
+  /** The id the process registered under, where it has one (a TaskManager's Flink resource id). */
+  readonly instance?: string;
 }
 
 export type ProcessTable = Record<string, ProcessRecord>;
@@ -68,7 +70,7 @@ export function startProcess(
   component: string,
   command: string,
   args: readonly string[],
-  env: NodeJS.ProcessEnv = {},
+  options: { env?: NodeJS.ProcessEnv; instance?: string } = {},
 ): ProcessRecord {
   mkdirSync(paths.logs, { recursive: true });
   const file = logFile(paths, component);
@@ -80,11 +82,17 @@ export function startProcess(
   const child = spawn(command, args, {
     detached: true,
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...options.env },
   });
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${component} (${command})`);
-  const record = { component, pid: child.pid, startedAt: new Date().toISOString(), logFile: file };
+  const record: ProcessRecord = {
+    component,
+    pid: child.pid,
+    startedAt: new Date().toISOString(),
+    logFile: file,
+    ...(options.instance ? { instance: options.instance } : {}),
+  };
   recordProcess(paths, record);
   return record;
 }

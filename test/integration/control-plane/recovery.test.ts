@@ -136,15 +136,16 @@ describe('reconcile and upgrades on the real cluster', () => {
       scenarios.push(scenario);
       // One slot more than the other TaskManagers have free forces a task onto the new one, and leaves
       // room on it for the restart even if other tests take a few slots meanwhile.
+      const killed = readProcessTable(stackPaths())['taskmanager-3']!;
       const freeElsewhere = (await plane.rest.taskManagers())
-        .filter((tm) => tm.id !== 'taskmanager-3')
+        .filter((tm) => tm.id !== killed.instance)
         .reduce((sum, tm) => sum + tm.freeSlots, 0);
       const parallelism = Math.min(8, freeElsewhere + 1);
       const { jobId } = await runPhaseA(scenario, plane, parallelism);
-      expect(await taskManagersOf(jobId)).toContain('taskmanager-3');
+      expect(killed.instance).toMatch(/^taskmanager-3-[0-9a-f]{6}$/);
+      expect(await taskManagersOf(jobId)).toContain(killed.instance);
 
-      const record = readProcessTable(stackPaths())['taskmanager-3']!;
-      process.kill(record.pid, 'SIGKILL');
+      process.kill(killed.pid, 'SIGKILL');
       // Flink notices the lost TaskManager (heartbeat timeout) and records the failure before restarting.
       await eventually(
         'Flink to record the task failure',
@@ -153,6 +154,8 @@ describe('reconcile and upgrades on the real cluster', () => {
         2_000,
       );
       await stackUp({ endpoints: withExtra, only: extra });
+      // The restarted TaskManager registers under a new resource id, never the dead one's.
+      expect(readProcessTable(stackPaths())['taskmanager-3']?.instance).not.toBe(killed.instance);
       await eventually(
         'all tasks to run again',
         async () =>

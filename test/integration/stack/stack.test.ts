@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -180,5 +180,26 @@ describe('native local stack', () => {
 
     const restored = await stackUp({ only: [victim] });
     expect(restored.components.find((c) => c.component === victim)?.healthy).toBe(true);
+    // Healthy means registered under its own new resource id, not the dead process's stale entry.
+    const restarted = readProcessTable(paths)[victim];
+    expect(restarted?.instance).toMatch(new RegExp(`^${victim}-[0-9a-f]{6}$`));
+    expect(restarted?.instance).not.toBe(record?.instance);
+  });
+
+  it('writes the log of every JVM through Log4j into its log file', async () => {
+    const table = readProcessTable(stackPaths());
+    const expected: Record<string, RegExp> = {
+      jobmanager: /INFO .*Starting StandaloneSessionClusterEntrypoint \(Version: /,
+      'taskmanager-1': /INFO .*Starting TaskManager \(Version: /,
+      'sql-gateway': /INFO .*Rest endpoint listening at /,
+      kafka: /INFO .*\[KafkaRaftServer nodeId=\d+\] Kafka Server started/,
+    };
+    for (const [component, line] of Object.entries(expected)) {
+      // The file is appended to at every start: read what the running process wrote.
+      const log = readFileSync(table[component]!.logFile, 'utf8').split('\n==== ').at(-1) ?? '';
+      // An slf4j API without its binding silently drops every log line; that must never ship again.
+      expect(log, component).not.toContain('Defaulting to no-operation (NOP) logger');
+      expect(log, component).toMatch(line);
+    }
   });
 });
