@@ -95,7 +95,7 @@ const nativeReporterFactory = /^org\.apache\.flink\.metrics\.prometheus\.\w*Prom
 
 describe('generated files', () => {
   it('are exactly what npm run render:manifests renders from infra/platform.json and infra/sql', () => {
-    const rendered = renderManifests(repoRoot);
+    const rendered = renderManifests();
     expect(outdatedManifests(repoRoot, rendered)).toEqual([]);
     expect([...rendered.keys()]).toEqual(
       expect.arrayContaining([composeFiles.demo, composeFiles.e2e, `${minikubeDir}/kustomization.yaml`]),

@@ -10,7 +10,7 @@ import { parseFlags, runCli } from './run-cli.js';
  */
 runCli(async () => {
   const { flags } = parseFlags(process.argv.slice(2), { check: 'boolean' });
-  const rendered = renderManifests(repoRoot);
+  const rendered = renderManifests();
   if (flags.check === true) {
     assertManifestsCurrent(repoRoot, rendered);
     console.log(`${rendered.size} generated files match infra/platform.json`);

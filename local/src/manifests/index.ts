@@ -1,9 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { type ComposeVariant, composeDocument } from './compose.js';
 import { ManifestOutdatedError } from './errors.js';
-import { flinkImageDir } from './images.js';
 import { kustomization, minikubeManifests } from './minikube.js';
 
 export * from './bootstrap-scripts.js';
@@ -32,11 +31,10 @@ function toYaml(document: unknown): string {
 export const sqlDir = 'infra/sql';
 
 /**
- * Renders every generated file from infra/platform.json and infra/sql: the compose files, the
- * minikube overlay, and the copies of the SQL templates in the Flink image's build context
+ * Renders every generated file from infra/platform.json: the compose files and the minikube overlay
  * (relative path → content). Reads only; writing and checking are the caller's.
  */
-export function renderManifests(repoRoot: string): ReadonlyMap<string, string> {
+export function renderManifests(): ReadonlyMap<string, string> {
   const files = new Map<string, string>();
   files.set(
     composeFiles.demo,
@@ -76,7 +74,7 @@ export function outdatedManifests(repoRoot: string, rendered: ReadonlyMap<string
 }
 
 /** Throws when a committed manifest is not what the generator renders, naming the files and the fix. */
-export function assertManifestsCurrent(repoRoot: string, rendered = renderManifests(repoRoot)): void {
+export function assertManifestsCurrent(repoRoot: string, rendered = renderManifests()): void {
   const outdated = outdatedManifests(repoRoot, rendered);
   if (outdated.length > 0) {
     throw new ManifestOutdatedError(
