@@ -184,6 +184,19 @@ describe('native local stack', () => {
     const restarted = readProcessTable(paths)[victim];
     expect(restarted?.instance).toMatch(new RegExp(`^${victim}-[0-9a-f]{6}$`));
     expect(restarted?.instance).not.toBe(record?.instance);
+    // The JobManager drops the dead one at its heartbeat timeout; later tests must not get its slots.
+    await eventually(
+      'the JobManager to drop the killed TaskManager',
+      async () => {
+        const ids = (
+          await getJson<{ taskmanagers: { id: string }[] }>(`${endpoints.flinkRestUrl}/taskmanagers`)
+        )?.taskmanagers.map((tm) => tm.id);
+        return ids && !ids.includes(record!.instance!) && ids.includes(restarted!.instance!)
+          ? true
+          : undefined;
+      },
+      120_000,
+    );
   });
 
   it('writes the log of every JVM through Log4j into its log file', async () => {
