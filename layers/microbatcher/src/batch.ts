@@ -11,7 +11,8 @@ import type { DatasetDescriptor } from './descriptor.js';
 import { type Lake, mapWithLimit } from './lake.js';
 import { datasetRoot, deadLetterKey } from './layout.js';
 import { BatcherMetrics, MetricName, unroutedDataset } from './metrics.js';
-import { encodeHotPart, groupIntoParts, type StoredRow } from './parts.js';
+import { PartCache } from './part-cache.js';
+import { encodeHotPart, groupIntoParts } from './parts.js';
 import { type DatasetRow, decodeDatasetRecord } from './records.js';
 import { sealWindow } from './sealing.js';
 
@@ -32,6 +33,11 @@ export interface BatcherContext {
   readonly now?: () => number;
   /** S3 requests in flight at once. */
   readonly concurrency?: number;
+  /**
+   * Hot parts this process wrote, kept across invocations of a warm function so sealing need not
+   * read them back; created once at cold start. Without one, only the current batch's parts are kept.
+   */
+  readonly partCache?: PartCache;
 }
 
 export interface DatasetBatchSummary {
@@ -115,11 +121,17 @@ async function processDatasetRecords(
     await writeDeadLetters(context, datasetRoot(descriptor), descriptor.dataset, bad, metrics);
 
     const parts = groupIntoParts(descriptor, rows);
+    const partCache = context.partCache ?? new PartCache();
     const [before] = await Promise.all([
       context.store.getDatasetWatermark(descriptor.dataset),
-      mapWithLimit(parts, concurrency, (part) =>
-        context.lake.put(part.key, encodeHotPart(descriptor, part.rows), 'application/vnd.apache.parquet'),
-      ),
+      mapWithLimit(parts, concurrency, async (part) => {
+        await context.lake.put(
+          part.key,
+          encodeHotPart(descriptor, part.rows),
+          'application/vnd.apache.parquet',
+        );
+        partCache.set(part.key, part.rows);
+      }),
     ]);
     let lateRecords = 0;
     await mapWithLimit(parts, concurrency, async (part) => {
@@ -148,7 +160,7 @@ async function processDatasetRecords(
       touchedWindows: touched,
       metrics,
       owner: batchOwner(records),
-      partCache: new Map(parts.map((part) => [part.key, part.rows])),
+      partCache,
     });
     return {
       records: records.length,
@@ -255,7 +267,7 @@ export function policyOf(descriptor: DatasetDescriptor): WatermarkPolicy {
  * moves `sealedThrough`. Also run on a schedule, so idle datasets seal their last windows.
  */
 export async function sealDueWindows(
-  context: Pick<BatcherContext, 'lake' | 'store' | 'logger' | 'now'>,
+  context: Pick<BatcherContext, 'lake' | 'store' | 'logger' | 'now' | 'partCache'>,
   descriptor: DatasetDescriptor,
   options: {
     readonly now?: number;
@@ -263,8 +275,8 @@ export async function sealDueWindows(
     readonly metrics?: BatcherMetrics;
     /** Lease owner; a batch names itself after its offsets so that its retry gets the lease back. */
     readonly owner?: string;
-    /** Hot parts this call just wrote, so sealing need not read them back. */
-    readonly partCache?: ReadonlyMap<string, readonly StoredRow[]>;
+    /** Hot parts in memory, so sealing need not read them back; defaults to the context's. */
+    readonly partCache?: PartCache;
   } = {},
 ): Promise<Pick<DatasetBatchSummary, 'windowsSealed' | 'watermark' | 'sealedThrough'>> {
   const now = options.now ?? (context.now ?? Date.now)();
@@ -286,6 +298,7 @@ export async function sealDueWindows(
   );
   const due = new Set([...pending.map((window) => window.windowStart), ...touched]);
   const owner = options.owner ?? `pass-${randomUUID()}`;
+  const partCache = options.partCache ?? context.partCache;
   let windowsSealed = 0;
   const leftToOthers: number[] = [];
   await mapWithLimit(
@@ -300,7 +313,7 @@ export async function sealDueWindows(
         owner,
         now,
         waitForLease: late,
-        ...(options.partCache ? { partCache: options.partCache } : {}),
+        ...(partCache ? { partCache } : {}),
       });
       if (outcome.leasedByOther) leftToOthers.push(windowStart);
       if (!outcome.sealed) return;
@@ -314,11 +327,12 @@ export async function sealDueWindows(
       });
     },
   );
-  const sealedThrough = await context.store.advanceSealedThrough(
-    descriptor.dataset,
-    Math.min(through, ...leftToOthers),
-    now,
-  );
+  // Written only when it moves: most batches seal nothing and would rewrite the same value.
+  const target = Math.min(through, ...leftToOthers);
+  const sealedThrough =
+    stored.sealedThrough !== undefined && target <= stored.sealedThrough
+      ? stored.sealedThrough
+      : await context.store.advanceSealedThrough(descriptor.dataset, target, now);
   options.metrics?.count(MetricName.WindowsSealed, windowsSealed);
   options.metrics?.watermarkLag(Math.max(0, (now - watermark) / 1000));
   return { windowsSealed, watermark, sealedThrough };

@@ -1,10 +1,11 @@
 import type { ParquetValue } from '@apphub/parquet';
-import { hasUnsealedParts, type WatermarkStore, type WindowState } from '@apphub/watermarks';
+import type { WatermarkStore, WindowState } from '@apphub/watermarks';
 import type { DatasetDescriptor } from './descriptor.js';
 import { WindowSealError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
 import { datasetRoot, hashParts, manifestKey, partitionPath, sealedFileKey } from './layout.js';
-import { compactRows, decodeHotPart, encodeSealedFile, type StoredRow } from './parts.js';
+import type { PartCache } from './part-cache.js';
+import { compactRows, decodeHotPart, encodeSealedFile } from './parts.js';
 
 /** The manifest of one sealed window version: which files hold the window's rows. */
 export interface WindowManifest {
@@ -36,8 +37,8 @@ export interface SealOptions {
   readonly now: number;
   /** Wait while another owner holds the lease (up to its length) instead of leaving the window. */
   readonly waitForLease?: boolean;
-  /** Rows of hot parts already in memory, by key. */
-  readonly partCache?: ReadonlyMap<string, readonly StoredRow[]>;
+  /** Rows of hot parts already in memory; parts read from S3 are added to it. */
+  readonly partCache?: PartCache;
 }
 
 /** How long a sealer may hold a window before others may take over. */
@@ -58,23 +59,22 @@ export async function sealWindow(
 ): Promise<SealOutcome> {
   const waitUntil = performance.now() + sealLeaseMs;
   for (let attempt = 0; attempt < 5; ) {
-    const window = await context.store.getWindow(descriptor.dataset, windowStart);
-    if (!window || !hasUnsealedParts(window)) return { sealed: false };
-    const leased = await context.store.leaseWindow(
+    const lease = await context.store.leaseWindow(
       descriptor.dataset,
       windowStart,
       options.owner,
       options.now,
       sealLeaseMs,
     );
-    if (!leased) {
+    if (lease.outcome === 'nothing-to-seal') return { sealed: false };
+    if (lease.outcome === 'held-by-other') {
       if (!options.waitForLease) return { sealed: false, leasedByOther: true };
       if (performance.now() > waitUntil) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
       continue;
     }
     attempt += 1;
-    const outcome = await compactAndPublish(context, descriptor, window, options.partCache);
+    const outcome = await compactAndPublish(context, descriptor, lease.window, options.partCache);
     if (outcome) return outcome;
   }
   throw new WindowSealError(
@@ -86,16 +86,18 @@ async function compactAndPublish(
   context: { readonly lake: Lake; readonly store: WatermarkStore },
   descriptor: DatasetDescriptor,
   window: WindowState,
-  partCache: ReadonlyMap<string, readonly StoredRow[]> | undefined,
+  partCache: PartCache | undefined,
 ): Promise<SealOutcome | undefined> {
   const windowStart = window.windowStart;
   const partsHash = hashParts(datasetRoot(descriptor), window.parts);
   const stored = (
-    await mapWithLimit(
-      window.parts,
-      8,
-      async (key) => partCache?.get(key) ?? decodeHotPart(descriptor, await context.lake.get(key)),
-    )
+    await mapWithLimit(window.parts, 8, async (key) => {
+      const cached = partCache?.get(key);
+      if (cached) return cached;
+      const rows = decodeHotPart(descriptor, await context.lake.get(key));
+      partCache?.set(key, rows);
+      return rows;
+    })
   ).flat();
   const cells = new Map<string, Readonly<Record<string, ParquetValue>>[]>();
   for (const row of compactRows(descriptor, stored)) {

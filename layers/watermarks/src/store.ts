@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { PartitionProgress } from './compute.js';
 import { WatermarkStoreError } from './errors.js';
 
@@ -19,6 +20,12 @@ export interface WindowState {
   readonly sealedPartsHash?: string;
   readonly sealedPartCount: number;
 }
+
+/** What leaseWindow got: the window to seal, or why there is none. */
+export type WindowLease =
+  | { readonly outcome: 'leased'; readonly window: WindowState }
+  | { readonly outcome: 'held-by-other'; readonly window: WindowState }
+  | { readonly outcome: 'nothing-to-seal' };
 
 /** Whether a window has parts that its latest manifest does not cover. */
 export function hasUnsealedParts(window: WindowState): boolean {
@@ -216,10 +223,13 @@ export class WatermarkStore {
   }
 
   /**
-   * Takes the right to seal a window for `ttlMs`, unless another owner holds an unexpired lease.
-   * Only an optimisation (concurrent sealers of one window would do the same work; correctness comes
-   * from commitWindowSeal's version check), so a crashed owner simply lets the lease expire. An
-   * owner named after its batch gets its own lease back when the batch is retried.
+   * Takes the right to seal a window for `ttlMs` and returns the window as leased, unless there is
+   * nothing to seal (no window, or its manifest covers every part) or another owner holds an
+   * unexpired lease. One request reads and leases; a refusal carries the item, so telling the two
+   * refusals apart needs no second read. The lease is
+   * only an optimisation (concurrent sealers of one window would do the same work; correctness comes
+   * from commitWindowSeal's version check), so a crashed owner simply lets it expire. An owner named
+   * after its batch gets its own lease back when the batch is retried.
    */
   async leaseWindow(
     dataset: string,
@@ -227,21 +237,30 @@ export class WatermarkStore {
     owner: string,
     now: number,
     ttlMs: number,
-  ): Promise<boolean> {
+  ): Promise<WindowLease> {
     try {
-      await this.client.send(
+      const result = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: datasetKey(dataset), sk: windowSort(windowStart) },
           UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
           ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
+            'attribute_exists(pk) AND (attribute_not_exists(sealedPartCount) OR size(parts) > sealedPartCount)' +
+            ' AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
           ExpressionAttributeValues: { ':owner': owner, ':until': now + ttlMs, ':now': now },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return true;
+      return { outcome: 'leased', window: toWindowState(result.Attributes!) };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) {
+        const item = error.Item ? unmarshall(error.Item) : undefined;
+        const window = item?.windowStart === undefined ? undefined : toWindowState(item);
+        return window && hasUnsealedParts(window)
+          ? { outcome: 'held-by-other', window }
+          : { outcome: 'nothing-to-seal' };
+      }
       throw new WatermarkStoreError(
         `cannot lease window ${new Date(windowStart).toISOString()} of ${dataset}`,
         {
@@ -313,6 +332,7 @@ export class WatermarkStore {
           ExpressionAttributeNames: { '#attribute': attribute },
           ExpressionAttributeValues: { ':value': value, ':now': now },
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return toDatasetWatermark(result.Attributes);
@@ -320,7 +340,8 @@ export class WatermarkStore {
       if (!(error instanceof ConditionalCheckFailedException)) {
         throw new WatermarkStoreError(`cannot advance ${attribute} of ${dataset}`, { cause: error });
       }
-      return this.getDatasetWatermark(dataset);
+      // Already ahead: the refusal carries the stored item.
+      return error.Item ? toDatasetWatermark(unmarshall(error.Item)) : this.getDatasetWatermark(dataset);
     }
   }
 

@@ -58,8 +58,17 @@ describe('WatermarkStore on DynamoDB', () => {
       manifestVersion: 1,
       sealedPartCount: 2,
     });
-    expect(await store.leaseWindow(dataset, 60_000, 'x', 0, 1_000)).toBe(true);
-    expect(await store.leaseWindow(dataset, 60_000, 'y', 500, 1_000)).toBe(false);
-    expect(await store.leaseWindow(dataset, 60_000, 'y', 1_001, 1_000)).toBe(true);
+    // Nothing to seal: no lease. A new part: the lease returns the window; another owner waits it out.
+    const lease = (owner: string, now: number, windowStart = 60_000) =>
+      store.leaseWindow(dataset, windowStart, owner, now, 1_000);
+    expect(await lease('x', 0)).toEqual({ outcome: 'nothing-to-seal' });
+    expect(await lease('x', 0, 120_000)).toEqual({ outcome: 'nothing-to-seal' });
+    await store.addWindowPart(dataset, 60_000, 'c');
+    const window = { parts: ['a', 'b', 'c'], manifestVersion: 1, sealedPartCount: 2 };
+    expect(await lease('x', 0)).toMatchObject({ outcome: 'leased', window });
+    expect(await lease('y', 500)).toMatchObject({ outcome: 'held-by-other', window });
+    expect(await lease('x', 500)).toMatchObject({ outcome: 'leased' });
+    expect(await lease('y', 1_499)).toMatchObject({ outcome: 'held-by-other' });
+    expect(await lease('y', 1_501)).toMatchObject({ outcome: 'leased', window });
   });
 });
