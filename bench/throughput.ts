@@ -2,6 +2,7 @@ import type { BatcherContext } from '@apphub/microbatcher';
 import {
   handleBatcherEvent,
   Lake,
+  PartCache,
   parseDatasetDescriptor,
   sampleBatcherDescriptor,
   sealDueWindows,
@@ -132,6 +133,8 @@ export async function microBatch(
     descriptors: [descriptor],
     lake: new Lake(aws.s3, platform.storage.dataLakeBucket),
     store: new WatermarkStore(DynamoDBDocumentClient.from(aws.dynamodb), platform.storage.watermarkTable),
+    // As the function's cold start creates it.
+    partCache: new PartCache(),
     logger: createLogger('bench', { sink: quiet }),
     metricsFor: (dataset) => new Metrics('AppHub/Streaming', { Dataset: dataset }, quiet),
   };

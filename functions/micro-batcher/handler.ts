@@ -2,6 +2,7 @@ import {
   createBatcherStorage,
   handleBatcherEvent,
   metricsNamespace,
+  PartCache,
   parseBatcherConfig,
 } from '@apphub/microbatcher';
 import { createLogger, Metrics, observability } from '@apphub/observability';
@@ -12,6 +13,7 @@ const config = parseBatcherConfig();
 const { lake, store } = createBatcherStorage(config);
 const logger = createLogger('micro-batcher');
 const invocationMetrics = new Metrics(metricsNamespace, { Service: 'micro-batcher' });
+const partCache = new PartCache();
 
 /** Lambda entry: Kafka events (MSK or self-managed) and scheduled sealing passes. */
 export const handler = middy()
@@ -22,6 +24,7 @@ export const handler = middy()
         descriptors: config.descriptors,
         lake,
         store,
+        partCache,
         logger,
         metricsFor: (dataset) => new Metrics(metricsNamespace, { Dataset: dataset }),
         serviceMetrics: invocationMetrics,

@@ -7,6 +7,7 @@ export * from './invoke.js';
 export * from './lake.js';
 export * from './layout.js';
 export * from './metrics.js';
+export * from './part-cache.js';
 export * from './parts.js';
 export * from './query.js';
 export * from './records.js';

@@ -97,11 +97,28 @@ export function convertValue(raw: unknown, type: ParquetColumnType): ParquetValu
       return undefined;
     case 'timestamp': {
       if (typeof raw === 'number') return Number.isSafeInteger(raw) ? raw : undefined;
-      if (typeof raw !== 'string' || !isoWithZone.test(raw)) return undefined;
-      const time = Date.parse(raw);
-      return Number.isNaN(time) ? undefined : time;
+      return typeof raw === 'string' ? parseTimestamp(raw) : undefined;
     }
   }
+}
+
+/**
+ * Recently parsed ISO-8601 texts. Windowed data repeats the same few timestamps (every aggregate of
+ * a window has the same window_start), and validating and parsing one costs more than the rest of
+ * the record. Bounded: cleared when full.
+ */
+const parsedTimestamps = new Map<string, number | undefined>();
+
+function parseTimestamp(text: string): number | undefined {
+  if (parsedTimestamps.has(text)) return parsedTimestamps.get(text);
+  let time: number | undefined;
+  if (isoWithZone.test(text)) {
+    const parsed = Date.parse(text);
+    time = Number.isNaN(parsed) ? undefined : parsed;
+  }
+  if (parsedTimestamps.size >= 4_096) parsedTimestamps.clear();
+  parsedTimestamps.set(text, time);
+  return time;
 }
 
 function describeValue(raw: unknown): string {

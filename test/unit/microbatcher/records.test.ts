@@ -79,6 +79,20 @@ describe('convertValue', () => {
     expect(convertValue('2026-13-45T10:00:00Z', 'timestamp')).toBeUndefined();
   });
 
+  it('gives the same verdicts for repeated and many distinct timestamps (the parse memo is bounded)', () => {
+    for (let round = 0; round < 3; round++) {
+      expect(convertValue('2026-11-29T10:00:00.000Z', 'timestamp')).toBe(Date.UTC(2026, 10, 29, 10));
+      expect(convertValue('2026-13-45T10:00:00Z', 'timestamp')).toBeUndefined();
+      expect(convertValue('2026-11-29T10:00:00', 'timestamp')).toBeUndefined();
+    }
+    // More distinct texts than the memo holds: each still parses to its own time.
+    for (let second = 0; second < 10_000; second += 1) {
+      const time = Date.UTC(2026, 10, 29) + second * 1_000;
+      expect(convertValue(new Date(time).toISOString(), 'timestamp')).toBe(time);
+    }
+    expect(convertValue('2026-11-29T10:00:00.000Z', 'timestamp')).toBe(Date.UTC(2026, 10, 29, 10));
+  });
+
   it('keeps int64 exact beyond 2^53 when sent as a string and rejects fractions and overflow', () => {
     expect(convertValue('9007199254740993', 'int64')).toBe(9007199254740993n);
     expect(convertValue(2.5, 'int64')).toBeUndefined();
