@@ -4,7 +4,7 @@ import { hasUnsealedParts, type WatermarkStore, type WindowState, windowStartOf 
 import type { DatasetDescriptor } from './descriptor.js';
 import { QueryInvalidError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
-import { compactRows, decodeHotPart, upsertKeyOf } from './parts.js';
+import { compactRows, compareUpsertKeys, decodeHotPart } from './parts.js';
 import type { WindowManifest } from './sealing.js';
 
 /** A row of a hybrid read, marked by where it came from. */
@@ -55,7 +55,7 @@ export async function queryDataset(
     .sort(
       (a, b) =>
         (a.values[field] as number) - (b.values[field] as number) ||
-        compareText(upsertKeyOf(descriptor, a.values), upsertKeyOf(descriptor, b.values)),
+        compareUpsertKeys(descriptor, a.values, b.values),
     );
   return {
     rows,
@@ -101,8 +101,4 @@ async function readWindow(
     windowStart: window.windowStart,
     values,
   }));
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

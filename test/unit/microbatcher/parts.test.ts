@@ -1,5 +1,6 @@
 import {
   compactRows,
+  compareUpsertKeys,
   decodeHotPart,
   encodeHotPart,
   groupIntoParts,
@@ -8,6 +9,7 @@ import {
   partitionPath,
   type StoredRow,
   sampleBatcherDescriptor,
+  upsertKeyOf,
   windowLabel,
 } from '@apphub/microbatcher';
 import { describe, expect, it } from 'vitest';
@@ -84,5 +86,30 @@ describe('hot parts and compaction', () => {
       ['c', at(2), 7n],
     ]);
     expect(compactRows(descriptor, [...rows].reverse())).toEqual(forward);
+  });
+
+  it('never gives two different keys the same identity, and orders keys naturally with null first', () => {
+    const pair = parseDatasetDescriptor({
+      ...sampleBatcherDescriptor,
+      upsertKey: ['user_id', 'event_count'],
+    });
+    const keys = [
+      { user_id: 'a|b', event_count: 1n },
+      { user_id: 'a', event_count: 1n },
+      { user_id: 'a|', event_count: 1n },
+      { user_id: '1', event_count: null },
+      { user_id: 'null', event_count: null },
+      { user_id: null, event_count: 1n },
+      { user_id: 's1:a', event_count: 1n },
+    ];
+    const identities = keys.map((values) => upsertKeyOf(pair, values));
+    expect(new Set(identities).size).toBe(keys.length);
+    expect(upsertKeyOf(pair, { user_id: 'a', event_count: 1n, total_value: 2 })).toBe(identities[1]);
+
+    const sorted = [...keys].sort((a, b) => compareUpsertKeys(pair, a, b));
+    expect(sorted.map((values) => values.user_id)).toEqual([null, '1', 'a', 'a|', 'a|b', 'null', 's1:a']);
+    expect(
+      compareUpsertKeys(pair, { user_id: 'a', event_count: 2n }, { user_id: 'a', event_count: 10n }),
+    ).toBe(-1);
   });
 });
