@@ -24,11 +24,11 @@ async function main(): Promise<void> {
   const ratio = batched.recordsPerSecond / raw.recordsPerSecond;
 
   console.log(`\nThroughput on ${total} records (${topic}, same kafkajs client, measured in this run)\n`);
-  console.log('| path | records | seconds | records/s | notes |');
-  console.log('| --- | ---: | ---: | ---: | --- |');
+  console.log('| path | records | seconds | records/s | Node CPU s | notes |');
+  console.log('| --- | ---: | ---: | ---: | ---: | --- |');
   for (const row of [raw, batched]) {
     console.log(
-      `| ${row.name} | ${row.records} | ${row.seconds.toFixed(2)} | ${Math.round(row.recordsPerSecond)} | ${row.detail} |`,
+      `| ${row.name} | ${row.records} | ${row.seconds.toFixed(2)} | ${Math.round(row.recordsPerSecond)} | ${row.cpuSeconds.toFixed(2)} | ${row.detail} |`,
     );
   }
   console.log(

@@ -20,7 +20,14 @@ export interface ThroughputResult {
   readonly records: number;
   readonly seconds: number;
   readonly recordsPerSecond: number;
+  /** CPU seconds of this Node process (all its threads) during the run. */
+  readonly cpuSeconds: number;
   readonly detail: string;
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
 }
 
 const partitions = 3;
@@ -79,6 +86,7 @@ export async function rawConsume(kafka: Kafka, topic: string, total: number): Pr
   });
   let seen = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   await new Promise<void>((resolve) => {
@@ -99,12 +107,14 @@ export async function rawConsume(kafka: Kafka, topic: string, total: number): Pr
     });
   });
   const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cpuSecondsSince(cpu);
   await consumer.disconnect();
   return {
     name: 'raw consume (kafkajs group, commit per fetch)',
     records: seen,
     seconds,
     recordsPerSecond: seen / seconds,
+    cpuSeconds,
     detail: 'ceiling',
   };
 }
@@ -153,9 +163,11 @@ export async function microBatch(
     },
   });
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await runner.start();
   while (runner.processed < total) await new Promise((resolve) => setTimeout(resolve, 20));
   const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cpuSecondsSince(cpu);
   await runner.stop();
   const final = await sealDueWindows(context, descriptor);
   const dataWindows = Math.ceil((total - partitions) / users / 10);
@@ -166,6 +178,7 @@ export async function microBatch(
     records: runner.processed,
     seconds,
     recordsPerSecond: runner.processed / seconds,
+    cpuSeconds,
     detail: `${runner.batches} invocations, ${sealed} windows sealed, watermark ${new Date(final.watermark ?? 0).toISOString()}`,
   };
 }
