@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { parseLocalEndpoints } from '@apphub/platform';
-import type { Kafka } from 'kafkajs';
+import type { SampleEvent } from '@apphub/sample';
+import type { Kafka, Producer } from 'kafkajs';
+import { splitByMinute } from '../../local/src/sample/produce.js';
+import { jobTasksRunning } from '../../local/src/sample/submit.js';
 import { localAwsClients, localKafka } from '../../local/src/stack/index.js';
 
 export const endpoints = parseLocalEndpoints();
@@ -45,4 +48,53 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** An event of user `u-closer` far past the data: it moves the watermark beyond the last window. */
+export function closerEvent(occurredAt: string, id = 'closer'): SampleEvent {
+  return { event_id: id, user_id: 'u-closer', event_type: 'tick', value: 0, occurred_at: occurredAt };
+}
+
+/** A sample user's partition from the digits of its id (u-007 on 3 partitions: 1). */
+export function userPartition(event: SampleEvent, partitions = 3): number {
+  return Number(event.user_id.replace(/\D/g, '') || '0') % partitions;
+}
+
+/** Sends sample events keyed by user id, as seed:sample does, each to `partition(event)`. */
+export async function sendSampleEvents(
+  producer: Producer,
+  topic: string,
+  events: readonly SampleEvent[],
+  partition: (event: SampleEvent) => number = () => 0,
+): Promise<void> {
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: events.map((event) => ({
+      key: event.user_id,
+      value: JSON.stringify(event),
+      partition: partition(event),
+    })),
+  });
+}
+
+/**
+ * Sends events to a running job as live traffic arrives: once the job's tasks run (a replayed
+ * backlog can make a busy partition look idle to Flink's processing-time idleness detection), a
+ * minute of event time at a time, so every partition is awake before the watermark passes it.
+ */
+export async function sendLive(
+  jobId: string,
+  events: readonly SampleEvent[],
+  send: (minute: SampleEvent[]) => Promise<unknown>,
+): Promise<void> {
+  await eventually(
+    "the job's tasks to run",
+    async () => ((await jobTasksRunning(endpoints.flinkRestUrl, jobId)) ? true : undefined),
+    90_000,
+  );
+  for (const minute of splitByMinute(events)) {
+    await send(minute);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
 }

@@ -29,7 +29,15 @@ import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/inde
 import { consumeRecords } from '../../../local/src/sample/consume.js';
 import { sampleJobVariables } from '../../../local/src/sample/submit.js';
 import { repoRoot, stackPaths } from '../../../local/src/stack/index.js';
-import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
+import {
+  closerEvent,
+  createTopic,
+  endpoints,
+  eventually,
+  kafka,
+  sendSampleEvents,
+  uniqueName,
+} from '../helpers.js';
 
 /** The root savepoint directory of the local stack, as the CLI uses it. */
 export const savepointRoot = `file://${stackPaths().flinkSavepoints}`;
@@ -118,13 +126,7 @@ export class SampleScenario {
       seed: seed + 1,
       maxOutOfOrderMs: 3_000,
     });
-    this.closer = {
-      event_id: `closer-${seed}`,
-      user_id: 'u-closer',
-      event_type: 'tick',
-      value: 0,
-      occurred_at: '2026-11-29T10:20:00.000Z',
-    };
+    this.closer = closerEvent('2026-11-29T10:20:00.000Z', `closer-${seed}`);
   }
 
   async createTopics(partitions = 1): Promise<void> {
@@ -135,11 +137,7 @@ export class SampleScenario {
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     try {
-      await producer.send({
-        topic: this.inputTopic,
-        acks: -1,
-        messages: events.map((event) => ({ key: event.user_id, value: JSON.stringify(event), partition: 0 })),
-      });
+      await sendSampleEvents(producer, this.inputTopic, events);
     } finally {
       await producer.disconnect();
     }

@@ -20,10 +20,19 @@ import {
 } from '@apphub/sample';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
-import { splitByMinute } from '../../../local/src/sample/produce.js';
-import { jobTasksRunning, submitSampleJob } from '../../../local/src/sample/submit.js';
+import { submitSampleJob } from '../../../local/src/sample/submit.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
-import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
+import {
+  closerEvent,
+  createTopic,
+  endpoints,
+  eventually,
+  kafka,
+  sendLive,
+  sendSampleEvents,
+  uniqueName,
+  userPartition,
+} from '../helpers.js';
 import { lake, store } from './harness.js';
 
 const exec = promisify(execFile);
@@ -73,25 +82,10 @@ describe('sample pipeline through the micro-batcher', () => {
       seed: 11,
       maxOutOfOrderMs: 4_000,
     });
-    const closer: SampleEvent = {
-      event_id: 'closer',
-      user_id: 'u-closer',
-      event_type: 'tick',
-      value: 0,
-      occurred_at: '2026-11-29T10:09:30.000Z',
-    };
+    const closer = closerEvent('2026-11-29T10:09:30.000Z');
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    const send = (batch: SampleEvent[]) =>
-      producer.send({
-        topic: inputTopic,
-        acks: -1,
-        messages: batch.map((event) => ({
-          key: event.user_id,
-          value: JSON.stringify(event),
-          partition: Number(event.user_id.replace(/\D/g, '') || '0') % 3,
-        })),
-      });
+    const send = (batch: SampleEvent[]) => sendSampleEvents(producer, inputTopic, batch, userPartition);
     const { jobId } = await submitSampleJob({
       jobName: uniqueName('it-mb-sample'),
       inputTopic,
@@ -100,16 +94,7 @@ describe('sample pipeline through the micro-batcher', () => {
       startupMode: 'earliest-offset',
     });
     jobs.push(jobId);
-    // Produce only once the sources read, a minute of event time at a time (see produceEvents).
-    await eventually(
-      "the job's tasks to run",
-      async () => ((await jobTasksRunning(endpoints.flinkRestUrl, jobId)) ? true : undefined),
-      90_000,
-    );
-    for (const minute of splitByMinute(events)) {
-      await send(minute);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
+    await sendLive(jobId, events, send);
     await new Promise((resolve) =>
       setTimeout(resolve, (platform.sampleJob.sourceIdleTimeoutSeconds + 5) * 1000),
     );

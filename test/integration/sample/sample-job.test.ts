@@ -14,10 +14,19 @@ import {
 } from '@apphub/sample';
 import { afterAll, describe, expect, it } from 'vitest';
 import { consumeRecords } from '../../../local/src/sample/consume.js';
-import { splitByMinute } from '../../../local/src/sample/produce.js';
-import { jobTasksRunning, submitSampleJob } from '../../../local/src/sample/submit.js';
+import { submitSampleJob } from '../../../local/src/sample/submit.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
-import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
+import {
+  closerEvent,
+  createTopic,
+  endpoints,
+  eventually,
+  kafka,
+  sendLive,
+  sendSampleEvents,
+  uniqueName,
+  userPartition,
+} from '../helpers.js';
 
 const exec = promisify(execFile);
 const flink = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
@@ -69,13 +78,7 @@ describe('sample job on the real stack', () => {
       maxOutOfOrderMs: 4_000,
     });
     // A last event well past the data moves the watermark beyond the final window of the tail.
-    const closer: SampleEvent = {
-      event_id: 'closer',
-      user_id: 'u-closer',
-      event_type: 'tick',
-      value: 0,
-      occurred_at: '2026-11-29T10:09:30.000Z',
-    };
+    const closer = closerEvent('2026-11-29T10:09:30.000Z');
     const poison = [
       { value: 'not json at all', reason: 'value is not a JSON object' },
       {
@@ -92,21 +95,12 @@ describe('sample job on the real stack', () => {
       },
     ];
     let poisonBaseOffset = -1;
-    const partitionOf = (event: SampleEvent) => Number(event.user_id.replace(/\D/g, '') || '0') % 3;
 
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     try {
-      const send = (events: SampleEvent[], partition?: (e: SampleEvent) => number) =>
-        producer.send({
-          topic: inputTopic,
-          acks: -1,
-          messages: events.map((event) => ({
-            key: event.user_id,
-            value: JSON.stringify(event),
-            partition: partition ? partition(event) : 0,
-          })),
-        });
+      const send = (events: SampleEvent[], partition?: (event: SampleEvent) => number) =>
+        sendSampleEvents(producer, inputTopic, events, partition);
       const { jobId } = await submitSampleJob({
         jobName: uniqueName('it-sample'),
         inputTopic,
@@ -115,18 +109,7 @@ describe('sample job on the real stack', () => {
         groupId: uniqueName('it-group'),
       });
       jobs.push(jobId);
-      // Live, as in production: the job runs before the events arrive (a replayed backlog can make a
-      // busy partition look idle to Flink's processing-time idleness detection).
-      await eventually(
-        "the job's tasks to run",
-        async () => ((await jobTasksRunning(endpoints.flinkRestUrl, jobId)) ? true : undefined),
-        90_000,
-      );
-      // A minute of event time at a time, so every partition is awake before the watermark passes it.
-      for (const minute of splitByMinute(busy)) {
-        await send(minute, partitionOf);
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-      }
+      await sendLive(jobId, busy, (minute) => send(minute, userPartition));
       // Poison records between good ones: each must reach the dead-letter topic with its reason.
       const [poisonSent] = await producer.send({
         topic: inputTopic,
