@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { PartitionProgress } from './compute.js';
 import { WatermarkStoreError } from './errors.js';
@@ -51,20 +57,41 @@ export class WatermarkStore {
   ) {}
 
   /**
-   * Moves a partition's progress forward to `nextOffset` and `maxEventTime` (the larger of the
-   * stored and given). Returns false when the stored progress is already ahead (a stale retry).
+   * Merges a batch's progress into its partition's: `nextOffset`, `maxEventTime` and `updatedAt` each
+   * become the larger of stored and given, whatever order concurrent or retried writes land in.
+   * Returns false, writing nothing, when offset and event time are already covered (a retry of a
+   * batch already recorded).
    */
   async recordPartitionProgress(
     dataset: string,
     progress: Omit<PartitionProgress, 'maxEventTime'> & { readonly maxEventTime?: number },
   ): Promise<boolean> {
-    if (await this.tryAdvancePartition(dataset, progress)) return true;
+    const what = `record progress of ${progress.topic}-${progress.partition}`;
+    // The common case in one request: offsets and event times both grow.
+    let current: PartitionProgress | undefined;
+    if (progress.maxEventTime === undefined) {
+      current = await this.getPartition(dataset, progress.topic, progress.partition);
+    } else {
+      const first = await this.writePartition(
+        dataset,
+        progress,
+        'attribute_not_exists(pk) OR (nextOffset <= :next AND (attribute_not_exists(maxEventTime) OR maxEventTime <= :time))',
+        {},
+        what,
+      );
+      if (first.applied) return true;
+      current = first.item && toPartitionProgress(first.item);
+    }
     for (let attempt = 0; attempt < 10; attempt++) {
-      const current = await this.getPartition(dataset, progress.topic, progress.partition);
-      if (current && current.nextOffset > progress.nextOffset) return false;
-      const times = [current?.maxEventTime, progress.maxEventTime].filter((time) => time !== undefined);
-      const maxEventTime = times.length > 0 ? Math.max(...times) : undefined;
-      // The condition pins the values read above, so a concurrent writer makes this attempt retry.
+      const merged = mergeProgress(current, progress);
+      if (
+        current &&
+        merged.nextOffset === current.nextOffset &&
+        merged.maxEventTime === current.maxEventTime
+      ) {
+        return false;
+      }
+      // The condition pins the values read, so a concurrent writer makes this attempt retry.
       const condition = current
         ? `nextOffset = :seenOffset AND ${current.maxEventTime === undefined ? 'attribute_not_exists(maxEventTime)' : 'maxEventTime = :seenTime'}`
         : 'attribute_not_exists(pk)';
@@ -72,66 +99,43 @@ export class WatermarkStore {
         ...(current ? { ':seenOffset': current.nextOffset } : {}),
         ...(current?.maxEventTime === undefined ? {} : { ':seenTime': current.maxEventTime }),
       };
-      if (await this.writePartition(dataset, { ...progress, maxEventTime }, condition, seen)) return true;
+      const outcome = await this.writePartition(dataset, merged, condition, seen, what);
+      if (outcome.applied) return true;
+      current = outcome.item && toPartitionProgress(outcome.item);
     }
     throw new WatermarkStoreError(
       `progress of ${dataset} ${progress.topic}-${progress.partition} kept changing under concurrent writers`,
     );
   }
 
-  /**
-   * The common case in one request: offsets and event times both grow. The condition refuses the
-   * write when either stored value is ahead; the caller then merges with a read (event time only
-   * ever takes the larger value, offsets never go back).
-   */
-  private async tryAdvancePartition(
-    dataset: string,
-    progress: Omit<PartitionProgress, 'maxEventTime'> & { readonly maxEventTime?: number },
-  ): Promise<boolean> {
-    if (progress.maxEventTime === undefined) return false;
-    return this.writePartition(
-      dataset,
-      progress,
-      'attribute_not_exists(pk) OR (nextOffset <= :next AND (attribute_not_exists(maxEventTime) OR maxEventTime <= :time))',
-      {},
-    );
-  }
-
-  /** Writes a partition's progress under `condition`; false when the condition does not hold. */
-  private async writePartition(
+  /** Writes a partition's progress under `condition`; a refusal carries the stored item. */
+  private writePartition(
     dataset: string,
     progress: Omit<PartitionProgress, 'maxEventTime'> & { readonly maxEventTime?: number | undefined },
     condition: string,
     conditionValues: Record<string, number>,
-  ): Promise<boolean> {
+    what: string,
+  ) {
     const { maxEventTime } = progress;
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: datasetKey(dataset), sk: partitionSort(progress.topic, progress.partition) },
-          UpdateExpression: `SET topic = :topic, #partition = :partition, nextOffset = :next, updatedAt = :now${
-            maxEventTime === undefined ? '' : ', maxEventTime = :time'
-          }`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: { '#partition': 'partition' },
-          ExpressionAttributeValues: {
-            ':topic': progress.topic,
-            ':partition': progress.partition,
-            ':next': progress.nextOffset,
-            ':now': progress.updatedAt,
-            ...(maxEventTime === undefined ? {} : { ':time': maxEventTime }),
-            ...conditionValues,
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw new WatermarkStoreError(`cannot record progress of ${progress.topic}-${progress.partition}`, {
-        cause: error,
-      });
-    }
+    return this.conditionalUpdate(
+      {
+        Key: { pk: datasetKey(dataset), sk: partitionSort(progress.topic, progress.partition) },
+        UpdateExpression: `SET topic = :topic, #partition = :partition, nextOffset = :next, updatedAt = :now${
+          maxEventTime === undefined ? '' : ', maxEventTime = :time'
+        }`,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { '#partition': 'partition' },
+        ExpressionAttributeValues: {
+          ':topic': progress.topic,
+          ':partition': progress.partition,
+          ':next': progress.nextOffset,
+          ':now': progress.updatedAt,
+          ...(maxEventTime === undefined ? {} : { ':time': maxEventTime }),
+          ...conditionValues,
+        },
+      },
+      what,
+    );
   }
 
   /** Progress of one partition, read consistently. */
@@ -238,36 +242,22 @@ export class WatermarkStore {
     now: number,
     ttlMs: number,
   ): Promise<WindowLease> {
-    try {
-      const result = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: datasetKey(dataset), sk: windowSort(windowStart) },
-          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
-          ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(sealedPartCount) OR size(parts) > sealedPartCount)' +
-            ' AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
-          ExpressionAttributeValues: { ':owner': owner, ':until': now + ttlMs, ':now': now },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { outcome: 'leased', window: toWindowState(result.Attributes!) };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        const item = error.Item ? unmarshall(error.Item) : undefined;
-        const window = item?.windowStart === undefined ? undefined : toWindowState(item);
-        return window && hasUnsealedParts(window)
-          ? { outcome: 'held-by-other', window }
-          : { outcome: 'nothing-to-seal' };
-      }
-      throw new WatermarkStoreError(
-        `cannot lease window ${new Date(windowStart).toISOString()} of ${dataset}`,
-        {
-          cause: error,
-        },
-      );
-    }
+    const outcome = await this.conditionalUpdate(
+      {
+        Key: { pk: datasetKey(dataset), sk: windowSort(windowStart) },
+        UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(sealedPartCount) OR size(parts) > sealedPartCount)' +
+          ' AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
+        ExpressionAttributeValues: { ':owner': owner, ':until': now + ttlMs, ':now': now },
+      },
+      `lease window ${new Date(windowStart).toISOString()} of ${dataset}`,
+    );
+    if (outcome.applied) return { outcome: 'leased', window: toWindowState(outcome.item) };
+    const window = outcome.item?.windowStart === undefined ? undefined : toWindowState(outcome.item);
+    return window && hasUnsealedParts(window)
+      ? { outcome: 'held-by-other', window }
+      : { outcome: 'nothing-to-seal' };
   }
 
   /**
@@ -284,36 +274,26 @@ export class WatermarkStore {
       readonly partCount: number;
     },
   ): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: datasetKey(dataset), sk: windowSort(windowStart) },
-          UpdateExpression:
-            'SET manifestVersion = :version, manifestKey = :manifest, sealedPartsHash = :hash, sealedPartCount = :count REMOVE leaseOwner, leaseUntil',
-          ConditionExpression:
-            seal.expectedVersion === 0
-              ? 'attribute_exists(pk) AND attribute_not_exists(manifestVersion)'
-              : 'manifestVersion = :expected',
-          ExpressionAttributeValues: {
-            ':version': seal.expectedVersion + 1,
-            ':manifest': seal.manifestKey,
-            ':hash': seal.partsHash,
-            ':count': seal.partCount,
-            ...(seal.expectedVersion === 0 ? {} : { ':expected': seal.expectedVersion }),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw new WatermarkStoreError(
-        `cannot publish manifest of window ${new Date(windowStart).toISOString()}`,
-        {
-          cause: error,
+    const outcome = await this.conditionalUpdate(
+      {
+        Key: { pk: datasetKey(dataset), sk: windowSort(windowStart) },
+        UpdateExpression:
+          'SET manifestVersion = :version, manifestKey = :manifest, sealedPartsHash = :hash, sealedPartCount = :count REMOVE leaseOwner, leaseUntil',
+        ConditionExpression:
+          seal.expectedVersion === 0
+            ? 'attribute_exists(pk) AND attribute_not_exists(manifestVersion)'
+            : 'manifestVersion = :expected',
+        ExpressionAttributeValues: {
+          ':version': seal.expectedVersion + 1,
+          ':manifest': seal.manifestKey,
+          ':hash': seal.partsHash,
+          ':count': seal.partCount,
+          ...(seal.expectedVersion === 0 ? {} : { ':expected': seal.expectedVersion }),
         },
-      );
-    }
+      },
+      `publish the manifest of window ${new Date(windowStart).toISOString()} of ${dataset}`,
+    );
+    return outcome.applied;
   }
 
   private async advanceNumber(
@@ -322,27 +302,20 @@ export class WatermarkStore {
     value: number,
     now: number,
   ): Promise<DatasetWatermark> {
-    try {
-      const result = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: datasetKey(dataset), sk: watermarkSort },
-          UpdateExpression: 'SET #attribute = :value, updatedAt = :now',
-          ConditionExpression: 'attribute_not_exists(#attribute) OR #attribute <= :value',
-          ExpressionAttributeNames: { '#attribute': attribute },
-          ExpressionAttributeValues: { ':value': value, ':now': now },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return toDatasetWatermark(result.Attributes);
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) {
-        throw new WatermarkStoreError(`cannot advance ${attribute} of ${dataset}`, { cause: error });
-      }
-      // Already ahead: the refusal carries the stored item.
-      return error.Item ? toDatasetWatermark(unmarshall(error.Item)) : this.getDatasetWatermark(dataset);
-    }
+    const outcome = await this.conditionalUpdate(
+      {
+        Key: { pk: datasetKey(dataset), sk: watermarkSort },
+        UpdateExpression: 'SET #attribute = :value, updatedAt = :now',
+        ConditionExpression: 'attribute_not_exists(#attribute) OR #attribute <= :value',
+        ExpressionAttributeNames: { '#attribute': attribute },
+        ExpressionAttributeValues: { ':value': value, ':now': now },
+      },
+      `advance ${attribute} of ${dataset}`,
+    );
+    // Refused: already ahead, and the refusal carries the stored item.
+    return outcome.applied || outcome.item
+      ? toDatasetWatermark(outcome.item)
+      : this.getDatasetWatermark(dataset);
   }
 
   private async getItem(dataset: string, sk: string): Promise<Record<string, unknown> | undefined> {
@@ -389,6 +362,36 @@ export class WatermarkStore {
     return items;
   }
 
+  /**
+   * An update under a condition: the new item when it applied, or the item as stored when the
+   * condition refused it (DynamoDB returns it with the refusal, so no second read is needed).
+   * Any other failure throws, naming `what`.
+   */
+  private async conditionalUpdate(
+    input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValues' | 'ReturnValuesOnConditionCheckFailure'>,
+    what: string,
+  ): Promise<
+    | { readonly applied: true; readonly item: Record<string, unknown> }
+    | { readonly applied: false; readonly item: Record<string, unknown> | undefined }
+  > {
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          ...input,
+          TableName: this.tableName,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { applied: true, item: result.Attributes ?? {} };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return { applied: false, item: error.Item ? unmarshall(error.Item) : undefined };
+      }
+      throw new WatermarkStoreError(`cannot ${what}`, { cause: error });
+    }
+  }
+
   private async send<Output>(call: () => Promise<Output>, what: string): Promise<Output> {
     try {
       return await call();
@@ -402,6 +405,21 @@ function toDatasetWatermark(item: Record<string, unknown> | undefined): DatasetW
   return {
     ...(typeof item?.watermark === 'number' ? { watermark: item.watermark } : {}),
     ...(typeof item?.sealedThrough === 'number' ? { sealedThrough: item.sealedThrough } : {}),
+  };
+}
+
+/** Stored and given progress merged: every field the larger of the two. */
+function mergeProgress(
+  current: PartitionProgress | undefined,
+  given: Omit<PartitionProgress, 'maxEventTime'> & { readonly maxEventTime?: number },
+): Omit<PartitionProgress, 'maxEventTime'> & { readonly maxEventTime?: number } {
+  const times = [current?.maxEventTime, given.maxEventTime].filter((time) => time !== undefined);
+  return {
+    topic: given.topic,
+    partition: given.partition,
+    nextOffset: Math.max(current?.nextOffset ?? given.nextOffset, given.nextOffset),
+    updatedAt: Math.max(current?.updatedAt ?? given.updatedAt, given.updatedAt),
+    ...(times.length > 0 ? { maxEventTime: Math.max(...times) } : {}),
   };
 }
 

@@ -37,6 +37,25 @@ describe('WatermarkStore on DynamoDB', () => {
     expect((await store.getDatasetWatermark(dataset)).watermark).toBe(1_023);
     expect(watermarks.every((item) => (item.watermark ?? 0) >= 1_000)).toBe(true);
     expect(sealed).toBe(500);
+
+    // In a fixed order: a lower offset with a newer event time still raises the event time.
+    const ordered = uniqueName('it-mb-store');
+    const write = (nextOffset: number, maxEventTime: number, updatedAt: number) =>
+      store.recordPartitionProgress(ordered, {
+        topic: 't',
+        partition: 0,
+        nextOffset,
+        maxEventTime,
+        updatedAt,
+      });
+    expect(await write(33, 1_019, 1)).toBe(true);
+    expect(await write(29, 1_023, 2)).toBe(true);
+    expect(await write(20, 1_000, 3)).toBe(false);
+    expect(await store.getPartition(ordered, 't', 0)).toMatchObject({
+      nextOffset: 33,
+      maxEventTime: 1_023,
+      updatedAt: 2,
+    });
   });
 
   it('adds a window part once however often it is added, and publishes a manifest version once', async () => {
