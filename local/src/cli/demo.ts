@@ -32,7 +32,11 @@ runCli(async () => {
     (job) => job.name === platform.sampleJob.name && job.state === 'RUNNING',
   );
   const jobId = running?.id ?? (await submitSampleJob({ startupMode: 'latest-offset' })).jobId;
-  progress.detail(running ? `already running as ${jobId}` : `submitted as ${jobId}`);
+  progress.detail(
+    running
+      ? `already running as ${jobId}; it keeps the SQL it was started with (after editing ${platform.sampleJob.sqlTemplate}: npm run flink -- stop ${platform.sampleJob.name}, then run the demo again)`
+      : `submitted as ${jobId}`,
+  );
   await waitUntil("the job's tasks to run", () => jobTasksRunning(endpoints.flinkRestUrl, jobId), {
     timeoutMs: 60_000,
     progress,
@@ -50,7 +54,7 @@ runCli(async () => {
     maxOutOfOrderMs: 3_000,
   });
   progress.step(
-    `3/4 seeding ${events.length} events over ${minutes} minutes of event time from ${start.toISOString()}`,
+    `3/5 seeding ${events.length} events over ${minutes} minutes of event time from ${start.toISOString()}`,
   );
   await produceEvents(kafka, platform.topics.input.name, events, {
     pauseBetweenMinutesMs: 1_000,
@@ -63,7 +67,7 @@ runCli(async () => {
   const firstWindow = start.toISOString();
   const closedWindows = minutes - 1;
   progress.step(
-    `4/4 waiting for Flink to close ${closedWindows} windows (watermark delay ${platform.sampleJob.watermarkDelaySeconds}s)`,
+    `4/5 waiting for Flink to close ${closedWindows} windows (watermark delay ${platform.sampleJob.watermarkDelaySeconds}s)`,
   );
   const latest = new Map<string, SampleAggregate>();
   const stopFollowing = await followTopic(kafka, platform.topics.aggregates.name, (record) => {
