@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { parseLocalEndpoints } from '@apphub/platform';
 import type { SampleEvent } from '@apphub/sample';
-import type { Kafka, Producer } from 'kafkajs';
-import { splitByMinute } from '../../local/src/sample/produce.js';
+import type { Kafka } from 'kafkajs';
+import { type ProduceOptions, produceEvents } from '../../local/src/sample/produce.js';
 import { jobTasksRunning } from '../../local/src/sample/submit.js';
 import { localAwsClients, localKafka } from '../../local/src/stack/index.js';
 
@@ -60,41 +60,21 @@ export function userPartition(event: SampleEvent, partitions = 3): number {
   return Number(event.user_id.replace(/\D/g, '') || '0') % partitions;
 }
 
-/** Sends sample events keyed by user id, as seed:sample does, each to `partition(event)`. */
-export async function sendSampleEvents(
-  producer: Producer,
-  topic: string,
-  events: readonly SampleEvent[],
-  partition: (event: SampleEvent) => number = () => 0,
-): Promise<void> {
-  await producer.send({
-    topic,
-    acks: -1,
-    messages: events.map((event) => ({
-      key: event.user_id,
-      value: JSON.stringify(event),
-      partition: partition(event),
-    })),
-  });
-}
-
 /**
- * Sends events to a running job as live traffic arrives: once the job's tasks run (a replayed
+ * Produces events to a running job as live traffic arrives: once the job's tasks run (a replayed
  * backlog can make a busy partition look idle to Flink's processing-time idleness detection), a
  * minute of event time at a time, so every partition is awake before the watermark passes it.
  */
 export async function sendLive(
   jobId: string,
+  topic: string,
   events: readonly SampleEvent[],
-  send: (minute: SampleEvent[]) => Promise<unknown>,
+  options: ProduceOptions = {},
 ): Promise<void> {
   await eventually(
     "the job's tasks to run",
     async () => ((await jobTasksRunning(endpoints.flinkRestUrl, jobId)) ? true : undefined),
     90_000,
   );
-  for (const minute of splitByMinute(events)) {
-    await send(minute);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
+  await produceEvents(kafka, topic, events, { pauseBetweenMinutesMs: 1_000, ...options });
 }

@@ -11,6 +11,8 @@ export interface ProduceOptions {
    */
   readonly pauseBetweenMinutesMs?: number;
   readonly batchSize?: number;
+  /** An explicit partition per event; by default Kafka's partitioner places events by key. */
+  readonly partition?: (event: SampleEvent) => number;
 }
 
 /**
@@ -40,7 +42,11 @@ export async function produceEvents(
         await producer.send({
           topic,
           acks: -1,
-          messages: batch.map((event) => ({ key: event.user_id, value: JSON.stringify(event) })),
+          messages: batch.map((event) => ({
+            key: event.user_id,
+            value: JSON.stringify(event),
+            ...(options.partition ? { partition: options.partition(event) } : {}),
+          })),
         });
         sent += batch.length;
         options.onProgress?.(sent);

@@ -27,17 +27,10 @@ import {
 import { expect } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
 import { consumeRecords } from '../../../local/src/sample/consume.js';
+import { produceEvents } from '../../../local/src/sample/produce.js';
 import { sampleJobVariables } from '../../../local/src/sample/submit.js';
 import { repoRoot, stackPaths } from '../../../local/src/stack/index.js';
-import {
-  closerEvent,
-  createTopic,
-  endpoints,
-  eventually,
-  kafka,
-  sendSampleEvents,
-  uniqueName,
-} from '../helpers.js';
+import { closerEvent, createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
 
 /** The root savepoint directory of the local stack, as the CLI uses it. */
 export const savepointRoot = `file://${stackPaths().flinkSavepoints}`;
@@ -134,13 +127,7 @@ export class SampleScenario {
   }
 
   async produce(events: readonly SampleEvent[]): Promise<void> {
-    const producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
-    try {
-      await sendSampleEvents(producer, this.inputTopic, events);
-    } finally {
-      await producer.disconnect();
-    }
+    await produceEvents(kafka, this.inputTopic, events, { partition: () => 0 });
   }
 
   /** Both phases' aggregates, computed without Flink. */

@@ -12,14 +12,10 @@ import {
 } from '@apphub/microbatcher';
 import { createLogger } from '@apphub/observability';
 import { platform } from '@apphub/platform';
-import {
-  computeAggregates,
-  generateSampleEvents,
-  normaliseAggregate,
-  type SampleEvent,
-} from '@apphub/sample';
+import { computeAggregates, generateSampleEvents, normaliseAggregate } from '@apphub/sample';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
+import { produceEvents } from '../../../local/src/sample/produce.js';
 import { submitSampleJob } from '../../../local/src/sample/submit.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
 import {
@@ -29,7 +25,6 @@ import {
   eventually,
   kafka,
   sendLive,
-  sendSampleEvents,
   uniqueName,
   userPartition,
 } from '../helpers.js';
@@ -83,9 +78,6 @@ describe('sample pipeline through the micro-batcher', () => {
       maxOutOfOrderMs: 4_000,
     });
     const closer = closerEvent('2026-11-29T10:09:30.000Z');
-    const producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
-    const send = (batch: SampleEvent[]) => sendSampleEvents(producer, inputTopic, batch, userPartition);
     const { jobId } = await submitSampleJob({
       jobName: uniqueName('it-mb-sample'),
       inputTopic,
@@ -94,12 +86,11 @@ describe('sample pipeline through the micro-batcher', () => {
       startupMode: 'earliest-offset',
     });
     jobs.push(jobId);
-    await sendLive(jobId, events, send);
+    await sendLive(jobId, inputTopic, events, { partition: userPartition });
     await new Promise((resolve) =>
       setTimeout(resolve, (platform.sampleJob.sourceIdleTimeoutSeconds + 5) * 1000),
     );
-    await send([closer]);
-    await producer.disconnect();
+    await produceEvents(kafka, inputTopic, [closer], { partition: userPartition });
     const expected = computeAggregates(events);
 
     // Act: the local runner invokes the Lambda handler on the job's output until every aggregate is in.

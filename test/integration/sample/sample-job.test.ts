@@ -10,10 +10,10 @@ import {
   generateSampleEvents,
   normaliseAggregate,
   type SampleAggregate,
-  type SampleEvent,
 } from '@apphub/sample';
 import { afterAll, describe, expect, it } from 'vitest';
 import { consumeRecords } from '../../../local/src/sample/consume.js';
+import { produceEvents } from '../../../local/src/sample/produce.js';
 import { submitSampleJob } from '../../../local/src/sample/submit.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
 import {
@@ -23,7 +23,6 @@ import {
   eventually,
   kafka,
   sendLive,
-  sendSampleEvents,
   uniqueName,
   userPartition,
 } from '../helpers.js';
@@ -99,8 +98,7 @@ describe('sample job on the real stack', () => {
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     try {
-      const send = (events: SampleEvent[], partition?: (event: SampleEvent) => number) =>
-        sendSampleEvents(producer, inputTopic, events, partition);
+      const toFirstPartition = { partition: () => 0 };
       const { jobId } = await submitSampleJob({
         jobName: uniqueName('it-sample'),
         inputTopic,
@@ -109,7 +107,7 @@ describe('sample job on the real stack', () => {
         groupId: uniqueName('it-group'),
       });
       jobs.push(jobId);
-      await sendLive(jobId, busy, (minute) => send(minute, userPartition));
+      await sendLive(jobId, inputTopic, busy, { partition: userPartition });
       // Poison records between good ones: each must reach the dead-letter topic with its reason.
       const [poisonSent] = await producer.send({
         topic: inputTopic,
@@ -117,12 +115,12 @@ describe('sample job on the real stack', () => {
         messages: poison.map((record) => ({ key: 'poison', value: record.value, partition: 1 })),
       });
       poisonBaseOffset = Number(poisonSent!.baseOffset);
-      await send(tail);
+      await produceEvents(kafka, inputTopic, tail, toFirstPartition);
       // The closer is sent only after the idle timeout, so windows close through idleness, not through data.
       await new Promise((resolve) =>
         setTimeout(resolve, (platform.sampleJob.sourceIdleTimeoutSeconds + 5) * 1000),
       );
-      await send([closer]);
+      await produceEvents(kafka, inputTopic, [closer], toFirstPartition);
     } finally {
       await producer.disconnect();
     }
