@@ -33,6 +33,9 @@ export type WindowLease =
   | { readonly outcome: 'held-by-other'; readonly window: WindowState }
   | { readonly outcome: 'nothing-to-seal' };
 
+/** hasUnsealedParts as a DynamoDB condition on a window item. */
+const hasUnsealedPartsCondition = 'attribute_not_exists(sealedPartCount) OR size(parts) > sealedPartCount';
+
 /** Whether a window has parts that its latest manifest does not cover. */
 export function hasUnsealedParts(window: WindowState): boolean {
   return window.parts.length > window.sealedPartCount;
@@ -219,9 +222,7 @@ export class WatermarkStore {
       dataset,
       'sk BETWEEN :from AND :to',
       { ':from': windowSort(fromStart), ':to': windowSort(toStart) },
-      options.unsealedOnly
-        ? 'attribute_not_exists(sealedPartCount) OR size(parts) > sealedPartCount'
-        : undefined,
+      options.unsealedOnly ? hasUnsealedPartsCondition : undefined,
     );
     return items.map(toWindowState);
   }
@@ -247,7 +248,7 @@ export class WatermarkStore {
         Key: { pk: datasetKey(dataset), sk: windowSort(windowStart) },
         UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
         ConditionExpression:
-          'attribute_exists(pk) AND (attribute_not_exists(sealedPartCount) OR size(parts) > sealedPartCount)' +
+          `attribute_exists(pk) AND (${hasUnsealedPartsCondition})` +
           ' AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
         ExpressionAttributeValues: { ':owner': owner, ':until': now + ttlMs, ':now': now },
       },

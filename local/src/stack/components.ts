@@ -8,7 +8,7 @@ import { getJson, localKafka } from './clients.js';
 import { kafkaClusterId, writeKafkaConf } from './config-files.js';
 import { flinkResourceParams, java17ModuleFlags } from './java.js';
 import { repoRoot, type StackPaths } from './paths.js';
-import { type ProcessRecord, readProcessTable, startProcess } from './processes.js';
+import { type ProcessRecord, startProcess } from './processes.js';
 
 /** Everything a component needs to start: resolved classpaths, the venv and the written config. */
 export interface LaunchContext {
@@ -32,7 +32,8 @@ export interface ComponentSpec {
   ports(endpoints: LocalEndpoints): readonly number[];
   readonly startupTimeoutMs: number;
   launch(context: LaunchContext): ProcessRecord | Promise<ProcessRecord>;
-  probe(paths: StackPaths, endpoints: LocalEndpoints): Promise<Probe>;
+  /** Health from the component's own endpoint; `record` is the process the stack recorded for it. */
+  probe(paths: StackPaths, endpoints: LocalEndpoints, record: ProcessRecord | undefined): Promise<Probe>;
 }
 
 /** JobManager /overview, as the status table and the TaskManager probes read it. */
@@ -196,8 +197,8 @@ export function taskManager(index: number): ComponentSpec {
         { instance: resourceId },
       );
     },
-    probe: async (paths, endpoints) => {
-      const resourceId = readProcessTable(paths)[name]?.instance;
+    probe: async (_paths, endpoints, record) => {
+      const resourceId = record?.instance;
       const list = await getJson<{ taskmanagers: { id: string; freeSlots: number; slotsNumber: number }[] }>(
         `${endpoints.flinkRestUrl}/taskmanagers`,
       );

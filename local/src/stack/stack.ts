@@ -91,7 +91,7 @@ async function ensureComponent(
   const { paths, endpoints } = context;
   const record = readProcessTable(paths)[component.name];
   if (isRunning(record)) {
-    const probe = await component.probe(paths, endpoints);
+    const probe = await component.probe(paths, endpoints, record);
     if (probe.healthy) {
       progress.step(`${component.name} already running (pid ${record?.pid})`);
       return;
@@ -113,7 +113,7 @@ async function ensureComponent(
   const started = readProcessTable(paths)[component.name];
   const healthy = await waitUntil(
     component.name,
-    async () => (await component.probe(paths, endpoints)).healthy,
+    async () => (await component.probe(paths, endpoints, started)).healthy,
     {
       timeoutMs: component.startupTimeoutMs,
       progress,
@@ -167,7 +167,7 @@ export async function stackStatus(options: StackOptions = {}): Promise<StackStat
       const record = table[component.name];
       const running = isRunning(record);
       const probe = running
-        ? await component.probe(paths, endpoints)
+        ? await component.probe(paths, endpoints, record)
         : { healthy: false, detail: record ? 'process not running' : 'not started' };
       return {
         component: component.name,
