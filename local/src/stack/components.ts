@@ -89,8 +89,8 @@ const kafka: ComponentSpec = {
         'kafka.tools.StorageTool',
         'format',
         '--standalone',
-        '-t',
-        kafkaClusterId(paths),
+        // '=' keeps an id that starts with '-' (ids stored by older versions) from reading as an option.
+        `--cluster-id=${kafkaClusterId(paths)}`,
         '-c',
         serverProperties,
       ]);

@@ -114,9 +114,21 @@ export function writeKafkaConf(
 export function kafkaClusterId(paths: StackPaths): string {
   const file = path.join(paths.kafkaConf, 'cluster-id');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  // KRaft cluster ids are 16 random bytes in URL-safe base64 without padding.
-  const id = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url');
+  const id = newKafkaClusterId();
   mkdirSync(paths.kafkaConf, { recursive: true });
   writeFileSync(file, id);
   return id;
+}
+
+/**
+ * A KRaft cluster id: 16 random bytes in URL-safe base64 without padding. Like Kafka's own
+ * Uuid.randomUuid, an id starting with '-' is drawn again: command-line parsers read it as an option.
+ */
+export function newKafkaClusterId(
+  random: () => Uint8Array = () => crypto.getRandomValues(new Uint8Array(16)),
+): string {
+  for (;;) {
+    const id = Buffer.from(random()).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseFlags } from '../../../local/src/cli/run-cli.js';
 import { splitByMinute } from '../../../local/src/sample/produce.js';
 import { renderSampleJob, sampleJobVariables } from '../../../local/src/sample/submit.js';
+import { newKafkaClusterId } from '../../../local/src/stack/config-files.js';
 import { StackPrerequisiteMissingError } from '../../../local/src/stack/errors.js';
 import { nativeFlinkSettings, stackPaths } from '../../../local/src/stack/index.js';
 import { checkPrerequisites } from '../../../local/src/stack/prerequisites.js';
@@ -104,5 +105,20 @@ describe('splitByMinute', () => {
       ['01:01', '00:59'],
       ['02:00'],
     ]);
+  });
+});
+
+describe('newKafkaClusterId', () => {
+  it('draws again when the id would start with "-", which kafka-storage would read as an option', () => {
+    // 0xf8 0x.. encodes to a leading '-' in URL-safe base64; the second draw is all zeros.
+    const draws = [new Uint8Array(16).fill(0xf8), new Uint8Array(16)];
+    const id = newKafkaClusterId(() => draws.shift() ?? new Uint8Array(16));
+    expect(Buffer.from(new Uint8Array(16).fill(0xf8)).toString('base64url').startsWith('-')).toBe(true);
+    expect(id).toBe('AAAAAAAAAAAAAAAAAAAAAA');
+    expect(draws).toHaveLength(0);
+  });
+
+  it('is 22 URL-safe base64 characters', () => {
+    for (let i = 0; i < 200; i += 1) expect(newKafkaClusterId()).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
   });
 });
