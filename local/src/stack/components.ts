@@ -63,6 +63,8 @@ const awsEndpoint: ComponentSpec = {
       '127.0.0.1',
       '-p',
       String(portOf(endpoints.awsEndpointUrl)),
+      '--state',
+      paths.awsState,
     ]),
   probe: async (_paths, endpoints) => {
     const ok = await fetch(`${endpoints.awsEndpointUrl}/moto-api/`, {

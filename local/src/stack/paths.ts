@@ -20,6 +20,8 @@ export function stackPaths(stackDir = process.env.APPHUB_STACK_DIR ?? path.join(
     flinkCheckpoints: path.join(stackDir, 'flink', 'checkpoints'),
     flinkSavepoints: path.join(stackDir, 'flink', 'savepoints'),
     flinkTmp: path.join(stackDir, 'flink', 'tmp'),
+    /** S3 + DynamoDB contents of the moto endpoint, kept across restarts (local/moto/serve.py). */
+    awsState: path.join(stackDir, 'aws', 'state.pickle'),
   });
 }
 

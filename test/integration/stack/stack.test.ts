@@ -5,13 +5,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { SqlGatewayClient } from '@apphub/flink';
 import { platform, tables } from '@apphub/platform';
-import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import {
   getJson,
   readProcessTable,
   repoRoot,
+  stackDown,
   stackPaths,
   stackStatus,
   stackUp,
@@ -133,6 +134,35 @@ describe('native local stack', () => {
     await put('10');
     await put('20');
     await expect(put('15')).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+  });
+
+  it('keeps S3 and DynamoDB contents when the endpoint is stopped and started again', async () => {
+    const key = `stack-test/${uniqueName('kept')}.txt`;
+    const item = { pk: { S: uniqueName('stack-kept') }, sk: { S: 'partition#0' } };
+    await aws.s3.send(
+      new PutObjectCommand({
+        Bucket: platform.storage.dataLakeBucket,
+        Key: key,
+        Body: 'kept across restarts',
+      }),
+    );
+    await aws.dynamodb.send(new PutItemCommand({ TableName: tables.watermarks.tableName, Item: item }));
+    const before = readProcessTable(stackPaths()).aws;
+
+    const quiet = { progress: { step: () => {}, detail: () => {} } };
+    await stackDown({ ...quiet, only: ['aws'] });
+    const status = await stackUp({ ...quiet, only: ['aws'] });
+    expect(status.components.find((c) => c.component === 'aws')?.healthy).toBe(true);
+    expect(readProcessTable(stackPaths()).aws?.pid).not.toBe(before?.pid);
+
+    const got = await aws.s3.send(
+      new GetObjectCommand({ Bucket: platform.storage.dataLakeBucket, Key: key }),
+    );
+    expect(await got.Body?.transformToString()).toBe('kept across restarts');
+    const kept = await aws.dynamodb.send(
+      new GetItemCommand({ TableName: tables.watermarks.tableName, Key: item, ConsistentRead: true }),
+    );
+    expect(kept.Item).toEqual(item);
   });
 
   it('never starts duplicates when local:up runs again', async () => {
