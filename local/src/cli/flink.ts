@@ -13,6 +13,7 @@ import {
   type RestoreChoice,
   type RestoreSource,
   resolveRestoreChoice,
+  runReconcile,
   stopWithSavepoint,
   submitSql,
   takeSavepoint,
@@ -28,7 +29,7 @@ import { repoRoot, stackPaths } from '../stack/paths.js';
 import { parseFlags, runCli } from './run-cli.js';
 
 const usage =
-  'usage: npm run flink -- jobs | status | submit <job> [--template <file>] [--vars K=V,...] [--restore none|latest-savepoint|latest-checkpoint|<path>] [--allow-non-restored-state] | savepoint <job> | stop <job> [--drain] | restore <job> --from <path> [--allow-non-restored-state]';
+  'usage: npm run flink -- jobs | status | submit <job> [--template <file>] [--vars K=V,...] [--restore none|latest-savepoint|latest-checkpoint|<path>] [--allow-non-restored-state] | savepoint <job> | stop <job> [--drain] | restore <job> --from <path> [--allow-non-restored-state] | reconcile [<job> ...]';
 
 /** The control plane wired to the local stack: same logic as the Lambdas, local endpoints and storage. */
 function localControlPlane(): ControlPlane {
@@ -279,6 +280,34 @@ runCli(async () => {
       );
       console.log(`restored ${jobName} from ${flags.from} as job ${deployed.jobId}`);
       return 0;
+    }
+    case 'reconcile': {
+      // What the EventBridge schedule runs in AWS, once: e.g. after local:down/up lost Flink's jobs.
+      const { positionals } = parseFlags(rest, {});
+      const managed = new Set((await plane.jobs.list()).map((record) => record.jobName));
+      const unknown = positionals.filter((name) => !managed.has(name));
+      if (unknown.length > 0) {
+        throw new ControlPlaneJobUnknownError(
+          `not managed by the control plane: ${unknown.join(', ')} (managed: ${[...managed].sort().join(', ') || 'none'})`,
+        );
+      }
+      const outcomes = await runReconcile(plane, positionals.length > 0 ? { jobNames: positionals } : {});
+      if (outcomes.length === 0) {
+        console.log('no managed jobs; submit one with npm run flink -- submit <job>');
+        return 0;
+      }
+      console.log(
+        table(
+          ['JOB', 'ACTION', 'JOB ID', 'REASON'],
+          outcomes.map((outcome) => [
+            outcome.jobName,
+            outcome.decision.action,
+            outcome.jobId ?? '-',
+            outcome.error ? `${outcome.decision.reason}; failed: ${outcome.error}` : outcome.decision.reason,
+          ]),
+        ),
+      );
+      return outcomes.some((outcome) => outcome.error) ? 1 : 0;
     }
     default:
       throw new Error(usage);

@@ -34,7 +34,7 @@ describe('npm run flink and the reconcile Lambda handler on the real cluster', (
 
   afterAll(() => cleanUp(plane, scenario.jobName));
 
-  it('submits, takes a savepoint, stops with a savepoint and restores from it; reconcile leaves a stopped job alone', async () => {
+  it('submits, takes a savepoint, stops with a savepoint and restores from it; reconcile leaves a stopped job alone and resubmits a lost one', async () => {
     await scenario.createTopics();
     await scenario.produce(scenario.phaseA);
     const submitOut = await flinkCli([
@@ -97,8 +97,32 @@ describe('npm run flink and the reconcile Lambda handler on the real cluster', (
       (await plane.rest.job(restoredId!)).state === 'RUNNING' ? true : undefined,
     );
 
+    // `npm run flink -- reconcile` is the schedule's pass, run once: a running job is left alone ...
+    const row = (out: string) => out.split('\n').find((line) => line.startsWith(`${scenario.jobName} `));
+    expect(row(await flinkCli(['reconcile', scenario.jobName]))).toMatch(
+      new RegExp(`^\\S+\\s+none\\s+${restoredId}\\s+job is RUNNING$`),
+    );
+    // ... and a job Flink no longer runs is resubmitted from its newest checkpoint or savepoint.
+    await plane.rest.cancel(restoredId!);
+    await eventually('the cancelled job to end', async () =>
+      (await plane.rest.job(restoredId!)).state === 'CANCELED' ? true : undefined,
+    );
+    const resubmitted = /^\S+\s+resubmit\s+([0-9a-f]{32})\s+job is CANCELED$/.exec(
+      row(await flinkCli(['reconcile', scenario.jobName])) ?? '',
+    )?.[1];
+    expect(resubmitted).toBeDefined();
+    expect(resubmitted).not.toBe(restoredId);
+    expect((await plane.jobs.get(scenario.jobName))?.jobId).toBe(resubmitted);
+    await eventually('the resubmitted job to run', async () =>
+      (await plane.rest.job(resubmitted!)).state === 'RUNNING' ? true : undefined,
+    );
+    await expect(flinkCli(['reconcile', 'no-such-job'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/not managed by the control plane: no-such-job/),
+    });
+
     const status = await flinkCli(['status']);
-    expect(status).toMatch(new RegExp(`${scenario.jobName}\\s+RUNNING\\s+${restoredId}`));
+    expect(status).toMatch(new RegExp(`${scenario.jobName}\\s+RUNNING\\s+${resubmitted}`));
     expect(status).toMatch(/TASKMANAGER\s+SLOTS/);
   });
 });
