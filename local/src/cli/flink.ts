@@ -299,11 +299,15 @@ runCli(async () => {
       console.log(
         table(
           ['JOB', 'ACTION', 'JOB ID', 'REASON'],
-          outcomes.map((outcome) => [
-            outcome.jobName,
-            outcome.decision.action,
-            outcome.jobId ?? '-',
-            outcome.error ? `${outcome.decision.reason}; failed: ${outcome.error}` : outcome.decision.reason,
+          outcomes.map(({ jobName, decision, jobId, error }) => [
+            jobName,
+            decision.action,
+            jobId ?? '-',
+            [
+              decision.reason,
+              ...(decision.action === 'resubmit' ? [`restore: ${describeRestore(decision.restore)}`] : []),
+              ...(error ? [`failed: ${error}`] : []),
+            ].join('; '),
           ]),
         ),
       );

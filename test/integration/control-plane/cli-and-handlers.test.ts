@@ -107,9 +107,10 @@ describe('npm run flink and the reconcile Lambda handler on the real cluster', (
     await eventually('the cancelled job to end', async () =>
       (await plane.rest.job(restoredId!)).state === 'CANCELED' ? true : undefined,
     );
-    const resubmitted = /^\S+\s+resubmit\s+([0-9a-f]{32})\s+job is CANCELED$/.exec(
-      row(await flinkCli(['reconcile', scenario.jobName])) ?? '',
-    )?.[1];
+    const resubmitted =
+      /^\S+\s+resubmit\s+([0-9a-f]{32})\s+job is CANCELED; restore: (?:checkpoint|savepoint) \S+$/.exec(
+        row(await flinkCli(['reconcile', scenario.jobName])) ?? '',
+      )?.[1];
     expect(resubmitted).toBeDefined();
     expect(resubmitted).not.toBe(restoredId);
     expect((await plane.jobs.get(scenario.jobName))?.jobId).toBe(resubmitted);
