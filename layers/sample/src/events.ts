@@ -33,19 +33,24 @@ export class SampleEventInvalidError extends AppHubError {}
 export function parseEventLines(text: string, source: string): SampleEvent[] {
   const events: SampleEvent[] = [];
   const problems: string[] = [];
-  text.split('\n').forEach((line, index) => {
-    if (!line.trim()) return;
-    const where = `${source}:${index + 1}`;
-    try {
-      events.push(parseWith(sampleEventSchema, JSON.parse(line), where));
-    } catch (error) {
-      problems.push(
-        error instanceof SyntaxError
-          ? `${where} is not valid JSON: ${error.message}`
-          : (error as Error).message,
-      );
-    }
-  });
+  // A byte-order mark (editors on Windows write one) is not part of the first line's JSON; CRLF
+  // endings are fine as they are, since JSON.parse takes the trailing \r for whitespace.
+  text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .forEach((line, index) => {
+      if (!line.trim()) return;
+      const where = `${source}:${index + 1}`;
+      try {
+        events.push(parseWith(sampleEventSchema, JSON.parse(line), where));
+      } catch (error) {
+        problems.push(
+          error instanceof SyntaxError
+            ? `${where} is not valid JSON: ${error.message}`
+            : (error as Error).message,
+        );
+      }
+    });
   if (problems.length > 0) {
     const shown = problems.slice(0, 10).join('\n  ');
     throw new SampleEventInvalidError(

@@ -101,6 +101,12 @@ describe('parseEventLines', () => {
     expect(parseEventLines(text, 'events.jsonl')).toHaveLength(1);
   });
 
+  it('reads files written on Windows: a byte-order mark and CRLF line endings', () => {
+    const lines = [event('a', '2026-11-29T10:00:00.000Z', 1), event('b', '2026-11-29T10:00:01.000Z', 2)];
+    const text = `\uFEFF${lines.map((line) => JSON.stringify(line)).join('\r\n')}\r\n`;
+    expect(parseEventLines(text, 'events.jsonl')).toEqual(lines);
+  });
+
   it('rejects the whole file and names every bad line', () => {
     const good = JSON.stringify(event('a', '2026-11-29T10:00:00.000Z', 1));
     const text = [
