@@ -327,11 +327,28 @@ export async function sealDueWindows(
       });
     },
   );
+  let target = Math.min(through, ...leftToOthers);
+  let known = stored.sealedThrough;
+  if (windowsSealed > 0 || leftToOthers.length > 0) {
+    // Concurrent sealers split the due windows by lease, each stopping at a window another holds, and
+    // one may act on an older watermark than another: both could stop short with every window sealed.
+    // So a pass that sealed or deferred anything looks again after its own seals; the last sealer to
+    // finish then sees every seal before it and moves sealedThrough as far as the newest watermark allows.
+    const latest = await context.store.getDatasetWatermark(descriptor.dataset);
+    const latestThrough = sealableThrough(Math.max(watermark, latest.watermark ?? watermark), policy);
+    known = Math.max(known ?? 0, latest.sealedThrough ?? 0);
+    const unsealed = await context.store.listWindows(
+      descriptor.dataset,
+      known,
+      latestThrough - descriptor.windowDuration,
+      { unsealedOnly: true },
+    );
+    target = Math.min(latestThrough, ...unsealed.map((window) => window.windowStart));
+  }
   // Written only when it moves: most batches seal nothing and would rewrite the same value.
-  const target = Math.min(through, ...leftToOthers);
   const sealedThrough =
-    stored.sealedThrough !== undefined && target <= stored.sealedThrough
-      ? stored.sealedThrough
+    known !== undefined && target <= known
+      ? known
       : await context.store.advanceSealedThrough(descriptor.dataset, target, now);
   options.metrics?.count(MetricName.WindowsSealed, windowsSealed);
   options.metrics?.watermarkLag(Math.max(0, (now - watermark) / 1000));

@@ -1,4 +1,4 @@
-import { datasetRoot, processKafkaEvent } from '@apphub/microbatcher';
+import { datasetRoot, processKafkaEvent, sealDueWindows } from '@apphub/microbatcher';
 import { WatermarkStore } from '@apphub/watermarks';
 import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
@@ -191,5 +191,69 @@ describe('micro-batcher exactly-once effect', () => {
       [0, offsets[0]],
       [1, offsets[1]],
     ]);
+  });
+
+  it('moves sealedThrough past every window when two concurrent passes split the due windows by lease', async () => {
+    // Prepare: partition 0 has minutes 0-2, partition 1 only minute 0, which holds the watermark there.
+    const descriptor = testDescriptor();
+    const written = base + 10 * minute;
+    const { context: writer } = testContext([descriptor], { now: () => written });
+    await processKafkaEvent(
+      writer,
+      mskEvent([
+        aggregate(descriptor.topic, 0, 0, 'u-a', 0, 1),
+        aggregate(descriptor.topic, 0, 1, 'u-a', 1, 2),
+        aggregate(descriptor.topic, 0, 2, 'u-a', 2, 3),
+        aggregate(descriptor.topic, 1, 0, 'u-b', 0, 4),
+      ]),
+    );
+    expect((await store.getDatasetWatermark(descriptor.dataset)).sealedThrough ?? base).toBe(base);
+    // Two hours on, both partitions are idle and the watermark is the end of the newest window: windows
+    // 0-2 are due. Each pass already holds the lease of one of windows 0 and 1 (as if it had leased
+    // first) and both list the due windows before either seals: each seals its own, leaves the other's
+    // to its holder, and window 2 goes to whichever pass leases it first.
+    const now = base + 2 * 60 * minute;
+    await store.leaseWindow(descriptor.dataset, base, 'pass-a', now, 60_000);
+    await store.leaseWindow(descriptor.dataset, base + minute, 'pass-b', now, 60_000);
+    let listed = 0;
+    let bothListed: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => {
+      bothListed = resolve;
+    });
+    const firstListingWaits = (): WatermarkStore => {
+      let first = true;
+      return new Proxy(store, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver);
+          if (property !== 'listWindows' || typeof value !== 'function') return value;
+          return async (...args: Parameters<WatermarkStore['listWindows']>) => {
+            const windows = await value.apply(target, args);
+            if (first) {
+              first = false;
+              listed += 1;
+              if (listed === 2) bothListed();
+              await barrier;
+            }
+            return windows;
+          };
+        },
+      });
+    };
+
+    // Act
+    const passes = await Promise.all(
+      ['pass-a', 'pass-b'].map((owner) =>
+        sealDueWindows(testContext([descriptor], { store: firstListingWaits() }).context, descriptor, {
+          now,
+          owner,
+        }),
+      ),
+    );
+
+    // Assess: the pass that finished last saw every window sealed and moved sealedThrough past them.
+    expect(passes.map((pass) => pass.windowsSealed).reduce((a, b) => a + b)).toBe(3);
+    const windows = await store.listWindows(descriptor.dataset, base, base + 2 * minute);
+    expect(windows.map((window) => window.manifestKey !== undefined)).toEqual([true, true, true]);
+    expect((await store.getDatasetWatermark(descriptor.dataset)).sealedThrough).toBe(base + 3 * minute);
   });
 });
