@@ -301,39 +301,44 @@ export async function sealDueWindows(
   const partCache = options.partCache ?? context.partCache;
   let windowsSealed = 0;
   const leftToOthers: number[] = [];
+  const seal = async (windowStart: number, waitForLease: boolean) => {
+    const outcome = await sealWindow(context, descriptor, windowStart, {
+      owner,
+      now,
+      waitForLease,
+      ...(partCache ? { partCache } : {}),
+    });
+    if (outcome.leasedByOther) leftToOthers.push(windowStart);
+    if (!outcome.sealed) return;
+    windowsSealed += 1;
+    context.logger.info('window sealed', {
+      dataset: descriptor.dataset,
+      windowStart: new Date(windowStart).toISOString(),
+      version: outcome.manifest?.version,
+      rows: outcome.manifest?.rowCount,
+      manifest: outcome.manifestKey,
+    });
+  };
+  // A window behind sealedThrough that this batch wrote to (late data) must be sealed before the batch
+  // counts as done: no later pass looks there, so its sealer waits for any lease on it.
   await mapWithLimit(
     [...due].sort((a, b) => a - b),
     4,
-    async (windowStart) => {
-      // A window behind sealedThrough that this batch wrote to (late data) must be sealed before the
-      // batch counts as done: no later pass looks there. Any other due window may be left to the
-      // sealer holding its lease, because sealedThrough then stops before it and a later pass finds it.
-      const late = touched.has(windowStart) && windowStart < (stored.sealedThrough ?? 0);
-      const outcome = await sealWindow(context, descriptor, windowStart, {
-        owner,
-        now,
-        waitForLease: late,
-        ...(partCache ? { partCache } : {}),
-      });
-      if (outcome.leasedByOther) leftToOthers.push(windowStart);
-      if (!outcome.sealed) return;
-      windowsSealed += 1;
-      context.logger.info('window sealed', {
-        dataset: descriptor.dataset,
-        windowStart: new Date(windowStart).toISOString(),
-        version: outcome.manifest?.version,
-        rows: outcome.manifest?.rowCount,
-        manifest: outcome.manifestKey,
-      });
-    },
+    (windowStart) => seal(windowStart, touched.has(windowStart) && windowStart < (stored.sealedThrough ?? 0)),
   );
+  // A due window another sealer held is waited for and sealed again once it is free: its holder seals
+  // the parts it saw when it leased, and one added since (by a concurrent batch) would otherwise wait for
+  // the next pass. Own leases are all released by now, so two passes waiting on each other cannot block.
+  // What is still held after the lease time (a crashed sealer) stops sealedThrough below.
+  const held = leftToOthers.splice(0).sort((a, b) => a - b);
+  await mapWithLimit(held, 4, (windowStart) => seal(windowStart, true));
   let target = Math.min(through, ...leftToOthers);
   let known = stored.sealedThrough;
-  if (windowsSealed > 0 || leftToOthers.length > 0) {
-    // Concurrent sealers split the due windows by lease, each stopping at a window another holds, and
-    // one may act on an older watermark than another: both could stop short with every window sealed.
-    // So a pass that sealed or deferred anything looks again after its own seals; the last sealer to
-    // finish then sees every seal before it and moves sealedThrough as far as the newest watermark allows.
+  if (windowsSealed > 0 || held.length > 0) {
+    // A concurrent pass may act on a newer watermark and seal windows beyond this one's view, and
+    // stop before a window this pass was still sealing. So a pass that sealed or waited on anything
+    // looks again after its own seals: the pass that finishes last sees every seal before it and moves
+    // sealedThrough as far as the newest watermark allows.
     const latest = await context.store.getDatasetWatermark(descriptor.dataset);
     const latestThrough = sealableThrough(Math.max(watermark, latest.watermark ?? watermark), policy);
     known = Math.max(known ?? 0, latest.sealedThrough ?? 0);
