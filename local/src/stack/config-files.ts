@@ -36,7 +36,10 @@ export function nativeFlinkSettings(paths: StackPaths, endpoints: LocalEndpoints
       'taskmanager.bind-host': loopback,
       'taskmanager.host': loopback,
       'blob.server.port': String(platform.ports.blobServer),
-      'taskmanager.rpc.port': platform.ports.taskManagerRpcRange,
+      // An ephemeral port, as Flink's default: from a fixed range a restarted TaskManager takes the dead
+      // one's port again, and the JobManager's Pekko remoting, still holding an association to that
+      // address, drops the new one's messages, so it never registers (seen in CI).
+      'taskmanager.rpc.port': '0',
       'taskmanager.data.port': '0',
       'jobmanager.memory.process.size': '1024m',
       'taskmanager.memory.process.size': '1536m',

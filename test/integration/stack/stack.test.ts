@@ -194,6 +194,14 @@ describe('native local stack', () => {
     const victim = `taskmanager-${endpoints.taskManagers}`;
     const record = readProcessTable(paths)[victim];
     expect(record).toBeDefined();
+    const rpcAddress = async (resourceId: string | undefined) =>
+      (
+        await getJson<{ taskmanagers: { id: string; path: string }[] }>(
+          `${endpoints.flinkRestUrl}/taskmanagers`,
+        )
+      )?.taskmanagers.find((tm) => tm.id === resourceId)?.path;
+    const killedAddress = await rpcAddress(record!.instance);
+    expect(killedAddress).toMatch(/^pekko\.tcp:\/\/flink@127\.0\.0\.1:\d+\//);
     process.kill(record!.pid, 'SIGKILL');
 
     const status = await eventually(
@@ -214,6 +222,8 @@ describe('native local stack', () => {
     const restarted = readProcessTable(paths)[victim];
     expect(restarted?.instance).toMatch(new RegExp(`^${victim}-[0-9a-f]{6}$`));
     expect(restarted?.instance).not.toBe(record?.instance);
+    // ... and at a new RPC address: the JobManager drops messages from the dead one's address.
+    expect(await rpcAddress(restarted?.instance)).not.toBe(killedAddress);
     // The JobManager drops the dead one at its heartbeat timeout; later tests must not get its slots.
     await eventually(
       'the JobManager to drop the killed TaskManager',
