@@ -8,6 +8,7 @@ import {
   type WatermarkStore,
 } from '@apphub/watermarks';
 import type { DatasetDescriptor } from './descriptor.js';
+import { WindowSealError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
 import { datasetRoot, deadLetterKey } from './layout.js';
 import { BatcherMetrics, MetricName, unroutedDataset } from './metrics.js';
@@ -300,39 +301,48 @@ export async function sealDueWindows(
   const owner = options.owner ?? `pass-${randomUUID()}`;
   const partCache = options.partCache ?? context.partCache;
   let windowsSealed = 0;
-  const leftToOthers: number[] = [];
-  const seal = async (windowStart: number, waitForLease: boolean) => {
+  /** Seals one window; true when another sealer's lease kept this pass from it. */
+  const seal = async (windowStart: number, waitForLease: boolean): Promise<boolean> => {
     const outcome = await sealWindow(context, descriptor, windowStart, {
       owner,
       now,
       waitForLease,
       ...(partCache ? { partCache } : {}),
     });
-    if (outcome.leasedByOther) leftToOthers.push(windowStart);
-    if (!outcome.sealed) return;
-    windowsSealed += 1;
-    context.logger.info('window sealed', {
-      dataset: descriptor.dataset,
-      windowStart: new Date(windowStart).toISOString(),
-      version: outcome.manifest?.version,
-      rows: outcome.manifest?.rowCount,
-      manifest: outcome.manifestKey,
-    });
+    if (outcome.sealed) {
+      windowsSealed += 1;
+      context.logger.info('window sealed', {
+        dataset: descriptor.dataset,
+        windowStart: new Date(windowStart).toISOString(),
+        version: outcome.manifest?.version,
+        rows: outcome.manifest?.rowCount,
+        manifest: outcome.manifestKey,
+      });
+    }
+    return outcome.leasedByOther === true;
   };
   // A window behind sealedThrough that this batch wrote to (late data) must be sealed before the batch
   // counts as done: no later pass looks there, so its sealer waits for any lease on it.
-  await mapWithLimit(
-    [...due].sort((a, b) => a - b),
-    4,
-    (windowStart) => seal(windowStart, touched.has(windowStart) && windowStart < (stored.sealedThrough ?? 0)),
+  const lateWindow = (windowStart: number) =>
+    touched.has(windowStart) && windowStart < (stored.sealedThrough ?? 0);
+  const ordered = [...due].sort((a, b) => a - b);
+  const leftAlone = await mapWithLimit(ordered, 4, (windowStart) =>
+    seal(windowStart, lateWindow(windowStart)),
   );
+  const stillHeldLate = ordered.find((windowStart, index) => leftAlone[index] && lateWindow(windowStart));
+  if (stillHeldLate !== undefined) {
+    throw new WindowSealError(
+      `late data for window ${new Date(stillHeldLate).toISOString()} of ${descriptor.dataset} is not sealed: another sealer held the window beyond the lease time`,
+    );
+  }
   // A due window another sealer held is waited for and sealed again once it is free: its holder seals
   // the parts it saw when it leased, and one added since (by a concurrent batch) would otherwise wait for
   // the next pass. Own leases are all released by now, so two passes waiting on each other cannot block.
-  // What is still held after the lease time (a crashed sealer) stops sealedThrough below.
-  const held = leftToOthers.splice(0).sort((a, b) => a - b);
+  // A window still held after the lease time (a crashed sealer) is left to a later pass: the re-read
+  // below finds it unsealed and stops sealedThrough before it.
+  const held = ordered.filter((_, index) => leftAlone[index]);
   await mapWithLimit(held, 4, (windowStart) => seal(windowStart, true));
-  let target = Math.min(through, ...leftToOthers);
+  let target = through;
   let known = stored.sealedThrough;
   if (windowsSealed > 0 || held.length > 0) {
     // A concurrent pass may act on a newer watermark and seal windows beyond this one's view, and

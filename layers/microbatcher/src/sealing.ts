@@ -35,7 +35,10 @@ export interface SealOptions {
   readonly owner: string;
   /** Processing time, for lease expiry. */
   readonly now: number;
-  /** Wait while another owner holds the lease (up to its length) instead of leaving the window. */
+  /**
+   * Wait while another owner holds the lease (up to its length) instead of leaving the window; a
+   * lease still held after that is reported as `leasedByOther` too.
+   */
   readonly waitForLease?: boolean;
   /** Rows of hot parts already in memory; parts read from S3 are added to it. */
   readonly partCache?: PartCache;
@@ -68,8 +71,8 @@ export async function sealWindow(
     );
     if (lease.outcome === 'nothing-to-seal') return { sealed: false };
     if (lease.outcome === 'held-by-other') {
-      if (!options.waitForLease) return { sealed: false, leasedByOther: true };
-      if (performance.now() > waitUntil) break;
+      if (!options.waitForLease || performance.now() > waitUntil)
+        return { sealed: false, leasedByOther: true };
       await new Promise((resolve) => setTimeout(resolve, 200));
       continue;
     }
