@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { FlinkRestClient } from '@apphub/flink';
 import { parseLocalEndpoints } from '@apphub/platform';
 import type { SampleEvent } from '@apphub/sample';
 import type { Kafka } from 'kafkajs';
+import { afterAll } from 'vitest';
 import { type ProduceOptions, produceEvents } from '../../local/src/sample/produce.js';
 import { jobTasksRunning } from '../../local/src/sample/submit.js';
 import { localAwsClients, localKafka } from '../../local/src/stack/index.js';
@@ -77,4 +79,14 @@ export async function sendLive(
     90_000,
   );
   await produceEvents(kafka, topic, events, { pauseBetweenMinutesMs: 1_000, ...options });
+}
+
+/** A list for the Flink jobs a test file starts; each is cancelled when the file's tests end. */
+export function jobsCancelledAfterAll(): string[] {
+  const jobs: string[] = [];
+  const flink = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
+  afterAll(async () => {
+    for (const jobId of jobs) await flink.cancel(jobId).catch(() => undefined);
+  });
+  return jobs;
 }

@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { FlinkRestClient } from '@apphub/flink';
 import {
   parseDatasetDescriptor,
   queryDataset,
@@ -23,6 +22,7 @@ import {
   createTopic,
   endpoints,
   eventually,
+  jobsCancelledAfterAll,
   kafka,
   sendLive,
   uniqueName,
@@ -31,13 +31,11 @@ import {
 import { lake, store } from './harness.js';
 
 const exec = promisify(execFile);
-const flink = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
-const jobs: string[] = [];
+const jobs = jobsCancelledAfterAll();
 const runners: BatcherRunner[] = [];
 
 afterAll(async () => {
   await Promise.all(runners.map((runner) => runner.stop()));
-  for (const jobId of jobs) await flink.cancel(jobId).catch(() => undefined);
 });
 
 /** pyarrow, an independent reader: schema types and rows of Parquet files, as JSON. */

@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { FlinkRestClient } from '@apphub/flink';
 import { platform } from '@apphub/platform';
 import {
   computeAggregates,
@@ -11,7 +10,7 @@ import {
   normaliseAggregate,
   type SampleAggregate,
 } from '@apphub/sample';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { consumeRecords } from '../../../local/src/sample/consume.js';
 import { produceEvents } from '../../../local/src/sample/produce.js';
 import { submitSampleJob } from '../../../local/src/sample/submit.js';
@@ -19,8 +18,8 @@ import { repoRoot } from '../../../local/src/stack/index.js';
 import {
   closerEvent,
   createTopic,
-  endpoints,
   eventually,
+  jobsCancelledAfterAll,
   kafka,
   sendLive,
   uniqueName,
@@ -28,12 +27,7 @@ import {
 } from '../helpers.js';
 
 const exec = promisify(execFile);
-const flink = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
-const jobs: string[] = [];
-
-afterAll(async () => {
-  for (const jobId of jobs) await flink.cancel(jobId).catch(() => undefined);
-});
+const jobs = jobsCancelledAfterAll();
 
 /** Reads the sink topic as an upsert log: the last value per key wins, tombstones delete. */
 async function readAggregates(topic: string): Promise<Map<string, SampleAggregate>> {
