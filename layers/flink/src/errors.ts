@@ -56,3 +56,13 @@ export class SqlTemplateVariableMissingError extends FlinkError {
 
 /** Flink answered with a body this client does not understand (a version mismatch, usually). */
 export class FlinkResponseInvalidError extends FlinkError {}
+
+/** A template variable's value cannot stand where its placeholder is without changing the SQL's meaning. */
+export class SqlTemplateValueInvalidError extends FlinkError {
+  constructor(
+    readonly variable: string,
+    readonly reason: string,
+  ) {
+    super(`SQL template variable ${variable} cannot be inserted: ${reason}`);
+  }
+}
