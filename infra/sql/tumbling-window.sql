@@ -5,8 +5,11 @@
 -- (native, compose, minikube, ECS); `npm run submit:sample` renders it, and a missing variable fails
 -- before anything is submitted.
 --
--- Variables: JOB_NAME, BROKERS, INPUT_TOPIC, OUTPUT_TOPIC, DEAD_LETTER_TOPIC, GROUP_ID, STARTUP_MODE,
---            WATERMARK_DELAY_SECONDS, SOURCE_IDLE_TIMEOUT_SECONDS
+-- Variables: JOB_NAME, BROKERS, KAFKA_CLIENT_OPTIONS, INPUT_TOPIC, OUTPUT_TOPIC, DEAD_LETTER_TOPIC,
+--            GROUP_ID, STARTUP_MODE, WATERMARK_DELAY_SECONDS, SOURCE_IDLE_TIMEOUT_SECONDS
+-- KAFKA_CLIENT_OPTIONS is the environment's Kafka security as table options ('properties.security.protocol'
+-- and what goes with it: TLS natively and on MSK, plaintext on compose and minikube), rendered from one
+-- description (layers/platform/src/kafka-security.ts); it must stand on its own line before another option.
 --
 -- Exactness: `value` and `total_value` are DECIMAL(38, 9), so a window's sum does not depend on the
 -- order Flink adds its events in (DOUBLE sums do). Timestamps leave as ISO-8601 UTC strings with
@@ -34,6 +37,7 @@ CREATE TEMPORARY TABLE apphub_streaming_input (
   'connector' = 'kafka',
   'topic' = '${INPUT_TOPIC}',
   'properties.bootstrap.servers' = '${BROKERS}',
+  ${KAFKA_CLIENT_OPTIONS}
   'properties.group.id' = '${GROUP_ID}',
   'scan.startup.mode' = '${STARTUP_MODE}',
   -- A partition without events for this long stops holding the watermark back.
@@ -77,6 +81,7 @@ CREATE TEMPORARY TABLE apphub_streaming_aggregates (
   'connector' = 'upsert-kafka',
   'topic' = '${OUTPUT_TOPIC}',
   'properties.bootstrap.servers' = '${BROKERS}',
+  ${KAFKA_CLIENT_OPTIONS}
   'key.format' = 'json',
   'value.format' = 'json',
   'value.json.encode.decimal-as-plain-number' = 'true',
@@ -93,6 +98,7 @@ CREATE TEMPORARY TABLE apphub_streaming_dead_letters (
   'connector' = 'kafka',
   'topic' = '${DEAD_LETTER_TOPIC}',
   'properties.bootstrap.servers' = '${BROKERS}',
+  ${KAFKA_CLIENT_OPTIONS}
   'format' = 'json'
 );
 

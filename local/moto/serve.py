@@ -1,4 +1,7 @@
-"""moto's S3 + DynamoDB server for the native stack, applying one request at a time.
+"""moto's DynamoDB server for the native stack, applying one request at a time.
+
+S3 is MinIO on the native stack (as in compose and minikube); moto serves DynamoDB only, because
+DynamoDB Local's licence is not open source.
 
 Real DynamoDB applies a conditional update atomically. moto's threaded server checks the condition
 and then writes, so two concurrent conditional raises of one item can land out of order: measured
@@ -10,7 +13,7 @@ moto looks up the backend of every request by listing its own package directory,
 memoized per host; and the server speaks HTTP/1.1, so clients keep their connections instead of
 opening one (and the server a thread) per request.
 
-moto keeps everything in memory. With --state, the S3 and DynamoDB backends survive a restart as
+moto keeps everything in memory. With --state, the DynamoDB backend survives a restart as
 the stack's other state does: they are restored from the file at start, written back (atomically,
 by rename) a moment after requests that change them and again at shutdown. Only
 `npm run local:down -- --purge` deletes the file.
@@ -30,7 +33,7 @@ from moto.backends import get_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
-SERVICES = ("s3", "dynamodb")
+SERVICES = ("dynamodb",)
 # DynamoDB sends every call as a POST; these leave the tables as they are.
 DYNAMODB_READS = frozenset(
     f"DynamoDB_20120810.{op}"
@@ -57,7 +60,7 @@ def changes_state(environ) -> bool:
 
 
 class StateFile:
-    """The S3 and DynamoDB backends, pickled to one file (written by this server only)."""
+    """The DynamoDB backend, pickled to one file (written by this server only)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -77,10 +80,10 @@ class StateFile:
                 backend.update(saved["backends"][name])
         except Exception as error:  # noqa: BLE001 - any unreadable file gets the same one-line answer
             sys.exit(
-                f"error: cannot restore S3 + DynamoDB state from {self.path}: {error}; "
+                f"error: cannot restore DynamoDB state from {self.path}: {error}; "
                 "move the file away, or delete all local state with npm run local:down -- --purge"
             )
-        print(f"restored S3 + DynamoDB state from {self.path}", flush=True)
+        print(f"restored DynamoDB state from {self.path}", flush=True)
 
     def snapshot(self) -> bytes:
         """The state as bytes; the caller holds the request lock, so no request is half applied."""
@@ -102,7 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
-    parser.add_argument("--state", help="file that keeps S3 and DynamoDB across restarts")
+    parser.add_argument("--state", help="file that keeps DynamoDB across restarts")
     args = parser.parse_args()
 
     app = CachedDispatcher(create_backend_app)
@@ -152,7 +155,7 @@ def main() -> None:
         if state:
             # Unconditional: the saver may be mid-write; this waits for it and writes the newest state.
             save()
-            print(f"saved S3 + DynamoDB state to {state.path}", flush=True)
+            print(f"saved DynamoDB state to {state.path}", flush=True)
 
 
 if __name__ == "__main__":

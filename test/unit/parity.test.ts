@@ -131,9 +131,9 @@ describe('Flink settings agree in native, compose, minikube and ECS', () => {
     });
   }
 
-  it('stores checkpoints as the seed describes: mounted demo-data in compose, the MinIO bucket in minikube, S3 in ECS', () => {
+  it('stores checkpoints as the seed describes: mounted demo-data in compose, the MinIO bucket natively and in minikube, S3 in ECS', () => {
     const checkpoints = 'execution.checkpointing.dir';
-    expect(nativeSettings()[checkpoints]).toMatch(/^file:\/\//);
+    expect(nativeSettings()[checkpoints]).toBe(`s3://${platform.storage.checkpointBucket}/checkpoints`);
     const compose = composeFile(composeFiles.demo).services['flink-jobmanager']!;
     const mount = (compose.volumes as string[]).find((volume) => volume.startsWith('./demo-data/flink:'));
     expect(mount, 'compose mounts local/compose/demo-data/flink').toBeDefined();
@@ -144,6 +144,24 @@ describe('Flink settings agree in native, compose, minikube and ECS', () => {
     expect(minikubeSettings()['s3.path.style.access']).toBe('true');
     expect(minikubeSettings()['s3.endpoint']).toBe('http://apphub-minio:9000');
     expect(ecsSettings()[checkpoints]).toBe(`s3://${platform.storage.checkpointBucket}/checkpoints`);
+  });
+
+  it('gives native Flink the same S3 snapshot settings as ECS, endpoint, path style and local keys aside', () => {
+    const snapshotKeys = (settings: Settings) =>
+      Object.fromEntries(
+        Object.entries(settings).filter(
+          ([key]) => key.startsWith('s3.') || key.startsWith('presto.') || key.startsWith('execution.checkpointing.'),
+        ),
+      );
+    const native = snapshotKeys(nativeSettings());
+    const ecs = snapshotKeys(ecsSettings());
+    const localOnly = ['s3.endpoint', 's3.path.style.access', 's3.access-key', 's3.secret-key'];
+    expect(Object.keys(native).filter((key) => localOnly.includes(key)).sort()).toEqual([...localOnly].sort());
+    expect(native['s3.endpoint']).toBe(`http://127.0.0.1:${platform.ports.minio}`);
+    // ECS sets no S3 key: the presto file system then takes the task role through the default provider chain.
+    expect(Object.keys(ecs).filter((key) => key.startsWith('s3.') || key.startsWith('presto.'))).toEqual([]);
+    for (const key of localOnly) delete native[key];
+    expect(native).toEqual(ecs);
   });
 
   it('lets compose override the checkpoint interval like the native stack, defaulting to the platform value', () => {

@@ -1,5 +1,6 @@
 import { FlinkRestClient, SqlGatewayClient } from '@apphub/flink';
 import { createLogger, type Logger, METRIC_NAMESPACE, Metrics, type MetricUnit } from '@apphub/observability';
+import { awsClientSettings } from '@apphub/platform';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { JobRecord } from './records.js';
@@ -45,19 +46,8 @@ export function createControlPlane(
   config: ControlPlaneConfig,
   options: ControlPlaneOptions = {},
 ): ControlPlane {
-  const aws = config.awsEndpointUrl
-    ? {
-        endpoint: config.awsEndpointUrl,
-        region: process.env.AWS_REGION ?? 'us-east-1',
-        // moto accepts any credentials; real AWS uses the default provider chain instead.
-        credentials: {
-          accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-          secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-        },
-      }
-    : {};
-  const dynamodb = new DynamoDBClient(aws);
-  const s3 = new S3Client({ ...aws, forcePathStyle: config.awsEndpointUrl !== undefined });
+  const dynamodb = new DynamoDBClient(awsClientSettings(config.awsEndpointUrl, 'dynamodb'));
+  const s3 = new S3Client(awsClientSettings(config.s3EndpointUrl, 's3'));
   // Locally (an endpoint override is set) the fix is starting the stack; in AWS it is the network path.
   const hint = {
     unreachableHint:

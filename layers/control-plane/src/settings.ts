@@ -1,4 +1,11 @@
-import { parseWith, selectApphubVariables, z } from '@apphub/platform';
+import {
+  ConfigInvalidError,
+  type KafkaSecurity,
+  kafkaSecuritySchema,
+  parseWith,
+  selectApphubVariables,
+  z,
+} from '@apphub/platform';
 
 /** One configuration key of the control plane: its environment variable, default and meaning. */
 export interface ControlPlaneSetting {
@@ -71,10 +78,27 @@ export const controlPlaneSettings = {
     description:
       'Wait after the first resubmission; doubled after each further attempt (capped at one hour).',
   },
+  kafkaBootstrapServers: {
+    env: 'APPHUB_KAFKA_BOOTSTRAP_SERVERS',
+    defaultValue: undefined,
+    description:
+      'Bootstrap servers the Flink jobs reach Kafka by (host:port,...); submitted SQL gets them as ${BROKERS}. Unset: templates must be given BROKERS themselves.',
+  },
+  kafkaSecurity: {
+    env: 'APPHUB_KAFKA_SECURITY',
+    defaultValue: undefined,
+    description:
+      'How the Flink jobs reach Kafka, as JSON (layers/platform/src/kafka-security.ts), e.g. {"protocol":"SSL"} for MSK; submitted SQL gets it as ${KAFKA_CLIENT_OPTIONS}. Required with APPHUB_KAFKA_BOOTSTRAP_SERVERS.',
+  },
   awsEndpointUrl: {
     env: 'APPHUB_AWS_ENDPOINT_URL',
     defaultValue: undefined,
-    description: 'S3 and DynamoDB endpoint override; local only (moto). Unset in AWS.',
+    description: 'DynamoDB endpoint override; local only (moto). Unset in AWS.',
+  },
+  s3EndpointUrl: {
+    env: 'APPHUB_S3_ENDPOINT_URL',
+    defaultValue: undefined,
+    description: 'S3 endpoint override; local only (MinIO). Unset in AWS.',
   },
 } as const satisfies Record<string, ControlPlaneSetting>;
 
@@ -107,7 +131,24 @@ const envSchema = z.strictObject({
     .number()
     .nonnegative()
     .default(Number(controlPlaneSettings.reconcileBackoffSeconds.defaultValue)),
+  APPHUB_KAFKA_BOOTSTRAP_SERVERS: z
+    .string()
+    .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'expected host:port[,host:port]')
+    .optional(),
+  APPHUB_KAFKA_SECURITY: z
+    .string()
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'expected JSON, e.g. {"protocol":"SSL"}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(kafkaSecuritySchema)
+    .optional(),
   APPHUB_AWS_ENDPOINT_URL: z.url().optional(),
+  APPHUB_S3_ENDPOINT_URL: z.url().optional(),
 });
 
 /** The control plane's configuration, parsed once per process. */
@@ -121,7 +162,10 @@ export interface ControlPlaneConfig {
   readonly savepointTimeoutMs: number;
   readonly checkpointDir: string | undefined;
   readonly reconcile: ReconcilePolicy;
+  /** How submitted jobs reach Kafka; undefined when the templates' callers supply BROKERS themselves. */
+  readonly kafka: { readonly bootstrapServers: string; readonly security: KafkaSecurity } | undefined;
   readonly awsEndpointUrl: string | undefined;
+  readonly s3EndpointUrl: string | undefined;
 }
 
 /** How many completed savepoints a job keeps, and for how long. */
@@ -144,6 +188,13 @@ export interface ReconcilePolicy {
 export function parseControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
   const apphub = selectApphubVariables(env, Object.keys(envSchema.shape), 'control-plane environment');
   const parsed = parseWith(envSchema, apphub, 'control-plane environment');
+  const servers = parsed.APPHUB_KAFKA_BOOTSTRAP_SERVERS;
+  const security = parsed.APPHUB_KAFKA_SECURITY;
+  if ((servers === undefined) !== (security === undefined)) {
+    throw new ConfigInvalidError(
+      'control-plane environment is invalid: APPHUB_KAFKA_BOOTSTRAP_SERVERS and APPHUB_KAFKA_SECURITY go together',
+    );
+  }
   return Object.freeze({
     flinkRestUrl: parsed.APPHUB_FLINK_REST_URL.replace(/\/+$/, ''),
     sqlGatewayUrl: parsed.APPHUB_SQL_GATEWAY_URL.replace(/\/+$/, ''),
@@ -160,6 +211,8 @@ export function parseControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): C
       maxAttempts: parsed.APPHUB_RECONCILE_MAX_ATTEMPTS,
       backoffMs: parsed.APPHUB_RECONCILE_BACKOFF_SECONDS * 1000,
     },
+    kafka: servers && security ? { bootstrapServers: servers, security } : undefined,
     awsEndpointUrl: parsed.APPHUB_AWS_ENDPOINT_URL,
+    s3EndpointUrl: parsed.APPHUB_S3_ENDPOINT_URL,
   });
 }

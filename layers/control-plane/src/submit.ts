@@ -1,5 +1,5 @@
-import { renderSqlTemplate, splitSqlStatements } from '@apphub/flink';
-import { parseWith, z } from '@apphub/platform';
+import { renderSqlTemplate, type SqlTemplateValue, splitSqlStatements, sqlOptions } from '@apphub/flink';
+import { flinkKafkaTableOptions, parseWith, z } from '@apphub/platform';
 import type { ControlPlane } from './context.js';
 import { isAlive } from './decisions.js';
 import { deploy, hashSql, matchFlinkJob } from './deploy.js';
@@ -59,13 +59,44 @@ export function parseSubmitSqlRequest(value: unknown): z.output<typeof submitSql
 }
 
 /**
+ * The variables the control plane itself gives every template, from its environment: the Kafka
+ * bootstrap servers (BROKERS) and the Kafka security as table options (KAFKA_CLIENT_OPTIONS), so one
+ * template runs unchanged in every environment and a caller cannot weaken the security settings.
+ */
+export function platformVariables(plane: ControlPlane): Record<string, SqlTemplateValue> {
+  const kafka = plane.config.kafka;
+  if (!kafka) return {};
+  return {
+    BROKERS: kafka.bootstrapServers,
+    KAFKA_CLIENT_OPTIONS: sqlOptions(flinkKafkaTableOptions(kafka.security)),
+  };
+}
+
+/** Renders a request's template with the platform's variables and its own. */
+export function renderRequestSql(
+  plane: ControlPlane,
+  jobName: string,
+  template: string,
+  variables: Readonly<Record<string, string>>,
+): string {
+  const owned = platformVariables(plane);
+  const clashing = Object.keys(variables).filter((name) => Object.hasOwn(owned, name));
+  if (clashing.length > 0) {
+    throw new ControlPlaneEventInvalidError(
+      `submit-sql request for ${jobName} sets ${clashing.join(', ')}, which the control plane sets from its environment (APPHUB_KAFKA_*)`,
+    );
+  }
+  return renderSqlTemplate(template, { ...owned, ...variables });
+}
+
+/**
  * Renders the template (missing variables fail before anything is contacted), then submits the job
  * with the chosen restore, or upgrades it (stop-with-savepoint, resubmit) when it already runs with
  * other SQL, and records the desired state.
  */
 export async function submitSql(plane: ControlPlane, input: SubmitSqlRequest): Promise<SubmitSqlResult> {
   const request = parseSubmitSqlRequest(input);
-  const sql = renderSqlTemplate(request.sqlTemplate, request.variables);
+  const sql = renderRequestSql(plane, request.jobName, request.sqlTemplate, request.variables);
   if (splitSqlStatements(sql).length === 0) {
     throw new ControlPlaneEventInvalidError(`SQL template of ${request.jobName} has no statements`);
   }

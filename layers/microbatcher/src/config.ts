@@ -1,4 +1,4 @@
-import { parseWith, z } from '@apphub/platform';
+import { awsClientSettings, parseWith, z } from '@apphub/platform';
 import { WatermarkStore } from '@apphub/watermarks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -12,14 +12,17 @@ const environmentSchema = z.object({
   APPHUB_DATA_LAKE_BUCKET: z.string({ error: 'is required' }).min(3),
   APPHUB_WATERMARK_TABLE: z.string({ error: 'is required' }).min(3),
   APPHUB_AWS_ENDPOINT_URL: z.url().optional(),
+  APPHUB_S3_ENDPOINT_URL: z.url().optional(),
 });
 
 export interface BatcherConfig {
   readonly descriptors: readonly DatasetDescriptor[];
   readonly bucket: string;
   readonly table: string;
-  /** Only set locally (moto); in AWS the SDK finds its endpoints. */
+  /** DynamoDB endpoint; only set locally (moto); in AWS the SDK finds its endpoints. */
   readonly awsEndpointUrl?: string;
+  /** S3 endpoint; only set locally (MinIO). */
+  readonly s3EndpointUrl?: string;
 }
 
 /** Parses the environment once (at cold start); errors are one line naming the variable and field. */
@@ -31,6 +34,7 @@ export function parseBatcherConfig(env: NodeJS.ProcessEnv = process.env): Batche
       APPHUB_DATA_LAKE_BUCKET: env.APPHUB_DATA_LAKE_BUCKET,
       APPHUB_WATERMARK_TABLE: env.APPHUB_WATERMARK_TABLE,
       APPHUB_AWS_ENDPOINT_URL: env.APPHUB_AWS_ENDPOINT_URL,
+      APPHUB_S3_ENDPOINT_URL: env.APPHUB_S3_ENDPOINT_URL,
     },
     'micro-batcher environment',
   );
@@ -39,27 +43,21 @@ export function parseBatcherConfig(env: NodeJS.ProcessEnv = process.env): Batche
     bucket: parsed.APPHUB_DATA_LAKE_BUCKET,
     table: parsed.APPHUB_WATERMARK_TABLE,
     ...(parsed.APPHUB_AWS_ENDPOINT_URL ? { awsEndpointUrl: parsed.APPHUB_AWS_ENDPOINT_URL } : {}),
+    ...(parsed.APPHUB_S3_ENDPOINT_URL ? { s3EndpointUrl: parsed.APPHUB_S3_ENDPOINT_URL } : {}),
   });
 }
 
-/**
- * The lake and watermark store for `config`. With a local endpoint, S3 uses path-style addressing
- * and both clients get dummy credentials and a region, which moto accepts.
- */
-export function createBatcherStorage(config: Pick<BatcherConfig, 'bucket' | 'table' | 'awsEndpointUrl'>): {
+/** The lake and watermark store for `config`, with the endpoints it names (the local stack's) or AWS's. */
+export function createBatcherStorage(
+  config: Pick<BatcherConfig, 'bucket' | 'table' | 'awsEndpointUrl' | 's3EndpointUrl'>,
+): {
   lake: Lake;
   store: WatermarkStore;
 } {
-  const local = config.awsEndpointUrl
-    ? {
-        endpoint: config.awsEndpointUrl,
-        region: process.env.AWS_REGION ?? 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }
-    : {};
-  const s3 = new S3Client({ ...local, ...(config.awsEndpointUrl ? { forcePathStyle: true } : {}) });
-  const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient(local), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const s3 = new S3Client(awsClientSettings(config.s3EndpointUrl, 's3'));
+  const dynamodb = DynamoDBDocumentClient.from(
+    new DynamoDBClient(awsClientSettings(config.awsEndpointUrl, 'dynamodb')),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
   return { lake: new Lake(s3, config.bucket), store: new WatermarkStore(dynamodb, config.table) };
 }

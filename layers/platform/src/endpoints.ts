@@ -9,10 +9,15 @@ const localEnvSchema = z.strictObject({
     .string()
     .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'expected host:port[,host:port]')
     .optional(),
+  APPHUB_STREAM_TLS_BROKER_URL: z
+    .string()
+    .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'expected host:port[,host:port]')
+    .optional(),
   APPHUB_FLINK_UI_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   APPHUB_FLINK_REST_URL: z.url().optional(),
   APPHUB_SQL_GATEWAY_URL: z.url().optional(),
   APPHUB_AWS_ENDPOINT_URL: z.url().optional(),
+  APPHUB_S3_ENDPOINT_URL: z.url().optional(),
   APPHUB_FLINK_TASKMANAGERS: z.coerce.number().int().min(1).max(8).optional(),
   APPHUB_FLINK_CHECKPOINT_INTERVAL: z
     .string()
@@ -24,11 +29,17 @@ const localEnvSchema = z.strictObject({
 
 /** Addresses and knobs of the local stack, parsed once from the environment. */
 export interface LocalEndpoints {
+  /** The plaintext listener, for tools (`consume`, kcat, an rpk-style admin). */
   readonly brokers: readonly string[];
+  /** The TLS listener (MSK's TLS port), which the Flink job and the micro-batcher use, as on MSK. */
+  readonly tlsBrokers: readonly string[];
   readonly flinkUiPort: number;
   readonly flinkRestUrl: string;
   readonly sqlGatewayUrl: string;
+  /** DynamoDB (moto): the AWS API endpoint of everything but S3. */
   readonly awsEndpointUrl: string;
+  /** S3 (MinIO). */
+  readonly s3EndpointUrl: string;
   readonly taskManagers: number;
   readonly checkpointInterval: string;
 }
@@ -42,6 +53,9 @@ export function parseLocalEndpoints(env: NodeJS.ProcessEnv = process.env): Local
     brokers: Object.freeze(
       (parsed.APPHUB_STREAM_BROKER_URL ?? `127.0.0.1:${platform.ports.kafka}`).split(','),
     ),
+    tlsBrokers: Object.freeze(
+      (parsed.APPHUB_STREAM_TLS_BROKER_URL ?? `127.0.0.1:${platform.ports.kafkaTls}`).split(','),
+    ),
     flinkUiPort: uiPort,
     flinkRestUrl: stripSlash(parsed.APPHUB_FLINK_REST_URL ?? `http://127.0.0.1:${uiPort}`),
     sqlGatewayUrl: stripSlash(
@@ -50,6 +64,7 @@ export function parseLocalEndpoints(env: NodeJS.ProcessEnv = process.env): Local
     awsEndpointUrl: stripSlash(
       parsed.APPHUB_AWS_ENDPOINT_URL ?? `http://127.0.0.1:${platform.ports.awsEndpoint}`,
     ),
+    s3EndpointUrl: stripSlash(parsed.APPHUB_S3_ENDPOINT_URL ?? `http://127.0.0.1:${platform.ports.minio}`),
     taskManagers: parsed.APPHUB_FLINK_TASKMANAGERS ?? platform.flink.taskManagers,
     checkpointInterval:
       parsed.APPHUB_FLINK_CHECKPOINT_INTERVAL ??
@@ -60,4 +75,38 @@ export function parseLocalEndpoints(env: NodeJS.ProcessEnv = process.env): Local
 
 function stripSlash(url: string): string {
   return url.replace(/\/+$/, '');
+}
+
+/**
+ * Credentials of the local S3 (MinIO's root user) and DynamoDB (moto accepts any) endpoints. Only
+ * used where an endpoint override is in effect; in AWS the SDK's default provider chain applies.
+ */
+export const LOCAL_AWS_CREDENTIALS = Object.freeze({
+  accessKeyId: 'apphub-local',
+  secretAccessKey: 'apphub-local-secret',
+});
+
+/**
+ * AWS SDK client settings: for an endpoint override (the local stack) its URL, a region, the local
+ * credentials and, for S3, path-style addressing (MinIO serves buckets as paths); without one, nothing,
+ * so the SDK finds AWS's endpoints and the default credential provider chain. The one place these
+ * rules live, for every client of the project.
+ */
+export function awsClientSettings(
+  endpointUrl: string | undefined,
+  service: 's3' | 'dynamodb',
+): {
+  endpoint?: string;
+  region?: string;
+  credentials?: typeof LOCAL_AWS_CREDENTIALS;
+  forcePathStyle?: boolean;
+} {
+  if (endpointUrl === undefined) return {};
+  return {
+    endpoint: endpointUrl,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    // A copy: the SDK annotates the credentials object it is given, which fails on a frozen one.
+    credentials: { ...LOCAL_AWS_CREDENTIALS },
+    ...(service === 's3' ? { forcePathStyle: true } : {}),
+  };
 }

@@ -11,8 +11,54 @@ export interface FlinkEnvironment {
   readonly checkpointDir: string;
   /** Directory URI for savepoints. */
   readonly savepointDir: string;
+  /**
+   * An S3-compatible endpoint other than AWS S3 (MinIO natively and in containers). Absent: AWS S3,
+   * with credentials from the process's default AWS provider chain (the ECS task role).
+   */
+  readonly s3Endpoint?: S3CompatibleEndpoint;
   /** Overrides of platform settings, e.g. a checkpoint interval from the environment. */
   readonly overrides?: Readonly<Record<string, string>>;
+}
+
+/** An S3 API other than AWS S3, as Flink's S3 file systems reach it. */
+export interface S3CompatibleEndpoint {
+  readonly url: string;
+  /** Static credentials; absent: the default AWS provider chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/** Key prefixes of Flink's snapshots inside the checkpoint bucket (Flink, the control plane and the CDK use them). */
+export const CHECKPOINT_PREFIX = 'checkpoints';
+export const SAVEPOINT_PREFIX = 'savepoints';
+
+/** Checkpoint and savepoint directories in `bucket`, as every environment that keeps them in S3 names them. */
+export function s3SnapshotDirectories(bucket: string): { checkpointDir: string; savepointDir: string } {
+  return {
+    checkpointDir: `s3://${bucket}/${CHECKPOINT_PREFIX}`,
+    savepointDir: `s3://${bucket}/${SAVEPOINT_PREFIX}`,
+  };
+}
+
+/**
+ * Settings of Flink's S3 file systems (flink-s3-fs-presto, loaded as a plugin) for an S3-compatible
+ * endpoint: its URL, path-style addressing (MinIO serves buckets as paths) and static credentials.
+ * Without an endpoint there are none: the presto file system then uses the AWS SDK's default provider
+ * chain, which includes the ECS container credentials (checked in flink-s3-fs-presto 2.2.0: with no keys
+ * and `presto.s3.use-instance-credentials` unset, PrestoS3FileSystem falls back to
+ * DefaultAWSCredentialsProviderChain).
+ */
+export function s3EndpointSettings(endpoint: S3CompatibleEndpoint | undefined): Record<string, string> {
+  if (endpoint === undefined) return {};
+  return {
+    's3.endpoint': endpoint.url,
+    's3.path.style.access': 'true',
+    ...(endpoint.credentials
+      ? {
+          's3.access-key': endpoint.credentials.accessKeyId,
+          's3.secret-key': endpoint.credentials.secretAccessKey,
+        }
+      : {}),
+  };
 }
 
 /**
@@ -31,6 +77,7 @@ export function renderFlinkSettings(environment: FlinkEnvironment): Record<strin
     'parallelism.default': String(platform.flink.parallelism),
     'execution.checkpointing.dir': environment.checkpointDir,
     'execution.checkpointing.savepoint-dir': environment.savepointDir,
+    ...s3EndpointSettings(environment.s3Endpoint),
     ...environment.overrides,
   };
 }

@@ -7,6 +7,7 @@ const handlerVariables = [
   'APPHUB_DATA_LAKE_BUCKET',
   'APPHUB_WATERMARK_TABLE',
   'APPHUB_AWS_ENDPOINT_URL',
+  'APPHUB_S3_ENDPOINT_URL',
 ];
 
 export interface LocalHandler {
@@ -35,6 +36,7 @@ export async function loadLocalHandler(
     APPHUB_DATA_LAKE_BUCKET: env.APPHUB_DATA_LAKE_BUCKET ?? platform.storage.dataLakeBucket,
     APPHUB_WATERMARK_TABLE: env.APPHUB_WATERMARK_TABLE ?? platform.storage.watermarkTable,
     APPHUB_AWS_ENDPOINT_URL: endpoints.awsEndpointUrl,
+    APPHUB_S3_ENDPOINT_URL: endpoints.s3EndpointUrl,
   };
   const saved = Object.fromEntries(handlerVariables.map((name) => [name, process.env[name]]));
   Object.assign(process.env, values);

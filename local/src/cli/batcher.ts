@@ -2,7 +2,7 @@ import { parseBatcherDescriptors } from '@apphub/microbatcher';
 import { createLogger } from '@apphub/observability';
 import { ConfigInvalidError, parseLocalEndpoints } from '@apphub/platform';
 import { BatcherRunner, loadLocalHandler } from '../batcher/index.js';
-import { localKafka } from '../stack/index.js';
+import { localKafka, localKafkaSecurity } from '../stack/index.js';
 import { parseFlags, runCli } from './run-cli.js';
 
 const usage = `npm run batcher -- [--batch-size N] [--batch-window-ms MS] [--group ID] [--seal-interval-s S] [--latest]
@@ -57,12 +57,13 @@ runCli(async () => {
       : `TIMESTORE_STREAMING_BATCHERS: datasets ${descriptors.map((descriptor) => descriptor.dataset).join(', ')}`,
   );
   console.error(
-    `consuming ${topics.join(', ')} as group ${groupId} from ${endpoints.brokers.join(',')}: batch size ${batchSize}, ` +
+    `consuming ${topics.join(', ')} as group ${groupId} from ${endpoints.tlsBrokers.join(',')} (TLS): batch size ${batchSize}, ` +
       `batching window ${batchWindowMs} ms, sealing pass every ${sealIntervalMs / 1000} s; Ctrl-C to stop`,
   );
 
   const runner = new BatcherRunner({
-    kafka: localKafka(endpoints, 'apphub-micro-batcher'),
+    // The TLS listener with the local CA, as the event source mapping reaches MSK over TLS.
+    kafka: localKafka(endpoints, 'apphub-micro-batcher', localKafkaSecurity()),
     groupId,
     topics,
     invoke: local.invoke,
@@ -71,7 +72,7 @@ runCli(async () => {
     batchWindowMs,
     sealIntervalMs,
     fromBeginning: !flags.latest,
-    bootstrapServers: endpoints.brokers.join(','),
+    bootstrapServers: endpoints.tlsBrokers.join(','),
     onBatch: (batch) =>
       console.error(
         `committed ${batch.topic}-${batch.partition} up to offset ${batch.nextOffset} (${batch.records} records)`,

@@ -119,7 +119,7 @@ Where to look next:
   Flink web UI        ${endpoints.flinkRestUrl}  (job ${jobId})
   aggregates topic    npm run consume -- --topic ${platform.topics.aggregates.name} -n 5
   input topic         npm run consume -- --topic ${platform.topics.input.name} -n 5
-  Parquet + manifests s3://${platform.storage.dataLakeBucket}/ on ${endpoints.awsEndpointUrl} (moto)
+  Parquet + manifests s3://${platform.storage.dataLakeBucket}/ on ${endpoints.s3EndpointUrl} (MinIO; console http://127.0.0.1:${platform.ports.minioConsole})
   hybrid read         npm run query -- --dataset ${sampleBatcherDescriptor.dataset} --from ${start.toISOString()} --to ${new Date(Date.now() + 60_000).toISOString()}
   watermarks          DynamoDB table ${platform.storage.watermarkTable}; npm run flink -- status
   stack status        npm run local:status

@@ -5,11 +5,9 @@ import {
   type ControlPlane,
   ControlPlaneJobStateError,
   ControlPlaneJobUnknownError,
-  createControlPlane,
   deployAndRecord,
   isAlive,
   matchFlinkJob,
-  parseControlPlaneConfig,
   type RestoreChoice,
   type RestoreSource,
   resolveRestoreChoice,
@@ -19,36 +17,17 @@ import {
   takeSavepoint,
 } from '@apphub/control-plane';
 import type { FlinkJob } from '@apphub/flink';
-import { createLogger } from '@apphub/observability';
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { localControlPlane } from '../control-plane/local-plane.js';
 import { sampleJobVariables } from '../sample/submit.js';
 import { localAwsClients } from '../stack/clients.js';
-import { repoRoot, stackPaths } from '../stack/paths.js';
+import { repoRoot } from '../stack/paths.js';
 import { parseFlags, runCli } from './run-cli.js';
 
 const usage =
   'usage: npm run flink -- jobs | status | submit <job> [--template <file>] [--vars K=V,...] [--restore none|latest-savepoint|latest-checkpoint|<path>] [--allow-non-restored-state] | savepoint <job> | stop <job> [--drain] | restore <job> --from <path> [--allow-non-restored-state] | reconcile [<job> ...]';
-
-/** The control plane wired to the local stack: same logic as the Lambdas, local endpoints and storage. */
-function localControlPlane(): ControlPlane {
-  const endpoints = parseLocalEndpoints();
-  const config = parseControlPlaneConfig({
-    APPHUB_FLINK_REST_URL: endpoints.flinkRestUrl,
-    APPHUB_SQL_GATEWAY_URL: endpoints.sqlGatewayUrl,
-    APPHUB_JOBS_TABLE: platform.storage.jobsTable,
-    APPHUB_SAVEPOINTS_TABLE: platform.storage.savepointsTable,
-    APPHUB_SAVEPOINT_DIR: `file://${stackPaths().flinkSavepoints}`,
-    APPHUB_AWS_ENDPOINT_URL: endpoints.awsEndpointUrl,
-  });
-  // Logs go to stderr as JSON (set LOG_LEVEL=debug for more); stdout carries the command's answer.
-  const logger = createLogger('flink-cli', {
-    level: 'warn',
-    sink: (line) => process.stderr.write(`${line}\n`),
-  });
-  return createControlPlane(config, { logger, metricsSink: () => undefined });
-}
 
 /** The live Flink job of a name: the managed record's job first, else any live job with that name. */
 async function liveJob(plane: ControlPlane, jobName: string): Promise<FlinkJob> {
@@ -211,7 +190,7 @@ runCli(async () => {
         jobName,
         sqlTemplate: readFileSync(path.resolve(repoRoot, templatePath), 'utf8'),
         // The sample job's variables (topics, brokers, ...) are defaults; --vars adds or overrides.
-        variables: { ...sampleJobVariables({ jobName }, parseLocalEndpoints()), ...parseVars(flags.vars) },
+        variables: { ...sampleJobVariables({ jobName }), ...parseVars(flags.vars) },
         ...(typeof flags.restore === 'string' ? { restore: parseRestore(flags.restore) } : {}),
         allowNonRestoredState: flags['allow-non-restored-state'] === true,
       });

@@ -7,8 +7,8 @@ function printTable(status: StackStatus): void {
   const rows = status.components.map((c) => [
     c.component,
     c.pid === null ? '-' : String(c.pid),
-    String(c.port),
-    c.healthy ? 'healthy' : c.running ? 'UNHEALTHY' : 'DOWN',
+    c.port === 0 ? '-' : String(c.port),
+    c.healthy ? 'healthy' : c.running ? 'UNHEALTHY' : c.state,
     c.detail,
   ]);
   const header = ['COMPONENT', 'PID', 'PORT', 'STATE', 'DETAIL'];
@@ -22,8 +22,9 @@ function printTable(status: StackStatus): void {
       `\nFlink: ${status.flink.taskManagers} TaskManagers registered, ${status.flink.slotsAvailable}/${status.flink.slotsTotal} slots free, ${status.flink.runningJobs} jobs running`,
     );
   }
+  if (!status.supervised) console.log('\nsupervisord is not running: start the stack with npm run local:up');
   console.log(
-    `Stack ${status.healthy ? 'healthy' : 'NOT healthy'}; logs in ${status.components[0]?.log.replace(/\/[^/]+$/, '/')}`,
+    `Stack ${status.healthy ? 'healthy' : 'NOT healthy'}; processes supervised by supervisord; logs in ${status.components[0]?.log.replace(/\/[^/]+$/, '/')}`,
   );
 }
 

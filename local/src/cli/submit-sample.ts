@@ -27,7 +27,7 @@ runCli(async () => {
   process.stderr.write(
     `submitting ${template ?? platform.sampleJob.sqlTemplate}${fromSavepoint ? ` from ${fromSavepoint}` : ''}\n`,
   );
-  const { jobId, jobName } = await submitSampleJob({
+  const { jobId, jobName, action } = await submitSampleJob({
     ...(text('job-name') ? { jobName: text('job-name') } : {}),
     ...(text('input-topic') ? { inputTopic: text('input-topic') } : {}),
     ...(text('output-topic') ? { outputTopic: text('output-topic') } : {}),
@@ -36,6 +36,6 @@ runCli(async () => {
     ...(fromSavepoint ? { fromSavepoint } : {}),
     ...(template ? { templatePath: template } : {}),
   });
-  console.log(`submitted ${jobName}: Flink job id ${jobId}`);
+  console.log(`${action} ${jobName}: Flink job id ${jobId}`);
   return 0;
 });

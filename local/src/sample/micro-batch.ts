@@ -75,6 +75,7 @@ export async function microBatchAggregates(
     bucket: platform.storage.dataLakeBucket,
     table: platform.storage.watermarkTable,
     awsEndpointUrl: endpoints.awsEndpointUrl,
+    s3EndpointUrl: endpoints.s3EndpointUrl,
   });
   return { descriptor: descriptor!, storage };
 }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { FlinkRestClient, renderSqlTemplate, SqlGatewayClient, splitSqlStatements } from '@apphub/flink';
-import { AppHubError, type LocalEndpoints, parseLocalEndpoints, platform } from '@apphub/platform';
+import { type ControlPlane, platformVariables, renderRequestSql, submitSql } from '@apphub/control-plane';
+import { splitSqlStatements } from '@apphub/flink';
+import { platform } from '@apphub/platform';
+import { localControlPlane } from '../control-plane/local-plane.js';
 import { repoRoot } from '../stack/paths.js';
 
 /** Kafka source start positions the sample job accepts (the connector's scan.startup.mode values). */
@@ -18,26 +20,21 @@ export interface SampleJobOptions {
   readonly startupMode?: StartupMode;
   /** Restore from this savepoint or retained checkpoint (the runbook's --fromSavepoint). */
   readonly fromSavepoint?: string;
-  /** Submit even when a job of the same name is already running (a second copy). */
-  readonly allowDuplicate?: boolean;
-  readonly endpoints?: LocalEndpoints;
   /** Extra session settings, e.g. a short checkpoint interval in tests. */
   readonly sessionProperties?: Readonly<Record<string, string>>;
   /** Another SQL template with the same variables (default: infra/sql/tumbling-window.sql). */
   readonly templatePath?: string;
+  /** The control plane to submit through (default: the one wired to the local stack). */
+  readonly plane?: ControlPlane;
 }
 
-/** A job of the same name already runs; submitting again would double its output. */
-export class SampleJobAlreadyRunningError extends AppHubError {}
-
-/** The template's variables for these options, defaults from infra/platform.json. */
-export function sampleJobVariables(
-  options: SampleJobOptions,
-  endpoints: LocalEndpoints,
-): Record<string, string> {
+/**
+ * The sample template's own variables for these options, defaults from infra/platform.json. The
+ * Kafka address and security (BROKERS, KAFKA_CLIENT_OPTIONS) come from the control plane, as in AWS.
+ */
+export function sampleJobVariables(options: SampleJobOptions = {}): Record<string, string> {
   return {
     JOB_NAME: options.jobName ?? platform.sampleJob.name,
-    BROKERS: endpoints.brokers.join(','),
     INPUT_TOPIC: options.inputTopic ?? platform.topics.input.name,
     OUTPUT_TOPIC: options.outputTopic ?? platform.topics.aggregates.name,
     DEAD_LETTER_TOPIC: options.deadLetterTopic ?? platform.topics.deadLetter.name,
@@ -48,44 +45,44 @@ export function sampleJobVariables(
   };
 }
 
-/** Reads the shared template and renders it; a missing variable fails here, before Flink is contacted. */
-export function renderSampleJob(
-  variables: Readonly<Record<string, string>>,
-  templatePath = platform.sampleJob.sqlTemplate,
-): string[] {
-  const template = readFileSync(path.resolve(repoRoot, templatePath), 'utf8');
-  return splitSqlStatements(renderSqlTemplate(template, variables));
+function readTemplate(templatePath = platform.sampleJob.sqlTemplate): string {
+  return readFileSync(path.resolve(repoRoot, templatePath), 'utf8');
 }
 
-/** Renders the sample SQL and submits it through the SQL Gateway; returns the Flink job id. */
+/**
+ * The sample job's statements as `plane` would submit them; a missing or unsafe variable fails
+ * here, before Flink is contacted.
+ */
+export function renderSampleJob(options: SampleJobOptions = {}): string[] {
+  const plane = options.plane ?? localControlPlane();
+  const variables = sampleJobVariables(options);
+  return splitSqlStatements(
+    renderRequestSql(plane, variables.JOB_NAME!, readTemplate(options.templatePath), variables),
+  );
+}
+
+/** The variables `plane` adds to every template (exported for the --print-sql view and tests). */
+export { platformVariables };
+
+/**
+ * Renders the sample SQL and submits it through the control plane (the submit-sql Lambda's logic):
+ * the job is then managed, so it comes back by itself after a JobManager restart. Submitting the same
+ * SQL again keeps the running job; changed SQL upgrades it through a savepoint.
+ */
 export async function submitSampleJob(
   options: SampleJobOptions = {},
-): Promise<{ jobId: string; jobName: string }> {
-  const endpoints = options.endpoints ?? parseLocalEndpoints();
-  const variables = sampleJobVariables(options, endpoints);
-  const statements = renderSampleJob(variables, options.templatePath);
+): Promise<{ jobId: string; jobName: string; action: string }> {
+  const plane = options.plane ?? localControlPlane();
+  const variables = sampleJobVariables(options);
   const jobName = variables.JOB_NAME!;
-
-  if (!options.allowDuplicate) {
-    const running = (await new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl }).jobs()).filter(
-      (job) =>
-        job.name === jobName && ['RUNNING', 'CREATED', 'INITIALIZING', 'RESTARTING'].includes(job.state),
-    );
-    if (running.length > 0) {
-      throw new SampleJobAlreadyRunningError(
-        `job "${jobName}" is already running as ${running.map((job) => job.id).join(', ')}; stop it first (npm run flink -- stop ${jobName}) or pass --job-name`,
-      );
-    }
-  }
-  const restore = options.fromSavepoint
-    ? [`SET 'execution.savepoint.path' = '${options.fromSavepoint.replaceAll("'", "''")}'`]
-    : [];
-  const gateway = new SqlGatewayClient({ baseUrl: endpoints.sqlGatewayUrl });
-  const { jobId } = await gateway.runStatements([...restore, ...statements], {
-    sessionName: jobName,
-    ...(options.sessionProperties ? { sessionProperties: options.sessionProperties } : {}),
+  const result = await submitSql(plane, {
+    jobName,
+    sqlTemplate: readTemplate(options.templatePath),
+    variables,
+    ...(options.fromSavepoint ? { restore: { kind: 'path', path: options.fromSavepoint } } : {}),
+    ...(options.sessionProperties ? { sessionProperties: { ...options.sessionProperties } } : {}),
   });
-  return { jobId, jobName };
+  return { jobId: result.jobId, jobName, action: result.action };
 }
 
 /**

@@ -1,25 +1,58 @@
-import type { LocalEndpoints } from '@apphub/platform';
+import { readFileSync } from 'node:fs';
+import { awsClientSettings, type KafkaSecurity, type LocalEndpoints } from '@apphub/platform';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { type StackPaths, stackPaths } from './paths.js';
+import { kafkaTlsFiles } from './tls.js';
 
-/** AWS clients for the local S3 + DynamoDB endpoint (moto), with the dummy credentials it accepts. */
+/** AWS clients for the local stack: S3 on MinIO, DynamoDB on moto, with the local credentials. */
 export function localAwsClients(endpoints: LocalEndpoints): { s3: S3Client; dynamodb: DynamoDBClient } {
   // The SDK warns on every process that Node 20 support ends in 2027; the Lambdas run on Node 22.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const common = {
-    endpoint: endpoints.awsEndpointUrl,
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  return {
+    s3: new S3Client(awsClientSettings(endpoints.s3EndpointUrl, 's3')),
+    dynamodb: new DynamoDBClient(awsClientSettings(endpoints.awsEndpointUrl, 'dynamodb')),
   };
-  return { s3: new S3Client({ ...common, forcePathStyle: true }), dynamodb: new DynamoDBClient(common) };
 }
 
-/** A kafkajs client for the local broker; kafkajs' own retry chatter is silenced, errors surface as exceptions. */
-export function localKafka(endpoints: LocalEndpoints, clientId = 'apphub-local'): Kafka {
+/**
+ * The native stack's Kafka security, as the Flink job and the micro-batcher use it: TLS on MSK's
+ * TLS port with the local CA (the MSK mode renders the same settings without a trust store file).
+ */
+export function localKafkaSecurity(paths: StackPaths = stackPaths()): KafkaSecurity {
+  return { protocol: 'SSL', truststorePemFile: kafkaTlsFiles(paths).caPem };
+}
+
+/** kafkajs connection settings for a security description (TLS with its CA; SASL/SCRAM from the named variables). */
+export function kafkajsSecurity(security: KafkaSecurity): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  if (security.protocol === 'PLAINTEXT') return {};
+  const ssl = security.truststorePemFile ? { ca: [readFileSync(security.truststorePemFile, 'utf8')] } : true;
+  if (security.protocol === 'SSL') return { ssl };
+  return {
+    ssl,
+    sasl: {
+      mechanism: 'scram-sha-512',
+      username: process.env[security.usernameVariable] ?? '',
+      password: process.env[security.passwordVariable] ?? '',
+    },
+  };
+}
+
+/**
+ * A kafkajs client for the local broker; kafkajs' own retry chatter is silenced, errors surface as
+ * exceptions. Plaintext (the tools' listener) unless `security` says otherwise, e.g.
+ * `localKafka(endpoints, id, localKafkaSecurity())` for the TLS listener the pipeline uses.
+ */
+export function localKafka(
+  endpoints: LocalEndpoints,
+  clientId = 'apphub-local',
+  security: KafkaSecurity = { protocol: 'PLAINTEXT' },
+): Kafka {
   return new Kafka({
     clientId,
-    brokers: [...endpoints.brokers],
+    brokers: [...(security.protocol === 'PLAINTEXT' ? endpoints.brokers : endpoints.tlsBrokers)],
+    ...kafkajsSecurity(security),
     logLevel: logLevel.NOTHING,
     retry: { retries: 3, initialRetryTime: 200 },
     connectionTimeout: 3_000,

@@ -1,23 +1,26 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { connect } from 'node:tls';
 import { promisify } from 'node:util';
-import { type LocalEndpoints, platform } from '@apphub/platform';
+import { LOCAL_AWS_CREDENTIALS, type LocalEndpoints, platform } from '@apphub/platform';
 import { getJson, localKafka } from './clients.js';
 import { kafkaClusterId, writeKafkaConf } from './config-files.js';
 import { flinkResourceParams, java17ModuleFlags } from './java.js';
 import { repoRoot, type StackPaths } from './paths.js';
-import { type ProcessRecord, startProcess } from './processes.js';
+import type { ProgramSpec } from './supervisor.js';
+import { kafkaTlsFiles } from './tls.js';
 
-/** Everything a component needs to start: resolved classpaths, the venv and the written config. */
+/** Everything a component needs to start: resolved classpaths, binaries and the written config. */
 export interface LaunchContext {
   readonly paths: StackPaths;
   readonly endpoints: LocalEndpoints;
   readonly flinkClasspath: string;
   readonly kafkaClasspath: string;
   readonly python: string;
+  readonly minio: string;
   readonly flinkConfDir: string;
+  readonly flinkPluginsDir: string;
 }
 
 export interface Probe {
@@ -25,15 +28,18 @@ export interface Probe {
   readonly detail: string;
 }
 
-/** One process of the stack: how to start it, which ports it takes, how to tell it is healthy. */
+/** One process of the stack: what supervisord runs, which ports it takes, how to tell it is healthy. */
 export interface ComponentSpec {
   readonly name: string;
-  /** Ports it listens on; they must be free (or ours) before it starts. */
+  /** Ports it listens on; they must be free (or its own) before it starts. */
   ports(endpoints: LocalEndpoints): readonly number[];
   readonly startupTimeoutMs: number;
-  launch(context: LaunchContext): ProcessRecord | Promise<ProcessRecord>;
-  /** Health from the component's own endpoint; `record` is the process the stack recorded for it. */
-  probe(paths: StackPaths, endpoints: LocalEndpoints, record: ProcessRecord | undefined): Promise<Probe>;
+  /** What supervisord runs (a launch script that `exec`s this). */
+  program(context: LaunchContext): ProgramSpec;
+  /** Work before `local:up` starts it (not before supervisord's own restarts), e.g. formatting storage. */
+  prepare?(context: LaunchContext): Promise<void>;
+  /** Health from the component's own endpoint. */
+  probe(paths: StackPaths, endpoints: LocalEndpoints): Promise<Probe>;
 }
 
 /** JobManager /overview, as the status table and the TaskManager probes read it. */
@@ -51,13 +57,57 @@ function portOf(url: string): number {
   return Number(new URL(url).port);
 }
 
-const awsEndpoint: ComponentSpec = {
-  name: 'aws',
+/** Start order (lower first) and, reversed, stop order. */
+const priority = { storage: 100, kafka: 200, jobManager: 300, taskManager: 400, gateway: 500 } as const;
+
+const minio: ComponentSpec = {
+  name: 'minio',
+  ports: (endpoints) => [portOf(endpoints.s3EndpointUrl), platform.ports.minioConsole],
+  startupTimeoutMs: 60_000,
+  program: ({ paths, endpoints, minio: binary }) => ({
+    name: 'minio',
+    argv: [
+      binary,
+      'server',
+      paths.minioData,
+      '--address',
+      `127.0.0.1:${portOf(endpoints.s3EndpointUrl)}`,
+      '--console-address',
+      `127.0.0.1:${platform.ports.minioConsole}`,
+    ],
+    env: {
+      MINIO_ROOT_USER: LOCAL_AWS_CREDENTIALS.accessKeyId,
+      MINIO_ROOT_PASSWORD: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+      MINIO_UPDATE: 'off',
+    },
+    priority: priority.storage,
+    stopWaitSeconds: 15,
+  }),
+  probe: async (_paths, endpoints) => {
+    const ok = await fetch(`${endpoints.s3EndpointUrl}/minio/health/ready`, {
+      signal: AbortSignal.timeout(3_000),
+    }).then(
+      (response) => response.ok,
+      () => false,
+    );
+    return {
+      healthy: ok,
+      detail: ok
+        ? `S3 (MinIO ${platform.versions.minioSource.slice(-12)}), console http://127.0.0.1:${platform.ports.minioConsole}`
+        : 'not answering',
+    };
+  },
+};
+
+const dynamodb: ComponentSpec = {
+  name: 'dynamodb',
   ports: (endpoints) => [portOf(endpoints.awsEndpointUrl)],
   startupTimeoutMs: 60_000,
   // local/moto/serve.py: moto's app behind a lock, so conditional writes are atomic as in DynamoDB.
-  launch: ({ paths, endpoints, python }) =>
-    startProcess(paths, 'aws', python, [
+  program: ({ paths, endpoints, python }) => ({
+    name: 'dynamodb',
+    argv: [
+      python,
       path.join(repoRoot, 'local', 'moto', 'serve.py'),
       '-H',
       '127.0.0.1',
@@ -65,7 +115,10 @@ const awsEndpoint: ComponentSpec = {
       String(portOf(endpoints.awsEndpointUrl)),
       '--state',
       paths.awsState,
-    ]),
+    ],
+    priority: priority.storage,
+    stopWaitSeconds: 20,
+  }),
   probe: async (_paths, endpoints) => {
     const ok = await fetch(`${endpoints.awsEndpointUrl}/moto-api/`, {
       signal: AbortSignal.timeout(3_000),
@@ -73,33 +126,66 @@ const awsEndpoint: ComponentSpec = {
       (response) => response.ok,
       () => false,
     );
-    return { healthy: ok, detail: ok ? `S3 + DynamoDB (moto ${platform.versions.moto})` : 'not answering' };
+    return { healthy: ok, detail: ok ? `DynamoDB (moto ${platform.versions.moto})` : 'not answering' };
   },
+};
+
+/** True when the TLS listener completes a handshake whose certificate chains to the local CA. */
+function tlsHandshake(address: string, caPem: string): Promise<boolean> {
+  const [host, port] = address.split(':');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port: Number(port), ca: readFileSync(caPem), timeout: 3_000 }, () => {
+      resolve(socket.authorized);
+      socket.end();
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+const kafkaJvm = (context: LaunchContext) => {
+  const log4j = path.join(context.paths.kafkaConf, 'log4j2.properties');
+  return ['-Xms256m', '-Xmx768m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', context.kafkaClasspath];
 };
 
 const kafka: ComponentSpec = {
   name: 'kafka',
-  ports: (endpoints) => [Number(endpoints.brokers[0]?.split(':')[1]), platform.ports.kafkaController],
+  ports: (endpoints) => [
+    Number(endpoints.brokers[0]?.split(':')[1]),
+    Number(endpoints.tlsBrokers[0]?.split(':')[1]),
+    platform.ports.kafkaController,
+  ],
   startupTimeoutMs: 90_000,
-  launch: async ({ paths, endpoints, kafkaClasspath }) => {
-    const { serverProperties, log4j } = writeKafkaConf(paths, endpoints);
-    const jvm = ['-Xms256m', '-Xmx768m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', kafkaClasspath];
-    if (!existsSync(path.join(paths.kafkaData, 'meta.properties'))) {
-      // KRaft refuses to start on unformatted storage ("No readable meta.properties").
-      await execFileAsync('java', [
-        ...jvm,
-        'kafka.tools.StorageTool',
-        'format',
-        '--standalone',
-        // '=' keeps an id that starts with '-' (ids stored by older versions) from reading as an option.
-        `--cluster-id=${kafkaClusterId(paths)}`,
-        '-c',
-        serverProperties,
-      ]);
-    }
-    return startProcess(paths, 'kafka', 'java', [...jvm, 'kafka.Kafka', serverProperties]);
+  prepare: async (context) => {
+    const { serverProperties } = writeKafkaConf(context.paths, context.endpoints);
+    if (existsSync(path.join(context.paths.kafkaData, 'meta.properties'))) return;
+    // KRaft refuses to start on unformatted storage ("No readable meta.properties").
+    await execFileAsync('java', [
+      ...kafkaJvm(context),
+      'kafka.tools.StorageTool',
+      'format',
+      '--standalone',
+      // '=' keeps an id that starts with '-' (ids stored by older versions) from reading as an option.
+      `--cluster-id=${kafkaClusterId(context.paths)}`,
+      '-c',
+      serverProperties,
+    ]);
   },
-  probe: async (_paths, endpoints) => {
+  program: (context) => ({
+    name: 'kafka',
+    argv: [
+      'java',
+      ...kafkaJvm(context),
+      'kafka.Kafka',
+      path.join(context.paths.kafkaConf, 'server.properties'),
+    ],
+    priority: priority.kafka,
+    stopWaitSeconds: 60,
+  }),
+  probe: async (paths, endpoints) => {
     const admin = localKafka(endpoints, 'apphub-status').admin();
     try {
       await admin.connect();
@@ -107,9 +193,11 @@ const kafka: ComponentSpec = {
       const topics = await admin.listTopics();
       const wanted = Object.values(platform.topics);
       const present = wanted.filter((topic) => topics.includes(topic.name)).length;
+      const tlsAddress = endpoints.tlsBrokers[0]!;
+      const tls = await tlsHandshake(tlsAddress, kafkaTlsFiles(paths).caPem);
       return {
-        healthy: cluster.brokers.length > 0,
-        detail: `${cluster.brokers.length} broker, ${present}/${wanted.length} streaming topics`,
+        healthy: cluster.brokers.length > 0 && tls,
+        detail: `${cluster.brokers.length} broker, ${present}/${wanted.length} streaming topics, TLS ${tlsAddress} ${tls ? 'ok' : 'NOT answering'}`,
       };
     } catch (error) {
       return { healthy: false, detail: error instanceof Error ? error.message : String(error) };
@@ -129,6 +217,12 @@ function flinkJvmBase(context: LaunchContext): string[] {
   ];
 }
 
+/** Where Flink finds its plugins (the S3 file system), as the image's entrypoint sets it. */
+const flinkEnv = (context: LaunchContext) => ({
+  FLINK_CONF_DIR: context.flinkConfDir,
+  FLINK_PLUGINS_DIR: context.flinkPluginsDir,
+});
+
 /** JobManager and TaskManager JVMs also need their fully derived memory settings. */
 function flinkJvm(context: LaunchContext, role: 'JM' | 'TM'): { jvm: string[]; dynamic: string[] } {
   const params = flinkResourceParams(context.flinkClasspath, context.flinkConfDir, role);
@@ -144,17 +238,24 @@ const jobManager: ComponentSpec = {
     platform.ports.prometheusJobManager,
   ],
   startupTimeoutMs: 90_000,
-  launch: (context) => {
+  program: (context) => {
     const { jvm, dynamic } = flinkJvm(context, 'JM');
-    return startProcess(context.paths, 'jobmanager', 'java', [
-      ...jvm,
-      'org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint',
-      '--configDir',
-      context.flinkConfDir,
-      '--executionMode',
-      'cluster',
-      ...dynamic,
-    ]);
+    return {
+      name: 'jobmanager',
+      argv: [
+        'java',
+        ...jvm,
+        'org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint',
+        '--configDir',
+        context.flinkConfDir,
+        '--executionMode',
+        'cluster',
+        ...dynamic,
+      ],
+      env: flinkEnv(context),
+      priority: priority.jobManager,
+      stopWaitSeconds: 30,
+    };
   },
   probe: async (_paths, endpoints) => {
     const overview = await getJson<FlinkOverview>(`${endpoints.flinkRestUrl}/overview`);
@@ -166,11 +267,23 @@ const jobManager: ComponentSpec = {
   },
 };
 
+/** The file a TaskManager's launch script writes its resource id to, for its probe. */
+export function taskManagerIdFile(paths: StackPaths, name: string): string {
+  return path.join(paths.runtime, `${name}.resource-id`);
+}
+
+/** The resource id the TaskManager `name` registered under at its latest start. */
+export function taskManagerResourceId(paths: StackPaths, name: string): string | undefined {
+  const file = taskManagerIdFile(paths, name);
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
 /**
  * The TaskManager with index `index` (1-based). Its Flink resource id is its component name plus a
- * suffix new at every start, as Flink's own default has: a restarted TaskManager must not register
- * under the id of the one that died, or the JobManager, which still holds the dead one's slots until
- * the heartbeat times out, deploys the restarting job onto them again and again.
+ * suffix new at every start (the launch script draws it, so supervisord's restarts get one too), as
+ * Flink's own default has: a restarted TaskManager must not register under the id of the one that
+ * died, or the JobManager, which still holds the dead one's slots until the heartbeat times out,
+ * deploys the restarting job onto them again and again.
  */
 export function taskManager(index: number): ComponentSpec {
   const name = `taskmanager-${index}`;
@@ -180,27 +293,32 @@ export function taskManager(index: number): ComponentSpec {
     name,
     ports: () => [promPort],
     startupTimeoutMs: 90_000,
-    launch: (context) => {
+    program: (context) => {
       const { jvm, dynamic } = flinkJvm(context, 'TM');
-      const resourceId = `${name}-${randomBytes(3).toString('hex')}`;
-      return startProcess(
-        context.paths,
+      const idFile = taskManagerIdFile(context.paths, name);
+      return {
         name,
-        'java',
-        [
+        prelude: [
+          `resource_id="${name}-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \\n')"`,
+          `echo "$resource_id" > ${JSON.stringify(idFile)}`,
+        ],
+        argv: [
+          'java',
           ...jvm,
           'org.apache.flink.runtime.taskexecutor.TaskManagerRunner',
           '--configDir',
           context.flinkConfDir,
-          `-Dtaskmanager.resource-id=${resourceId}`,
+          { shell: '"-Dtaskmanager.resource-id=$resource_id"' },
           `-Dmetrics.reporter.prom.port=${promPort}`,
           ...dynamic,
         ],
-        { instance: resourceId },
-      );
+        env: flinkEnv(context),
+        priority: priority.taskManager,
+        stopWaitSeconds: 30,
+      };
     },
-    probe: async (_paths, endpoints, record) => {
-      const resourceId = record?.instance;
+    probe: async (paths, endpoints) => {
+      const resourceId = taskManagerResourceId(paths, name);
       const list = await getJson<{ taskmanagers: { id: string; freeSlots: number; slotsNumber: number }[] }>(
         `${endpoints.flinkRestUrl}/taskmanagers`,
       );
@@ -222,21 +340,20 @@ const sqlGateway: ComponentSpec = {
   name: 'sql-gateway',
   ports: (endpoints) => [portOf(endpoints.sqlGatewayUrl), platform.ports.prometheusSqlGateway],
   startupTimeoutMs: 90_000,
-  launch: (context) => {
-    return startProcess(
-      context.paths,
-      'sql-gateway',
+  program: (context) => ({
+    name: 'sql-gateway',
+    argv: [
       'java',
-      [
-        '-Xms256m',
-        '-Xmx768m',
-        ...flinkJvmBase(context),
-        'org.apache.flink.table.gateway.SqlGateway',
-        `-Dmetrics.reporter.prom.port=${platform.ports.prometheusSqlGateway}`,
-      ],
-      { env: { FLINK_CONF_DIR: context.flinkConfDir } },
-    );
-  },
+      '-Xms256m',
+      '-Xmx768m',
+      ...flinkJvmBase(context),
+      'org.apache.flink.table.gateway.SqlGateway',
+      `-Dmetrics.reporter.prom.port=${platform.ports.prometheusSqlGateway}`,
+    ],
+    env: flinkEnv(context),
+    priority: priority.gateway,
+    stopWaitSeconds: 30,
+  }),
   probe: async (_paths, endpoints) => {
     const info = await getJson<{ productName: string; version: string }>(
       `${endpoints.sqlGatewayUrl}/v1/info`,
@@ -247,8 +364,31 @@ const sqlGateway: ComponentSpec = {
   },
 };
 
+/**
+ * The reconciler: a supervisord event listener that, when the JobManager is started again (after a
+ * crash, a kill or local:down/up), brings every job the control plane manages back from its latest
+ * checkpoint, as the ECS deployment's EventBridge rule on the JobManager task does with the reconcile
+ * Lambda. It has no port; supervisord's state is its health.
+ */
+const reconciler: ComponentSpec = {
+  name: 'reconciler',
+  ports: () => [],
+  startupTimeoutMs: 30_000,
+  program: () => ({
+    name: 'reconciler',
+    argv: [
+      path.join(repoRoot, 'node_modules', '.bin', 'tsx'),
+      path.join(repoRoot, 'local', 'src', 'control-plane', 'reconcile-listener.ts'),
+    ],
+    events: ['PROCESS_STATE_RUNNING'],
+    priority: 900,
+    stopWaitSeconds: 10,
+  }),
+  probe: async () => ({ healthy: true, detail: 'reconciles managed jobs when the JobManager (re)starts' }),
+};
+
 /** All components in start order: storage and Kafka first, then the Flink cluster, then the gateway. */
 export function stackComponents(endpoints: LocalEndpoints): ComponentSpec[] {
   const taskManagers = Array.from({ length: endpoints.taskManagers }, (_, i) => taskManager(i + 1));
-  return [awsEndpoint, kafka, jobManager, ...taskManagers, sqlGateway];
+  return [minio, dynamodb, kafka, jobManager, ...taskManagers, sqlGateway, reconciler];
 }

@@ -1,7 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type LocalEndpoints, platform, renderFlinkSettings, toFlinkYaml } from '@apphub/platform';
+import {
+  LOCAL_AWS_CREDENTIALS,
+  type LocalEndpoints,
+  platform,
+  renderFlinkSettings,
+  s3SnapshotDirectories,
+  toFlinkYaml,
+} from '@apphub/platform';
 import type { StackPaths } from './paths.js';
+import { kafkaTlsFiles } from './tls.js';
 
 /** Log4j 2 configuration shared by every JVM of the stack: plain lines on stdout, which go to the log file. */
 const log4jProperties = `status = warn
@@ -18,16 +26,17 @@ logger.kafkaclients.level = WARN
 `;
 
 /**
- * The native stack's Flink settings: the shared platform settings plus loopback addresses and
- * filesystem checkpoints under .local/ (see renderFlinkSettings for what every environment shares).
+ * The native stack's Flink settings: the shared platform settings plus loopback addresses, with
+ * checkpoints and savepoints in the checkpoint bucket on MinIO through the S3 plugin, as on ECS (see
+ * renderFlinkSettings for what every environment shares).
  */
 export function nativeFlinkSettings(paths: StackPaths, endpoints: LocalEndpoints): Record<string, string> {
   const loopback = '127.0.0.1';
   return renderFlinkSettings({
     jobManagerAddress: loopback,
     restBindAddress: loopback,
-    checkpointDir: `file://${paths.flinkCheckpoints}`,
-    savepointDir: `file://${paths.flinkSavepoints}`,
+    ...s3SnapshotDirectories(platform.storage.checkpointBucket),
+    s3Endpoint: { url: endpoints.s3EndpointUrl, credentials: LOCAL_AWS_CREDENTIALS },
     overrides: {
       'execution.checkpointing.interval': endpoints.checkpointInterval,
       'rest.port': String(endpoints.flinkUiPort),
@@ -60,7 +69,7 @@ export function nativeFlinkSettings(paths: StackPaths, endpoints: LocalEndpoints
 
 /** Writes the Flink config directory (config.yaml + log4j) and returns its path. */
 export function writeFlinkConf(paths: StackPaths, endpoints: LocalEndpoints): string {
-  for (const directory of [paths.flinkConf, paths.flinkCheckpoints, paths.flinkSavepoints, paths.flinkTmp]) {
+  for (const directory of [paths.flinkConf, paths.flinkTmp]) {
     mkdirSync(directory, { recursive: true });
   }
   writeFileSync(
@@ -72,7 +81,11 @@ export function writeFlinkConf(paths: StackPaths, endpoints: LocalEndpoints): st
   return paths.flinkConf;
 }
 
-/** Kafka's KRaft single-node properties, bound to loopback only. */
+/**
+ * Kafka's KRaft single-node properties, bound to loopback only: a plaintext listener for tools and a
+ * TLS listener on MSK's TLS port with a certificate from the local CA, which the Flink job and the
+ * micro-batcher use as they use MSK.
+ */
 export function writeKafkaConf(
   paths: StackPaths,
   endpoints: LocalEndpoints,
@@ -81,14 +94,19 @@ export function writeKafkaConf(
   mkdirSync(paths.kafkaData, { recursive: true });
   const [host, port] = (endpoints.brokers[0] ?? `127.0.0.1:${platform.ports.kafka}`).split(':');
   const controller = `127.0.0.1:${platform.ports.kafkaController}`;
+  const tls = endpoints.tlsBrokers[0] ?? `127.0.0.1:${platform.ports.kafkaTls}`;
   const properties = {
     'process.roles': 'broker,controller',
     'node.id': '1',
     'controller.quorum.bootstrap.servers': controller,
-    listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${controller}`,
-    'advertised.listeners': `PLAINTEXT://${host}:${port}`,
+    listeners: `PLAINTEXT://${host}:${port},SSL://${tls},CONTROLLER://${controller}`,
+    'advertised.listeners': `PLAINTEXT://${host}:${port},SSL://${tls}`,
     'controller.listener.names': 'CONTROLLER',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL',
+    // A PEM file with the key and its certificate chain; the key is not encrypted, so no password.
+    'ssl.keystore.type': 'PEM',
+    'ssl.keystore.location': kafkaTlsFiles(paths).brokerKeystorePem,
+    'ssl.client.auth': 'none',
     'inter.broker.listener.name': 'PLAINTEXT',
     'log.dirs': paths.kafkaData,
     'num.partitions': '3',

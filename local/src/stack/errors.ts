@@ -8,3 +8,5 @@ export class StackPortInUseError extends AppHubError {}
 export class StackComponentUnhealthyError extends AppHubError {}
 /** Resolving jars or creating the Python environment failed. */
 export class StackInstallFailedError extends AppHubError {}
+/** supervisord could not be started, reached or told what to do. */
+export class StackSupervisorError extends AppHubError {}

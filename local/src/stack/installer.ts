@@ -8,17 +8,22 @@ import { repoRoot, type StackPaths } from './paths.js';
 import type { Progress } from './progress.js';
 
 /** The jar sets the native stack needs, each a Maven project under local/jars/<name>. */
-export type JarSet = 'flink' | 'kafka';
+export type JarSet = 'flink' | 'kafka' | 'flink-plugins';
 
 function mavenProperties(set: JarSet): Record<string, string> {
   const { versions } = platform;
-  return set === 'flink'
-    ? {
+  switch (set) {
+    case 'flink':
+      return {
         'flink.version': versions.flink,
         'flink.kafka.connector.version': versions.flinkKafkaConnector,
         'log4j.version': versions.log4j,
-      }
-    : { 'kafka.version': versions.kafka, 'log4j.version': versions.log4j };
+      };
+    case 'kafka':
+      return { 'kafka.version': versions.kafka, 'log4j.version': versions.log4j };
+    case 'flink-plugins':
+      return { 'flink.s3.plugin.version': versions.flinkS3Plugin };
+  }
 }
 
 /** Python packages of the local venv, pinned from platform.json. */
@@ -26,6 +31,7 @@ export function pythonRequirements(): string[] {
   const { versions } = platform;
   return [
     `moto[server]==${versions.moto}`,
+    `supervisor==${versions.supervisor}`,
     `pyarrow==${versions.pyarrow}`,
     `cfn-lint==${versions.cfnLint}`,
     `kubernetes-validate==${versions.kubernetesValidate}`,
@@ -70,6 +76,60 @@ export async function ensureJars(paths: StackPaths, set: JarSet, progress: Progr
   const jars = listJars(target);
   progress.detail(`${set}: ${jars.length} jars ready in ${path.relative(repoRoot, target)}`);
   return jars;
+}
+
+/**
+ * The Flink plugins folder (FLINK_PLUGINS_DIR): each plugin jar in a folder of its own, as Flink
+ * loads file systems only from there (one class loader per plugin), never from the classpath.
+ */
+export async function ensureFlinkPlugins(paths: StackPaths, progress: Progress): Promise<string> {
+  const [s3Plugin] = await ensureJars(paths, 'flink-plugins', progress);
+  if (s3Plugin === undefined) throw new StackInstallFailedError('flink-s3-fs-presto was not resolved');
+  const folder = path.join(paths.flinkPlugins, 's3-fs-presto');
+  const linked = path.join(folder, path.basename(s3Plugin));
+  if (!existsSync(linked)) {
+    rmSync(paths.flinkPlugins, { recursive: true, force: true });
+    mkdirSync(folder, { recursive: true });
+    cpSync(s3Plugin, linked);
+  }
+  return paths.flinkPlugins;
+}
+
+/**
+ * MinIO, built from its pinned source with `go install` into .cache/minio/<version>/ (the community
+ * edition ships as source). The module and build caches stay under .cache/go, so nothing lands outside
+ * the project; a first build takes several minutes on two cores, with a line per 25 packages built.
+ */
+export async function ensureMinio(paths: StackPaths, progress: Progress): Promise<string> {
+  if (existsSync(paths.minioBin)) return paths.minioBin;
+  const version = platform.versions.minioSource;
+  progress.step(`building MinIO ${version} from the Go module proxy (one-time, several minutes)`);
+  const goCache = path.join(paths.cache, 'go');
+  let built = 0;
+  await run(
+    'go',
+    ['install', '-v', `github.com/minio/minio@${version}`],
+    `go install github.com/minio/minio@${version}`,
+    (line) => {
+      if (line.startsWith('go: downloading ')) return;
+      built += 1;
+      if (built % 25 === 0)
+        progress.detail(`MinIO build: ${built} packages compiled (latest ${line.slice(0, 80)})`);
+    },
+    {
+      ...process.env,
+      GOBIN: path.dirname(paths.minioBin),
+      GOMODCACHE: path.join(goCache, 'mod'),
+      GOCACHE: path.join(goCache, 'build'),
+      // The module cache is read-only by default, which would make .cache hard to delete.
+      GOFLAGS: '-modcacherw',
+      GOTOOLCHAIN: 'local',
+    },
+  );
+  if (!existsSync(paths.minioBin))
+    throw new StackInstallFailedError(`go install left no binary at ${paths.minioBin}`);
+  progress.detail(`MinIO built: ${path.relative(repoRoot, paths.minioBin)}`);
+  return paths.minioBin;
 }
 
 /**
@@ -145,9 +205,10 @@ function run(
   args: string[],
   what: string,
   onLine: (line: string) => void = () => {},
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     const tail: string[] = [];
     const consume = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {

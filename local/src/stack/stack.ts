@@ -1,21 +1,47 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { type LocalEndpoints, parseLocalEndpoints } from '@apphub/platform';
 import { ensureStorage, ensureTopics } from './bootstrap.js';
 import { getJson, localAwsClients, localKafka } from './clients.js';
-import { type ComponentSpec, type FlinkOverview, type LaunchContext, stackComponents } from './components.js';
+import {
+  type ComponentSpec,
+  type FlinkOverview,
+  type LaunchContext,
+  stackComponents,
+  taskManagerResourceId,
+} from './components.js';
 import { writeFlinkConf } from './config-files.js';
 import { StackComponentUnhealthyError, StackPortInUseError } from './errors.js';
-import { ensureJars, ensureLoopbackReporter, ensurePythonEnv } from './installer.js';
+import {
+  ensureFlinkPlugins,
+  ensureJars,
+  ensureLoopbackReporter,
+  ensureMinio,
+  ensurePythonEnv,
+} from './installer.js';
 import { logFile, type StackPaths, stackPaths } from './paths.js';
+import { portOwner, tailLog } from './ports.js';
 import { checkPrerequisites } from './prerequisites.js';
-import { forgetProcess, isRunning, portOwner, readProcessTable, stopProcess, tailLog } from './processes.js';
 import { createProgress, type Progress, waitUntil } from './progress.js';
+import {
+  ensureSupervisord,
+  type ProgramState,
+  programStates,
+  shutdownSupervisord,
+  startProgram,
+  stopPrograms,
+  writeSupervisorConfig,
+} from './supervisor.js';
+import { ensureKafkaTls } from './tls.js';
 
 /** One row of `local:status`. */
 export interface ComponentStatus {
   readonly component: string;
   readonly pid: number | null;
+  /** The first port it listens on; 0 for a component without one. */
   readonly port: number;
+  /** supervisord's state of the process: RUNNING, STARTING, BACKOFF, STOPPED, EXITED, FATAL. */
+  readonly state: string;
   readonly running: boolean;
   readonly healthy: boolean;
   readonly detail: string;
@@ -24,6 +50,8 @@ export interface ComponentStatus {
 
 export interface StackStatus {
   readonly healthy: boolean;
+  /** False when supervisord does not run: nothing of the stack does. */
+  readonly supervised: boolean;
   readonly components: readonly ComponentStatus[];
   readonly flink: {
     taskManagers: number;
@@ -47,110 +75,144 @@ function resolve(options: StackOptions) {
   };
 }
 
-/** Installs what is missing, then starts every component that is not already running and healthy. */
-export async function stackUp(
-  options: StackOptions & { only?: readonly string[] } = {},
-): Promise<StackStatus> {
-  const { paths, endpoints, progress } = resolve(options);
+/** The process table of the stack before it ran under supervisord; its pids are never signalled. */
+function noteLegacyProcessTable(paths: StackPaths, progress: Progress): void {
+  const legacy = path.join(paths.stack, 'state', 'processes.json');
+  if (existsSync(legacy)) {
+    progress.detail(
+      `${legacy} is from an older layout of the stack and is ignored: the pids in it are never signalled (a pid may belong to another process by now); stop such processes yourself if they still run`,
+    );
+  }
+}
+
+/** Installs what is missing, prepares the launch context, and writes supervisord's configuration. */
+async function prepareLaunch(paths: StackPaths, endpoints: LocalEndpoints, progress: Progress) {
   checkPrerequisites();
-  const [flinkJars, kafkaJars, python] = await Promise.all([
+  const [flinkJars, kafkaJars, python, flinkPluginsDir, minio] = await Promise.all([
     ensureJars(paths, 'flink', progress),
     ensureJars(paths, 'kafka', progress),
     ensurePythonEnv(paths, progress),
+    ensureFlinkPlugins(paths, progress),
+    ensureMinio(paths, progress),
   ]);
   const reporterJar = await ensureLoopbackReporter(paths, flinkJars, progress);
+  await ensureKafkaTls(paths, progress);
   const context: LaunchContext = {
     paths,
     endpoints,
     flinkClasspath: [...flinkJars, reporterJar].join(':'),
     kafkaClasspath: kafkaJars.join(':'),
     python,
+    minio,
     flinkConfDir: writeFlinkConf(paths, endpoints),
+    flinkPluginsDir,
   };
-  const components = stackComponents(endpoints).filter((c) => !options.only || options.only.includes(c.name));
-  const byName = (name: string) => components.filter((c) => c.name === name || c.name.startsWith(`${name}-`));
-  // Storage and Kafka and the JobManager start side by side; TaskManagers need the JobManager; the gateway comes last.
-  await Promise.all(
-    [...byName('aws'), ...byName('kafka'), ...byName('jobmanager')].map((c) =>
-      ensureComponent(c, context, progress),
-    ),
+  const components = stackComponents(endpoints);
+  writeSupervisorConfig(
+    paths,
+    components.map((component) => component.program(context)),
   );
-  await Promise.all(byName('taskmanager').map((c) => ensureComponent(c, context, progress)));
-  await Promise.all(byName('sql-gateway').map((c) => ensureComponent(c, context, progress)));
+  return { context, components };
+}
 
+/**
+ * Installs what is missing, starts supervisord, then starts every component that is not already
+ * running and healthy, in dependency order, waiting for each to be healthy. Components that die later
+ * are restarted by supervisord.
+ */
+export async function stackUp(
+  options: StackOptions & { only?: readonly string[] } = {},
+): Promise<StackStatus> {
+  const { paths, endpoints, progress } = resolve(options);
+  const { context, components } = await prepareLaunch(paths, endpoints, progress);
+  noteLegacyProcessTable(paths, progress);
+  await ensureSupervisord(paths);
+  const wanted = components.filter((c) => !options.only || options.only.includes(c.name));
+  const byName = (name: string) => wanted.filter((c) => c.name === name || c.name.startsWith(`${name}-`));
+  // Storage, Kafka and the JobManager start side by side; TaskManagers need the JobManager; the gateway comes last.
+  const groups = [
+    [...byName('minio'), ...byName('dynamodb'), ...byName('kafka'), ...byName('jobmanager')],
+    byName('taskmanager'),
+    byName('sql-gateway'),
+    byName('reconciler'),
+  ];
+  for (const group of groups) {
+    const states = await programStates(paths);
+    await Promise.all(group.map((c) => ensureComponent(c, context, states.get(c.name), progress)));
+  }
   if (byName('kafka').length > 0) await ensureTopics(localKafka(endpoints), progress);
-  if (byName('aws').length > 0) await ensureStorage(localAwsClients(endpoints), progress);
+  if (byName('minio').length > 0 || byName('dynamodb').length > 0) {
+    await ensureStorage(localAwsClients(endpoints), progress);
+  }
   return stackStatus({ paths, endpoints });
 }
 
 async function ensureComponent(
   component: ComponentSpec,
   context: LaunchContext,
+  state: ProgramState | undefined,
   progress: Progress,
 ): Promise<void> {
   const { paths, endpoints } = context;
-  const record = readProcessTable(paths)[component.name];
-  if (isRunning(record)) {
-    const probe = await component.probe(paths, endpoints, record);
-    if (probe.healthy) {
-      progress.step(`${component.name} already running (pid ${record?.pid})`);
-      return;
-    }
-    // Ours but not healthy: it may still be starting, so wait for it rather than start a duplicate.
-  } else {
+  const active = state?.state === 'RUNNING' || state?.state === 'STARTING' || state?.state === 'BACKOFF';
+  if (state?.state === 'RUNNING' && (await component.probe(paths, endpoints)).healthy) {
+    progress.step(`${component.name} already running (pid ${state.pid})`);
+    return;
+  }
+  if (!active) {
+    const ours = new Set([state?.pid].filter((pid) => pid !== undefined));
     for (const port of component.ports(endpoints)) {
       const owner = portOwner(port);
-      if (owner) {
+      if (owner && !(owner.pid !== undefined && ours.has(owner.pid))) {
         const who = owner.pid ? `pid ${owner.pid} (${owner.command})` : 'another process';
         throw new StackPortInUseError(
           `port ${port} needed by ${component.name} is already in use by ${who}; stop it or change the port (see README, Local stack)`,
         );
       }
     }
+    await component.prepare?.(context);
     progress.step(`starting ${component.name}`);
-    await component.launch(context);
+    await startProgram(paths, component.name);
   }
-  const started = readProcessTable(paths)[component.name];
+  // Started, or ours and still starting: wait for health rather than start a duplicate.
   const healthy = await waitUntil(
     component.name,
-    async () => (await component.probe(paths, endpoints, started)).healthy,
-    {
-      timeoutMs: component.startupTimeoutMs,
-      progress,
-      isAlive: () => isRunning(started),
-    },
+    async () => (await component.probe(paths, endpoints)).healthy,
+    { timeoutMs: component.startupTimeoutMs, progress },
   );
+  const now = (await programStates(paths)).get(component.name);
   if (!healthy) {
     const file = logFile(paths, component.name);
-    const reason = isRunning(started)
-      ? `did not become healthy within ${component.startupTimeoutMs / 1000}s`
-      : 'exited';
+    const reason =
+      now?.state === 'RUNNING'
+        ? `did not become healthy within ${component.startupTimeoutMs / 1000}s`
+        : `is ${now?.state ?? 'not known to supervisord'} (${now?.description ?? ''})`;
     throw new StackComponentUnhealthyError(
       `${component.name} ${reason}; log ${file}, last lines:\n${tailLog(file)}`,
     );
   }
-  progress.step(`${component.name} healthy (pid ${started?.pid})`);
+  progress.step(`${component.name} healthy (pid ${now?.pid})`);
 }
 
-/** Stops the processes this stack recorded (and only those); deletes state and logs with `purge`. */
+/**
+ * Stops the stack through supervisord: every component in reverse start order, each within its stop
+ * deadline, then supervisord itself. No pid is ever read from a file and signalled, so a recycled pid
+ * cannot be hit. `only` stops just those components; `purge` also deletes state and logs.
+ */
 export async function stackDown(
   options: StackOptions & { purge?: boolean; only?: readonly string[] } = {},
 ): Promise<void> {
-  const { paths, progress } = resolve(options);
-  const table = readProcessTable(paths);
-  // Reverse start order: the gateway and TaskManagers before the JobManager, Kafka and storage last.
-  const order = ['sql-gateway', 'taskmanager', 'jobmanager', 'kafka', 'aws'];
-  const rank = (name: string) =>
-    order.findIndex((prefix) => name === prefix || name.startsWith(`${prefix}-`));
-  const records = Object.values(table)
-    .filter((record) => !options.only || options.only.includes(record.component))
-    .sort((a, b) => rank(a.component) - rank(b.component));
-  for (const record of records) {
-    if (isRunning(record)) {
-      progress.step(`stopping ${record.component} (pid ${record.pid})`);
-      await stopProcess(record);
-    }
-    forgetProcess(paths, record.component);
+  const { paths, endpoints, progress } = resolve(options);
+  noteLegacyProcessTable(paths, progress);
+  if (options.only) {
+    progress.step(`stopping ${options.only.join(', ')}`);
+    await stopPrograms(paths, options.only);
+  } else {
+    const running = [...(await programStates(paths)).values()].filter((p) => p.pid !== undefined);
+    if (running.length > 0) progress.step(`stopping ${running.map((p) => p.name).join(', ')}`);
+    // Each program stops within its own deadline, one after another; supervisord then exits.
+    const deadlineMs = stackComponents(endpoints).length * 60_000 + 30_000;
+    await shutdownSupervisord(paths, deadlineMs);
   }
   if (options.purge) {
     rmSync(paths.stack, { recursive: true, force: true });
@@ -158,21 +220,22 @@ export async function stackDown(
   }
 }
 
-/** Health of every component, read from recorded processes and the components' own endpoints. */
+/** Health of every component: supervisord's view of its process, and the component's own endpoint. */
 export async function stackStatus(options: StackOptions = {}): Promise<StackStatus> {
   const { paths, endpoints } = resolve(options);
-  const table = readProcessTable(paths);
+  const states = await programStates(paths);
   const components = await Promise.all(
     stackComponents(endpoints).map(async (component): Promise<ComponentStatus> => {
-      const record = table[component.name];
-      const running = isRunning(record);
+      const state = states.get(component.name);
+      const running = state?.state === 'RUNNING';
       const probe = running
-        ? await component.probe(paths, endpoints, record)
-        : { healthy: false, detail: record ? 'process not running' : 'not started' };
+        ? await component.probe(paths, endpoints)
+        : { healthy: false, detail: state ? state.description || 'not running' : 'not started' };
       return {
         component: component.name,
-        pid: running ? (record?.pid ?? null) : null,
+        pid: running ? (state?.pid ?? null) : null,
         port: component.ports(endpoints)[0] ?? 0,
+        state: state?.state ?? 'ABSENT',
         running,
         healthy: running && probe.healthy,
         detail: probe.detail,
@@ -183,6 +246,7 @@ export async function stackStatus(options: StackOptions = {}): Promise<StackStat
   const overview = await getJson<FlinkOverview>(`${endpoints.flinkRestUrl}/overview`);
   return {
     healthy: components.every((component) => component.healthy),
+    supervised: states.size > 0,
     components,
     flink: overview
       ? {
@@ -193,4 +257,14 @@ export async function stackStatus(options: StackOptions = {}): Promise<StackStat
         }
       : null,
   };
+}
+
+/** The running process of one component, as supervisord knows it, and the TaskManager resource id it registered. */
+export async function componentProcess(
+  name: string,
+  paths: StackPaths = stackPaths(),
+): Promise<{ pid: number; state: string; resourceId: string | undefined } | undefined> {
+  const state = (await programStates(paths)).get(name);
+  if (state?.pid === undefined) return undefined;
+  return { pid: state.pid, state: state.state, resourceId: taskManagerResourceId(paths, name) };
 }

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -26,18 +26,20 @@ import {
 } from '@apphub/sample';
 import { expect } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
+import { localControlPlaneEnv } from '../../../local/src/control-plane/local-plane.js';
 import { consumeRecords } from '../../../local/src/sample/consume.js';
 import { produceEvents } from '../../../local/src/sample/produce.js';
 import { sampleJobVariables } from '../../../local/src/sample/submit.js';
-import { repoRoot, stackPaths } from '../../../local/src/stack/index.js';
+import { repoRoot } from '../../../local/src/stack/index.js';
 import { closerEvent, createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
 
-/** The root savepoint directory of the local stack, as the CLI uses it. */
-export const savepointRoot = `file://${stackPaths().flinkSavepoints}`;
+/** The root savepoint directory of the local stack (the checkpoint bucket on MinIO), as the CLI uses it. */
+export const savepointRoot = localControlPlaneEnv().APPHUB_SAVEPOINT_DIR!;
 
 /** The Lambda environment of the control-plane functions, pointed at the local stack. */
 export function controlPlaneEnv(): Record<string, string> {
   return {
+    ...localControlPlaneEnv(),
     APPHUB_FLINK_REST_URL: endpoints.flinkRestUrl,
     APPHUB_SQL_GATEWAY_URL: endpoints.sqlGatewayUrl,
     APPHUB_JOBS_TABLE: platform.storage.jobsTable,
@@ -140,16 +142,13 @@ export class SampleScenario {
     plane: ControlPlane,
     options: { restore?: RestoreChoice; parallelism?: number; sqlEdit?: (sql: string) => string } = {},
   ): Promise<SubmitSqlResult> {
-    const variables = sampleJobVariables(
-      {
-        jobName: this.jobName,
-        inputTopic: this.inputTopic,
-        outputTopic: this.outputTopic,
-        groupId: this.groupId,
-        startupMode: 'earliest-offset',
-      },
-      endpoints,
-    );
+    const variables = sampleJobVariables({
+      jobName: this.jobName,
+      inputTopic: this.inputTopic,
+      outputTopic: this.outputTopic,
+      groupId: this.groupId,
+      startupMode: 'earliest-offset',
+    });
     return submitSql(plane, {
       jobName: this.jobName,
       sqlTemplate: options.sqlEdit ? options.sqlEdit(template) : template,
@@ -216,7 +215,7 @@ export async function cleanUp(plane: ControlPlane, jobName: string): Promise<voi
   const history = await plane.savepoints.history(jobName).catch(() => []);
   for (const entry of history)
     await plane.savepoints.delete(jobName, entry.savepointId).catch(() => undefined);
-  rmSync(path.join(stackPaths().flinkSavepoints, jobName), { recursive: true, force: true });
+  await plane.storage.deleteSnapshot(`${savepointRoot}/${jobName}`, savepointRoot).catch(() => undefined);
 }
 
 /** Waits until a checkpoint of `jobId` completes after `after` (epoch ms); returns its path. */

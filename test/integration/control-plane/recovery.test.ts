@@ -1,6 +1,6 @@
 import { ControlPlaneJobStateError, checkpointRoot, handleReconcileEvent } from '@apphub/control-plane';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readProcessTable, stackDown, stackPaths, stackUp } from '../../../local/src/stack/index.js';
+import { componentProcess, stackDown, stackUp } from '../../../local/src/stack/index.js';
 import { endpoints } from '../helpers.js';
 import {
   checkpointAfter,
@@ -136,14 +136,14 @@ describe('reconcile and upgrades on the real cluster', () => {
       scenarios.push(scenario);
       // One slot more than the other TaskManagers have free forces a task onto the new one, and leaves
       // room on it for the restart even if other tests take a few slots meanwhile.
-      const killed = readProcessTable(stackPaths())['taskmanager-3']!;
+      const killed = (await componentProcess('taskmanager-3'))!;
       const freeElsewhere = (await plane.rest.taskManagers())
-        .filter((tm) => tm.id !== killed.instance)
+        .filter((tm) => tm.id !== killed.resourceId)
         .reduce((sum, tm) => sum + tm.freeSlots, 0);
       const parallelism = Math.min(8, freeElsewhere + 1);
       const { jobId } = await runPhaseA(scenario, plane, parallelism);
-      expect(killed.instance).toMatch(/^taskmanager-3-[0-9a-f]{6}$/);
-      expect(await taskManagersOf(jobId)).toContain(killed.instance);
+      expect(killed.resourceId).toMatch(/^taskmanager-3-[0-9a-f]{6}$/);
+      expect(await taskManagersOf(jobId)).toContain(killed.resourceId);
 
       process.kill(killed.pid, 'SIGKILL');
       // Flink notices the lost TaskManager (heartbeat timeout) and records the failure before restarting.
@@ -153,9 +153,15 @@ describe('reconcile and upgrades on the real cluster', () => {
         150_000,
         2_000,
       );
-      await stackUp({ endpoints: withExtra, only: extra });
-      // The restarted TaskManager registers under a new resource id, never the dead one's.
-      expect(readProcessTable(stackPaths())['taskmanager-3']?.instance).not.toBe(killed.instance);
+      // supervisord starts it again by itself; the new process registers under a new resource id.
+      const restarted = await eventually('supervisord to restart taskmanager-3', async () => {
+        const now = await componentProcess('taskmanager-3');
+        return now && now.pid !== killed.pid && now.state === 'RUNNING' ? now : undefined;
+      });
+      await eventually('the restarted TaskManager to register', async () =>
+        (await plane.rest.taskManagers()).some((tm) => tm.id === restarted.resourceId) ? true : undefined,
+      );
+      expect(restarted.resourceId).not.toBe(killed.resourceId);
       await eventually(
         'all tasks to run again',
         async () =>

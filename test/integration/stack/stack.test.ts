@@ -9,12 +9,13 @@ import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from 
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import {
+  componentProcess,
   getJson,
-  readProcessTable,
+  logFile,
+  programStates,
   repoRoot,
   stackDown,
   stackPaths,
-  stackStatus,
   stackUp,
 } from '../../../local/src/stack/index.js';
 import { aws, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
@@ -136,7 +137,7 @@ describe('native local stack', () => {
     await expect(put('15')).rejects.toBeInstanceOf(ConditionalCheckFailedException);
   });
 
-  it('keeps S3 and DynamoDB contents when the endpoint is stopped and started again', async () => {
+  it('keeps S3 (MinIO) and DynamoDB (moto) contents when their processes are stopped and started again', async () => {
     const key = `stack-test/${uniqueName('kept')}.txt`;
     const item = { pk: { S: uniqueName('stack-kept') }, sk: { S: 'partition#0' } };
     await aws.s3.send(
@@ -147,13 +148,16 @@ describe('native local stack', () => {
       }),
     );
     await aws.dynamodb.send(new PutItemCommand({ TableName: tables.watermarks.tableName, Item: item }));
-    const before = readProcessTable(stackPaths()).aws;
+    const storage = ['minio', 'dynamodb'];
+    const before = await Promise.all(storage.map((name) => componentProcess(name)));
 
     const quiet = { progress: { step: () => {}, detail: () => {} } };
-    await stackDown({ ...quiet, only: ['aws'] });
-    const status = await stackUp({ ...quiet, only: ['aws'] });
-    expect(status.components.find((c) => c.component === 'aws')?.healthy).toBe(true);
-    expect(readProcessTable(stackPaths()).aws?.pid).not.toBe(before?.pid);
+    await stackDown({ ...quiet, only: storage });
+    const status = await stackUp({ ...quiet, only: storage });
+    for (const [index, name] of storage.entries()) {
+      expect(status.components.find((c) => c.component === name)?.healthy, name).toBe(true);
+      expect((await componentProcess(name))?.pid, name).not.toBe(before[index]?.pid);
+    }
 
     const got = await aws.s3.send(
       new GetObjectCommand({ Bucket: platform.storage.dataLakeBucket, Key: key }),
@@ -166,13 +170,12 @@ describe('native local stack', () => {
   });
 
   it('never starts duplicates when local:up runs again', async () => {
-    const before = readProcessTable(stackPaths());
+    const pids = async () =>
+      Object.fromEntries([...(await programStates(stackPaths())).values()].map((p) => [p.name, p.pid]));
+    const before = await pids();
     const status = await stackUp({ progress: { step: () => {}, detail: () => {} } });
     expect(status.healthy).toBe(true);
-    const after = readProcessTable(stackPaths());
-    expect(Object.fromEntries(Object.entries(after).map(([name, r]) => [name, r.pid]))).toEqual(
-      Object.fromEntries(Object.entries(before).map(([name, r]) => [name, r.pid])),
-    );
+    expect(await pids()).toEqual(before);
   });
 
   it('refuses to start over a port held by a process it did not start, naming port and process', async () => {
@@ -185,45 +188,42 @@ describe('native local stack', () => {
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => error,
     );
+    // The other stack's supervisord started before the refusal; it must not outlive the test.
+    await stackDown({ paths: stackPaths(otherStack), progress: { step: () => {}, detail: () => {} } });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error: port \d+ needed by [a-z-]+ is already in use by pid \d+ \(\S+\)/m);
+    expect((await programStates(stackPaths(otherStack))).size).toBe(0);
   });
 
-  it('notices a killed TaskManager, and local:up brings it back', async () => {
-    const paths = stackPaths();
+  it('restarts a killed TaskManager by itself, under a new resource id and RPC address', async () => {
     const victim = `taskmanager-${endpoints.taskManagers}`;
-    const record = readProcessTable(paths)[victim];
-    expect(record).toBeDefined();
+    const killed = await componentProcess(victim);
+    expect(killed?.resourceId).toMatch(new RegExp(`^${victim}-[0-9a-f]{6}$`));
     const rpcAddress = async (resourceId: string | undefined) =>
       (
         await getJson<{ taskmanagers: { id: string; path: string }[] }>(
           `${endpoints.flinkRestUrl}/taskmanagers`,
         )
       )?.taskmanagers.find((tm) => tm.id === resourceId)?.path;
-    const killedAddress = await rpcAddress(record!.instance);
+    const killedAddress = await rpcAddress(killed!.resourceId);
     expect(killedAddress).toMatch(/^pekko\.tcp:\/\/flink@127\.0\.0\.1:\d+\//);
-    process.kill(record!.pid, 'SIGKILL');
+    process.kill(killed!.pid, 'SIGKILL');
 
-    const status = await eventually(
-      'status to notice the dead TaskManager',
+    // Nothing is started by the test: supervisord restarts the process, and it registers again.
+    const restarted = await eventually(
+      'supervisord to restart the TaskManager and Flink to register it',
       async () => {
-        const current = await stackStatus();
-        const row = current.components.find((c) => c.component === victim);
-        return row && !row.healthy ? current : undefined;
+        const now = await componentProcess(victim);
+        if (!now || now.pid === killed!.pid || now.state !== 'RUNNING') return undefined;
+        return (await rpcAddress(now.resourceId)) ? now : undefined;
       },
-      30_000,
+      120_000,
     );
-    expect(status.healthy).toBe(false);
-    expect(status.components.find((c) => c.component === victim)?.running).toBe(false);
-
-    const restored = await stackUp({ only: [victim] });
-    expect(restored.components.find((c) => c.component === victim)?.healthy).toBe(true);
-    // Healthy means registered under its own new resource id, not the dead process's stale entry.
-    const restarted = readProcessTable(paths)[victim];
-    expect(restarted?.instance).toMatch(new RegExp(`^${victim}-[0-9a-f]{6}$`));
-    expect(restarted?.instance).not.toBe(record?.instance);
+    // Healthy means registered under its own new resource id, not the dead process's stale entry ...
+    expect(restarted.resourceId).toMatch(new RegExp(`^${victim}-[0-9a-f]{6}$`));
+    expect(restarted.resourceId).not.toBe(killed!.resourceId);
     // ... and at a new RPC address: the JobManager drops messages from the dead one's address.
-    expect(await rpcAddress(restarted?.instance)).not.toBe(killedAddress);
+    expect(await rpcAddress(restarted.resourceId)).not.toBe(killedAddress);
     // The JobManager drops the dead one at its heartbeat timeout; later tests must not get its slots.
     await eventually(
       'the JobManager to drop the killed TaskManager',
@@ -231,7 +231,7 @@ describe('native local stack', () => {
         const ids = (
           await getJson<{ taskmanagers: { id: string }[] }>(`${endpoints.flinkRestUrl}/taskmanagers`)
         )?.taskmanagers.map((tm) => tm.id);
-        return ids && !ids.includes(record!.instance!) && ids.includes(restarted!.instance!)
+        return ids && !ids.includes(killed!.resourceId!) && ids.includes(restarted.resourceId!)
           ? true
           : undefined;
       },
@@ -240,7 +240,6 @@ describe('native local stack', () => {
   });
 
   it('writes the log of every JVM through Log4j into its log file', async () => {
-    const table = readProcessTable(stackPaths());
     const expected: Record<string, RegExp> = {
       jobmanager: /INFO .*Starting StandaloneSessionClusterEntrypoint \(Version: /,
       'taskmanager-1': /INFO .*Starting TaskManager \(Version: /,
@@ -248,8 +247,7 @@ describe('native local stack', () => {
       kafka: /INFO .*\[KafkaRaftServer nodeId=\d+\] Kafka Server started/,
     };
     for (const [component, line] of Object.entries(expected)) {
-      // The file is appended to at every start: read what the running process wrote.
-      const log = readFileSync(table[component]!.logFile, 'utf8').split('\n==== ').at(-1) ?? '';
+      const log = readFileSync(logFile(stackPaths(), component), 'utf8');
       // An slf4j API without its binding silently drops every log line; that must never ship again.
       expect(log, component).not.toContain('Defaulting to no-operation (NOP) logger');
       expect(log, component).toMatch(line);

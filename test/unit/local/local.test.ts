@@ -2,7 +2,7 @@ import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { describe, expect, it } from 'vitest';
 import { parseFlags } from '../../../local/src/cli/run-cli.js';
 import { splitByMinute } from '../../../local/src/sample/produce.js';
-import { renderSampleJob, sampleJobVariables } from '../../../local/src/sample/submit.js';
+import { renderSampleJob } from '../../../local/src/sample/submit.js';
 import { newKafkaClusterId } from '../../../local/src/stack/config-files.js';
 import { StackPrerequisiteMissingError } from '../../../local/src/stack/errors.js';
 import { nativeFlinkSettings, stackPaths } from '../../../local/src/stack/index.js';
@@ -30,9 +30,23 @@ describe('parseFlags', () => {
 
 describe('sample job template', () => {
   it('renders every variable of the shared template from platform defaults', () => {
-    const statements = renderSampleJob(sampleJobVariables({}, parseLocalEndpoints({})));
+    const statements = renderSampleJob();
     const sql = statements.join('\n');
     expect(sql).not.toMatch(/\$\{/);
+    // Every Kafka table reaches the TLS listener with the local CA, as the MSK mode reaches MSK.
+    for (const table of [
+      'apphub_streaming_input',
+      'apphub_streaming_aggregates',
+      'apphub_streaming_dead_letters',
+    ]) {
+      const create = statements.find((statement) => statement.includes(`TABLE ${table} (`));
+      expect(create, table).toContain(
+        `'properties.bootstrap.servers' = '127.0.0.1:${platform.ports.kafkaTls}'`,
+      );
+      expect(create, table).toContain("'properties.security.protocol' = 'SSL'");
+      expect(create, table).toContain("'properties.ssl.truststore.type' = 'PEM'");
+      expect(create, table).toMatch(/'properties\.ssl\.truststore\.location' = '\/.+\/kafka\/tls\/ca\.pem'/);
+    }
     expect(sql).toContain(`'topic' = '${platform.topics.input.name}'`);
     expect(sql).toContain(`'topic' = '${platform.topics.aggregates.name}'`);
     expect(sql).toContain("'connector' = 'upsert-kafka'");
@@ -60,7 +74,8 @@ describe('native Flink settings', () => {
     ]) {
       expect(settings[key], key).toBe('127.0.0.1');
     }
-    expect(settings['execution.checkpointing.dir']).toBe('file:///tmp/apphub-test-stack/flink/checkpoints');
+    expect(settings['execution.checkpointing.dir']).toBe(`s3://${platform.storage.checkpointBucket}/checkpoints`);
+    expect(settings['s3.endpoint']).toBe(`http://127.0.0.1:${platform.ports.minio}`);
     expect(settings['execution.checkpointing.interval']).toBe('1 min');
     expect(settings['state.backend.type']).toBe(platform.flink.settings['state.backend.type']);
   });

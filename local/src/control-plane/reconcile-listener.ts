@@ -1,0 +1,131 @@
+import { type ControlPlane, runReconcile } from '@apphub/control-plane';
+import { createLogger } from '@apphub/observability';
+import { describeError } from '@apphub/platform';
+import { localControlPlane } from './local-plane.js';
+
+/**
+ * The native stack's reconciler: a supervisord event listener (supervisord's protocol: READY on
+ * stdout, then one header line and a payload per event on stdin, answered with RESULT). When the
+ * JobManager process enters RUNNING (started again after a crash, a kill, or local:down/up), every
+ * job the control plane manages is brought back from its latest checkpoint by the control plane's
+ * reconcile, as the ECS deployment's EventBridge rule on the JobManager task does. Logs go to stderr.
+ */
+const logger = createLogger('reconciler', { sink: (line) => process.stderr.write(`${line}\n`) });
+
+/** How long to wait for a started JobManager to be ready and every managed job to be back. */
+const RECOVERY_DEADLINE_MS = 10 * 60_000;
+
+/** Parses `key:value key:value` tokens (supervisord's header and payload format). */
+export function parseTokens(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .trim()
+      .split(/\s+/)
+      .map((token) => {
+        const colon = token.indexOf(':');
+        return [token.slice(0, colon), token.slice(colon + 1)];
+      }),
+  );
+}
+
+/** Reads supervisord's events from `input` and calls `onEvent` for each; answers OK at once. */
+export async function listen(
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+  onEvent: (name: string, payload: Record<string, string>) => void,
+): Promise<void> {
+  let buffer = Buffer.alloc(0);
+  let header: Record<string, string> | undefined;
+  output.write('READY\n');
+  for await (const chunk of input) {
+    buffer = Buffer.concat([buffer, chunk as Buffer]);
+    for (;;) {
+      if (!header) {
+        const newline = buffer.indexOf('\n');
+        if (newline === -1) break;
+        header = parseTokens(buffer.subarray(0, newline).toString('utf8'));
+        buffer = buffer.subarray(newline + 1);
+      }
+      const length = Number(header.len ?? 0);
+      if (buffer.length < length) break;
+      const payload = parseTokens(buffer.subarray(0, length).toString('utf8'));
+      buffer = buffer.subarray(length);
+      const name = header.eventname ?? '';
+      header = undefined;
+      onEvent(name, payload);
+      output.write('RESULT 2\nOKREADY\n');
+    }
+  }
+}
+
+/** True once the JobManager answers, has TaskManager slots, and the SQL Gateway answers too. */
+async function clusterReady(plane: ControlPlane): Promise<boolean> {
+  try {
+    const overview = await plane.rest.overview();
+    if (overview.slotsTotal === 0) return false;
+    const gateway = await fetch(`${plane.config.sqlGatewayUrl}/v1/info`, {
+      signal: AbortSignal.timeout(3_000),
+    });
+    return gateway.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until the cluster can take jobs, then reconciles every managed job, repeating a failed pass
+ * with a growing pause until every job is handled or the deadline passes.
+ */
+export async function recoverManagedJobs(
+  plane: ControlPlane,
+  deadlineMs = RECOVERY_DEADLINE_MS,
+): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  let pause = 1_000;
+  const wait = async () => {
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, 15_000);
+  };
+  while (Date.now() < deadline && !(await clusterReady(plane))) await wait();
+  pause = 1_000;
+  while (Date.now() < deadline) {
+    try {
+      const outcomes = await runReconcile(plane);
+      const failed = outcomes.filter((outcome) => outcome.error);
+      logger.info('reconcile after JobManager start', {
+        outcomes: outcomes.map(({ jobName, decision, jobId, error }) => ({
+          jobName,
+          action: decision.action,
+          jobId,
+          error,
+        })),
+      });
+      if (failed.length === 0) return;
+    } catch (error) {
+      logger.warn('reconcile pass failed; trying again', { error: describeError(error) });
+    }
+    await wait();
+  }
+  logger.error('managed jobs not all recovered before the deadline', { deadlineMs });
+}
+
+if (process.argv[1]?.endsWith('reconcile-listener.ts')) {
+  const plane = localControlPlane({ logger });
+  let recovery: Promise<void> = Promise.resolve();
+  let queued = false;
+  const onEvent = (name: string, payload: Record<string, string>) => {
+    if (name !== 'PROCESS_STATE_RUNNING' || payload.processname !== 'jobmanager') return;
+    logger.info('JobManager started', { pid: payload.pid });
+    // One recovery at a time; a second start while one runs queues one more pass.
+    if (queued) return;
+    queued = true;
+    recovery = recovery.then(async () => {
+      queued = false;
+      await recoverManagedJobs(plane);
+    });
+  };
+  listen(process.stdin, process.stdout, onEvent).catch((error: unknown) => {
+    logger.error('listener stopped', { error: describeError(error) });
+    process.exit(1);
+  });
+}
