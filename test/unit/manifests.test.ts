@@ -394,7 +394,10 @@ describe('Flink 2.2 reads the container configuration as the platform settings',
 import org.apache.flink.runtime.highavailability.HighAvailabilityServicesUtils;
 import org.apache.flink.runtime.jobmanager.HighAvailabilityMode;
 public class ReadFlinkConfig {
-  public static void main(String[] dirs) {
+  public static void main(String[] dirs) throws Exception {
+    java.lang.reflect.Method rpcPortRange =
+        org.apache.flink.runtime.entrypoint.ClusterEntrypoint.class.getDeclaredMethod("getRPCPortRange", Configuration.class);
+    rpcPortRange.setAccessible(true);
     for (String dir : dirs) {
       Configuration config = GlobalConfiguration.loadConfiguration(dir);
       System.out.println("@" + dir);
@@ -402,6 +405,8 @@ public class ReadFlinkConfig {
       System.out.println("typed.ha.mode=" + HighAvailabilityMode.fromConfig(config));
       if (HighAvailabilityMode.isHighAvailabilityModeActivated(config))
         System.out.println("typed.ha.storage=" + HighAvailabilityServicesUtils.getClusterHighAvailableStoragePath(config));
+      Object entrypoint = new org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint(config);
+      System.out.println("typed.jobmanager.rpc.ports=" + rpcPortRange.invoke(entrypoint, config));
       config.toMap().forEach((key, value) -> System.out.println(key + "=" + value));
     }
   }
@@ -474,6 +479,15 @@ public class ReadFlinkConfig {
       expect(configs[minikubeConf]!['typed.ha.storage']).toBe(
         `s3://${platform.storage.checkpointBucket}/ha/${configs[minikubeConf]!['kubernetes.cluster-id']}`,
       );
+      // Only ZooKeeper HA moves the JobManager to high-availability.jobmanager.port (default: random);
+      // under Kubernetes HA it keeps the port its Deployment declares and probes.
+      const jobManager = parseAllDocuments(
+        readFileSync(path.join(repoRoot, minikubeDir, 'flink-jobmanager.yaml'), 'utf8'),
+      )[0]!.toJS().spec.template.spec.containers[0];
+      expect(configs[minikubeConf]!['typed.jobmanager.rpc.ports']).toBe(
+        String(jobManager.ports.find((port: K8sObject) => port.name === 'rpc').containerPort),
+      );
+      expect(jobManager.livenessProbe.tcpSocket.port).toBe('rpc');
     },
   );
 
