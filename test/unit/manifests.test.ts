@@ -5,7 +5,13 @@ import path from 'node:path';
 import { platform } from '@apphub/platform';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { composeFiles, minikubeDir, parseFlinkProperties } from '../../local/src/manifests/index.js';
+import {
+  composeFiles,
+  kubernetesHaSettings,
+  ManifestInvalidError,
+  minikubeDir,
+  parseFlinkProperties,
+} from '../../local/src/manifests/index.js';
 import { repoRoot } from '../../local/src/stack/paths.js';
 
 /** Parsed YAML: its shape is what the assertions check. */
@@ -76,6 +82,12 @@ describe('minikube overlay (kubectl kustomize + kubernetes-validate, offline)', 
         'PersistentVolumeClaim/apphub-minio-data',
         'Job/apphub-minio-bootstrap',
         'Secret/apphub-minio-credentials',
+        'ServiceAccount/apphub-flink-ha-leader',
+        'Role/apphub-flink-ha-leader',
+        'RoleBinding/apphub-flink-ha-leader',
+        'ServiceAccount/apphub-flink-ha-follower',
+        'Role/apphub-flink-ha-follower',
+        'RoleBinding/apphub-flink-ha-follower',
       ]),
     );
   });
@@ -126,13 +138,7 @@ describe('minikube overlay (kubectl kustomize + kubernetes-validate, offline)', 
       (object) => object.kind === 'Service' && object.metadata.name === 'apphub-flink-jobmanager',
     )!;
     expect(service.spec.selector['app.kubernetes.io/component']).toBe('jobmanager');
-    expect(service.spec.ports.map((port: K8sObject) => port.port)).toEqual(
-      expect.arrayContaining([
-        platform.ports.flinkRest,
-        platform.ports.jobManagerRpc,
-        platform.ports.blobServer,
-      ]),
-    );
+    expect(service.spec.ports.map((port: K8sObject) => port.port)).toContain(platform.ports.flinkRest);
     const redpanda = objects.find(
       (object) => object.kind === 'Service' && object.metadata.name === 'apphub-redpanda',
     )!;
@@ -212,6 +218,161 @@ describe('minikube overlay (kubectl kustomize + kubernetes-validate, offline)', 
       's3.secret-key': '$(AWS_SECRET_ACCESS_KEY)',
     });
   });
+
+  describe('Flink Kubernetes HA', () => {
+    const find = (kind: string, name: string) =>
+      objects.find((object) => object.kind === kind && object.metadata.name === name)!;
+    const flinkConfig = () => parse(find('ConfigMap', 'apphub-flink-config').data['config.yaml']);
+    const flinkDeployments = () =>
+      objects.filter(
+        (object) =>
+          object.kind === 'Deployment' && object.metadata.labels['app.kubernetes.io/name'] === 'apphub-flink',
+      );
+    const podSpec = (name: string) => find('Deployment', name).spec.template.spec;
+
+    /** ConfigMap verbs a ServiceAccount gets through the RoleBindings of the overlay, per API group and resource. */
+    function grantsOf(serviceAccount: string): string[] {
+      return objects
+        .filter(
+          (binding) =>
+            binding.kind === 'RoleBinding' &&
+            binding.subjects.some(
+              (subject: K8sObject) =>
+                subject.kind === 'ServiceAccount' &&
+                subject.name === serviceAccount &&
+                subject.namespace === binding.metadata.namespace,
+            ),
+        )
+        .flatMap((binding) => {
+          expect(binding.roleRef.kind, binding.metadata.name).toBe('Role');
+          return find('Role', binding.roleRef.name).rules.flatMap((rule: K8sObject) =>
+            rule.apiGroups.flatMap((group: string) =>
+              rule.resources.flatMap((resource: string) =>
+                rule.verbs.map((verb: string) => `${group || 'core'}/${resource}:${verb}`),
+              ),
+            ),
+          );
+        })
+        .sort();
+    }
+    const configMapGrants = (verbs: string[]) => verbs.map((verb) => `core/configmaps:${verb}`).sort();
+
+    // https://nightlies.apache.org/flink/flink-docs-release-2.2/docs/deployment/ha/kubernetes_ha/#configuration
+    it('enables Kubernetes HA in the namespace the pods run in, with its metadata in the bucket MinIO bootstrap creates', () => {
+      const config = flinkConfig();
+      expect(config['high-availability.type']).toBe('kubernetes');
+      expect(config['kubernetes.namespace']).toBe('apphub-system');
+      for (const deployment of flinkDeployments()) {
+        expect(deployment.metadata.namespace, deployment.metadata.name).toBe(config['kubernetes.namespace']);
+      }
+      // Flink names its ConfigMaps <cluster-id>-cluster-config-map and <cluster-id>-<job id>-config-map.
+      expect(config['kubernetes.cluster-id']).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+      expect(config['high-availability.cluster-id']).toBe(config['kubernetes.cluster-id']);
+      const bootstrapScript = find(
+        'Job',
+        'apphub-minio-bootstrap',
+      ).spec.template.spec.containers[0].command.join(' ');
+      const buckets = [...bootstrapScript.matchAll(/mc mb --ignore-existing apphub\/(\S+)/g)].map(
+        (match) => match[1],
+      );
+      const storageDir = new URL(config['high-availability.storageDir']);
+      expect(storageDir.protocol).toBe('s3:');
+      expect(buckets).toContain(storageDir.host);
+      expect(storageDir.pathname.length).toBeGreaterThan(1);
+    });
+
+    it('grants the JobManager the ConfigMap verbs Flink 2.2 uses (patch included), TaskManagers and the SQL Gateway only reads', () => {
+      // flink-kubernetes 2.2 elects leaders with fabric8's ConfigMapLock (no Lease objects), which
+      // renews with a JSON merge PATCH; RBAC maps PATCH to the verb "patch", not "update":
+      // https://kubernetes.io/docs/reference/access-authn-authz/authorization/#determine-the-request-verb
+      const reads = ['get', 'list', 'watch'];
+      expect(grantsOf(podSpec('apphub-flink-jobmanager').serviceAccountName)).toEqual(
+        configMapGrants([...reads, 'create', 'update', 'patch', 'delete']),
+      );
+      for (const follower of ['apphub-flink-taskmanager', 'apphub-flink-sql-gateway']) {
+        expect(grantsOf(podSpec(follower).serviceAccountName), follower).toEqual(configMapGrants(reads));
+      }
+      for (const binding of objects.filter((object) => object.kind === 'RoleBinding')) {
+        for (const subject of binding.subjects) {
+          expect(
+            find('ServiceAccount', subject.name),
+            `${binding.metadata.name} binds ${subject.name}`,
+          ).toBeDefined();
+        }
+      }
+    });
+
+    it('runs every Flink pod, and only Flink pods, under a ServiceAccount of the overlay', () => {
+      const flinkAccounts = new Set(
+        objects.filter((object) => object.kind === 'ServiceAccount').map((account) => account.metadata.name),
+      );
+      expect(flinkDeployments()).toHaveLength(3);
+      for (const deployment of flinkDeployments()) {
+        const pod = deployment.spec.template.spec;
+        expect(flinkAccounts, deployment.metadata.name).toContain(pod.serviceAccountName);
+        expect(pod.automountServiceAccountToken, deployment.metadata.name).not.toBe(false);
+      }
+      for (const other of objects.filter(
+        (object) =>
+          object.spec?.template && object.metadata.labels['app.kubernetes.io/name'] !== 'apphub-flink',
+      )) {
+        expect(other.spec.template.spec.serviceAccountName, other.metadata.name).toBeUndefined();
+      }
+    });
+
+    // https://nightlies.apache.org/flink/flink-docs-release-2.2/docs/deployment/resource-providers/standalone/kubernetes/#kubernetes-high-availability-services
+    it("advertises the JobManager's pod IP as its RPC address, as jobmanager.rpc.address and --host", () => {
+      const jobManager = podSpec('apphub-flink-jobmanager').containers[0];
+      const podIp = jobManager.env.find((variable: K8sObject) => variable.valueFrom?.fieldRef);
+      expect(podIp.valueFrom.fieldRef.fieldPath).toBe('status.podIP');
+      const reference = `$(${podIp.name})`;
+      expect(
+        jobManager.env.find((variable: K8sObject) => variable.name === 'JOB_MANAGER_RPC_ADDRESS').value,
+      ).toBe(reference);
+      // The image's entrypoint passes `jobmanager <host>` on to jobmanager.sh, which turns it into --host.
+      expect(jobManager.args).toEqual(['jobmanager', reference]);
+    });
+
+    it('leaves the JobManager Service no RPC or blob port, so TaskManagers can only find the leader through HA', () => {
+      const config = flinkConfig();
+      const service = find('Service', 'apphub-flink-jobmanager');
+      const ports = service.spec.ports.map((port: K8sObject) => port.port);
+      expect(ports).not.toContain(Number(config['jobmanager.rpc.port']));
+      expect(ports).not.toContain(Number(config['blob.server.port']));
+      // The SQL Gateway and REST clients still use the Service: the leader publishes rest.address.
+      expect(config['rest.address']).toBe(service.metadata.name);
+      expect(ports).toContain(Number(config['rest.port']));
+    });
+
+    it('refuses a cluster id that cannot prefix ConfigMap names (Flink itself would accept "_")', () => {
+      expect(() => kubernetesHaSettings({ clusterId: 'apphub_flink', namespace: 'apphub-system' })).toThrow(
+        ManifestInvalidError,
+      );
+      expect(() => kubernetesHaSettings({ clusterId: 'Apphub-flink', namespace: 'apphub-system' })).toThrow(
+        /cannot prefix ConfigMap names/,
+      );
+    });
+
+    it('defines every $(VARIABLE) a Flink container uses before it, so Kubernetes expands it', () => {
+      // https://kubernetes.io/docs/tasks/inject-data-application/define-interdependent-environment-variables/
+      const references = (text: string) =>
+        [...text.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)].map((match) => match[1]);
+      for (const deployment of flinkDeployments()) {
+        for (const container of deployment.spec.template.spec.containers) {
+          const defined: string[] = [];
+          for (const variable of container.env) {
+            for (const name of references(variable.value ?? '')) {
+              expect(defined, `${container.name}: ${variable.name} uses $(${name})`).toContain(name);
+            }
+            defined.push(variable.name);
+          }
+          for (const name of references(JSON.stringify([container.command ?? [], container.args ?? []]))) {
+            expect(defined, `${container.name} args use $(${name})`).toContain(name);
+          }
+        }
+      }
+    });
+  });
 });
 
 describe('Flink 2.2 reads the container configuration as the platform settings', () => {
@@ -225,14 +386,27 @@ describe('Flink 2.2 reads the container configuration as the platform settings',
         .map((file) => path.join(jars, file))
         .join(':');
 
-  /** Loads each conf dir with Flink's GlobalConfiguration; prints every key and the interval as Flink types it. */
+  /**
+   * Loads each conf dir with Flink's GlobalConfiguration; prints every key, the interval as Flink
+   * types it, and the HA mode and storage path as the runtime resolves them.
+   */
   const reader = `import org.apache.flink.configuration.*;
+import org.apache.flink.runtime.highavailability.HighAvailabilityServicesUtils;
+import org.apache.flink.runtime.jobmanager.HighAvailabilityMode;
 public class ReadFlinkConfig {
-  public static void main(String[] dirs) {
+  public static void main(String[] dirs) throws Exception {
+    java.lang.reflect.Method rpcPortRange =
+        org.apache.flink.runtime.entrypoint.ClusterEntrypoint.class.getDeclaredMethod("getRPCPortRange", Configuration.class);
+    rpcPortRange.setAccessible(true);
     for (String dir : dirs) {
       Configuration config = GlobalConfiguration.loadConfiguration(dir);
       System.out.println("@" + dir);
       System.out.println("typed.interval.ms=" + config.get(CheckpointingOptions.CHECKPOINTING_INTERVAL).toMillis());
+      System.out.println("typed.ha.mode=" + HighAvailabilityMode.fromConfig(config));
+      if (HighAvailabilityMode.isHighAvailabilityModeActivated(config))
+        System.out.println("typed.ha.storage=" + HighAvailabilityServicesUtils.getClusterHighAvailableStoragePath(config));
+      Object entrypoint = new org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint(config);
+      System.out.println("typed.jobmanager.rpc.ports=" + rpcPortRange.invoke(entrypoint, config));
       config.toMap().forEach((key, value) -> System.out.println(key + "=" + value));
     }
   }
@@ -300,6 +474,20 @@ public class ReadFlinkConfig {
         expect(config['taskmanager.numberOfTaskSlots']).toBe(String(platform.flink.taskSlots));
       }
       expect(configs[minikubeConf]!['s3.path.style.access']).toBe('true');
+      expect(configs[composeConf]!['typed.ha.mode']).toBe('NONE');
+      expect(configs[minikubeConf]!['typed.ha.mode']).toBe('KUBERNETES');
+      expect(configs[minikubeConf]!['typed.ha.storage']).toBe(
+        `s3://${platform.storage.checkpointBucket}/ha/${configs[minikubeConf]!['kubernetes.cluster-id']}`,
+      );
+      // Only ZooKeeper HA moves the JobManager to high-availability.jobmanager.port (default: random);
+      // under Kubernetes HA it keeps the port its Deployment declares and probes.
+      const jobManager = parseAllDocuments(
+        readFileSync(path.join(repoRoot, minikubeDir, 'flink-jobmanager.yaml'), 'utf8'),
+      )[0]!.toJS().spec.template.spec.containers[0];
+      expect(configs[minikubeConf]!['typed.jobmanager.rpc.ports']).toBe(
+        String(jobManager.ports.find((port: K8sObject) => port.name === 'rpc').containerPort),
+      );
+      expect(jobManager.livenessProbe.tcpSocket.port).toBe('rpc');
     },
   );
 

@@ -8,6 +8,7 @@ import { kustomization, minikubeManifests } from './minikube.js';
 export * from './bootstrap-scripts.js';
 export * from './compose.js';
 export * from './errors.js';
+export * from './flink-kubernetes-ha.js';
 export * from './flink-settings.js';
 export * from './images.js';
 export * from './minikube.js';

@@ -1,5 +1,6 @@
 import { platform, toFlinkYaml } from '@apphub/platform';
 import { bucketBootstrapScript, topicBootstrapScript } from './bootstrap-scripts.js';
+import { haConfigMapVerbs, kubernetesHaSettings } from './flink-kubernetes-ha.js';
 import {
   containerFlinkSettings,
   containerHosts,
@@ -18,6 +19,8 @@ const minioSecret = 'apphub-minio-credentials';
 const externalKafkaPort = 19092;
 const redpandaAdminPort = 9644;
 const prometheusPort = platform.ports.prometheusJobManager;
+/** `kubernetes.cluster-id` of the Flink cluster: the prefix of the HA ConfigMaps Flink creates. */
+const flinkClusterId = 'apphub-flink';
 
 type Manifest = Record<string, unknown>;
 
@@ -50,6 +53,12 @@ function mebibytes(flinkSize: string): string {
   return `${Number.parseInt(flinkSize, 10)}Mi`;
 }
 
+/** A JobManager or TaskManager: up to one core, and exactly its Flink process size as memory. */
+function flinkProcessResources(cpuRequest: string, processSize: string): Manifest {
+  const memory = mebibytes(processSize);
+  return resources({ cpu: cpuRequest, memory }, { cpu: '1', memory });
+}
+
 const smallJobResources = resources({ cpu: '50m', memory: '64Mi' }, { cpu: '200m', memory: '128Mi' });
 
 /** Log4j 2 for Flink processes running in the foreground of a container: everything to stdout. */
@@ -69,14 +78,47 @@ function secretEnv(name: string, key: string): Manifest {
   return { name, valueFrom: { secretKeyRef: { name: minioSecret, key } } };
 }
 
+/** The role a Flink pod plays in Kubernetes HA: its ServiceAccount and the address it advertises. */
+interface FlinkHaRole {
+  readonly serviceAccountName: string;
+  /** Environment that sets JOB_MANAGER_RPC_ADDRESS, which the image's entrypoint writes into config.yaml. */
+  readonly addressEnv: readonly Manifest[];
+}
+
+const podIpVariable = 'POD_IP';
+
+/**
+ * With HA, TaskManagers find the leader through its ConfigMap, so the JobManager must advertise an
+ * address that is its own: the pod IP, as `jobmanager.rpc.address` (the entrypoint writes
+ * JOB_MANAGER_RPC_ADDRESS there) and as `--host` (jobmanager.sh's host argument).
+ * https://nightlies.apache.org/flink/flink-docs-release-2.2/docs/deployment/resource-providers/standalone/kubernetes/#kubernetes-high-availability-services
+ * Kubernetes expands `$(POD_IP)` because the variable is defined earlier in the list:
+ * https://kubernetes.io/docs/tasks/inject-data-application/define-interdependent-environment-variables/
+ */
+const haRoles = Object.freeze({
+  leader: {
+    serviceAccountName: 'apphub-flink-ha-leader',
+    addressEnv: [
+      { name: podIpVariable, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
+      { name: 'JOB_MANAGER_RPC_ADDRESS', value: `$(${podIpVariable})` },
+    ],
+  },
+  // The Service name stays in their config.yaml (as in the ConfigMap) but is not used for RPC under HA.
+  follower: {
+    serviceAccountName: 'apphub-flink-ha-follower',
+    addressEnv: [{ name: 'JOB_MANAGER_RPC_ADDRESS', value: hosts.jobManager }],
+  },
+} satisfies Record<keyof typeof haConfigMapVerbs, FlinkHaRole>);
+
 /**
  * Pod spec of a Flink process. The ConfigMap is copied into a writable conf directory first,
  * because the image's entrypoint rewrites config.yaml when it applies FLINK_PROPERTIES (here: the
  * MinIO credentials from the Secret, which stay out of the ConfigMap).
  */
-function flinkPodSpec(container: Manifest & { name: string }): Manifest {
+function flinkPodSpec(container: Manifest & { name: string }, haRole: FlinkHaRole): Manifest {
   const { name, ...settings } = container;
   return {
+    serviceAccountName: haRole.serviceAccountName,
     securityContext: { runAsUser: 9999, runAsGroup: 9999, fsGroup: 9999 },
     initContainers: [
       {
@@ -97,7 +139,7 @@ function flinkPodSpec(container: Manifest & { name: string }): Manifest {
         image: images.flink,
         imagePullPolicy: 'IfNotPresent',
         env: [
-          { name: 'JOB_MANAGER_RPC_ADDRESS', value: hosts.jobManager },
+          ...haRole.addressEnv,
           secretEnv('AWS_ACCESS_KEY_ID', 'MINIO_ROOT_USER'),
           secretEnv('AWS_SECRET_ACCESS_KEY', 'MINIO_ROOT_PASSWORD'),
           // Kubernetes expands $(NAME) from the variables above; the entrypoint writes these into config.yaml.
@@ -196,7 +238,10 @@ function flinkManifests(): Record<string, Manifest[]> {
     kind: 'ConfigMap',
     metadata: metadata(flinkConfigMap, labels('apphub-flink', 'config')),
     data: {
-      'config.yaml': toFlinkYaml(containerFlinkSettings('minikube')),
+      'config.yaml': toFlinkYaml({
+        ...containerFlinkSettings('minikube'),
+        ...kubernetesHaSettings({ clusterId: flinkClusterId, namespace }),
+      }),
       'log4j-console.properties': flinkContainerLog4j,
     },
   };
@@ -204,72 +249,107 @@ function flinkManifests(): Record<string, Manifest[]> {
     hosts.jobManager,
     jobManagerLabels,
     1,
-    flinkPodSpec({
-      name: 'jobmanager',
-      args: ['jobmanager'],
-      ports: [
-        { name: 'rest', containerPort: platform.ports.flinkRest },
-        { name: 'rpc', containerPort: platform.ports.jobManagerRpc },
-        { name: 'blob', containerPort: platform.ports.blobServer },
-        metricsPort,
-      ],
-      resources: resources(
-        { cpu: '250m', memory: mebibytes(flinkProcessMemory.jobManager) },
-        { cpu: '1', memory: mebibytes(flinkProcessMemory.jobManager) },
-      ),
-      readinessProbe: { httpGet: { path: '/overview', port: 'rest' }, periodSeconds: 10 },
-      livenessProbe: { tcpSocket: { port: 'rpc' }, initialDelaySeconds: 30, periodSeconds: 20 },
-    }),
+    flinkPodSpec(
+      {
+        name: 'jobmanager',
+        // `jobmanager <host>` becomes `--host <host>`, which overrides jobmanager.rpc.address.
+        args: ['jobmanager', `$(${podIpVariable})`],
+        ports: [
+          { name: 'rest', containerPort: platform.ports.flinkRest },
+          { name: 'rpc', containerPort: platform.ports.jobManagerRpc },
+          { name: 'blob', containerPort: platform.ports.blobServer },
+          metricsPort,
+        ],
+        resources: flinkProcessResources('250m', flinkProcessMemory.jobManager),
+        readinessProbe: { httpGet: { path: '/overview', port: 'rest' }, periodSeconds: 10 },
+        livenessProbe: { tcpSocket: { port: 'rpc' }, initialDelaySeconds: 30, periodSeconds: 20 },
+      },
+      haRoles.leader,
+    ),
     prometheusAnnotations(),
     // One JobManager at a time: the old one stops before the new one takes the service.
     { type: 'Recreate' },
   );
+  // REST (the SQL Gateway, port-forwards, the CLI) and metrics only: with HA, TaskManagers reach the
+  // leader's pod IP on the RPC and blob ports, never through a fixed Service address.
   const jobManagerService = service(hosts.jobManager, jobManagerLabels, [
     tcpPort('rest', platform.ports.flinkRest),
-    tcpPort('rpc', platform.ports.jobManagerRpc),
-    tcpPort('blob', platform.ports.blobServer),
     tcpPort('metrics', prometheusPort),
   ]);
   const taskManager = deployment(
     'apphub-flink-taskmanager',
     taskManagerLabels,
     platform.flink.taskManagers,
-    flinkPodSpec({
-      name: 'taskmanager',
-      args: ['taskmanager'],
-      ports: [{ name: 'rpc', containerPort: taskManagerRpcPort }, metricsPort],
-      resources: resources(
-        { cpu: '500m', memory: mebibytes(flinkProcessMemory.taskManager) },
-        { cpu: '1', memory: mebibytes(flinkProcessMemory.taskManager) },
-      ),
-      readinessProbe: { httpGet: { path: '/metrics', port: 'metrics' }, periodSeconds: 10 },
-      livenessProbe: { tcpSocket: { port: 'rpc' }, initialDelaySeconds: 30, periodSeconds: 20 },
-    }),
+    flinkPodSpec(
+      {
+        name: 'taskmanager',
+        args: ['taskmanager'],
+        ports: [{ name: 'rpc', containerPort: taskManagerRpcPort }, metricsPort],
+        resources: flinkProcessResources('500m', flinkProcessMemory.taskManager),
+        readinessProbe: { httpGet: { path: '/metrics', port: 'metrics' }, periodSeconds: 10 },
+        livenessProbe: { tcpSocket: { port: 'rpc' }, initialDelaySeconds: 30, periodSeconds: 20 },
+      },
+      haRoles.follower,
+    ),
     prometheusAnnotations(),
   );
   const gateway = deployment(
     hosts.sqlGateway,
     gatewayLabels,
     1,
-    flinkPodSpec({
-      name: 'sql-gateway',
-      args: ['bin/sql-gateway.sh', 'start-foreground'],
-      ports: [{ name: 'rest', containerPort: platform.ports.sqlGateway }, metricsPort],
-      resources: resources({ cpu: '100m', memory: '512Mi' }, { cpu: '500m', memory: '768Mi' }),
-      readinessProbe: { httpGet: { path: '/v1/info', port: 'rest' }, periodSeconds: 10 },
-      livenessProbe: { tcpSocket: { port: 'rest' }, initialDelaySeconds: 30, periodSeconds: 20 },
-    }),
+    flinkPodSpec(
+      {
+        name: 'sql-gateway',
+        args: ['bin/sql-gateway.sh', 'start-foreground'],
+        ports: [{ name: 'rest', containerPort: platform.ports.sqlGateway }, metricsPort],
+        resources: resources({ cpu: '100m', memory: '512Mi' }, { cpu: '500m', memory: '768Mi' }),
+        readinessProbe: { httpGet: { path: '/v1/info', port: 'rest' }, periodSeconds: 10 },
+        livenessProbe: { tcpSocket: { port: 'rest' }, initialDelaySeconds: 30, periodSeconds: 20 },
+      },
+      // Its REST client looks up the JobManager's REST address (rest.address: the Service) in the leader ConfigMap.
+      haRoles.follower,
+    ),
     prometheusAnnotations(),
   );
   const gatewayService = service(hosts.sqlGateway, gatewayLabels, [
     tcpPort('rest', platform.ports.sqlGateway),
   ]);
   return {
+    'flink-ha-rbac.yaml': flinkHaRbacManifests(),
     'flink-config.yaml': [configMap],
     'flink-jobmanager.yaml': [jobManager, jobManagerService],
     'flink-taskmanager.yaml': [taskManager],
     'flink-sql-gateway.yaml': [gateway, gatewayService],
   };
+}
+
+/**
+ * One ServiceAccount, Role and RoleBinding per HA role: the JobManager writes the HA ConfigMaps,
+ * TaskManagers and the SQL Gateway only read them. Flink's pods must run with such an account:
+ * https://nightlies.apache.org/flink/flink-docs-release-2.2/docs/deployment/ha/kubernetes_ha/#rbac-example
+ */
+function flinkHaRbacManifests(): Manifest[] {
+  return (['leader', 'follower'] as const).flatMap((role) => {
+    const { serviceAccountName } = haRoles[role];
+    const accessLabels = labels('apphub-flink', `ha-${role}`);
+    const verbs = haConfigMapVerbs[role];
+    return [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: metadata(serviceAccountName, accessLabels) },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: metadata(serviceAccountName, accessLabels),
+        rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: [...verbs] }],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: metadata(serviceAccountName, accessLabels),
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: serviceAccountName },
+        subjects: [{ kind: 'ServiceAccount', name: serviceAccountName, namespace }],
+      },
+    ];
+  });
 }
 
 function redpandaManifests(): Record<string, Manifest[]> {
