@@ -15,10 +15,12 @@ function quote(value: string): string {
 
 /**
  * The statements that submit `record`'s SQL as a job named after it, restored from `restore`:
- * `SET 'execution.savepoint.path'` (and `ignore-unclaimed-state` when allowed) precede the script.
+ * `SET 'execution.savepoint.path'` (and `ignore-unclaimed-state` when allowed) and, after a rescale,
+ * `SET 'parallelism.default'` precede the script.
  */
 export function deploymentStatements(
-  record: Pick<JobRecord, 'jobName' | 'sql' | 'allowNonRestoredState'>,
+  record: Pick<JobRecord, 'jobName' | 'sql' | 'allowNonRestoredState'> &
+    Partial<Pick<JobRecord, 'parallelism'>>,
   restore: RestoreSource,
 ): string[] {
   const restoreStatements =
@@ -33,6 +35,9 @@ export function deploymentStatements(
   return [
     `SET 'pipeline.name' = ${quote(record.jobName)}`,
     ...restoreStatements,
+    ...(record.parallelism === undefined
+      ? []
+      : [`SET 'parallelism.default' = ${quote(String(record.parallelism))}`]),
     ...splitSqlStatements(record.sql),
   ];
 }

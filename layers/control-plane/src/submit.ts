@@ -78,6 +78,7 @@ export async function submitSql(plane: ControlPlane, input: SubmitSqlRequest): P
     );
   }
   const desired: JobRecord = {
+    parallelism: undefined,
     jobId: undefined,
     deployedSql: undefined,
     deployedSqlHash: undefined,

@@ -16,6 +16,7 @@ const required = {
   APPHUB_SQL_GATEWAY_URL: 'http://127.0.0.1:8083',
   APPHUB_JOBS_TABLE: 'streaming_jobs',
   APPHUB_SAVEPOINTS_TABLE: 'streaming_savepoints',
+  APPHUB_LEASES_TABLE: 'streaming_leases',
   APPHUB_SAVEPOINT_DIR: 's3://apphub-flink-checkpoints/savepoints/',
 };
 
