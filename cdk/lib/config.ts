@@ -110,9 +110,7 @@ const optionsSchema = z
       .regex(/^[a-z0-9]+(\.[a-z0-9-]+)+$/, 'expected a private DNS name such as apphub-streaming.internal')
       .default('apphub-streaming.internal'),
     taskManagerCount: integer(1, 100).default(platform.flink.taskManagers),
-    taskManagerMinCount: integer(1, 100).optional(),
     taskManagerMaxCount: integer(1, 100).optional(),
-    taskManagerCpuTargetPercent: integer(10, 95).default(70),
     taskManagerCpu: z.coerce
       .number()
       .pipe(z.literal([512, 1024, 2048, 4096, 8192, 16384]))
@@ -134,6 +132,7 @@ const optionsSchema = z
       .optional(),
     savepointScheduleMinutes: integer(1, 1440).default(60),
     reconcileScheduleMinutes: integer(1, 60).default(5),
+    controlPlaneReservedConcurrency: z.union([z.boolean(), z.stringbool()]).default(false),
     savepointMaxCount: integer(1, 1000).default(10),
     savepointMaxAgeHours: integer(1, 24 * 365).default(24),
     savepointExpirationDays: integer(1, 3650).default(30),
@@ -208,13 +207,11 @@ const optionsSchema = z
         message: 'must not exceed maximumPollers',
       });
     }
-    const min = options.taskManagerMinCount ?? options.taskManagerCount;
-    const max = options.taskManagerMaxCount ?? Math.max(options.taskManagerCount, min);
-    if (!(min <= options.taskManagerCount && options.taskManagerCount <= max)) {
+    if (options.taskManagerMaxCount !== undefined && options.taskManagerMaxCount < options.taskManagerCount) {
       context.addIssue({
         code: 'custom',
-        path: ['taskManagerCount'],
-        message: `expected taskManagerMinCount (${min}) <= taskManagerCount (${options.taskManagerCount}) <= taskManagerMaxCount (${max})`,
+        path: ['taskManagerMaxCount'],
+        message: `expected taskManagerCount (${options.taskManagerCount}) <= taskManagerMaxCount (${options.taskManagerMaxCount})`,
       });
     }
   });
@@ -239,10 +236,10 @@ export interface AppConfig {
   readonly options: AppOptions;
 }
 
-/** Parsed options with defaults applied; the TaskManager bounds are always resolved. */
+/** Parsed options with defaults applied; the rescale bound on TaskManagers is always resolved. */
 export type AppOptions = Readonly<
-  Omit<z.output<typeof optionsSchema>, 'taskManagerMinCount' | 'taskManagerMaxCount' | 'batchers'> & {
-    taskManagerMinCount: number;
+  Omit<z.output<typeof optionsSchema>, 'taskManagerMaxCount' | 'batchers'> & {
+    /** Most TaskManagers a rescale may run (default twice taskManagerCount, the fewest). */
     taskManagerMaxCount: number;
     /** TIMESTORE_STREAMING_BATCHERS as written (the micro-batcher parses it again at cold start). */
     batchers: readonly DatasetDescriptorInput[];
@@ -277,9 +274,7 @@ export function parseAppConfig(
     JSON.stringify(parsed.batchers),
     `CDK context ${CONTEXT_PREFIX}batchers`,
   );
-  const taskManagerMinCount = parsed.taskManagerMinCount ?? parsed.taskManagerCount;
-  const taskManagerMaxCount =
-    parsed.taskManagerMaxCount ?? Math.max(parsed.taskManagerCount, 2 * taskManagerMinCount);
+  const taskManagerMaxCount = parsed.taskManagerMaxCount ?? 2 * parsed.taskManagerCount;
   const environment: DeploymentEnvironment = {
     ...(env.CDK_DEFAULT_ACCOUNT ? { account: env.CDK_DEFAULT_ACCOUNT } : {}),
     ...(env.CDK_DEFAULT_REGION ? { region: env.CDK_DEFAULT_REGION } : {}),
@@ -291,7 +286,6 @@ export function parseAppConfig(
       ...parsed,
       batchers: parsed.batchers as DatasetDescriptorInput[],
       datasets,
-      taskManagerMinCount,
       taskManagerMaxCount,
     }),
   });

@@ -71,6 +71,12 @@ export function addStreamingStacks(app: App, config: AppConfig): StreamingStacks
     watermarkTable: storage.watermarkTable,
     jobsTable: storage.jobsTable,
     savepointsTable: storage.savepointsTable,
+    leasesTable: storage.leasesTable,
+    flinkServices: {
+      cluster: flink.cluster,
+      jobManager: flink.jobManager.service,
+      taskManagers: flink.taskManagers.service,
+    },
     flinkRestUrl: flink.flinkRestUrl,
     sqlGatewayUrl: flink.sqlGatewayUrl,
     mskClusterArn: kafka?.clusterArn,

@@ -6,6 +6,7 @@ import {
 } from '@apphub/control-plane';
 import { createLogger, Metrics, observability } from '@apphub/observability';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 
 // Cold start: parse the environment and create the Flink and AWS clients once.
 const logger = createLogger('savepoint');
@@ -15,4 +16,6 @@ const invocationMetrics = new Metrics(metricsNamespace, { Service: 'savepoint' }
 /** Lambda entry: EventBridge scheduled event; savepoints every managed running job and applies retention. */
 export const handler = middy()
   .use(observability({ logger, metrics: invocationMetrics }))
-  .handler((event: unknown) => handleSavepointEvent(plane, event));
+  .handler((event: unknown, context: Context) =>
+    handleSavepointEvent(plane, event, { deadline: Date.now() + context.getRemainingTimeInMillis() }),
+  );

@@ -24,7 +24,6 @@ describe('parseAppConfig', () => {
     ]);
     expect(config.options.batchers).toEqual([sampleBatcherDescriptor]);
     expect(config.options.taskManagerCount).toBe(platform.flink.taskManagers);
-    expect(config.options.taskManagerMinCount).toBe(platform.flink.taskManagers);
     expect(config.options.taskManagerMaxCount).toBe(2 * platform.flink.taskManagers);
     expect(config.options.mskKafkaVersion).toBe(
       platform.versions.kafka.split('.').slice(0, 2).join('.').concat('.x'),
@@ -79,7 +78,9 @@ describe('parseAppConfig', () => {
     expect(attempt).toThrow(
       /vpcId: an imported VPC needs vpcId, vpcAvailabilityZones and vpcPrivateSubnetIds/,
     );
-    expect(attempt).toThrow(/taskManagerCount: expected taskManagerMinCount/);
+    expect(attempt).toThrow(
+      /taskManagerMaxCount: expected taskManagerCount \(5\) <= taskManagerMaxCount \(3\)/,
+    );
   });
 
   it('refuses brokers in msk mode and a lifecycle shorter than the savepoint retention', () => {

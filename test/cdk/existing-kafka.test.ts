@@ -26,7 +26,6 @@ beforeAll(() => {
     'apphub:savepointScheduleMinutes': 15,
     'apphub:reconcileScheduleMinutes': 2,
     'apphub:taskManagerCount': 3,
-    'apphub:taskManagerMinCount': 2,
     'apphub:taskManagerMaxCount': 6,
     'apphub:savepointMaxCount': 5,
     'apphub:serviceDiscoveryNamespace': 'flink.corp.internal',
@@ -126,9 +125,10 @@ describe('an imported VPC with existing Kafka brokers', () => {
       ],
     });
     flink.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 3 });
-    flink.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
-      MinCapacity: 2,
-      MaxCapacity: 6,
+    functions.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ APPHUB_TASKMANAGER_MIN_COUNT: '3', APPHUB_TASKMANAGER_MAX_COUNT: '6' }),
+      },
     });
     flink.hasResourceProperties('AWS::ServiceDiscovery::PrivateDnsNamespace', {
       Name: 'flink.corp.internal',

@@ -150,13 +150,18 @@ describe('Flink settings agree in native, compose, minikube and ECS', () => {
     const snapshotKeys = (settings: Settings) =>
       Object.fromEntries(
         Object.entries(settings).filter(
-          ([key]) => key.startsWith('s3.') || key.startsWith('presto.') || key.startsWith('execution.checkpointing.'),
+          ([key]) =>
+            key.startsWith('s3.') || key.startsWith('presto.') || key.startsWith('execution.checkpointing.'),
         ),
       );
     const native = snapshotKeys(nativeSettings());
     const ecs = snapshotKeys(ecsSettings());
     const localOnly = ['s3.endpoint', 's3.path.style.access', 's3.access-key', 's3.secret-key'];
-    expect(Object.keys(native).filter((key) => localOnly.includes(key)).sort()).toEqual([...localOnly].sort());
+    expect(
+      Object.keys(native)
+        .filter((key) => localOnly.includes(key))
+        .sort(),
+    ).toEqual([...localOnly].sort());
     expect(native['s3.endpoint']).toBe(`http://127.0.0.1:${platform.ports.minio}`);
     // ECS sets no S3 key: the presto file system then takes the task role through the default provider chain.
     expect(Object.keys(ecs).filter((key) => key.startsWith('s3.') || key.startsWith('presto.'))).toEqual([]);

@@ -33,7 +33,7 @@ export interface FlinkStackProps extends StackProps {
 }
 
 /**
- * A Flink session cluster on ECS Fargate: one JobManager, N TaskManagers with autoscaling bounds,
+ * A Flink session cluster on ECS Fargate: one JobManager, N TaskManagers (rescaled by the control plane),
  * and the SQL Gateway, found through Cloud Map inside the VPC. Fargate because every task gets its
  * own ENI and security group (Flink REST is reachable only through security-group rules) and its
  * own task role, with no container hosts to patch or scale.
@@ -100,6 +100,9 @@ export class FlinkStack extends Stack {
       health: { port: platform.ports.flinkRest, path: '/overview' },
     });
 
+    // A fixed count, no CPU autoscaling: more TaskManagers give a running job no parallelism, and ECS
+    // scale-in stops tasks that run its operators. The rescale function changes this count instead,
+    // around a stop-with-savepoint and a restore with the new parallelism.
     this.taskManagers = new FlinkService(this, 'TaskManager', {
       ...shared,
       command: ['taskmanager'],
@@ -108,12 +111,6 @@ export class FlinkStack extends Stack {
       memoryMiB: options.taskManagerMemoryMiB,
       desiredCount: options.taskManagerCount,
     });
-    this.taskManagers.service
-      .autoScaleTaskCount({
-        minCapacity: options.taskManagerMinCount,
-        maxCapacity: options.taskManagerMaxCount,
-      })
-      .scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: options.taskManagerCpuTargetPercent });
 
     // The image's entrypoint applies FLINK_PROPERTIES only for jobmanager/taskmanager, so the
     // gateway gets its settings as dynamic properties.

@@ -2,6 +2,7 @@ import { FunctionFolder } from '@apphub/observability';
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -34,6 +35,17 @@ export interface FunctionsStackProps extends StackProps {
   readonly watermarkTable: dynamodb.ITable;
   readonly jobsTable: dynamodb.ITable;
   readonly savepointsTable: dynamodb.ITable;
+  /** Single-flight leases of savepoint, reconcile and rescale (`tables.leases`). */
+  readonly leasesTable: dynamodb.ITable;
+  /**
+   * Flink's ECS services: a JobManager task reaching RUNNING invokes reconcile at once (no JobManager
+   * HA: a new JobManager knows no jobs), and rescale sets the TaskManager service's desired count.
+   */
+  readonly flinkServices: {
+    readonly cluster: ecs.ICluster;
+    readonly jobManager: ecs.IBaseService;
+    readonly taskManagers: ecs.IBaseService;
+  };
   readonly flinkRestUrl: string;
   readonly sqlGatewayUrl: string;
   /** The MSK cluster when kafkaMode is msk; absent means the configured existing brokers. */
@@ -41,15 +53,16 @@ export interface FunctionsStackProps extends StackProps {
 }
 
 /**
- * The four Lambdas of the function contract: the Kafka-triggered micro-batcher and the Flink control
- * plane (submit-sql, and savepoint and reconcile on EventBridge schedules), with the shared layer and
- * grants limited to what each one reads and writes.
+ * The Lambdas of the function contract: the Kafka-triggered micro-batcher and the Flink control plane
+ * (submit-sql; savepoint and reconcile on EventBridge schedules, reconcile also on a JobManager start;
+ * rescale on demand), with the shared layer and grants limited to what each one reads and writes.
  */
 export class FunctionsStack extends Stack {
   readonly microBatcher: lambda.IFunction;
   readonly submitSql: lambda.IFunction;
   readonly savepoint: lambda.IFunction;
   readonly reconcile: lambda.IFunction;
+  readonly rescale: lambda.IFunction;
   /** Where the event source sends batches it gave up on (kafkaMode msk or existing alike). */
   readonly onFailureQueue?: sqs.Queue;
 
@@ -92,28 +105,46 @@ export class FunctionsStack extends Stack {
       APPHUB_SQL_GATEWAY_URL: props.sqlGatewayUrl,
       APPHUB_JOBS_TABLE: props.jobsTable.tableName,
       APPHUB_SAVEPOINTS_TABLE: props.savepointsTable.tableName,
+      APPHUB_LEASES_TABLE: props.leasesTable.tableName,
       APPHUB_SAVEPOINT_DIR: `s3://${props.checkpointBucket.bucketName}/${SAVEPOINT_PREFIX}`,
       APPHUB_CHECKPOINT_DIR: `s3://${props.checkpointBucket.bucketName}/${CHECKPOINT_PREFIX}`,
       APPHUB_SAVEPOINT_MAX_COUNT: String(options.savepointMaxCount),
       APPHUB_SAVEPOINT_MAX_AGE_HOURS: String(options.savepointMaxAgeHours),
     };
-    const controlPlane = (construct: string, name: string, timeout: Duration, reservedConcurrency?: number) =>
+    const controlPlane = (
+      construct: string,
+      name: string,
+      timeout: Duration,
+      extra: { reservedConcurrency?: number; environment?: Record<string, string> } = {},
+    ) =>
       new StreamingFunction(this, construct, {
         ...common,
         name,
         network,
         memoryMiB: 512,
         timeout,
-        reservedConcurrency,
-        environment: controlPlaneEnvironment,
+        reservedConcurrency: extra.reservedConcurrency,
+        environment: { ...controlPlaneEnvironment, ...extra.environment },
       }).function;
 
-    // Savepoints are polled to completion inside one invocation, hence the longer timeouts; a run
-    // may outlast its schedule period, so savepoint and reconcile are single-flight (two reconcilers
-    // could resubmit the same job twice).
+    // Savepoints are polled to completion inside one invocation, hence the longer timeouts. A run may
+    // outlast its schedule period, so savepoint and reconcile are single-flight through DynamoDB
+    // leases (two reconcilers could resubmit the same job twice); reserved concurrency of 1 is an
+    // opt-in extra, because accounts with a low concurrency quota reject it.
+    const singleFlight = options.controlPlaneReservedConcurrency ? { reservedConcurrency: 1 } : {};
     this.submitSql = controlPlane('SubmitSql', FunctionFolder.submitSql, Duration.minutes(2));
-    this.savepoint = controlPlane('Savepoint', FunctionFolder.savepoint, Duration.minutes(10), 1);
-    this.reconcile = controlPlane('Reconcile', FunctionFolder.reconcile, Duration.minutes(10), 1);
+    this.savepoint = controlPlane('Savepoint', FunctionFolder.savepoint, Duration.minutes(10), singleFlight);
+    this.reconcile = controlPlane('Reconcile', FunctionFolder.reconcile, Duration.minutes(10), singleFlight);
+    // A savepoint (up to 5 min), TaskManagers starting (up to 5 min) and a restore: the longest timeout.
+    const { cluster, jobManager, taskManagers } = props.flinkServices;
+    this.rescale = controlPlane('Rescale', FunctionFolder.rescale, Duration.minutes(15), {
+      environment: {
+        APPHUB_TASKMANAGER_CLUSTER: cluster.clusterName,
+        APPHUB_TASKMANAGER_SERVICE: taskManagers.serviceName,
+        APPHUB_TASKMANAGER_MIN_COUNT: String(options.taskManagerCount),
+        APPHUB_TASKMANAGER_MAX_COUNT: String(options.taskManagerMaxCount),
+      },
+    });
 
     // submit-sql records desired jobs, picks a restore point from the savepoint history (refreshing
     // in-flight entries) and records the savepoint of an upgrade's stop-with-savepoint.
@@ -131,11 +162,31 @@ export class FunctionsStack extends Stack {
       props.checkpointBucket.grantRead(fn, `${SAVEPOINT_PREFIX}/*`);
       props.checkpointBucket.grantRead(fn, `${CHECKPOINT_PREFIX}/*`);
     }
+    // rescale records the stop savepoint (checking its _metadata) and the job's new parallelism, and
+    // sets the TaskManager service's desired count: that service only, no other ECS action.
+    props.jobsTable.grantReadWriteData(this.rescale);
+    props.savepointsTable.grantReadWriteData(this.rescale);
+    props.checkpointBucket.grantRead(this.rescale, `${SAVEPOINT_PREFIX}/*`);
+    this.rescale.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+        resources: [taskManagers.serviceArn],
+      }),
+    );
+    for (const fn of [this.savepoint, this.reconcile, this.rescale]) props.leasesTable.grantReadWriteData(fn);
 
     // The sealing pass seals windows of datasets whose topic went quiet (no Kafka event would).
     this.schedule('SealSchedule', this.microBatcher, options.sealScheduleMinutes);
     this.schedule('SavepointSchedule', this.savepoint, options.savepointScheduleMinutes);
     this.schedule('ReconcileSchedule', this.reconcile, options.reconcileScheduleMinutes);
+    // No JobManager HA on ECS: a replaced JobManager task (a deploy, a crash) knows no jobs. Its start
+    // invokes reconcile at once, which waits until it is ready and resubmits every job from its newest
+    // checkpoint, instead of the jobs staying down until the next scheduled run.
+    new events.Rule(this, 'JobManagerStarted', {
+      description: 'Reconcile all Flink jobs as soon as a new JobManager task runs',
+      eventPattern: jobManagerStartedPattern(cluster.clusterArn, jobManager.serviceName),
+      targets: [new targets.LambdaFunction(this.reconcile, { retryAttempts: 2 })],
+    });
     this.suppressGrantWildcards();
   }
 
@@ -246,6 +297,11 @@ export class FunctionsStack extends Stack {
         'Reads savepoint and checkpoint objects under those two prefixes of the checkpoint bucket to find restore points.',
         checkpointObjects,
       ],
+      [
+        this.rescale,
+        "Reads savepoint objects under savepoints/ to check a stop savepoint's _metadata.",
+        checkpointObjects,
+      ],
     ];
     for (const [fn, reason, objects] of grants) {
       if (fn.role === undefined) continue;
@@ -284,4 +340,23 @@ export class FunctionsStack extends Stack {
       );
     }
   }
+}
+
+/**
+ * The EventBridge pattern of a task of `serviceName` in `clusterArn` reaching RUNNING. ECS sends
+ * "ECS Task State Change" events from source aws.ecs with the task's `group` set to
+ * `service:<service name>` for tasks a service started:
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html
+ */
+export function jobManagerStartedPattern(clusterArn: string, serviceName: string): events.EventPattern {
+  return {
+    source: ['aws.ecs'],
+    detailType: ['ECS Task State Change'],
+    detail: {
+      clusterArn: [clusterArn],
+      group: [`service:${serviceName}`],
+      lastStatus: ['RUNNING'],
+      desiredStatus: ['RUNNING'],
+    },
+  };
 }

@@ -34,6 +34,7 @@ export class StorageStack extends Stack {
   readonly watermarkTable: dynamodb.Table;
   readonly jobsTable: dynamodb.Table;
   readonly savepointsTable: dynamodb.Table;
+  readonly leasesTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
@@ -73,10 +74,12 @@ export class StorageStack extends Stack {
     this.watermarkTable = this.createTable('Watermarks', tables.watermarks);
     this.jobsTable = this.createTable('Jobs', tables.jobs);
     this.savepointsTable = this.createTable('Savepoints', tables.savepoints);
+    // Leases a crashed run never released expire by DynamoDB TTL (the control plane writes the attribute).
+    this.leasesTable = this.createTable('Leases', tables.leases, 'expiresAtSeconds');
   }
 
   /** A table with the key schema the local stack creates too (`tables` of @apphub/platform). */
-  private createTable(id: string, schema: TableKeySchema): dynamodb.Table {
+  private createTable(id: string, schema: TableKeySchema, timeToLiveAttribute?: string): dynamodb.Table {
     return new dynamodb.Table(this, id, {
       tableName: schema.tableName,
       partitionKey: { name: schema.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -85,6 +88,7 @@ export class StorageStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: RemovalPolicy.RETAIN,
+      timeToLiveAttribute,
     });
   }
 }

@@ -1,8 +1,9 @@
-import { FlinkRestClient, SqlGatewayClient } from '@apphub/flink';
+import { FlinkRestClient, SqlGatewayClient, sleep } from '@apphub/flink';
 import { createLogger, type Logger, METRIC_NAMESPACE, Metrics, type MetricUnit } from '@apphub/observability';
 import { awsClientSettings } from '@apphub/platform';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { LeaseStore, newLeaseOwner } from './lease.js';
 import type { JobRecord } from './records.js';
 import type { ControlPlaneConfig } from './settings.js';
 import { SnapshotStorage } from './snapshot-storage.js';
@@ -18,6 +19,9 @@ export interface ControlPlane {
   readonly gateway: SqlGatewayClient;
   readonly jobs: JobStore;
   readonly savepoints: SavepointStore;
+  readonly leases: LeaseStore;
+  /** This process's lease owner id (service, pid and a random part). */
+  readonly owner: string;
   readonly storage: SnapshotStorage;
   readonly logger: Logger;
   /**
@@ -28,6 +32,8 @@ export interface ControlPlane {
   /** The same metrics summed over jobs with the `Service` dimension, which the CDK alarms read. */
   readonly serviceMetrics: Metrics;
   readonly now: () => number;
+  /** Waits between polls; tests inject a clock that advances `now` instead. */
+  readonly sleep: (ms: number) => Promise<void>;
 }
 
 /** Options for {@link createControlPlane}. */
@@ -67,11 +73,14 @@ export function createControlPlane(
     gateway: new SqlGatewayClient({ baseUrl: config.sqlGatewayUrl, ...hint }),
     jobs: new JobStore(dynamodb, config.jobsTable),
     savepoints: new SavepointStore(dynamodb, config.savepointsTable),
+    leases: new LeaseStore(dynamodb, config.leasesTable),
+    owner: newLeaseOwner(options.service ?? 'control-plane'),
     storage: new SnapshotStorage(s3),
     logger: options.logger ?? createLogger('control-plane'),
     metricsFor: (jobName) => new JobMetrics(jobName, serviceMetrics, options.metricsSink),
     serviceMetrics,
     now: Date.now,
+    sleep,
   };
 }
 

@@ -1,6 +1,6 @@
-import type { FlinkJob } from '@apphub/flink';
+import type { ClusterOverview, FlinkJob } from '@apphub/flink';
 import type { JobRecord, RestoreSource, SavepointRecord } from './records.js';
-import type { ReconcilePolicy, SavepointRetention } from './settings.js';
+import type { ReconcilePolicy, SavepointRetention, TaskManagerBounds } from './settings.js';
 
 /** Flink states in which a job is alive: running, or being (re)started by Flink itself. */
 const aliveStates = new Set([
@@ -153,4 +153,106 @@ export function decideRetention(
 
 function completedAt(record: SavepointRecord): number {
   return Date.parse(record.completedAt ?? record.triggeredAt);
+}
+
+/** What a rescale observed before deciding. */
+export interface RescaleObservation {
+  readonly record: JobRecord;
+  /** The job as GET /jobs/{id} reports it (with its parallelism), undefined when Flink has none. */
+  readonly flinkJob: FlinkJob | undefined;
+  readonly savepointInFlight: boolean;
+  readonly targetParallelism: number;
+  /** TaskManagers the scaler runs now. */
+  readonly taskManagers: number;
+  readonly slotsPerTaskManager: number;
+  /** Slots other jobs of the cluster take (they keep them through the rescale). */
+  readonly slotsUsedByOthers: number;
+  readonly bounds: TaskManagerBounds;
+}
+
+/** The TaskManager count before and after a rescale. */
+export interface TaskManagerChange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** What a rescale will do. A value: deciding never changes anything. */
+export type RescalePlan =
+  | { readonly action: 'refuse'; readonly reason: string }
+  | { readonly action: 'none'; readonly reason: string }
+  | {
+      readonly action: 'rescale';
+      readonly reason: string;
+      readonly fromParallelism: number;
+      readonly toParallelism: number;
+      readonly taskManagers: TaskManagerChange;
+    };
+
+/** TaskManagers that offer `slots` slots. */
+export function taskManagersFor(slots: number, slotsPerTaskManager: number): number {
+  return Math.ceil(slots / slotsPerTaskManager);
+}
+
+/**
+ * Plans a rescale of a running job: stop with a savepoint, change the TaskManager count to what the
+ * new parallelism and the other jobs need (within the bounds), restore with the new parallelism.
+ * An in-flight savepoint, a job that is not fully running, or a count above the bounds refuses it.
+ * TaskManagers are removed only when no other job runs: ECS picks the tasks it stops, which could
+ * hold another job's tasks.
+ */
+export function planRescale(observed: RescaleObservation): RescalePlan {
+  const { record, flinkJob, targetParallelism, bounds } = observed;
+  if (record.desiredState === 'stopped') {
+    return { action: 'refuse', reason: 'it is stopped on purpose; restore or submit it first' };
+  }
+  if (flinkJob?.state !== 'RUNNING' || !flinkJob.allTasksRunning) {
+    const state = flinkJob
+      ? flinkJob.state === 'RUNNING'
+        ? 'still deploying tasks'
+        : flinkJob.state
+      : 'not running';
+    return { action: 'refuse', reason: `the job is ${state}; rescale a job whose tasks all run` };
+  }
+  if (observed.savepointInFlight) {
+    return { action: 'refuse', reason: 'a savepoint is in flight; retry when it completes' };
+  }
+  const current = flinkJob.parallelism ?? record.parallelism;
+  if (current === targetParallelism) {
+    return { action: 'none', reason: `it already runs with parallelism ${current}` };
+  }
+  const needed = taskManagersFor(
+    observed.slotsUsedByOthers + targetParallelism,
+    observed.slotsPerTaskManager,
+  );
+  if (needed > bounds.max) {
+    return {
+      action: 'refuse',
+      reason: `parallelism ${targetParallelism} needs ${needed} TaskManagers (${observed.slotsPerTaskManager} slots each, ${observed.slotsUsedByOthers} slots taken by other jobs); at most ${bounds.max} are allowed`,
+    };
+  }
+  const from = observed.taskManagers;
+  const to =
+    needed > from
+      ? needed
+      : observed.slotsUsedByOthers === 0
+        ? Math.max(needed, bounds.min)
+        : Math.max(from, bounds.min);
+  return {
+    action: 'rescale',
+    reason:
+      to === from
+        ? `parallelism ${current ?? 'default'} -> ${targetParallelism} fits on ${from} TaskManagers`
+        : `parallelism ${current ?? 'default'} -> ${targetParallelism} needs ${to} TaskManagers (now ${from})`,
+    fromParallelism: current ?? targetParallelism,
+    toParallelism: targetParallelism,
+    taskManagers: { from, to },
+  };
+}
+
+/**
+ * True when a (re)started JobManager can run jobs: its REST API answered and TaskManagers have
+ * registered slots with it. Before that, a resubmission would wait for slots or fail.
+ */
+export function isJobManagerReady(overview: ClusterOverview | undefined): boolean {
+  return overview !== undefined && overview.taskManagers > 0 && overview.slotsTotal > 0;
 }

@@ -17,3 +17,12 @@ export class ControlPlaneEventInvalidError extends ControlPlaneError {}
 
 /** Savepoint or checkpoint data could not be listed or deleted. */
 export class ControlPlaneStorageError extends ControlPlaneError {}
+
+/** A (re)started JobManager did not answer with TaskManager slots in time. */
+export class ControlPlaneJobManagerNotReadyError extends ControlPlaneError {}
+
+/** A rescale failed; the job was restored (or reconcile will restore it), as the message says. */
+export class ControlPlaneRescaleError extends ControlPlaneError {}
+
+/** The TaskManager count could not be changed or read. */
+export class ControlPlaneScalingError extends ControlPlaneError {}

@@ -1,8 +1,10 @@
-import type { FlinkJob } from '@apphub/flink';
+import { type FlinkJob, FlinkJobNotFoundError } from '@apphub/flink';
 import { MetricName, type Metrics } from '@apphub/observability';
-import { type ControlPlane, forEachManagedJob } from './context.js';
+import type { ControlPlane } from './context.js';
 import { decideReconcile, isAlive, type ObservedJob, type ReconcileDecision } from './decisions.js';
 import { matchFlinkJob } from './deploy.js';
+import type { LeaseOutcome } from './lease.js';
+import { type PassOptions, runPass } from './pass.js';
 import type { HealthCounters, JobRecord } from './records.js';
 import { latestCheckpoint, newestCompleted } from './restore.js';
 import { refreshInFlight } from './savepoints.js';
@@ -19,25 +21,38 @@ export interface ReconcileOutcome {
 
 /**
  * One reconcile pass over the desired jobs (or the named ones): observe Flink and storage, decide
- * with {@link decideReconcile}, act, and report health metrics per job.
+ * with {@link decideReconcile}, act, and report health metrics per job. Single-flight: while another
+ * pass holds the reconcile lease this returns `{ ran: false }`; a job another operation (a rescale,
+ * a savepoint) holds is left for the next pass.
  */
-export async function runReconcile(
+export function runReconcile(
   plane: ControlPlane,
-  options: { jobNames?: readonly string[] } = {},
-): Promise<ReconcileOutcome[]> {
-  const flinkJobs = await plane.rest.jobs();
-  return forEachManagedJob(plane, options.jobNames, (record, metrics) =>
-    reconcileOne(plane, record, flinkJobs, metrics),
+  options: PassOptions = {},
+): Promise<LeaseOutcome<ReconcileOutcome[]>> {
+  return runPass(
+    plane,
+    'reconcile',
+    options,
+    (record, flinkJobs, metrics) => reconcileOne(plane, record, flinkJobs, metrics),
+    (record, reason) => ({
+      jobName: record.jobName,
+      decision: { action: 'wait', reason, retryAt: plane.now() },
+      jobId: record.jobId,
+    }),
   );
 }
 
-/** Observes one job: its Flink job, savepoints, and (when it is not alive) where it could restore from. */
+/**
+ * Observes one job: its Flink job, savepoints, and (when it is not alive) where it could restore from.
+ * The recorded job id is also asked for directly, because Flink's jobs overview is cached for a few
+ * seconds and can miss a job that was just submitted.
+ */
 export async function observeJob(
   plane: ControlPlane,
   record: JobRecord,
   flinkJobs: readonly FlinkJob[],
 ): Promise<ObservedJob> {
-  const flinkJob = matchFlinkJob(record, flinkJobs);
+  const flinkJob = matchFlinkJob(record, flinkJobs) ?? (await recordedJob(plane, record.jobId));
   const history = await refreshInFlight(plane, await plane.savepoints.history(record.jobName));
   const alive = isAlive(flinkJob);
   return {
@@ -48,6 +63,16 @@ export async function observeJob(
     latestSavepoint: newestCompleted(history),
     now: plane.now(),
   };
+}
+
+async function recordedJob(plane: ControlPlane, jobId: string | undefined): Promise<FlinkJob | undefined> {
+  if (!jobId) return undefined;
+  try {
+    return await plane.rest.job(jobId);
+  } catch (error) {
+    if (error instanceof FlinkJobNotFoundError) return undefined;
+    throw error;
+  }
 }
 
 async function reconcileOne(

@@ -24,6 +24,11 @@ export interface JobRecord {
   readonly sqlHash: string;
   readonly sessionProperties: Readonly<Record<string, string>>;
   readonly allowNonRestoredState: boolean;
+  /**
+   * Parallelism set by a rescale (`parallelism.default` of every submission, over the session
+   * properties), so resubmissions and upgrades keep it; undefined: the session's or Flink's default.
+   */
+  readonly parallelism: number | undefined;
   /** The Flink job last submitted for this name, and the SQL it runs (kept for rollback). */
   readonly jobId: string | undefined;
   readonly deployedSql: string | undefined;

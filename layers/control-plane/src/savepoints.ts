@@ -1,8 +1,10 @@
 import { FlinkRequestError, FlinkSavepointError, sleep } from '@apphub/flink';
 import { MetricName, type Metrics } from '@apphub/observability';
-import { type ControlPlane, forEachManagedJob } from './context.js';
+import type { ControlPlane } from './context.js';
 import { decideRetention, decideSavepoint, type SavepointDecision } from './decisions.js';
 import { matchFlinkJob } from './deploy.js';
+import type { LeaseOutcome } from './lease.js';
+import { type PassOptions, runPass } from './pass.js';
 import type { JobRecord, SavepointRecord } from './records.js';
 
 /** The directory a job's savepoints go to: one per job under the configured root. */
@@ -167,14 +169,19 @@ export interface SavepointOutcome {
 /**
  * The scheduled savepoint run: for each managed job (or the named ones) observe, decide, act.
  * One job's failure does not stop the others; failures are returned and counted as metrics.
+ * Single-flight: while another pass holds the savepoint lease this returns `{ ran: false }`; a job
+ * another operation (a rescale, a reconcile action) holds is skipped.
  */
-export async function runSavepointSchedule(
+export function runSavepointSchedule(
   plane: ControlPlane,
-  options: { jobNames?: readonly string[] } = {},
-): Promise<SavepointOutcome[]> {
-  const flinkJobs = await plane.rest.jobs();
-  return forEachManagedJob(plane, options.jobNames, (record, metrics) =>
-    savepointOne(plane, record, flinkJobs, metrics),
+  options: PassOptions = {},
+): Promise<LeaseOutcome<SavepointOutcome[]>> {
+  return runPass(
+    plane,
+    'savepoint',
+    options,
+    (record, flinkJobs, metrics) => savepointOne(plane, record, flinkJobs, metrics),
+    (record, reason) => ({ jobName: record.jobName, decision: { action: 'skip', reason }, expired: [] }),
   );
 }
 

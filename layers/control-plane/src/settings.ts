@@ -3,6 +3,7 @@ import {
   type KafkaSecurity,
   kafkaSecuritySchema,
   parseWith,
+  platform,
   selectApphubVariables,
   z,
 } from '@apphub/platform';
@@ -38,6 +39,12 @@ export const controlPlaneSettings = {
     env: 'APPHUB_SAVEPOINTS_TABLE',
     defaultValue: undefined,
     description: 'DynamoDB table of savepoint history (partition key jobName, sort key savepointId).',
+  },
+  leasesTable: {
+    env: 'APPHUB_LEASES_TABLE',
+    defaultValue: undefined,
+    description:
+      'DynamoDB table of single-flight leases (partition key leaseName): one pass of each kind, one operation per job.',
   },
   savepointDir: {
     env: 'APPHUB_SAVEPOINT_DIR',
@@ -100,6 +107,27 @@ export const controlPlaneSettings = {
     defaultValue: undefined,
     description: 'S3 endpoint override; local only (MinIO). Unset in AWS.',
   },
+  taskManagerCluster: {
+    env: 'APPHUB_TASKMANAGER_CLUSTER',
+    defaultValue: undefined,
+    description: 'rescale only: the ECS cluster (name or ARN) of the TaskManager service.',
+  },
+  taskManagerService: {
+    env: 'APPHUB_TASKMANAGER_SERVICE',
+    defaultValue: undefined,
+    description: 'rescale only: the ECS service (name or ARN) whose desired count is the TaskManager count.',
+  },
+  taskManagerMinCount: {
+    env: 'APPHUB_TASKMANAGER_MIN_COUNT',
+    defaultValue: String(platform.flink.taskManagers),
+    description:
+      'rescale only: fewest TaskManagers; a rescale never scales in below it (the configured count).',
+  },
+  taskManagerMaxCount: {
+    env: 'APPHUB_TASKMANAGER_MAX_COUNT',
+    defaultValue: String(2 * platform.flink.taskManagers),
+    description: 'rescale only: most TaskManagers; a parallelism needing more is refused.',
+  },
 } as const satisfies Record<string, ControlPlaneSetting>;
 
 const positiveInt = z.coerce.number().int().positive();
@@ -109,6 +137,7 @@ const envSchema = z.strictObject({
   APPHUB_SQL_GATEWAY_URL: z.url(),
   APPHUB_JOBS_TABLE: z.string().min(1),
   APPHUB_SAVEPOINTS_TABLE: z.string().min(1),
+  APPHUB_LEASES_TABLE: z.string().min(1),
   APPHUB_SAVEPOINT_DIR: z.string().regex(/^(s3|file):\/\/.+/, 'expected s3://... or file://...'),
   APPHUB_SAVEPOINT_MAX_COUNT: positiveInt.default(
     Number(controlPlaneSettings.savepointMaxCount.defaultValue),
@@ -157,6 +186,7 @@ export interface ControlPlaneConfig {
   readonly sqlGatewayUrl: string;
   readonly jobsTable: string;
   readonly savepointsTable: string;
+  readonly leasesTable: string;
   readonly savepointDir: string;
   readonly savepointRetention: SavepointRetention;
   readonly savepointTimeoutMs: number;
@@ -200,6 +230,7 @@ export function parseControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): C
     sqlGatewayUrl: parsed.APPHUB_SQL_GATEWAY_URL.replace(/\/+$/, ''),
     jobsTable: parsed.APPHUB_JOBS_TABLE,
     savepointsTable: parsed.APPHUB_SAVEPOINTS_TABLE,
+    leasesTable: parsed.APPHUB_LEASES_TABLE,
     savepointDir: parsed.APPHUB_SAVEPOINT_DIR.replace(/\/+$/, ''),
     savepointRetention: {
       maxCount: parsed.APPHUB_SAVEPOINT_MAX_COUNT,
@@ -214,5 +245,47 @@ export function parseControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): C
     kafka: servers && security ? { bootstrapServers: servers, security } : undefined,
     awsEndpointUrl: parsed.APPHUB_AWS_ENDPOINT_URL,
     s3EndpointUrl: parsed.APPHUB_S3_ENDPOINT_URL,
+  });
+}
+
+const taskManagerEnvSchema = z
+  .strictObject({
+    APPHUB_TASKMANAGER_CLUSTER: z.string().min(1),
+    APPHUB_TASKMANAGER_SERVICE: z.string().min(1),
+    APPHUB_TASKMANAGER_MIN_COUNT: positiveInt.default(
+      Number(controlPlaneSettings.taskManagerMinCount.defaultValue),
+    ),
+    APPHUB_TASKMANAGER_MAX_COUNT: positiveInt.default(
+      Number(controlPlaneSettings.taskManagerMaxCount.defaultValue),
+    ),
+  })
+  .refine((env) => env.APPHUB_TASKMANAGER_MIN_COUNT <= env.APPHUB_TASKMANAGER_MAX_COUNT, {
+    path: ['APPHUB_TASKMANAGER_MAX_COUNT'],
+    message: 'must not be below APPHUB_TASKMANAGER_MIN_COUNT',
+  });
+
+/** Fewest and most TaskManagers a rescale may leave running. */
+export interface TaskManagerBounds {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** The ECS service of the TaskManagers and the bounds a rescale keeps to (the rescale function only). */
+export interface TaskManagerServiceConfig {
+  readonly cluster: string;
+  readonly service: string;
+  readonly bounds: TaskManagerBounds;
+}
+
+/** Parses the rescale function's APPHUB_TASKMANAGER_* variables; one line naming a bad or missing one. */
+export function parseTaskManagerServiceConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): TaskManagerServiceConfig {
+  const apphub = selectApphubVariables(env, Object.keys(taskManagerEnvSchema.shape), 'rescale environment');
+  const parsed = parseWith(taskManagerEnvSchema, apphub, 'rescale environment');
+  return Object.freeze({
+    cluster: parsed.APPHUB_TASKMANAGER_CLUSTER,
+    service: parsed.APPHUB_TASKMANAGER_SERVICE,
+    bounds: { min: parsed.APPHUB_TASKMANAGER_MIN_COUNT, max: parsed.APPHUB_TASKMANAGER_MAX_COUNT },
   });
 }

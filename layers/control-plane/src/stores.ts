@@ -103,6 +103,7 @@ function toJobRecord(item: Record<string, unknown>): JobRecord {
     sqlHash: record.sqlHash ?? '',
     sessionProperties: record.sessionProperties ?? {},
     allowNonRestoredState: record.allowNonRestoredState ?? false,
+    parallelism: record.parallelism,
     jobId: record.jobId,
     deployedSql: record.deployedSql,
     deployedSqlHash: record.deployedSqlHash,

@@ -2,7 +2,7 @@ import { renderSqlTemplate, type SqlTemplateValue, splitSqlStatements, sqlOption
 import { flinkKafkaTableOptions, parseWith, z } from '@apphub/platform';
 import type { ControlPlane } from './context.js';
 import { isAlive } from './decisions.js';
-import { deploy, hashSql, matchFlinkJob } from './deploy.js';
+import { deploy, hashSql, matchFlinkJob, unrestorableReason } from './deploy.js';
 import { ControlPlaneEventInvalidError, ControlPlaneJobStateError } from './errors.js';
 import type { JobRecord, RestoreChoice, RestoreSource } from './records.js';
 import { resolveRestoreChoice } from './restore.js';
@@ -100,6 +100,13 @@ export async function submitSql(plane: ControlPlane, input: SubmitSqlRequest): P
   if (splitSqlStatements(sql).length === 0) {
     throw new ControlPlaneEventInvalidError(`SQL template of ${request.jobName} has no statements`);
   }
+  // Reconcile must be able to restore every managed job from its latest retained checkpoint.
+  const unrestorable = unrestorableReason(sql, request.sessionProperties);
+  if (unrestorable) {
+    throw new ControlPlaneEventInvalidError(
+      `${request.jobName} could not be restored after a JobManager loss: ${unrestorable}`,
+    );
+  }
   const sqlHash = hashSql(sql);
   const existing = await plane.jobs.get(request.jobName);
   const live = matchFlinkJob({ jobName: request.jobName, jobId: existing?.jobId }, await plane.rest.jobs());
@@ -109,6 +116,7 @@ export async function submitSql(plane: ControlPlane, input: SubmitSqlRequest): P
     );
   }
   const desired: JobRecord = {
+    parallelism: undefined,
     jobId: undefined,
     deployedSql: undefined,
     deployedSqlHash: undefined,

@@ -45,6 +45,11 @@ export interface FlinkJob {
   readonly endTime: number;
   /** True when every task runs: a RUNNING job may still be deploying tasks, and cannot checkpoint yet. */
   readonly allTasksRunning: boolean;
+  /**
+   * The largest parallelism of the job's vertices, i.e. the slots it takes with Flink's default slot
+   * sharing. Only GET /jobs/{id} reports it; undefined from the jobs overview.
+   */
+  readonly parallelism: number | undefined;
 }
 
 /** A completed checkpoint or savepoint as Flink reports it. */
@@ -332,6 +337,7 @@ function toJob(job: z.output<typeof jobSchema>): FlinkJob {
     startTime: job['start-time'],
     endTime: job['end-time'],
     allTasksRunning,
+    parallelism: vertices.length > 0 ? Math.max(...vertices.map((vertex) => vertex.parallelism)) : undefined,
   };
 }
 

@@ -40,4 +40,5 @@ export const FunctionFolder = {
   submitSql: 'submit-sql',
   savepoint: 'savepoint',
   reconcile: 'reconcile',
+  rescale: 'rescale',
 } as const;

@@ -56,6 +56,7 @@ const platformSchema = z.strictObject({
     watermarkTable: z.string(),
     jobsTable: z.string(),
     savepointsTable: z.string(),
+    leasesTable: z.string(),
   }),
   sampleJob: z.strictObject({
     name: z.string(),

@@ -19,4 +19,6 @@ export const tables = Object.freeze({
     partitionKey: 'jobName',
     sortKey: 'savepointId',
   },
+  /** Single-flight leases of the control plane (a pass, or one job's operation). */
+  leases: { tableName: platform.storage.leasesTable, partitionKey: 'leaseName' },
 } satisfies Record<string, TableKeySchema>);

@@ -7,27 +7,38 @@ import {
   ControlPlaneJobUnknownError,
   deployAndRecord,
   isAlive,
+  jobLease,
+  type LeaseHolder,
   matchFlinkJob,
   type RestoreChoice,
   type RestoreSource,
+  rescaleJob,
   resolveRestoreChoice,
   runReconcile,
   stopWithSavepoint,
   submitSql,
   takeSavepoint,
+  withLease,
 } from '@apphub/control-plane';
 import type { FlinkJob } from '@apphub/flink';
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { localControlPlane } from '../control-plane/local-plane.js';
+import { localTaskManagerScaler } from '../control-plane/local-task-managers.js';
 import { sampleJobVariables } from '../sample/submit.js';
 import { localAwsClients } from '../stack/clients.js';
 import { repoRoot } from '../stack/paths.js';
 import { parseFlags, runCli } from './run-cli.js';
 
 const usage =
-  'usage: npm run flink -- jobs | status | submit <job> [--template <file>] [--vars K=V,...] [--restore none|latest-savepoint|latest-checkpoint|<path>] [--allow-non-restored-state] | savepoint <job> | stop <job> [--drain] | restore <job> --from <path> [--allow-non-restored-state] | reconcile [<job> ...]';
+  'usage: npm run flink -- jobs | status | submit <job> [--template <file>] [--vars K=V,...] [--restore none|latest-savepoint|latest-checkpoint|<path>] [--allow-non-restored-state] | savepoint <job> | stop <job> [--drain] | restore <job> --from <path> [--allow-non-restored-state] | reconcile [<job> ...] | rescale <job> <parallelism>';
+
+/** One line for a run that found the job or pass held by another run. */
+function busy(what: string, holder: LeaseHolder | undefined): string {
+  const until = holder ? ` until ${new Date(holder.expiresAt).toISOString()}` : '';
+  return `${what}: another run is active (${holder?.owner ?? 'unknown'}${until}); nothing done`;
+}
 
 /** The live Flink job of a name: the managed record's job first, else any live job with that name. */
 async function liveJob(plane: ControlPlane, jobName: string): Promise<FlinkJob> {
@@ -202,11 +213,14 @@ runCli(async () => {
     case 'savepoint': {
       const { positionals } = parseFlags(rest, {});
       const jobName = requireJobName(positionals);
-      const job = await liveJob(plane, jobName);
-      const savepoint = await takeSavepoint(plane, jobName, job.id, 'manual');
-      const expired = await applyRetention(plane, jobName);
-      console.log(`savepoint of ${jobName} (${job.id}) completed: ${savepoint.location}`);
-      if (expired.length > 0) console.log(`retention deleted ${expired.length} older savepoint(s)`);
+      const held = await withLease(plane, jobLease(jobName), {}, async () => {
+        const job = await liveJob(plane, jobName);
+        const savepoint = await takeSavepoint(plane, jobName, job.id, 'manual');
+        const expired = await applyRetention(plane, jobName);
+        console.log(`savepoint of ${jobName} (${job.id}) completed: ${savepoint.location}`);
+        if (expired.length > 0) console.log(`retention deleted ${expired.length} older savepoint(s)`);
+      });
+      if (!held.ran) console.log(busy(`savepoint of ${jobName}`, held.holder));
       return 0;
     }
     case 'stop': {
@@ -270,7 +284,12 @@ runCli(async () => {
           `not managed by the control plane: ${unknown.join(', ')} (managed: ${[...managed].sort().join(', ') || 'none'})`,
         );
       }
-      const outcomes = await runReconcile(plane, positionals.length > 0 ? { jobNames: positionals } : {});
+      const pass = await runReconcile(plane, positionals.length > 0 ? { jobNames: positionals } : {});
+      if (!pass.ran) {
+        console.log(busy('reconcile', pass.holder));
+        return 0;
+      }
+      const outcomes = pass.value;
       if (outcomes.length === 0) {
         console.log('no managed jobs; submit one with npm run flink -- submit <job>');
         return 0;
@@ -291,6 +310,26 @@ runCli(async () => {
         ),
       );
       return outcomes.some((outcome) => outcome.error) ? 1 : 0;
+    }
+    case 'rescale': {
+      // The rescale Lambda's logic, with the native TaskManagers as the count to change.
+      const { positionals } = parseFlags(rest, {});
+      const [jobName, parallelism, ...extra] = positionals;
+      if (!jobName || !parallelism || extra.length > 0 || !/^\d+$/.test(parallelism)) throw new Error(usage);
+      const scaler = localTaskManagerScaler(parseLocalEndpoints());
+      const result = await rescaleJob(plane, scaler, { jobName, parallelism: Number(parallelism) });
+      if (!result.ran) {
+        // The user asked for a change that did not happen: say so and fail, unlike a scheduled pass.
+        console.log(busy(`rescale of ${jobName}`, result.holder));
+        return 1;
+      }
+      const { action, plan, jobId, savepoint } = result.value;
+      console.log(
+        action === 'unchanged'
+          ? `${jobName} unchanged: ${plan.reason}`
+          : `rescaled ${jobName} to parallelism ${parallelism}: job ${jobId} from ${savepoint} (${plan.reason})`,
+      );
+      return 0;
     }
     default:
       throw new Error(usage);

@@ -17,6 +17,7 @@ export function localControlPlaneEnv(
     APPHUB_SQL_GATEWAY_URL: endpoints.sqlGatewayUrl,
     APPHUB_JOBS_TABLE: platform.storage.jobsTable,
     APPHUB_SAVEPOINTS_TABLE: platform.storage.savepointsTable,
+    APPHUB_LEASES_TABLE: platform.storage.leasesTable,
     APPHUB_SAVEPOINT_DIR: savepointDir,
     APPHUB_CHECKPOINT_DIR: checkpointDir,
     APPHUB_KAFKA_BOOTSTRAP_SERVERS: endpoints.tlsBrokers.join(','),

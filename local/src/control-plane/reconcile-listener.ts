@@ -1,4 +1,4 @@
-import { type ControlPlane, runReconcile } from '@apphub/control-plane';
+import { type ControlPlane, reconcileAfterJobManagerStart } from '@apphub/control-plane';
 import { createLogger } from '@apphub/observability';
 import { describeError } from '@apphub/platform';
 import { localControlPlane } from './local-plane.js';
@@ -58,23 +58,11 @@ export async function listen(
   }
 }
 
-/** True once the JobManager answers, has TaskManager slots, and the SQL Gateway answers too. */
-async function clusterReady(plane: ControlPlane): Promise<boolean> {
-  try {
-    const overview = await plane.rest.overview();
-    if (overview.slotsTotal === 0) return false;
-    const gateway = await fetch(`${plane.config.sqlGatewayUrl}/v1/info`, {
-      signal: AbortSignal.timeout(3_000),
-    });
-    return gateway.ok;
-  } catch {
-    return false;
-  }
-}
-
 /**
- * Waits until the cluster can take jobs, then reconciles every managed job, repeating a failed pass
- * with a growing pause until every job is handled or the deadline passes.
+ * Waits until the restarted JobManager can take jobs, then reconciles every managed job (the
+ * control plane's reconcileAfterJobManagerStart, which the ECS rule's Lambda runs too). A pass that
+ * failed for a job (the SQL Gateway still starting, say), or that found another pass holding the
+ * lease, is repeated with a growing pause until every job is handled or the deadline passes.
  */
 export async function recoverManagedJobs(
   plane: ControlPlane,
@@ -82,29 +70,28 @@ export async function recoverManagedJobs(
 ): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   let pause = 1_000;
-  const wait = async () => {
-    await new Promise((resolve) => setTimeout(resolve, pause));
-    pause = Math.min(pause * 2, 15_000);
-  };
-  while (Date.now() < deadline && !(await clusterReady(plane))) await wait();
-  pause = 1_000;
   while (Date.now() < deadline) {
     try {
-      const outcomes = await runReconcile(plane);
-      const failed = outcomes.filter((outcome) => outcome.error);
-      logger.info('reconcile after JobManager start', {
-        outcomes: outcomes.map(({ jobName, decision, jobId, error }) => ({
-          jobName,
-          action: decision.action,
-          jobId,
-          error,
-        })),
-      });
-      if (failed.length === 0) return;
+      const pass = await reconcileAfterJobManagerStart(plane, { deadline });
+      if (pass.ran) {
+        const failed = pass.value.filter((outcome) => outcome.error);
+        logger.info('reconcile after JobManager start', {
+          outcomes: pass.value.map(({ jobName, decision, jobId, error }) => ({
+            jobName,
+            action: decision.action,
+            jobId,
+            error,
+          })),
+        });
+        if (failed.length === 0) return;
+      } else {
+        logger.info('another reconcile pass holds the lease; trying again after it', { holder: pass.holder });
+      }
     } catch (error) {
-      logger.warn('reconcile pass failed; trying again', { error: describeError(error) });
+      logger.warn('reconcile after JobManager start failed; trying again', { error: describeError(error) });
     }
-    await wait();
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, 15_000);
   }
   logger.error('managed jobs not all recovered before the deadline', { deadlineMs });
 }

@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type LocalEndpoints, parseLocalEndpoints } from '@apphub/platform';
 import { ensureStorage, ensureTopics } from './bootstrap.js';
@@ -68,11 +68,33 @@ export interface StackOptions {
 }
 
 function resolve(options: StackOptions) {
+  const paths = options.paths ?? stackPaths();
   return {
-    paths: options.paths ?? stackPaths(),
-    endpoints: options.endpoints ?? parseLocalEndpoints(),
+    paths,
+    endpoints: options.endpoints ?? withRescaledTaskManagers(paths, parseLocalEndpoints()),
     progress: options.progress ?? createProgress(),
   };
+}
+
+function taskManagerCountFile(paths: StackPaths): string {
+  return path.join(paths.runtime, 'taskmanager-count');
+}
+
+/**
+ * Records the TaskManager count a rescale chose (npm run flink -- rescale), so a later local:up keeps
+ * it instead of going back to APPHUB_FLINK_TASKMANAGERS and taking slots from running jobs.
+ */
+export function recordTaskManagerCount(paths: StackPaths, count: number): void {
+  mkdirSync(paths.runtime, { recursive: true });
+  writeFileSync(taskManagerCountFile(paths), `${count}\n`);
+}
+
+/** The endpoints with the TaskManager count of the latest rescale, when there was one. */
+function withRescaledTaskManagers(paths: StackPaths, endpoints: LocalEndpoints): LocalEndpoints {
+  const file = taskManagerCountFile(paths);
+  if (!existsSync(file)) return endpoints;
+  const count = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(count) && count > 0 ? { ...endpoints, taskManagers: count } : endpoints;
 }
 
 /** The process table of the stack before it ran under supervisord; its pids are never signalled. */

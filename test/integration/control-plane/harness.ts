@@ -44,6 +44,7 @@ export function controlPlaneEnv(): Record<string, string> {
     APPHUB_SQL_GATEWAY_URL: endpoints.sqlGatewayUrl,
     APPHUB_JOBS_TABLE: platform.storage.jobsTable,
     APPHUB_SAVEPOINTS_TABLE: platform.storage.savepointsTable,
+    APPHUB_LEASES_TABLE: platform.storage.leasesTable,
     APPHUB_SAVEPOINT_DIR: savepointRoot,
     APPHUB_AWS_ENDPOINT_URL: endpoints.awsEndpointUrl,
   };

@@ -3,9 +3,13 @@ import {
   decideReconcile,
   decideRetention,
   decideSavepoint,
+  isJobManagerReady,
   type JobRecord,
   type ObservedJob,
+  planRescale,
+  type RescaleObservation,
   type SavepointRecord,
+  taskManagersFor,
 } from '@apphub/control-plane';
 import type { FlinkJob } from '@apphub/flink';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +25,7 @@ function record(overrides: Partial<JobRecord> = {}): JobRecord {
     sqlHash: 'h1',
     sessionProperties: {},
     allowNonRestoredState: false,
+    parallelism: undefined,
     jobId: 'j1',
     deployedSql: 'INSERT INTO b SELECT * FROM a',
     deployedSqlHash: 'h1',
@@ -43,6 +48,7 @@ function flinkJob(state: string, id = 'j1'): FlinkJob {
     startTime: now - 60_000,
     endTime: -1,
     allTasksRunning: state === 'RUNNING',
+    parallelism: 2,
   };
 }
 
@@ -245,5 +251,108 @@ describe('decideRetention', () => {
     const expired = decideRetention(history, { maxCount: 10, maxAgeMs: 24 * 3_600_000 }, now);
 
     expect(expired.map((entry) => entry.savepointId)).toEqual(['older', 'failed']);
+  });
+});
+
+describe('planRescale', () => {
+  const bounds = { min: 2, max: 4 };
+  function observation(overrides: Partial<RescaleObservation> = {}): RescaleObservation {
+    return {
+      record: record(),
+      flinkJob: flinkJob('RUNNING'),
+      savepointInFlight: false,
+      targetParallelism: 4,
+      taskManagers: 2,
+      slotsPerTaskManager: 4,
+      slotsUsedByOthers: 0,
+      bounds,
+      ...overrides,
+    };
+  }
+
+  it('keeps the TaskManagers when the new parallelism fits in their slots', () => {
+    expect(planRescale(observation({ targetParallelism: 8 }))).toMatchObject({
+      action: 'rescale',
+      fromParallelism: 2,
+      toParallelism: 8,
+      taskManagers: { from: 2, to: 2 },
+    });
+  });
+
+  it('adds the TaskManagers the new parallelism and the other jobs need', () => {
+    // 3 slots of other jobs + 6 = 9 slots: three TaskManagers of 4.
+    expect(planRescale(observation({ targetParallelism: 6, slotsUsedByOthers: 3 }))).toMatchObject({
+      action: 'rescale',
+      taskManagers: { from: 2, to: 3 },
+    });
+  });
+
+  it('removes extra TaskManagers when the job alone needs fewer, never below the configured count', () => {
+    const alone = observation({ flinkJob: { ...flinkJob('RUNNING'), parallelism: 9 }, taskManagers: 3 });
+
+    expect(planRescale({ ...alone, targetParallelism: 2 })).toMatchObject({
+      fromParallelism: 9,
+      taskManagers: { from: 3, to: 2 },
+    });
+    expect(planRescale({ ...alone, targetParallelism: 5 })).toMatchObject({
+      taskManagers: { from: 3, to: 2 },
+    });
+  });
+
+  it('keeps TaskManagers that another job may be running on', () => {
+    const shared = observation({
+      flinkJob: { ...flinkJob('RUNNING'), parallelism: 9 },
+      taskManagers: 3,
+      slotsUsedByOthers: 1,
+    });
+
+    expect(planRescale({ ...shared, targetParallelism: 2 })).toMatchObject({
+      taskManagers: { from: 3, to: 3 },
+    });
+  });
+
+  it('refuses a parallelism that needs more TaskManagers than allowed, saying how many', () => {
+    const plan = planRescale(observation({ targetParallelism: 17 }));
+
+    expect(plan.action).toBe('refuse');
+    expect(plan.reason).toMatch(/needs 5 TaskManagers .* at most 4/);
+  });
+
+  it('refuses while a savepoint is in flight, and for a job that is not fully running or stopped on purpose', () => {
+    expect(planRescale(observation({ savepointInFlight: true }))).toMatchObject({
+      action: 'refuse',
+      reason: expect.stringMatching(/savepoint is in flight/),
+    });
+    expect(planRescale(observation({ flinkJob: flinkJob('RESTARTING') })).action).toBe('refuse');
+    expect(
+      planRescale(observation({ flinkJob: { ...flinkJob('RUNNING'), allTasksRunning: false } })).reason,
+    ).toMatch(/still deploying tasks/);
+    expect(planRescale(observation({ flinkJob: undefined })).reason).toMatch(/not running/);
+    expect(planRescale(observation({ record: record({ desiredState: 'stopped' }) })).action).toBe('refuse');
+  });
+
+  it('does nothing when the job already runs with the parallelism', () => {
+    expect(planRescale(observation({ targetParallelism: 2 }))).toMatchObject({ action: 'none' });
+  });
+
+  it('counts TaskManagers by slots, rounding up', () => {
+    expect([1, 4, 5, 8, 9].map((slots) => taskManagersFor(slots, 4))).toEqual([1, 1, 2, 2, 3]);
+  });
+});
+
+describe('isJobManagerReady', () => {
+  const overview = {
+    flinkVersion: '2.2.1',
+    taskManagers: 2,
+    slotsTotal: 8,
+    slotsAvailable: 8,
+    jobsRunning: 0,
+    jobsFailed: 0,
+  };
+
+  it('needs an answer with registered TaskManager slots', () => {
+    expect(isJobManagerReady(overview)).toBe(true);
+    expect(isJobManagerReady(undefined)).toBe(false);
+    expect(isJobManagerReady({ ...overview, taskManagers: 0, slotsTotal: 0, slotsAvailable: 0 })).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import {
   parseControlPlaneConfig,
   parseScheduledEvent,
   parseSubmitSqlRequest,
+  unrestorableReason,
 } from '@apphub/control-plane';
 import { ConfigInvalidError } from '@apphub/platform';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ const required = {
   APPHUB_SQL_GATEWAY_URL: 'http://127.0.0.1:8083',
   APPHUB_JOBS_TABLE: 'streaming_jobs',
   APPHUB_SAVEPOINTS_TABLE: 'streaming_savepoints',
+  APPHUB_LEASES_TABLE: 'streaming_leases',
   APPHUB_SAVEPOINT_DIR: 's3://apphub-flink-checkpoints/savepoints/',
 };
 
@@ -57,6 +59,10 @@ describe('parseControlPlaneConfig', () => {
   });
 });
 
+/** Every submission keeps its checkpoints when it ends, so reconcile can restore it after a JobManager loss. */
+const retention =
+  "SET 'execution.checkpointing.externalized-checkpoint-retention' = 'RETAIN_ON_CANCELLATION'";
+
 describe('submit-sql request and deployment statements', () => {
   it('fills defaults and rejects unsafe job names and unknown keys in one line', () => {
     expect(parseSubmitSqlRequest({ jobName: 'orders-v2', sqlTemplate: 'INSERT INTO a SELECT 1' })).toEqual({
@@ -84,6 +90,7 @@ describe('submit-sql request and deployment statements', () => {
 
     expect(deploymentStatements(record, { kind: 'savepoint', path: 'file:/sp/x' })).toEqual([
       "SET 'pipeline.name' = 'o''rders'",
+      retention,
       "SET 'execution.savepoint.path' = 'file:/sp/x'",
       "SET 'execution.savepoint.ignore-unclaimed-state' = 'true'",
       'CREATE TABLE a (x INT)',
@@ -91,9 +98,33 @@ describe('submit-sql request and deployment statements', () => {
     ]);
     expect(deploymentStatements({ ...record, allowNonRestoredState: false }, { kind: 'none' })).toEqual([
       "SET 'pipeline.name' = 'o''rders'",
+      retention,
       'CREATE TABLE a (x INT)',
       'INSERT INTO b SELECT x FROM a',
     ]);
+  });
+
+  it('sets parallelism.default after a rescale, right before the script', () => {
+    const record = { jobName: 'orders', sql: 'INSERT INTO b SELECT 1', allowNonRestoredState: false };
+
+    expect(deploymentStatements({ ...record, parallelism: 6 }, { kind: 'none' })).toEqual([
+      "SET 'pipeline.name' = 'orders'",
+      retention,
+      "SET 'parallelism.default' = '6'",
+      'INSERT INTO b SELECT 1',
+    ]);
+  });
+
+  it('refuses a submission whose checkpoints would not survive a JobManager loss', () => {
+    const key = 'execution.checkpointing.externalized-checkpoint-retention';
+
+    expect(unrestorableReason('INSERT INTO b SELECT 1', { [key]: 'RETAIN_ON_CANCELLATION' })).toBeUndefined();
+    expect(unrestorableReason('INSERT INTO b SELECT 1', { [key]: 'DELETE_ON_CANCELLATION' })).toMatch(
+      /must stay RETAIN_ON_CANCELLATION/,
+    );
+    expect(
+      unrestorableReason(`set '${key}' = 'NO_EXTERNALIZED_CHECKPOINTS';\nINSERT INTO b SELECT 1`, {}),
+    ).toMatch(/must not SET/);
   });
 
   it('hashes SQL by its statements, not its layout', () => {

@@ -47,7 +47,9 @@ describe('renderSqlTemplate', () => {
     expect(renderSqlTemplate('SELECT ${N} FROM ${T}', { N: '42', T: 'db.events_1' })).toBe(
       'SELECT 42 FROM db.events_1',
     );
-    expect(() => renderSqlTemplate('SELECT ${N}', { N: '1; DROP TABLE t' })).toThrow(SqlTemplateValueInvalidError);
+    expect(() => renderSqlTemplate('SELECT ${N}', { N: '1; DROP TABLE t' })).toThrow(
+      SqlTemplateValueInvalidError,
+    );
     expect(() => renderSqlTemplate('SELECT ${N}', { N: '1 OR 1=1' })).toThrow(
       /^SQL template variable N cannot be inserted: "1 OR 1=1" stands outside quotes/,
     );
@@ -55,7 +57,9 @@ describe('renderSqlTemplate', () => {
 
   it('keeps a value in a comment from ending the comment', () => {
     expect(renderSqlTemplate('-- topic ${T}\nSELECT 1', { T: 'in.1' })).toBe('-- topic in.1\nSELECT 1');
-    expect(() => renderSqlTemplate('-- topic ${T}\nSELECT 1', { T: 'a\nDROP TABLE t' })).toThrow(/line break/);
+    expect(() => renderSqlTemplate('-- topic ${T}\nSELECT 1', { T: 'a\nDROP TABLE t' })).toThrow(
+      /line break/,
+    );
     expect(() => renderSqlTemplate('/* ${T} */ SELECT 1', { T: 'x */ DROP TABLE t /*' })).toThrow(/\*\//);
   });
 
@@ -76,9 +80,15 @@ describe('renderSqlTemplate', () => {
 
   it('refuses an option list inside quotes, mid-line or as the last option', () => {
     const options = { OPTIONS: sqlOptions({ a: 'b' }) };
-    expect(() => renderSqlTemplate("WITH ('x' = '${OPTIONS}', 'y' = 'z')", options)).toThrow(SqlTemplateValueInvalidError);
-    expect(() => renderSqlTemplate("WITH ('x' = 'y', ${OPTIONS}\n 'z' = 'w')", options)).toThrow(/line of its own/);
-    expect(() => renderSqlTemplate("WITH (\n  'x' = 'y',\n  ${OPTIONS}\n)", options)).toThrow(/followed by another/);
+    expect(() => renderSqlTemplate("WITH ('x' = '${OPTIONS}', 'y' = 'z')", options)).toThrow(
+      SqlTemplateValueInvalidError,
+    );
+    expect(() => renderSqlTemplate("WITH ('x' = 'y', ${OPTIONS}\n 'z' = 'w')", options)).toThrow(
+      /line of its own/,
+    );
+    expect(() => renderSqlTemplate("WITH (\n  'x' = 'y',\n  ${OPTIONS}\n)", options)).toThrow(
+      /followed by another/,
+    );
   });
 });
 

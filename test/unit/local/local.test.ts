@@ -74,7 +74,9 @@ describe('native Flink settings', () => {
     ]) {
       expect(settings[key], key).toBe('127.0.0.1');
     }
-    expect(settings['execution.checkpointing.dir']).toBe(`s3://${platform.storage.checkpointBucket}/checkpoints`);
+    expect(settings['execution.checkpointing.dir']).toBe(
+      `s3://${platform.storage.checkpointBucket}/checkpoints`,
+    );
     expect(settings['s3.endpoint']).toBe(`http://127.0.0.1:${platform.ports.minio}`);
     expect(settings['execution.checkpointing.interval']).toBe('1 min');
     expect(settings['state.backend.type']).toBe(platform.flink.settings['state.backend.type']);
