@@ -158,13 +158,16 @@ export async function stackUp(
     byName('sql-gateway'),
     byName('reconciler'),
   ];
-  for (const group of groups) {
+  for (const [index, group] of groups.entries()) {
     const states = await programStates(paths);
     await Promise.all(group.map((c) => ensureComponent(c, context, states.get(c.name), progress)));
-  }
-  if (byName('kafka').length > 0) await ensureTopics(localKafka(endpoints), progress);
-  if (byName('minio').length > 0 || byName('dynamodb').length > 0) {
-    await ensureStorage(localAwsClients(endpoints), progress);
+    // Topics, buckets and tables exist before anything that uses them starts (the reconciler acts as
+    // soon as the TaskManagers register).
+    if (index > 0) continue;
+    if (byName('kafka').length > 0) await ensureTopics(localKafka(endpoints), progress);
+    if (byName('minio').length > 0 || byName('dynamodb').length > 0) {
+      await ensureStorage(localAwsClients(endpoints), progress);
+    }
   }
   return stackStatus({ paths, endpoints });
 }

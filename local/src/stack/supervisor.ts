@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { StackSupervisorError } from './errors.js';
@@ -226,15 +227,30 @@ export async function stopPrograms(paths: StackPaths, names: readonly string[]):
   }
 }
 
+/** True while something accepts connections on the unix socket (supervisord removes it when it exits). */
+function socketAccepts(socketPath: string): Promise<boolean> {
+  if (!existsSync(socketPath)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = createConnection({ path: socketPath });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 /**
- * Stops every program in reverse start order and ends supervisord, waiting until its socket stops
- * answering; `deadlineMs` bounds the wait (the sum of the programs' stop deadlines plus some slack).
+ * Stops every program in reverse start order and ends supervisord. supervisord stops its programs
+ * after it acknowledged the shutdown (and refuses other requests meanwhile), so this waits until its
+ * socket no longer accepts connections; `deadlineMs` bounds the wait (the programs' stop deadlines
+ * plus some slack).
  */
 export async function shutdownSupervisord(paths: StackPaths, deadlineMs: number): Promise<void> {
   if (!(await supervisordRunning(paths))) return;
   await supervisorctl(paths, ['shutdown']);
   const deadline = Date.now() + deadlineMs;
-  while (await supervisordRunning(paths)) {
+  while (await socketAccepts(paths.supervisorSocket)) {
     if (Date.now() > deadline) {
       throw new StackSupervisorError(
         `supervisord still answers ${Math.round(deadlineMs / 1000)}s after shutdown; see ${logFile(paths, 'supervisord')}`,
