@@ -71,6 +71,7 @@ export function addStreamingStacks(app: App, config: AppConfig): StreamingStacks
     watermarkTable: storage.watermarkTable,
     jobsTable: storage.jobsTable,
     savepointsTable: storage.savepointsTable,
+    failedBatches: storage.failedBatches,
     flinkRestUrl: flink.flinkRestUrl,
     sqlGatewayUrl: flink.sqlGatewayUrl,
     mskClusterArn: kafka?.clusterArn,
@@ -79,6 +80,7 @@ export function addStreamingStacks(app: App, config: AppConfig): StreamingStacks
     env,
     options,
     functions,
+    failedBatches: storage.failedBatches,
     flinkServices: {
       jobManager: flink.jobManager.service,
       taskManagers: flink.taskManagers.service,
