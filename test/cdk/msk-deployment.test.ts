@@ -710,7 +710,12 @@ describe('observability', () => {
       },
       Targets: [Match.objectLike({ Arn: Match.anyValue() })],
     });
-    // EventBridge may write to the log group the rule targets (one entry per landed object).
+    // The rule logs each landed object to a log group EventBridge accepts as a target (under
+    // /aws/events: https://repost.aws/knowledge-center/cloudwatch-log-group-eventbridge), which its
+    // resource policy lets EventBridge write to.
+    storage.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: `/aws/events/${synthesized.stacks.storage.stackName}/failed-batches`,
+    });
     const [logPolicy] = propertiesOf(storage, 'AWS::Logs::ResourcePolicy').map((policy) =>
       JSON.stringify(policy.PolicyDocument),
     );

@@ -61,7 +61,12 @@ export class FailedBatchDestination extends Construct {
       eventBridgeConfiguration: { eventBridgeEnabled: true },
     };
 
-    this.landedLog = new logs.LogGroup(this, 'LandedLog', { retention: props.logRetention });
+    // EventBridge lists only log groups under /aws/events as targets; the stack name keeps two
+    // deployments apart. https://repost.aws/knowledge-center/cloudwatch-log-group-eventbridge
+    this.landedLog = new logs.LogGroup(this, 'LandedLog', {
+      logGroupName: `/aws/events/${Stack.of(this).stackName}/failed-batches`,
+      retention: props.logRetention,
+    });
     // EventBridge writes to a log group through its resource policy (CDK's log-group target would
     // set it with a custom resource). One resource policy; CloudWatch Logs allows 10 per region.
     new logs.ResourcePolicy(this, 'LandedLogPolicy', {
