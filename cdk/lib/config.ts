@@ -1,7 +1,11 @@
 import {
+  checkEventSourceSettings,
   type DatasetDescriptor,
   type DatasetDescriptorInput,
+  type EventSourceSettings,
+  eventSourceSettingsShape,
   parseBatcherDescriptors,
+  pickEventSourceSettings,
   sampleBatcherDescriptor,
 } from '@apphub/microbatcher';
 import { parseWith, platform, z } from '@apphub/platform';
@@ -89,17 +93,12 @@ const optionsSchema = z
       .default('kafka.m7g.large'),
     mskVolumeSizeGiB: integer(1, 16384).default(100),
     mskKafkaVersion: z.string().default(mskVersionOf(platform.versions.kafka)),
-    consumerGroupId: z
-      .string()
-      .regex(/^[a-zA-Z0-9\-/*:_+=.@]{1,200}$/, 'expected 1-200 of [a-zA-Z0-9-/*:_+=.@]')
-      .default('apphub-streaming-micro-batcher'),
-    startingPosition: z.enum(['TRIM_HORIZON', 'LATEST']).default('TRIM_HORIZON'),
-    batchSize: integer(1, 10_000).default(500),
-    batchingWindowSeconds: integer(0, 300).default(5),
-    retryAttempts: integer(-1, 10_000).default(3),
-    onFailureDestination: z.enum(['sqs', 's3']).default('sqs'),
-    minimumPollers: integer(1, 200).default(1),
-    maximumPollers: integer(1, 2000).default(2),
+    // The event source mapping's settings: one schema with the local runner (npm run batcher).
+    ...eventSourceSettingsShape,
+    // Failed batches (whole invocation records) are kept this long; replayed ones 30 days.
+    failedBatchExpirationDays: integer(1, 3650).default(365),
+    // OffsetLag (records behind the topic's end) that, held for 15 minutes, raises the alarm.
+    offsetLagAlarmRecords: integer(1, 100_000_000).default(10_000),
     batchers: batcherList.default([{ ...sampleBatcherDescriptor }]),
     sealScheduleMinutes: integer(1, 60).default(5),
     microBatcherMemoryMiB: integer(128, 10_240).default(1024),
@@ -200,13 +199,7 @@ const optionsSchema = z
         message: 'the bucket lifecycle must keep savepoints longer than savepointMaxAgeHours',
       });
     }
-    if (options.minimumPollers > options.maximumPollers) {
-      context.addIssue({
-        code: 'custom',
-        path: ['minimumPollers'],
-        message: 'must not exceed maximumPollers',
-      });
-    }
+    checkEventSourceSettings(options, context);
     if (options.taskManagerMaxCount !== undefined && options.taskManagerMaxCount < options.taskManagerCount) {
       context.addIssue({
         code: 'custom',
@@ -245,6 +238,8 @@ export type AppOptions = Readonly<
     batchers: readonly DatasetDescriptorInput[];
     /** The same descriptors parsed by the micro-batcher's parser: topics and dead-letter prefixes come from them. */
     datasets: readonly DatasetDescriptor[];
+    /** The event source mapping's settings, as `npm run batcher` reads them from the same context. */
+    eventSource: EventSourceSettings;
   }
 >;
 
@@ -286,6 +281,7 @@ export function parseAppConfig(
       ...parsed,
       batchers: parsed.batchers as DatasetDescriptorInput[],
       datasets,
+      eventSource: pickEventSourceSettings(parsed),
       taskManagerMaxCount,
     }),
   });

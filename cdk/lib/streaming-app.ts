@@ -77,6 +77,7 @@ export function addStreamingStacks(app: App, config: AppConfig): StreamingStacks
       jobManager: flink.jobManager.service,
       taskManagers: flink.taskManagers.service,
     },
+    failedBatches: storage.failedBatches,
     flinkRestUrl: flink.flinkRestUrl,
     sqlGatewayUrl: flink.sqlGatewayUrl,
     mskClusterArn: kafka?.clusterArn,
@@ -85,6 +86,7 @@ export function addStreamingStacks(app: App, config: AppConfig): StreamingStacks
     env,
     options,
     functions,
+    failedBatches: storage.failedBatches,
     flinkServices: {
       jobManager: flink.jobManager.service,
       taskManagers: flink.taskManagers.service,

@@ -21,8 +21,9 @@ beforeAll(() => {
     'apphub:kafkaBootstrapServers': brokers.join(','),
     'apphub:batchSize': '100',
     'apphub:batchingWindowSeconds': 30,
-    'apphub:retryAttempts': 7,
-    'apphub:onFailureDestination': 's3',
+    'apphub:retryAttempts': -1,
+    'apphub:onFailureDestination': 'none',
+    'apphub:startingPosition': 'LATEST',
     'apphub:savepointScheduleMinutes': 15,
     'apphub:reconcileScheduleMinutes': 2,
     'apphub:taskManagerCount': 3,
@@ -56,10 +57,8 @@ describe('an imported VPC with existing Kafka brokers', () => {
       SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'apphub-streaming-micro-batcher' },
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 30,
-      MaximumRetryAttempts: 7,
-      DestinationConfig: {
-        OnFailure: { Destination: { 'Fn::ImportValue': Match.stringLikeRegexp('DataLake.*Arn') } },
-      },
+      MaximumRetryAttempts: -1,
+      StartingPosition: 'LATEST',
       SourceAccessConfigurations: Match.arrayWith([
         {
           Type: 'VPC_SECURITY_GROUP',
@@ -69,6 +68,22 @@ describe('an imported VPC with existing Kafka brokers', () => {
         { Type: 'VPC_SUBNET', URI: subnets[1] },
       ]),
     });
+  });
+
+  it('without an on-failure destination retries a batch until its records expire, and creates no failed-batch bucket', () => {
+    const functions = synthesized.template(synthesized.stacks.functions);
+    const observability = synthesized.template(synthesized.stacks.observability);
+    const mappings = Object.values(functions.findResources('AWS::Lambda::EventSourceMapping')).map(
+      (mapping) => (mapping as { Properties: Record<string, unknown> }).Properties,
+    );
+
+    expect(synthesized.stacks.storage.failedBatches).toBeUndefined();
+    expect(mappings.map((mapping) => [mapping.MaximumRetryAttempts, mapping.DestinationConfig])).toEqual([
+      [-1, undefined],
+      [-1, undefined],
+    ]);
+    observability.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'TriggeredRules' }, 0);
+    observability.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'OffsetLag' });
   });
 
   it("subscribes one event source per dataset topic and expires each dataset's dead letters", () => {

@@ -1,12 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { sampleBatcherDescriptor, sampleBatchersJson } from '@apphub/microbatcher';
+import {
+  eventSourceDefaults,
+  REPLAYED_PREFIX,
+  sampleBatcherDescriptor,
+  sampleBatchersJson,
+} from '@apphub/microbatcher';
 import { METRIC_NAMESPACE, MetricName } from '@apphub/observability';
 import { platform } from '@apphub/platform';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEcsFlinkSettings } from '../../cdk/lib/flink-settings.js';
+import { loadEventSourceSettings } from '../../local/src/batcher/index.js';
 import { parseFlinkProperties } from '../../local/src/manifests/index.js';
 import { cfnLint, nagFindings, type Synthesized, synthesize } from './support/synthesize.js';
 
@@ -221,23 +227,80 @@ describe('Kafka', () => {
     });
   });
 
-  it('feeds the micro-batcher from the MSK cluster with the configured batching and failure handling', () => {
+  it('feeds the micro-batcher from the MSK cluster with the settings npm run batcher runs with', () => {
     const template = synthesized.template(synthesized.stacks.functions);
+    const settings = loadEventSourceSettings();
 
+    // cdk.json sets none of them, so these are the shared defaults.
+    expect(settings).toEqual(eventSourceDefaults);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::ImportValue': Match.stringLikeRegexp('Kafka.*ClusterArn') },
       Topics: [platform.topics.aggregates.name],
-      BatchSize: 500,
-      MaximumBatchingWindowInSeconds: 5,
-      MaximumRetryAttempts: 3,
-      StartingPosition: 'TRIM_HORIZON',
-      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'apphub-streaming-micro-batcher' },
-      DestinationConfig: {
-        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KafkaOnFailure'), 'Arn'] } },
+      BatchSize: settings.batchSize,
+      MaximumBatchingWindowInSeconds: settings.batchingWindowSeconds,
+      MaximumRetryAttempts: settings.retryAttempts,
+      StartingPosition: settings.startingPosition,
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: settings.consumerGroupId },
+      ProvisionedPollerConfig: {
+        MinimumPollers: settings.minimumPollers,
+        MaximumPollers: settings.maximumPollers,
       },
-      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
     });
-    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+  });
+
+  it('keeps every failed batch: an S3 on-failure destination in a bucket of its own, never SQS', () => {
+    const functions = synthesized.template(synthesized.stacks.functions);
+    const storage = synthesized.template(synthesized.stacks.storage);
+
+    // An SQS (or SNS) destination receives metadata only; an S3 one the whole invocation record.
+    // https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html
+    functions.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::ImportValue': Match.stringLikeRegexp('FailedBatches.*Arn') } },
+      },
+    });
+    functions.resourceCountIs('AWS::SQS::Queue', 0);
+    // Versioned, as the page recommends; private, encrypted, TLS-only and access-logged like every bucket.
+    storage.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+      PublicAccessBlockConfiguration: Match.objectLike({
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      }),
+      BucketEncryption: Match.anyValue(),
+      LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Id: 'expire-failed-batches', ExpirationInDays: 365, Status: 'Enabled' }),
+          Match.objectLike({ Id: 'expire-replayed-batches', Prefix: REPLAYED_PREFIX, ExpirationInDays: 30 }),
+          Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
+        ]),
+      },
+    });
+    storage.hasOutput('FailedBatchBucketName', Match.anyValue());
+  });
+
+  it('lets the micro-batcher only put and list in the failed-batch bucket, in its own account', () => {
+    const template = synthesized.template(synthesized.stacks.functions);
+    const statements = statementsOfRole(template, 'MicroBatcher') as Array<{
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: unknown;
+    }>;
+    const onFailedBatches = statements.filter((statement) =>
+      JSON.stringify(statement.Resource).includes('FailedBatches'),
+    );
+
+    expect(onFailedBatches.flatMap((statement) => [statement.Action].flat()).sort()).toEqual([
+      's3:ListBucket',
+      's3:PutObject',
+    ]);
+    for (const statement of onFailedBatches) {
+      expect(statement.Condition).toEqual({
+        StringEquals: { 's3:ResourceAccount': { Ref: 'AWS::AccountId' } },
+      });
+    }
   });
 });
 
@@ -622,6 +685,65 @@ describe('observability', () => {
     });
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
       DashboardName: 'AppHubStreaming-streaming',
+    });
+  });
+
+  it('alarms as soon as a failed batch lands in its bucket, through an EventBridge rule that skips replayed/', () => {
+    const storage = synthesized.template(synthesized.stacks.storage);
+    const observability = synthesized.template(synthesized.stacks.observability);
+
+    storage.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: {
+          bucket: { name: [{ Ref: Match.stringLikeRegexp('^FailedBatchesBucket') }] },
+          object: { key: [{ 'anything-but': { prefix: REPLAYED_PREFIX } }] },
+        },
+      },
+      Targets: [Match.objectLike({ Arn: Match.anyValue() })],
+    });
+    // The rule logs each landed object to a log group EventBridge accepts as a target (under
+    // /aws/events: https://repost.aws/knowledge-center/cloudwatch-log-group-eventbridge), which its
+    // resource policy lets EventBridge write to.
+    storage.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: `/aws/events/${synthesized.stacks.storage.stackName}/failed-batches`,
+    });
+    const [logPolicy] = propertiesOf(storage, 'AWS::Logs::ResourcePolicy').map((policy) =>
+      JSON.stringify(policy.PolicyDocument),
+    );
+    expect(logPolicy).toContain('\\"Service\\":\\"events.amazonaws.com\\"');
+    expect(logPolicy).toContain('logs:PutLogEvents');
+    expect(logPolicy).toMatch(/FailedBatchesLandedLog/);
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html: TriggeredRules, per RuleName.
+    observability.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Events',
+      MetricName: 'TriggeredRules',
+      Dimensions: [
+        { Name: 'RuleName', Value: { 'Fn::ImportValue': Match.stringLikeRegexp('FailedBatchesLanded') } },
+      ],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it("alarms on the event sources' OffsetLag, the Lambda metric of Kafka event sources", () => {
+    const template = synthesized.template(synthesized.stacks.observability);
+
+    // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html: AWS/Lambda OffsetLag,
+    // per function, measured at the topic level.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'OffsetLag',
+      Dimensions: [
+        { Name: 'FunctionName', Value: { 'Fn::ImportValue': Match.stringLikeRegexp('MicroBatcher') } },
+      ],
+      Statistic: 'Maximum',
+      Threshold: 10_000,
+      EvaluationPeriods: 3,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
   });
 });

@@ -9,6 +9,8 @@ export interface SecureBucketProps {
   readonly accessLogsBucket?: s3.IBucket;
   /** Lifecycle rules besides the one that aborts stale multipart uploads. Default: none. */
   readonly lifecycleRules?: readonly s3.LifecycleRule[];
+  /** Keep every version of an object (a delete or overwrite leaves the old one). Default: false. */
+  readonly versioned?: boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export class SecureBucket extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: props.versioned,
       serverAccessLogsBucket: props.accessLogsBucket,
       serverAccessLogsPrefix: props.accessLogsBucket ? `${id.toLowerCase()}/` : undefined,
       lifecycleRules: [

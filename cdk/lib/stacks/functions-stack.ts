@@ -11,10 +11,10 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { AppOptions } from '../config.js';
+import type { FailedBatchDestination } from '../constructs/failed-batch-destination.js';
 import { RuntimeLayer } from '../constructs/runtime-layer.js';
 import {
   FUNCTION_ARCHITECTURE,
@@ -48,6 +48,8 @@ export interface FunctionsStackProps extends StackProps {
   };
   readonly flinkRestUrl: string;
   readonly sqlGatewayUrl: string;
+  /** The Kafka event sources' on-failure destination (StorageStack), when onFailureDestination is s3. */
+  readonly failedBatches?: FailedBatchDestination;
   /** The MSK cluster when kafkaMode is msk; absent means the configured existing brokers. */
   readonly mskClusterArn?: string;
 }
@@ -63,8 +65,6 @@ export class FunctionsStack extends Stack {
   readonly savepoint: lambda.IFunction;
   readonly reconcile: lambda.IFunction;
   readonly rescale: lambda.IFunction;
-  /** Where the event source sends batches it gave up on (kafkaMode msk or existing alike). */
-  readonly onFailureQueue?: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: FunctionsStackProps) {
     super(scope, id, props);
@@ -96,7 +96,7 @@ export class FunctionsStack extends Stack {
     }).function;
     props.dataLakeBucket.grantReadWrite(this.microBatcher);
     props.watermarkTable.grantReadWriteData(this.microBatcher);
-    this.onFailureQueue = this.attachKafkaSource(props);
+    this.attachKafkaSource(props);
 
     const network = { vpc: props.vpc, subnets: props.subnets, securityGroup: props.functionSecurityGroup };
     const controlPlaneEnvironment = {
@@ -199,39 +199,29 @@ export class FunctionsStack extends Stack {
     });
   }
 
-  /** The event source matching the Kafka mode, with the configured batching and failure handling. */
-  private attachKafkaSource(props: FunctionsStackProps): sqs.Queue | undefined {
+  /**
+   * The event source matching the Kafka mode, with the settings `npm run batcher` also runs with
+   * (options.eventSource): batching, starting position, retries and the on-failure destination.
+   */
+  private attachKafkaSource(props: FunctionsStackProps): void {
     const { options } = props;
-    let onFailure: lambda.IEventSourceDlq;
-    let queue: sqs.Queue | undefined;
-    if (options.onFailureDestination === 'sqs') {
-      queue = new sqs.Queue(this, 'KafkaOnFailure', {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
-      });
-      NagSuppressions.addResourceSuppressions(queue, [
-        {
-          id: 'AwsSolutions-SQS3',
-          reason: 'This queue is itself the on-failure destination of the Kafka event source.',
-        },
-      ]);
-      onFailure = new sources.SqsDlq(queue);
-    } else {
-      onFailure = new sources.S3OnFailureDestination(props.dataLakeBucket);
+    const settings = options.eventSource;
+    if (settings.onFailureDestination === 's3' && props.failedBatches === undefined) {
+      throw new Error('onFailureDestination is s3 but the StorageStack created no failed-batch bucket');
     }
+    const onFailure = props.failedBatches?.eventSourceDestination();
     const shared = (topic: string): sources.KafkaEventSourceProps => ({
       topic,
-      consumerGroupId: options.consumerGroupId,
-      startingPosition: lambda.StartingPosition[options.startingPosition],
-      batchSize: options.batchSize,
-      maxBatchingWindow: Duration.seconds(options.batchingWindowSeconds),
-      retryAttempts: options.retryAttempts,
-      onFailure,
+      consumerGroupId: settings.consumerGroupId,
+      startingPosition: lambda.StartingPosition[settings.startingPosition],
+      batchSize: settings.batchSize,
+      maxBatchingWindow: Duration.seconds(settings.batchingWindowSeconds),
+      retryAttempts: settings.retryAttempts,
+      ...(onFailure ? { onFailure } : {}),
       // Retry limits and on-failure destinations of Kafka event sources need provisioned pollers.
       provisionedPollerConfig: {
-        minimumPollers: options.minimumPollers,
-        maximumPollers: options.maximumPollers,
+        minimumPollers: settings.minimumPollers,
+        maximumPollers: settings.maximumPollers,
       },
     });
     const secret = options.kafkaSecretArn
@@ -271,7 +261,6 @@ export class FunctionsStack extends Stack {
         }),
       );
     }
-    return queue;
   }
 
   private suppressGrantWildcards(): void {
@@ -326,6 +315,12 @@ export class FunctionsStack extends Stack {
             reason:
               'EC2 network-interface actions for the Kafka event source poller have no resource-level permissions.',
             appliesTo: ['Resource::*'],
+          },
+          {
+            id: 'AwsSolutions-IAM5',
+            reason:
+              'The Kafka event source writes failed batches (one object each, keys chosen by Lambda) anywhere in the bucket of its own; put and list only.',
+            appliesTo: [{ regex: '/^Resource::.*FailedBatches.*\\/\\*$/g' }],
           },
           {
             id: 'AwsSolutions-IAM4',

@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { AppOptions } from '../config.js';
+import type { FailedBatchDestination } from '../constructs/failed-batch-destination.js';
 
 export interface ObservabilityStackProps extends StackProps {
   readonly options: AppOptions;
@@ -16,6 +17,8 @@ export interface ObservabilityStackProps extends StackProps {
     readonly savepoint: lambda.IFunction;
     readonly reconcile: lambda.IFunction;
   };
+  /** The Kafka event sources' on-failure destination, when onFailureDestination is s3. */
+  readonly failedBatches?: FailedBatchDestination;
   readonly flinkServices: {
     readonly jobManager: ecs.FargateService;
     readonly taskManagers: ecs.FargateService;
@@ -37,9 +40,13 @@ export class ObservabilityStack extends Stack {
     | 'controlPlaneErrors'
     | 'deadLetterGrowth'
     | 'staleWatermark'
-    | 'savepointsFailed',
+    | 'savepointsFailed'
+    | 'offsetLag',
     cloudwatch.Alarm
-  >;
+  > & {
+    /** Present when failed batches go to S3 (onFailureDestination s3). */
+    readonly failedBatchLanded?: cloudwatch.Alarm;
+  };
 
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
@@ -91,6 +98,15 @@ export class ObservabilityStack extends Stack {
       'Sum',
       Duration.hours(1),
     );
+    // Records between the topic's end and what the micro-batcher's consumer group processed, at the
+    // topic level; AWS/Lambda, per function. https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+    const offsetLag = new cloudwatch.Metric({
+      namespace: 'AWS/Lambda',
+      metricName: 'OffsetLag',
+      dimensionsMap: { FunctionName: functions.microBatcher.functionName },
+      statistic: 'Maximum',
+      period: Duration.minutes(5),
+    });
     const controlPlaneErrors = new cloudwatch.MathExpression({
       expression: 'submitSql + savepoint + reconcile',
       usingMetrics: {
@@ -189,6 +205,23 @@ export class ObservabilityStack extends Stack {
         description: `A dataset watermark lags more than ${options.staleWatermarkSeconds} s.`,
         evaluationPeriods: 3,
       }),
+      // Lambda emits OffsetLag while it processes records; no data means nothing to catch up on.
+      offsetLag: alarm('MicroBatcherOffsetLag', {
+        metric: offsetLag,
+        threshold: options.offsetLagAlarmRecords,
+        description: `The micro-batcher's event sources have been ${options.offsetLagAlarmRecords}+ records behind a topic for 15 minutes.`,
+        evaluationPeriods: 3,
+      }),
+      ...(props.failedBatches
+        ? {
+            failedBatchLanded: alarm('FailedBatchLanded', {
+              metric: props.failedBatches.metricLanded(),
+              threshold: 1,
+              description:
+                'A Kafka batch failed after its retries and was written to the failed-batch bucket: its offsets were committed and its records are in no dataset until it is replayed (docs/microbatcher.md).',
+            }),
+          }
+        : {}),
     };
 
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -212,6 +245,10 @@ export class ObservabilityStack extends Stack {
       graph('Micro-batcher records', [deadLetters, lateRecords]),
       graph('Watermark lag (s)', [watermarkLag]),
       graph('Lambda errors', [functions.microBatcher.metricErrors(), controlPlaneErrors]),
+    );
+    dashboard.addWidgets(
+      graph('Kafka offset lag (records)', [offsetLag]),
+      ...(props.failedBatches ? [graph('Failed batches landed', [props.failedBatches.metricLanded()])] : []),
     );
     dashboard.addWidgets(
       graph('Micro-batcher duration', [functions.microBatcher.metricDuration()]),

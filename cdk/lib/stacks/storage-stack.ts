@@ -1,11 +1,13 @@
 import { type DatasetDescriptor, datasetRoot } from '@apphub/microbatcher';
 import { platform, type TableKeySchema, tables } from '@apphub/platform';
-import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { AppOptions } from '../config.js';
+import { FailedBatchDestination } from '../constructs/failed-batch-destination.js';
 import { SecureBucket } from '../constructs/secure-bucket.js';
 
 /** Key prefixes inside the checkpoint bucket; Flink and the savepoint Lambda both use them. */
@@ -35,6 +37,8 @@ export class StorageStack extends Stack {
   readonly jobsTable: dynamodb.Table;
   readonly savepointsTable: dynamodb.Table;
   readonly leasesTable: dynamodb.Table;
+  /** The Kafka event sources' on-failure destination; present when onFailureDestination is s3. */
+  readonly failedBatches?: FailedBatchDestination;
 
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
@@ -70,6 +74,19 @@ export class StorageStack extends Stack {
         expiration: Duration.days(options.deadLetterExpirationDays),
       })),
     }).bucket;
+
+    if (options.eventSource.onFailureDestination === 's3') {
+      this.failedBatches = new FailedBatchDestination(this, 'FailedBatches', {
+        accessLogsBucket: accessLogs,
+        expirationDays: options.failedBatchExpirationDays,
+        logRetention: options.logRetentionDays as logs.RetentionDays,
+      });
+      new CfnOutput(this, 'FailedBatchBucketName', {
+        description:
+          'Failed Kafka batches of the micro-batcher (docs/microbatcher.md, Failed batches and replay)',
+        value: this.failedBatches.bucket.bucketName,
+      });
+    }
 
     this.watermarkTable = this.createTable('Watermarks', tables.watermarks);
     this.jobsTable = this.createTable('Jobs', tables.jobs);

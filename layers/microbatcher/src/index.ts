@@ -3,6 +3,8 @@ export * from './config.js';
 export * from './descriptor.js';
 export * from './duration.js';
 export * from './errors.js';
+export * from './event-source-settings.js';
+export * from './failed-batch.js';
 export * from './invoke.js';
 export * from './lake.js';
 export * from './layout.js';

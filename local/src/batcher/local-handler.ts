@@ -10,6 +10,9 @@ const handlerVariables = [
   'APPHUB_S3_ENDPOINT_URL',
 ];
 
+/** The ARN the local handler's context reports, and local failed-batch records name. */
+export const LOCAL_FUNCTION_ARN = 'arn:aws:lambda:local:000000000000:function:micro-batcher';
+
 export interface LocalHandler {
   /** The deployed function's handler, called with a Lambda-like context. */
   readonly invoke: (event: unknown) => Promise<unknown>;
@@ -62,7 +65,7 @@ function lambdaContext(awsRequestId: string) {
     awsRequestId,
     functionName: 'micro-batcher',
     functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:micro-batcher',
+    invokedFunctionArn: LOCAL_FUNCTION_ARN,
     memoryLimitInMB: '1024',
     logGroupName: '/aws/lambda/micro-batcher',
     logStreamName: 'local',

@@ -1,8 +1,16 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import {
+  BucketAlreadyOwnedByYou,
+  CreateBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { LOCAL_FAILED_BATCH_BUCKET } from '../../../local/src/batcher/index.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
+import { aws, uniqueName } from '../helpers.js';
 
 const exec = promisify(execFile);
 const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
@@ -23,6 +31,51 @@ describe('micro-batcher CLIs', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(
       /^error: TIMESTORE_STREAMING_BATCHERS\[0\] \(dataset it-bad\) is invalid: schema\.fields\.0\.type: /,
+    );
+  });
+
+  it('npm run batcher --replay fails in one line naming an object that is not a failed batch, and leaves it', async () => {
+    // Prepare: an object in the local failed-batch bucket that Lambda would never write.
+    await aws.s3
+      .send(new CreateBucketCommand({ Bucket: LOCAL_FAILED_BATCH_BUCKET }))
+      .catch((error: unknown) => {
+        if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
+      });
+    const prefix = `${uniqueName('it-replay-bad')}/`;
+    const key = `${prefix}batch.json`;
+    await aws.s3.send(
+      new PutObjectCommand({ Bucket: LOCAL_FAILED_BATCH_BUCKET, Key: key, Body: '{"requestContext":' }),
+    );
+
+    // Act
+    const result = await run('batcher.ts', [
+      '--replay',
+      `s3://${LOCAL_FAILED_BATCH_BUCKET}/${prefix}`,
+      '--delete',
+    ]);
+
+    // Assess
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^error: s3://${LOCAL_FAILED_BATCH_BUCKET}/${key} is not a Lambda failed-batch record: not JSON \\(`,
+      ),
+    );
+    await aws.s3.send(new HeadObjectCommand({ Bucket: LOCAL_FAILED_BATCH_BUCKET, Key: key }));
+  });
+
+  it('npm run batcher --replay says so in one line when there is nothing to replay or the URI is not s3://', async () => {
+    const empty = `s3://${LOCAL_FAILED_BATCH_BUCKET}/${uniqueName('it-replay-none')}/`;
+
+    const nothing = await run('batcher.ts', ['--replay', empty]);
+    const notS3 = await run('batcher.ts', ['--replay', '/tmp/batch.json']);
+
+    expect(nothing.code).not.toBe(0);
+    expect(nothing.stderr.trim()).toBe(`error: nothing to replay: no failed-batch object at ${empty}`);
+    expect(notS3.code).not.toBe(0);
+    expect(notS3.stderr.trim()).toBe(
+      'error: --replay expects s3://<bucket>/<object or prefix>, got /tmp/batch.json',
     );
   });
 

@@ -1,14 +1,24 @@
 import {
   datasetRoot,
+  eventSourceDefaults,
   parseDatasetDescriptor,
+  parseEventSourceSettings,
   queryDataset,
   sampleBatcherDescriptor,
 } from '@apphub/microbatcher';
 import { createLogger } from '@apphub/observability';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
 import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
-import { aggregate, lake, snapshotObjects, store } from './harness.js';
+import {
+  aggregate,
+  committedOffsets,
+  lake,
+  produceAggregates,
+  runnersStoppedAfterAll,
+  snapshotObjects,
+  store,
+} from './harness.js';
 
 const topic = uniqueName('it-mb-runner');
 const descriptorInput = {
@@ -22,42 +32,7 @@ const descriptorInput = {
 };
 const descriptor = parseDatasetDescriptor(descriptorInput);
 const logger = createLogger('runner-test', { sink: () => undefined });
-const runners: BatcherRunner[] = [];
-
-afterAll(async () => {
-  await Promise.all(runners.map((runner) => runner.stop()));
-});
-
-async function committedOffsets(groupId: string): Promise<Record<number, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return Object.fromEntries(
-      (result?.partitions ?? []).map((partition) => [partition.partition, partition.offset]),
-    );
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function produce(records: ReturnType<typeof aggregate>[]) {
-  const producer = kafka.producer();
-  await producer.connect();
-  try {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: records.map((record) => ({
-        partition: record.partition,
-        key: record.key,
-        value: record.value,
-      })),
-    });
-  } finally {
-    await producer.disconnect();
-  }
-}
+const runners = runnersStoppedAfterAll();
 
 describe('npm run batcher runner on the real topic', () => {
   it('commits nothing while the handler fails, loses nothing after a stop, then micro-batches every record', async () => {
@@ -72,20 +47,26 @@ describe('npm run batcher runner on the real topic', () => {
       }
     }
     records.push({ ...aggregate(topic, 1, 0, 'u-bad', 0, 1), value: Buffer.from('{"user_id":') });
-    await produce(records);
+    await produceAggregates(topic, records);
     const groupId = uniqueName('it-mb-group');
     const local = await loadLocalHandler(endpoints, {
       TIMESTORE_STREAMING_BATCHERS: JSON.stringify([descriptorInput]),
     });
     expect(local.usesSampleDescriptor).toBe(false);
 
-    // Act 1: a handler that always fails; stop while it retries.
+    // Act 1: a handler that always fails, with no on-failure destination (retried until the records
+    // expire, which they do not here); stop while it retries.
     let attempts = 0;
     const failing = new BatcherRunner({
       kafka,
       groupId,
       topics: [topic],
       logger,
+      settings: parseEventSourceSettings(
+        { ...eventSourceDefaults, onFailureDestination: 'none', retryAttempts: -1 },
+        'test settings',
+      ),
+      retryDelayMs: 50,
       sealIntervalMs: 0,
       invoke: async () => {
         attempts += 1;
@@ -93,12 +74,13 @@ describe('npm run batcher runner on the real topic', () => {
       },
     });
     await failing.start();
-    await eventually('two failed attempts', async () => (attempts >= 2 ? true : undefined), 60_000, 200);
+    await eventually('six failed attempts', async () => (attempts >= 6 ? true : undefined), 60_000, 200);
     await failing.stop();
 
-    // Assess 1
+    // Assess 1: still retrying (the records have not expired), nothing committed, nothing stored.
     expect(failing.processed).toBe(0);
-    expect(Object.values(await committedOffsets(groupId))).toEqual(['-1', '-1', '-1']);
+    expect(failing.failedBatches).toBe(0);
+    expect(Object.values(await committedOffsets(groupId, topic))).toEqual(['-1', '-1', '-1']);
 
     // Act 2: the real handler in the same group, batches of 25.
     const runner = new BatcherRunner({
@@ -116,7 +98,7 @@ describe('npm run batcher runner on the real topic', () => {
     await eventually(
       'all offsets committed',
       async () => {
-        const offsets = await committedOffsets(groupId);
+        const offsets = await committedOffsets(groupId, topic);
         return Object.values(offsets).reduce((sum, offset) => sum + Number(offset), 0) === records.length
           ? offsets
           : undefined;

@@ -12,7 +12,7 @@ import {
 import { createLogger } from '@apphub/observability';
 import { platform } from '@apphub/platform';
 import { computeAggregates, generateSampleEvents, normaliseAggregate } from '@apphub/sample';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
 import { produceEvents } from '../../../local/src/sample/produce.js';
 import { submitSampleJob } from '../../../local/src/sample/submit.js';
@@ -28,15 +28,11 @@ import {
   uniqueName,
   userPartition,
 } from '../helpers.js';
-import { lake, store } from './harness.js';
+import { lake, runnersStoppedAfterAll, store } from './harness.js';
 
 const exec = promisify(execFile);
 const jobs = jobsCancelledAfterAll();
-const runners: BatcherRunner[] = [];
-
-afterAll(async () => {
-  await Promise.all(runners.map((runner) => runner.stop()));
-});
+const runners = runnersStoppedAfterAll();
 
 /** pyarrow, an independent reader: schema types and rows of Parquet files, as JSON. */
 const pyarrowReader = `
