@@ -6,10 +6,13 @@ import type { Kafka } from 'kafkajs';
 import { afterAll } from 'vitest';
 import { type ProduceOptions, produceEvents } from '../../local/src/sample/produce.js';
 import { jobTasksRunning } from '../../local/src/sample/submit.js';
-import { localAwsClients, localKafka } from '../../local/src/stack/index.js';
+import { localAwsClients, localKafka, localKafkaSecurity } from '../../local/src/stack/index.js';
 
 export const endpoints = parseLocalEndpoints();
+/** The plaintext listener, for tools' work in tests: creating topics, producing input, reading output. */
 export const kafka: Kafka = localKafka(endpoints, 'apphub-tests');
+/** The TLS listener with the local CA, as the pipeline (Flink, the micro-batcher) reaches Kafka. */
+export const tlsKafka: Kafka = localKafka(endpoints, 'apphub-tests-tls', localKafkaSecurity());
 export const aws = localAwsClients(endpoints);
 
 /** A name no other test (or other run) uses, so tests can share one stack. */

@@ -89,13 +89,13 @@ export const controlPlaneSettings = {
     env: 'APPHUB_KAFKA_BOOTSTRAP_SERVERS',
     defaultValue: undefined,
     description:
-      'Bootstrap servers the Flink jobs reach Kafka by (host:port,...); submitted SQL gets them as ${BROKERS}. Unset: templates must be given BROKERS themselves.',
+      'Bootstrap servers the Flink jobs reach Kafka by (host:port,...); submitted SQL gets them as the BROKERS variable. Unset: templates must be given BROKERS themselves.',
   },
   kafkaSecurity: {
     env: 'APPHUB_KAFKA_SECURITY',
     defaultValue: undefined,
     description:
-      'How the Flink jobs reach Kafka, as JSON (layers/platform/src/kafka-security.ts), e.g. {"protocol":"SSL"} for MSK; submitted SQL gets it as ${KAFKA_CLIENT_OPTIONS}. Required with APPHUB_KAFKA_BOOTSTRAP_SERVERS.',
+      'How the Flink jobs reach Kafka, as JSON (layers/platform/src/kafka-security.ts), e.g. {"protocol":"SSL"} for MSK; submitted SQL gets it as the KAFKA_CLIENT_OPTIONS variable. Required with APPHUB_KAFKA_BOOTSTRAP_SERVERS.',
   },
   awsEndpointUrl: {
     env: 'APPHUB_AWS_ENDPOINT_URL',

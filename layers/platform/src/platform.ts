@@ -53,6 +53,8 @@ const platformSchema = z.strictObject({
   storage: z.strictObject({
     checkpointBucket: z.string(),
     dataLakeBucket: z.string(),
+    /** The Kafka event sources' on-failure destination (local name; in AWS the stack's own bucket). */
+    failedBatchBucket: z.string(),
     watermarkTable: z.string(),
     jobsTable: z.string(),
     savepointsTable: z.string(),

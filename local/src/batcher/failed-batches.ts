@@ -8,7 +8,7 @@ import {
   parseFailedBatch,
   REPLAYED_PREFIX,
 } from '@apphub/microbatcher';
-import { AppHubError, ConfigInvalidError } from '@apphub/platform';
+import { AppHubError, ConfigInvalidError, platform } from '@apphub/platform';
 import {
   BucketAlreadyOwnedByYou,
   CopyObjectCommand,
@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-s3';
 
 /** The local on-failure destination: a bucket of its own on the local S3 endpoint, as in AWS. */
-export const LOCAL_FAILED_BATCH_BUCKET = 'apphub-streaming-failed-batches';
+export const LOCAL_FAILED_BATCH_BUCKET = platform.storage.failedBatchBucket;
 
 /** A failed-batch object could not be listed, read, written or moved (its s3:// URI is named). */
 export class FailedBatchStorageError extends AppHubError {}

@@ -17,7 +17,7 @@ import {
   type ReplayedBatch,
   replayFailedBatches,
 } from '../batcher/index.js';
-import { localAwsClients, localKafka, localKafkaSecurity } from '../stack/index.js';
+import { localAwsClients, pipelineKafka } from '../stack/index.js';
 import { parseFlags, runCli } from './run-cli.js';
 
 const usage = (
@@ -158,6 +158,7 @@ runCli(async () => {
   const sealIntervalMs = integerFlag(flags, 'seal-interval-s', 15, 0) * 1000;
 
   const endpoints = parseLocalEndpoints();
+  const kafka = pipelineKafka(endpoints, 'apphub-micro-batcher');
   const local = await loadLocalHandler(endpoints);
   const descriptors = parseBatcherDescriptors(local.descriptorsJson);
   const topics = [...new Set(descriptors.map((descriptor) => descriptor.topic))];
@@ -168,14 +169,14 @@ runCli(async () => {
       : `TIMESTORE_STREAMING_BATCHERS: datasets ${descriptors.map((descriptor) => descriptor.dataset).join(', ')}`,
   );
   console.error(
-    `consuming ${topics.join(', ')} as group ${settings.consumerGroupId} from ${endpoints.tlsBrokers.join(',')} (TLS): ` +
+    `consuming ${topics.join(', ')} as group ${settings.consumerGroupId} from ${kafka.bootstrapServers} (${kafka.security.protocol}): ` +
       `batch size ${settings.batchSize}, batching window ${batchWindowMs} ms, ${settings.retryAttempts} retries, ` +
       `on failure ${settings.onFailureDestination}, sealing pass every ${sealIntervalMs / 1000} s; Ctrl-C to stop`,
   );
 
   const runner = new BatcherRunner({
-    // The TLS listener with the local CA, as the event source mapping reaches MSK over TLS.
-    kafka: localKafka(endpoints, 'apphub-micro-batcher', localKafkaSecurity()),
+    // Natively the TLS listener with the local CA, as the event source mapping reaches MSK over TLS.
+    kafka: kafka.kafka,
     groupId: settings.consumerGroupId,
     topics,
     invoke: local.invoke,
@@ -184,7 +185,7 @@ runCli(async () => {
     batchWindowMs,
     sealIntervalMs,
     destination: new FailedBatchStore(localAwsClients(endpoints).s3),
-    bootstrapServers: endpoints.tlsBrokers.join(','),
+    bootstrapServers: kafka.bootstrapServers,
     onBatch: (batch) => {
       const range = `${batch.topic}-${batch.partition} up to offset ${batch.nextOffset} (${batch.records} records)`;
       const { outcome } = batch;

@@ -1,7 +1,7 @@
 import { type ControlPlane, createControlPlane, parseControlPlaneConfig } from '@apphub/control-plane';
 import { createLogger, type Logger } from '@apphub/observability';
 import { type LocalEndpoints, parseLocalEndpoints, platform, s3SnapshotDirectories } from '@apphub/platform';
-import { localKafkaSecurity } from '../stack/clients.js';
+import { jobKafka } from '../sample/targets.js';
 
 /**
  * The control-plane functions' environment, pointed at the local stack: the same variables the CDK
@@ -12,6 +12,7 @@ export function localControlPlaneEnv(
   endpoints: LocalEndpoints = parseLocalEndpoints(),
 ): Record<string, string> {
   const { savepointDir, checkpointDir } = s3SnapshotDirectories(platform.storage.checkpointBucket);
+  const kafka = jobKafka('native', endpoints);
   return {
     APPHUB_FLINK_REST_URL: endpoints.flinkRestUrl,
     APPHUB_SQL_GATEWAY_URL: endpoints.sqlGatewayUrl,
@@ -20,8 +21,8 @@ export function localControlPlaneEnv(
     APPHUB_LEASES_TABLE: platform.storage.leasesTable,
     APPHUB_SAVEPOINT_DIR: savepointDir,
     APPHUB_CHECKPOINT_DIR: checkpointDir,
-    APPHUB_KAFKA_BOOTSTRAP_SERVERS: endpoints.tlsBrokers.join(','),
-    APPHUB_KAFKA_SECURITY: JSON.stringify(localKafkaSecurity()),
+    APPHUB_KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
+    APPHUB_KAFKA_SECURITY: JSON.stringify(kafka.security),
     APPHUB_AWS_ENDPOINT_URL: endpoints.awsEndpointUrl,
     APPHUB_S3_ENDPOINT_URL: endpoints.s3EndpointUrl,
   };

@@ -35,13 +35,12 @@ export function bucketBootstrapScript(minioUrl: string, buckets: readonly string
 }
 
 /**
- * Python script (run with the moto image, which ships boto3) that creates the data-lake bucket and
- * the DynamoDB tables with the key schemas of @apphub/platform `tables`, the same list the native
- * stack and the CDK stacks create. Existing resources are left as they are.
+ * Python script (run with the moto image, which ships boto3) that creates the DynamoDB tables with the
+ * key schemas of @apphub/platform `tables`, the same list the native stack and the CDK stacks create
+ * (S3 is MinIO's, as natively). Existing tables are left as they are.
  */
 export function awsBootstrapScript(endpointUrl: string): string {
   const spec = {
-    buckets: [platform.storage.checkpointBucket, platform.storage.dataLakeBucket],
     tables: Object.values(tables).map((table) => ({
       name: table.tableName,
       keys: [[table.partitionKey, 'HASH'], ...('sortKey' in table ? [[table.sortKey, 'RANGE']] : [])],
@@ -50,18 +49,13 @@ export function awsBootstrapScript(endpointUrl: string): string {
   return `import json, time, boto3
 spec = json.loads(${JSON.stringify(JSON.stringify(spec))})
 session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
-s3 = session.client("s3", endpoint_url="${endpointUrl}")
 dynamodb = session.client("dynamodb", endpoint_url="${endpointUrl}")
 for attempt in range(60):
     try:
-        s3.list_buckets()
+        dynamodb.list_tables()
         break
     except Exception:
         time.sleep(1)
-existing_buckets = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
-for bucket in spec["buckets"]:
-    if bucket not in existing_buckets:
-        s3.create_bucket(Bucket=bucket)
 existing_tables = set(dynamodb.list_tables()["TableNames"])
 for table in spec["tables"]:
     if table["name"] in existing_tables:

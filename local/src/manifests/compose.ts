@@ -81,6 +81,8 @@ export function composeDocument(variant: ComposeVariant): Record<string, unknown
     command,
     environment: { FLINK_PROPERTIES: flinkProperties },
     volumes: flinkVolumes,
+    // A process that dies is started again, as supervisord does natively and ECS does with a task.
+    restart: 'unless-stopped',
     ...extra,
   });
   const minioEnvironment = {
@@ -103,6 +105,7 @@ export function composeDocument(variant: ComposeVariant): Record<string, unknown
         ],
         ports: [`127.0.0.1:${platform.ports.kafka}:${externalKafkaPort}`],
         volumes: ['redpanda-data:/var/lib/redpanda/data'],
+        restart: 'unless-stopped',
         healthcheck: healthcheck("rpk cluster health | grep -Eq 'Healthy:.+true'"),
       },
       'redpanda-init': {
@@ -118,6 +121,7 @@ export function composeDocument(variant: ComposeVariant): Record<string, unknown
         environment: minioEnvironment,
         ports: [`127.0.0.1:${minioPort}:${minioPort}`, '127.0.0.1:9001:9001'],
         volumes: ['minio-data:/data'],
+        restart: 'unless-stopped',
         healthcheck: healthcheck('mc ready local'),
       },
       'minio-init': {
@@ -125,7 +129,11 @@ export function composeDocument(variant: ComposeVariant): Record<string, unknown
         entrypoint: ['/bin/sh', '-c'],
         command: [
           escapeForCompose(
-            bucketBootstrapScript(`http://${hosts.minio}:${minioPort}`, [platform.storage.checkpointBucket]),
+            bucketBootstrapScript(`http://${hosts.minio}:${minioPort}`, [
+              platform.storage.checkpointBucket,
+              platform.storage.dataLakeBucket,
+              platform.storage.failedBatchBucket,
+            ]),
           ),
         ],
         environment: minioEnvironment,
@@ -136,6 +144,7 @@ export function composeDocument(variant: ComposeVariant): Record<string, unknown
         image: images.moto,
         entrypoint: ['moto_server', '-H', '0.0.0.0', '-p', String(platform.ports.awsEndpoint)],
         ports: [`127.0.0.1:${platform.ports.awsEndpoint}:${platform.ports.awsEndpoint}`],
+        restart: 'unless-stopped',
         healthcheck: healthcheck(
           `python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${platform.ports.awsEndpoint}/moto-api/')"`,
         ),
@@ -189,16 +198,19 @@ export function composeDocument(variant: ComposeVariant): Record<string, unknown
         volumes: [`${repoRoot}:/workspace`],
         environment: {
           APPHUB_STREAM_BROKER_URL: `${hosts.redpanda}:${internalKafkaPort}`,
+          // How the runner reaches Kafka here (Redpanda's in-network plaintext listener), in the variables
+          // the control plane uses too; natively the runner takes the TLS listener instead.
+          APPHUB_KAFKA_BOOTSTRAP_SERVERS: `${hosts.redpanda}:${internalKafkaPort}`,
+          APPHUB_KAFKA_SECURITY: JSON.stringify({ protocol: 'PLAINTEXT' }),
           APPHUB_AWS_ENDPOINT_URL: `http://${motoHost}:${platform.ports.awsEndpoint}`,
+          APPHUB_S3_ENDPOINT_URL: `http://${hosts.minio}:${minioPort}`,
           APPHUB_DATA_LAKE_BUCKET: platform.storage.dataLakeBucket,
           APPHUB_WATERMARK_TABLE: platform.storage.watermarkTable,
           // Passed through from the host when set; unset, `npm run batcher` runs the sample job's dataset.
           TIMESTORE_STREAMING_BATCHERS: null,
           AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
         },
-        depends_on: { 'redpanda-init': completed, 'moto-init': completed },
+        depends_on: { 'redpanda-init': completed, 'minio-init': completed, 'moto-init': completed },
         restart: 'on-failure',
       },
     },

@@ -1,4 +1,4 @@
-import { platform } from '@apphub/platform';
+import { LOCAL_AWS_CREDENTIALS, platform } from '@apphub/platform';
 
 const versions = platform.versions;
 
@@ -29,5 +29,11 @@ export const flinkImageBuildArgs = Object.freeze({
   KAFKA_CONNECTOR_VERSION: versions.flinkKafkaConnector,
 });
 
-/** Demo-only MinIO credentials of the local mirrors; never used outside compose and minikube. */
-export const minioDemoCredentials = Object.freeze({ user: 'apphub', password: 'apphub-minio-demo' });
+/**
+ * MinIO's root user in the local mirrors: the same local-only credentials as the native stack, so the
+ * project's AWS clients (awsClientSettings) reach every local S3 alike. Never used outside a local stack.
+ */
+export const minioDemoCredentials = Object.freeze({
+  user: LOCAL_AWS_CREDENTIALS.accessKeyId,
+  password: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+});

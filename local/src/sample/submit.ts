@@ -1,10 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type ControlPlane, platformVariables, renderRequestSql, submitSql } from '@apphub/control-plane';
-import { splitSqlStatements } from '@apphub/flink';
-import { platform } from '@apphub/platform';
+import { type ControlPlane, submitSql } from '@apphub/control-plane';
+import {
+  FlinkRestClient,
+  renderSqlTemplate,
+  SqlGatewayClient,
+  splitSqlStatements,
+  sqlOptions,
+} from '@apphub/flink';
+import { AppHubError, flinkKafkaTableOptions, parseLocalEndpoints, platform } from '@apphub/platform';
 import { localControlPlane } from '../control-plane/local-plane.js';
 import { repoRoot } from '../stack/paths.js';
+import { jobKafka, type SampleTarget } from './targets.js';
 
 /** Kafka source start positions the sample job accepts (the connector's scan.startup.mode values). */
 export const startupModes = ['earliest-offset', 'latest-offset', 'group-offsets'] as const;
@@ -24,9 +31,14 @@ export interface SampleJobOptions {
   readonly sessionProperties?: Readonly<Record<string, string>>;
   /** Another SQL template with the same variables (default: infra/sql/tumbling-window.sql). */
   readonly templatePath?: string;
-  /** The control plane to submit through (default: the one wired to the local stack). */
+  /** Where the job runs (default native): decides how its SQL reaches Kafka and how it is submitted. */
+  readonly target?: SampleTarget;
+  /** The control plane to submit through on the native stack (default: the one wired to it). */
   readonly plane?: ControlPlane;
 }
+
+/** A job of the same name already runs in compose or minikube; submitting again would double its output. */
+export class SampleJobAlreadyRunningError extends AppHubError {}
 
 /**
  * The sample template's own variables for these options, defaults from infra/platform.json. The
@@ -50,28 +62,32 @@ function readTemplate(templatePath = platform.sampleJob.sqlTemplate): string {
 }
 
 /**
- * The sample job's statements as `plane` would submit them; a missing or unsafe variable fails
- * here, before Flink is contacted.
+ * The sample job's statements for `target`: the template with the sample's variables and the
+ * target's Kafka address and security (the same BROKERS and KAFKA_CLIENT_OPTIONS the control plane
+ * gives every template). A missing or unsafe variable fails here, before Flink is contacted.
  */
 export function renderSampleJob(options: SampleJobOptions = {}): string[] {
-  const plane = options.plane ?? localControlPlane();
-  const variables = sampleJobVariables(options);
+  const kafka = jobKafka(options.target ?? 'native');
   return splitSqlStatements(
-    renderRequestSql(plane, variables.JOB_NAME!, readTemplate(options.templatePath), variables),
+    renderSqlTemplate(readTemplate(options.templatePath), {
+      BROKERS: kafka.bootstrapServers,
+      KAFKA_CLIENT_OPTIONS: sqlOptions(flinkKafkaTableOptions(kafka.security)),
+      ...sampleJobVariables(options),
+    }),
   );
 }
 
-/** The variables `plane` adds to every template (exported for the --print-sql view and tests). */
-export { platformVariables };
-
 /**
- * Renders the sample SQL and submits it through the control plane (the submit-sql Lambda's logic):
- * the job is then managed, so it comes back by itself after a JobManager restart. Submitting the same
- * SQL again keeps the running job; changed SQL upgrades it through a savepoint.
+ * Submits the sample job. Natively through the control plane (the submit-sql Lambda's logic): the
+ * job is then managed, so it comes back by itself after a JobManager restart; the same SQL again keeps
+ * the running job, changed SQL upgrades it through a savepoint. In compose and minikube (no control
+ * plane there) the rendered SQL goes straight to the SQL Gateway at APPHUB_SQL_GATEWAY_URL, as the
+ * seed's runbook does, and a second copy of a running job is refused.
  */
 export async function submitSampleJob(
   options: SampleJobOptions = {},
 ): Promise<{ jobId: string; jobName: string; action: string }> {
+  if ((options.target ?? 'native') !== 'native') return submitToGateway(options);
   const plane = options.plane ?? localControlPlane();
   const variables = sampleJobVariables(options);
   const jobName = variables.JOB_NAME!;
@@ -83,6 +99,31 @@ export async function submitSampleJob(
     ...(options.sessionProperties ? { sessionProperties: { ...options.sessionProperties } } : {}),
   });
   return { jobId: result.jobId, jobName, action: result.action };
+}
+
+async function submitToGateway(
+  options: SampleJobOptions,
+): Promise<{ jobId: string; jobName: string; action: string }> {
+  const endpoints = parseLocalEndpoints();
+  const statements = renderSampleJob(options);
+  const jobName = sampleJobVariables(options).JOB_NAME!;
+  const running = (await new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl }).jobs()).filter(
+    (job) => job.name === jobName && ['RUNNING', 'CREATED', 'INITIALIZING', 'RESTARTING'].includes(job.state),
+  );
+  if (running.length > 0) {
+    throw new SampleJobAlreadyRunningError(
+      `job "${jobName}" is already running as ${running.map((job) => job.id).join(', ')}; cancel it first or pass --job-name`,
+    );
+  }
+  const restore = options.fromSavepoint
+    ? [`SET 'execution.savepoint.path' = '${options.fromSavepoint.replaceAll("'", "''")}'`]
+    : [];
+  const gateway = new SqlGatewayClient({ baseUrl: endpoints.sqlGatewayUrl });
+  const { jobId } = await gateway.runStatements([...restore, ...statements], {
+    sessionName: jobName,
+    ...(options.sessionProperties ? { sessionProperties: options.sessionProperties } : {}),
+  });
+  return { jobId, jobName, action: 'submitted' };
 }
 
 /**

@@ -46,12 +46,13 @@ export async function ensureTopics(kafka: Kafka, progress: Progress): Promise<vo
   }
 }
 
-/** Creates the checkpoint and data-lake buckets and the DynamoDB tables if they do not exist. */
+/** Creates the checkpoint, data-lake and failed-batch buckets (MinIO) and the DynamoDB tables (moto) if missing. */
 export async function ensureStorage(
   clients: { s3: S3Client; dynamodb: DynamoDBClient },
   progress: Progress,
 ): Promise<void> {
-  for (const bucket of [platform.storage.checkpointBucket, platform.storage.dataLakeBucket]) {
+  const { checkpointBucket, dataLakeBucket, failedBatchBucket } = platform.storage;
+  for (const bucket of [checkpointBucket, dataLakeBucket, failedBatchBucket]) {
     const exists = await clients.s3.send(new HeadBucketCommand({ Bucket: bucket })).then(
       () => true,
       () => false,

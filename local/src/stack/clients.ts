@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { awsClientSettings, type KafkaSecurity, type LocalEndpoints } from '@apphub/platform';
+import {
+  awsClientSettings,
+  ConfigInvalidError,
+  type KafkaSecurity,
+  type LocalEndpoints,
+  parseKafkaSecurity,
+} from '@apphub/platform';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
@@ -68,4 +74,45 @@ export async function getJson<T>(url: string, timeoutMs = 3_000): Promise<T | un
   } catch {
     return undefined;
   }
+}
+
+/**
+ * How the pipeline's local clients (the micro-batcher's runner) reach Kafka: APPHUB_KAFKA_BOOTSTRAP_SERVERS
+ * and APPHUB_KAFKA_SECURITY when set (the variables the control plane takes; compose sets them for
+ * Redpanda's plaintext listener), else the native stack's TLS listener with the local CA.
+ */
+export function pipelineKafka(
+  endpoints: LocalEndpoints,
+  clientId: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { kafka: Kafka; bootstrapServers: string; security: KafkaSecurity } {
+  const servers = env.APPHUB_KAFKA_BOOTSTRAP_SERVERS;
+  const described = env.APPHUB_KAFKA_SECURITY;
+  if ((servers === undefined) !== (described === undefined)) {
+    throw new ConfigInvalidError('APPHUB_KAFKA_BOOTSTRAP_SERVERS and APPHUB_KAFKA_SECURITY go together');
+  }
+  if (servers === undefined || described === undefined) {
+    const security = localKafkaSecurity();
+    return {
+      kafka: localKafka(endpoints, clientId, security),
+      bootstrapServers: endpoints.tlsBrokers.join(','),
+      security,
+    };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(described);
+  } catch (error) {
+    throw new ConfigInvalidError(`APPHUB_KAFKA_SECURITY is not JSON: ${described}`, { cause: error });
+  }
+  const security = parseKafkaSecurity(parsed, 'APPHUB_KAFKA_SECURITY');
+  const kafka = new Kafka({
+    clientId,
+    brokers: servers.split(','),
+    ...kafkajsSecurity(security),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 3, initialRetryTime: 200 },
+    connectionTimeout: 3_000,
+  });
+  return { kafka, bootstrapServers: servers, security };
 }

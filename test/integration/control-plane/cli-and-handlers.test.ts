@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ReconcileOutcome } from '@apphub/control-plane';
@@ -10,7 +9,7 @@ import {
   cleanUp,
   controlPlaneEnv,
   eventually,
-  localPath,
+  hasMetadata,
   localPlane,
   SampleScenario,
   scheduledEvent,
@@ -51,11 +50,11 @@ describe('npm run flink and the reconcile Lambda handler on the real cluster', (
 
     const savepointOut = await flinkCli(['savepoint', scenario.jobName]);
     const manual = /completed: (\S+)/.exec(savepointOut)?.[1];
-    expect(manual && existsSync(`${localPath(manual)}/_metadata`)).toBe(true);
+    expect(manual && (await hasMetadata(manual))).toBe(true);
 
     const stopOut = await flinkCli(['stop', scenario.jobName]);
     const stopped = /with savepoint (\S+)/.exec(stopOut)?.[1];
-    expect(stopped && existsSync(`${localPath(stopped)}/_metadata`)).toBe(true);
+    expect(stopped && (await hasMetadata(stopped))).toBe(true);
     expect((await plane.rest.job(jobId!)).state).toBe('FINISHED');
     expect((await plane.jobs.get(scenario.jobName))?.desiredState).toBe('stopped');
     const history = await plane.savepoints.history(scenario.jobName);

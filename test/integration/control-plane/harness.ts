@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   type ControlPlane,
   createControlPlane,
@@ -24,6 +23,7 @@ import {
   type SampleAggregate,
   type SampleEvent,
 } from '@apphub/sample';
+import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
 import { localControlPlaneEnv } from '../../../local/src/control-plane/local-plane.js';
@@ -31,7 +31,7 @@ import { consumeRecords } from '../../../local/src/sample/consume.js';
 import { produceEvents } from '../../../local/src/sample/produce.js';
 import { sampleJobVariables } from '../../../local/src/sample/submit.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
-import { closerEvent, createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
+import { aws, closerEvent, createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
 
 /** The root savepoint directory of the local stack (the checkpoint bucket on MinIO), as the CLI uses it. */
 export const savepointRoot = localControlPlaneEnv().APPHUB_SAVEPOINT_DIR!;
@@ -58,9 +58,28 @@ export function scheduledEvent(jobNames: readonly string[]): Record<string, unkn
   return { ...event, detail: { jobNames } };
 }
 
-/** Flink reports `file:/abs/path`; the filesystem wants `/abs/path`. */
-export function localPath(location: string): string {
-  return fileURLToPath(location.replace(/^file:(?!\/\/)/, 'file://'));
+/**
+ * Keys of the objects under an s3:// location (a savepoint or checkpoint directory), read back with
+ * the AWS SDK from the local S3 endpoint (MinIO), as anyone would read them in AWS.
+ */
+export async function objectsUnder(location: string): Promise<string[]> {
+  const match = /^s3:\/\/([^/]+)\/(.+?)\/*$/.exec(location);
+  if (!match) throw new Error(`not an s3:// location: ${location}`);
+  const [, bucket, prefix] = match as unknown as [string, string, string];
+  const keys: string[] = [];
+  for await (const page of paginateListObjectsV2(
+    { client: aws.s3 },
+    { Bucket: bucket, Prefix: `${prefix}/` },
+  )) {
+    keys.push(...(page.Contents ?? []).map((object) => object.Key!));
+  }
+  return keys;
+}
+
+/** True when a snapshot's `_metadata` object exists in S3: Flink writes it last, so the snapshot is complete. */
+export async function hasMetadata(location: string): Promise<boolean> {
+  const prefix = /^s3:\/\/[^/]+\/(.+?)\/*$/.exec(location)?.[1];
+  return (await objectsUnder(location)).includes(`${prefix}/_metadata`);
 }
 
 /** A control plane on the local stack; metrics lines are collected for assertions instead of printed. */

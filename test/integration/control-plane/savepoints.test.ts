@@ -1,12 +1,13 @@
-import { existsSync } from 'node:fs';
 import { ControlPlaneError, handleSavepointEvent } from '@apphub/control-plane';
+import { platform } from '@apphub/platform';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   cleanUp,
   eventually,
-  localPath,
+  hasMetadata,
   localPlane,
   metricTotal,
+  objectsUnder,
   SampleScenario,
   scheduledEvent,
 } from './harness.js';
@@ -33,16 +34,25 @@ describe('scheduled savepoints on the real cluster', () => {
       expect(outcome?.decision).toEqual({ action: 'trigger' });
       expect(outcome?.savepoint?.status).toBe('COMPLETED');
       const location = outcome!.savepoint!.location!;
-      expect(location).toContain(`/savepoints/${scenario.jobName}/savepoint-`);
-      expect(existsSync(`${localPath(location)}/_metadata`)).toBe(true);
+      // In the checkpoint bucket on MinIO, through Flink's S3 plugin, as on ECS; read back with the SDK.
+      expect(location).toMatch(
+        new RegExp(`^s3://${platform.storage.checkpointBucket}/savepoints/${scenario.jobName}/savepoint-`),
+      );
+      expect(await hasMetadata(location)).toBe(true);
       locations.push(location);
     }
 
     const history = await plane.savepoints.history(scenario.jobName);
     expect(history.map((entry) => entry.location).sort()).toEqual([locations[1], locations[2]].sort());
     expect(history.every((entry) => entry.status === 'COMPLETED' && entry.jobId === jobId)).toBe(true);
-    expect(existsSync(localPath(locations[0]!))).toBe(false);
-    expect(existsSync(`${localPath(locations[2]!)}/_metadata`)).toBe(true);
+    expect(await objectsUnder(locations[0]!)).toEqual([]);
+    expect(await hasMetadata(locations[2]!)).toBe(true);
+    // The job's retained checkpoints are in the same bucket, next to the savepoints.
+    const checkpoint = (await plane.rest.checkpoints(jobId)).latestCompleted?.externalPath;
+    expect(checkpoint).toMatch(
+      new RegExp(`^s3://${platform.storage.checkpointBucket}/checkpoints/${jobId}/chk-\\d+$`),
+    );
+    expect(await hasMetadata(checkpoint!)).toBe(true);
     expect(metricTotal(plane.metricLines, scenario.jobName, 'SavepointsCompleted')).toBe(3);
     // The same counts summed per function (dimension Service), which the CDK alarms read.
     expect(metricTotal(plane.metricLines, undefined, 'SavepointsCompleted')).toBe(3);

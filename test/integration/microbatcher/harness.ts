@@ -13,7 +13,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll } from 'vitest';
 import type { BatcherRunner } from '../../../local/src/batcher/index.js';
-import { aws, kafka, uniqueName } from '../helpers.js';
+import { aws, eventually, kafka, uniqueName } from '../helpers.js';
 
 export const bucket = platform.storage.dataLakeBucket;
 export const table = platform.storage.watermarkTable;
@@ -183,4 +183,40 @@ export function runnersStoppedAfterAll(): BatcherRunner[] {
     await Promise.all(runners.map((runner) => runner.stop()));
   });
   return runners;
+}
+
+/**
+ * 20 users x 6 minutes of aggregates on `topic`'s 3 partitions, each emitted twice (the upsert sink is
+ * at-least-once): the second emission (count user + minute + 100) is the one a reader must see.
+ */
+export function twiceEmittedAggregates(topic: string): ReturnType<typeof aggregate>[] {
+  const records = [];
+  for (let minute = 0; minute < 6; minute++) {
+    for (let user = 0; user < 20; user++) {
+      const id = `u-${String(user).padStart(3, '0')}`;
+      records.push(aggregate(topic, user % 3, 0, id, minute, user + minute));
+      records.push(aggregate(topic, user % 3, 0, id, minute, user + minute + 100));
+    }
+  }
+  return records;
+}
+
+/** Waits until `groupId` has committed `count` records of `topic` in all, and returns the offsets. */
+export function everyOffsetCommitted(
+  groupId: string,
+  topic: string,
+  count: number,
+  timeoutMs = 120_000,
+): Promise<Record<number, string>> {
+  return eventually(
+    'all offsets committed',
+    async () => {
+      const offsets = await committedOffsets(groupId, topic);
+      return Object.values(offsets).reduce((sum, offset) => sum + Number(offset), 0) === count
+        ? offsets
+        : undefined;
+    },
+    timeoutMs,
+    500,
+  );
 }

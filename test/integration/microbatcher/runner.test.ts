@@ -13,11 +13,13 @@ import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helper
 import {
   aggregate,
   committedOffsets,
+  everyOffsetCommitted,
   lake,
   produceAggregates,
   runnersStoppedAfterAll,
   snapshotObjects,
   store,
+  twiceEmittedAggregates,
 } from './harness.js';
 
 const topic = uniqueName('it-mb-runner');
@@ -38,14 +40,7 @@ describe('npm run batcher runner on the real topic', () => {
   it('commits nothing while the handler fails, loses nothing after a stop, then micro-batches every record', async () => {
     // Prepare: 3 partitions, 20 users x 6 minutes, each aggregate re-emitted once (at-least-once), one poison record.
     await createTopic(topic, 3);
-    const records = [];
-    for (let minute = 0; minute < 6; minute++) {
-      for (let user = 0; user < 20; user++) {
-        const id = `u-${String(user).padStart(3, '0')}`;
-        records.push(aggregate(topic, user % 3, 0, id, minute, user + minute));
-        records.push(aggregate(topic, user % 3, 0, id, minute, user + minute + 100));
-      }
-    }
+    const records = twiceEmittedAggregates(topic);
     records.push({ ...aggregate(topic, 1, 0, 'u-bad', 0, 1), value: Buffer.from('{"user_id":') });
     await produceAggregates(topic, records);
     const groupId = uniqueName('it-mb-group');
@@ -95,17 +90,7 @@ describe('npm run batcher runner on the real topic', () => {
     });
     runners.push(runner);
     await runner.start();
-    await eventually(
-      'all offsets committed',
-      async () => {
-        const offsets = await committedOffsets(groupId, topic);
-        return Object.values(offsets).reduce((sum, offset) => sum + Number(offset), 0) === records.length
-          ? offsets
-          : undefined;
-      },
-      120_000,
-      500,
-    );
+    await everyOffsetCommitted(groupId, topic, records.length);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     await runner.runSealingPass();
 
