@@ -59,15 +59,27 @@ export async function loadLocalHandler(
   }
 }
 
-function lambdaContext(awsRequestId: string) {
-  const deadline = Date.now() + 15 * 60_000;
+/**
+ * The context Lambda passes a handler, for a local invocation of `functionName`: the request id, and
+ * the remaining time of an invocation that may run `timeoutMs` (Lambda's maximum, 15 minutes, unless
+ * given), counted from now.
+ */
+export function lambdaContext(
+  awsRequestId: string,
+  options: { functionName?: string; timeoutMs?: number } = {},
+) {
+  const functionName = options.functionName ?? 'micro-batcher';
+  const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
   return {
     awsRequestId,
-    functionName: 'micro-batcher',
+    functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: LOCAL_FUNCTION_ARN,
+    invokedFunctionArn:
+      functionName === 'micro-batcher'
+        ? LOCAL_FUNCTION_ARN
+        : `arn:aws:lambda:local:000000000000:function:${functionName}`,
     memoryLimitInMB: '1024',
-    logGroupName: '/aws/lambda/micro-batcher',
+    logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),

@@ -222,7 +222,8 @@ export async function startProgram(paths: StackPaths, name: string): Promise<voi
 export async function stopPrograms(paths: StackPaths, names: readonly string[]): Promise<void> {
   if (names.length === 0 || !(await supervisordRunning(paths))) return;
   const { output } = await supervisorctl(paths, ['stop', ...names]);
-  if (/ERROR(?! \(not running\))/.test(output)) {
+  // Stopping what is not running, or not configured at all, leaves it as wanted: stopped.
+  if (/ERROR(?! \((not running|no such process)\))/.test(output)) {
     throw new StackSupervisorError(`stopping ${names.join(', ')} failed: ${output.trim()}`);
   }
 }

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ReconcileOutcome } from '@apphub/control-plane';
-import type { Context } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lambdaContext } from '../../../local/src/batcher/local-handler.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
 import {
   cleanUp,
@@ -69,9 +69,10 @@ describe('npm run flink and the reconcile Lambda handler on the real cluster', (
     let outcomes: ReconcileOutcome[];
     try {
       const { handler } = await import('../../../functions/reconcile/handler.js');
-      outcomes = await handler(scheduledEvent([scenario.jobName]), {
-        awsRequestId: 'it-reconcile',
-      } as Context);
+      outcomes = await handler(
+        scheduledEvent([scenario.jobName]),
+        lambdaContext('it-reconcile', { functionName: 'reconcile', timeoutMs: 10 * 60_000 }),
+      );
     } finally {
       process.env = saved;
     }

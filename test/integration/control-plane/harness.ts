@@ -285,6 +285,7 @@ export async function expectExactSealedOutput(scenario: SampleScenario): Promise
     bucket: platform.storage.dataLakeBucket,
     table: platform.storage.watermarkTable,
     awsEndpointUrl: endpoints.awsEndpointUrl,
+    s3EndpointUrl: endpoints.s3EndpointUrl,
   });
   await runner.start();
   try {

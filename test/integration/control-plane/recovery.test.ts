@@ -111,7 +111,7 @@ describe('reconcile and upgrades on the real cluster', () => {
     expect(failure).toBeInstanceOf(ControlPlaneJobStateError);
     expect((failure as Error).message).toMatch(
       new RegExp(
-        `^Upgrade of ${scenario.jobName} failed: .*no_such_table.*; the previous SQL was resubmitted from file:\\S+/savepoint-`,
+        `^Upgrade of ${scenario.jobName} failed: .*no_such_table.*; the previous SQL was resubmitted from s3://\\S+/savepoint-`,
       ),
     );
     const rolledBack = (await plane.jobs.get(scenario.jobName))!;

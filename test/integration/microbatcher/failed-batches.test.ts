@@ -53,9 +53,9 @@ const mappingPrefix = `aws/lambda/${localMappingUuid(groupId, topic)}/`;
 const range = { from: base, to: base + 10 * minute };
 const runners = runnersStoppedAfterAll();
 
-/** Whether a Lambda Kafka event holds a record of user `user`. */
+/** Whether a Lambda Kafka event holds a record of user `user` (a scheduled sealing event holds none). */
 function holdsUser(event: unknown, user: string): boolean {
-  return Object.values((event as KafkaEvent).records)
+  return Object.values((event as Partial<KafkaEvent>).records ?? {})
     .flat()
     .some((record) =>
       Buffer.from(record.key ?? '', 'base64')
