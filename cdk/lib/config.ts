@@ -54,11 +54,37 @@ const logRetentionDays = z.coerce
     'expected a CloudWatch retention period such as 7, 30, 90 or 365',
   );
 
-/** Derives MSK's version form (`4.1.x`) from the platform's pinned Kafka version. */
+/**
+ * The Kafka version names MSK accepts for a new cluster of Standard brokers, as listed on
+ * https://docs.aws.amazon.com/msk/latest/developerguide/supported-kafka-versions.html (versions
+ * past their end of support left out; 4.2.x.kraft is for Express brokers only). `.kraft` selects
+ * KRaft metadata mode, the only mode of Kafka 4:
+ * https://docs.aws.amazon.com/msk/latest/developerguide/metadata-management.html#kraft-intro
+ */
+export const MSK_KAFKA_VERSIONS = [
+  '3.8.x',
+  '3.8.x.kraft',
+  '3.9.x',
+  '3.9.x.kraft',
+  '4.0.x.kraft',
+  '4.1.x.kraft',
+] as const;
+
+/** MSK's KRaft name (`4.1.x.kraft`) for the platform's pinned Kafka version (`4.1.1`). */
 function mskVersionOf(kafkaVersion: string): string {
   const [major, minor] = kafkaVersion.split('.');
-  return `${major}.${minor}.x`;
+  return `${major}.${minor}.x.kraft`;
 }
+
+/** The default is checked against the list too, so a platform Kafka version MSK lacks fails the synth. */
+const mskKafkaVersion = z
+  .string()
+  .default(mskVersionOf(platform.versions.kafka))
+  .pipe(
+    z.enum(MSK_KAFKA_VERSIONS, {
+      message: `expected an MSK version name, one of ${MSK_KAFKA_VERSIONS.join(', ')}`,
+    }),
+  );
 
 const optionsSchema = z
   .strictObject({
@@ -88,7 +114,7 @@ const optionsSchema = z
       .regex(/^kafka\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an MSK instance type such as kafka.m7g.large')
       .default('kafka.m7g.large'),
     mskVolumeSizeGiB: integer(1, 16384).default(100),
-    mskKafkaVersion: z.string().default(mskVersionOf(platform.versions.kafka)),
+    mskKafkaVersion,
     consumerGroupId: z
       .string()
       .regex(/^[a-zA-Z0-9\-/*:_+=.@]{1,200}$/, 'expected 1-200 of [a-zA-Z0-9-/*:_+=.@]')

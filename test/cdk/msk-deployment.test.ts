@@ -217,7 +217,7 @@ describe('Kafka', () => {
     template.hasResourceProperties('AWS::MSK::Cluster', {
       EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true } },
       LoggingInfo: { BrokerLogs: { CloudWatchLogs: Match.objectLike({ Enabled: true }) } },
-      KafkaVersion: `${platform.versions.kafka.split('.').slice(0, 2).join('.')}.x`,
+      KafkaVersion: `${platform.versions.kafka.split('.').slice(0, 2).join('.')}.x.kraft`,
     });
   });
 
