@@ -312,17 +312,15 @@ describe('Flink on ECS', () => {
     }
     expect(expected['execution.checkpointing.dir']).toBe(`s3://${BUCKET}/checkpoints`);
     expect(expected['execution.checkpointing.savepoint-dir']).toBe(`s3://${BUCKET}/savepoints`);
-    const gatewayArguments =
-      byCommand.get('/opt/flink/bin/sql-gateway.sh')?.Command.map(joinWithBucket) ?? [];
-    expect(gatewayArguments).toEqual(
-      expect.arrayContaining([
-        'start-foreground',
-        '-Dexecution.target=remote',
-        `-Dsql-gateway.endpoint.rest.port=${platform.ports.sqlGateway}`,
-        `-Dexecution.checkpointing.interval=${platform.flink.settings['execution.checkpointing.interval']}`,
-        `-Dexecution.checkpointing.dir=s3://${BUCKET}/checkpoints`,
-      ]),
-    );
+    const gatewayProperties = byCommand
+      .get('/opt/flink/bin/sql-gateway.sh')
+      ?.Environment?.find((entry) => entry.Name === 'FLINK_PROPERTIES');
+    expect(parseFlinkProperties(joinWithBucket(gatewayProperties?.Value))).toMatchObject({
+      'execution.target': 'remote',
+      'sql-gateway.endpoint.rest.port': String(platform.ports.sqlGateway),
+      'execution.checkpointing.interval': platform.flink.settings['execution.checkpointing.interval'],
+      'execution.checkpointing.dir': `s3://${BUCKET}/checkpoints`,
+    });
   });
 
   it('builds the image from infra/ with infra/flink-image/Dockerfile and the pinned versions', () => {

@@ -43,6 +43,8 @@ export class FlinkStack extends Stack {
   readonly flinkRestUrl: string;
   /** APPHUB_SQL_GATEWAY_URL for clients inside the VPC. */
   readonly sqlGatewayUrl: string;
+  /** The Cloud Map namespace the JobManager and SQL Gateway are registered in. */
+  readonly namespaceName: string;
   readonly cluster: ecs.Cluster;
   readonly jobManager: FlinkService;
   readonly taskManagers: FlinkService;
@@ -52,6 +54,7 @@ export class FlinkStack extends Stack {
     super(scope, id, props);
     const { options } = props;
     const namespace = options.serviceDiscoveryNamespace;
+    this.namespaceName = namespace;
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
@@ -115,17 +118,16 @@ export class FlinkStack extends Stack {
       })
       .scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: options.taskManagerCpuTargetPercent });
 
-    // The image's entrypoint applies FLINK_PROPERTIES only for jobmanager/taskmanager, so the
-    // gateway gets its settings as dynamic properties.
+    // The image's entrypoint writes FLINK_PROPERTIES into conf/config.yaml before any command, a
+    // pass-through one included (apache/flink-docker docker-entrypoint.sh). The gateway must get its
+    // settings that way, as in compose: sql-gateway.sh reads any argument list containing "-h"
+    // (-Djobmanager.bind-host=...) as a help request and starts the gateway without exec, log4j
+    // config or Java 17 options (apache/flink flink-table/flink-sql-gateway/bin/sql-gateway.sh).
     const gatewaySettings = renderSqlGatewaySettings(settings, namespace);
     this.sqlGateway = new FlinkService(this, 'SqlGateway', {
       ...shared,
-      command: [
-        '/opt/flink/bin/sql-gateway.sh',
-        'start-foreground',
-        ...Object.entries(gatewaySettings).map(([key, value]) => `-D${key}=${value}`),
-      ],
-      environment: {},
+      command: ['/opt/flink/bin/sql-gateway.sh', 'start-foreground'],
+      environment: { FLINK_PROPERTIES: toFlinkYaml(gatewaySettings) },
       cpu: options.sqlGatewayCpu,
       memoryMiB: options.sqlGatewayMemoryMiB,
       desiredCount: 1,
