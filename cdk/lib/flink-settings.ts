@@ -29,7 +29,8 @@ export function serviceHost(service: string, namespace: string): string {
 /**
  * Flink settings of the ECS deployment: the platform's shared settings (renderFlinkSettings) with
  * addresses from Cloud Map, checkpoints and savepoints on S3, fixed ports (each Fargate task has its
- * own IP, so the platform's ranges only bound them) and process sizes that fit the task memory.
+ * own IP, so the platform's ranges only bound them), process sizes that fit the task memory, and
+ * no job submission through the web UI.
  */
 export function renderEcsFlinkSettings(environment: EcsFlinkEnvironment): Record<string, string> {
   const { ports } = platform;
@@ -47,6 +48,9 @@ export function renderEcsFlinkSettings(environment: EcsFlinkEnvironment): Record
       'taskmanager.data.port': ports.taskManagerDataRange.split('-')[0] ?? '0',
       'jobmanager.memory.process.size': processSize(environment.jobManagerMemoryMiB),
       'taskmanager.memory.process.size': processSize(environment.taskManagerMemoryMiB),
+      // No jar upload or run through REST (the web submission extension is not loaded); the SQL
+      // Gateway submits JobGraphs with POST /jobs, which stays. Native and compose keep Flink's default.
+      'web.submit.enable': 'false',
       ...(environment.checkpointInterval
         ? { 'execution.checkpointing.interval': environment.checkpointInterval }
         : {}),

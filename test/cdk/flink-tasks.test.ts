@@ -81,3 +81,33 @@ describe('SQL Gateway container', () => {
     expect(flinkProperties(gateway)['execution.target']).toBe('remote');
   });
 });
+
+describe('Flink REST on ECS', () => {
+  // With web.submit.enable false the JobManager registers no jar upload/run handlers (Flink's
+  // DispatcherRestEndpoint loads the web submission extension only when it is on:
+  // https://nightlies.apache.org/flink/flink-docs-release-2.2/docs/deployment/config/#web-submit-enable).
+  // The SQL Gateway submits JobGraphs with POST /jobs (JobSubmitHandler), which stays registered.
+  it('refuses jar uploads and runs through REST on every Flink task', () => {
+    for (const command of ['jobmanager', 'taskmanager', '/opt/flink/bin/sql-gateway.sh']) {
+      expect(flinkProperties(flinkContainer(command))['web.submit.enable'], command).toBe('false');
+    }
+  });
+
+  it('lets an operator reach the UI through ECS Exec port forwarding on the JobManager only', () => {
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html (port forwarding
+    // with AWS-StartPortForwardingSession needs ECS Exec on the service).
+    const template = synthesized.template(synthesized.stacks.flink);
+    const services = Object.values(template.findResources('AWS::ECS::Service')).map(
+      (service) => (service as { Properties: Record<string, unknown> }).Properties,
+    );
+    const withExec = services.filter((service) => service.EnableExecuteCommand === true);
+
+    expect(withExec).toHaveLength(1);
+    expect(withExec[0]?.ServiceRegistries).toEqual([
+      { RegistryArn: { 'Fn::GetAtt': [expect.stringMatching(/^JobManagerService/), 'Arn'] } },
+    ]);
+    expect(Object.keys(template.findOutputs('*'))).toEqual(
+      expect.arrayContaining(['ClusterName', 'JobManagerServiceName']),
+    );
+  });
+});

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { platform, toFlinkYaml } from '@apphub/platform';
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -101,6 +101,8 @@ export class FlinkStack extends Stack {
       containerPorts: [platform.ports.flinkRest, platform.ports.jobManagerRpc, platform.ports.blobServer],
       discoveryName: JOB_MANAGER_SERVICE_NAME,
       health: { port: platform.ports.flinkRest, path: '/overview' },
+      // The Flink UI is reached by ECS Exec port forwarding (docs/deploy.md), never through a listener.
+      execCommand: true,
     });
 
     this.taskManagers = new FlinkService(this, 'TaskManager', {
@@ -145,6 +147,10 @@ export class FlinkStack extends Stack {
     }
     this.suppressGrantWildcards([this.jobManager.taskRole, this.taskManagers.taskRole]);
     this.suppressExecutionRoles([this.jobManager, this.taskManagers, this.sqlGateway]);
+
+    // What the ECS Exec port-forwarding commands of docs/deploy.md look up.
+    new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
+    new CfnOutput(this, 'JobManagerServiceName', { value: this.jobManager.service.serviceName });
 
     this.flinkRestUrl = `http://${serviceHost(JOB_MANAGER_SERVICE_NAME, namespace)}:${platform.ports.flinkRest}`;
     this.sqlGatewayUrl = `http://${serviceHost(SQL_GATEWAY_SERVICE_NAME, namespace)}:${platform.ports.sqlGateway}`;
