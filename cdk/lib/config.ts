@@ -4,7 +4,7 @@ import {
   parseBatcherDescriptors,
   sampleBatcherDescriptor,
 } from '@apphub/microbatcher';
-import { parseWith, platform, z } from '@apphub/platform';
+import { parseWith, platform, tables, z } from '@apphub/platform';
 
 /** Every app option is a CDK context key with this prefix (cdk.json `context` or `cdk synth -c apphub:x=y`). */
 export const CONTEXT_PREFIX = 'apphub:';
@@ -29,21 +29,44 @@ const stringList = z.preprocess(
 /** Numbers given with `-c` arrive as strings. */
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/**
- * Batcher descriptors: a JSON array in cdk.json, or a JSON string with `-c`. Their fields are
- * checked with the micro-batcher's own parser after this schema (see parseAppConfig).
- */
-const batcherList = z.preprocess(
-  (value) => {
+/** A structured option: JSON in cdk.json, or a JSON string with `-c` (a string that is not JSON stays as it is). */
+const fromJson = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => {
     if (typeof value !== 'string') return value;
     try {
       return JSON.parse(value);
     } catch {
       return value;
     }
-  },
-  z.array(z.record(z.string(), z.unknown())),
+  }, schema);
+
+/**
+ * Batcher descriptors: a JSON array. Their fields are checked with the micro-batcher's own parser
+ * after this schema (see parseAppConfig).
+ */
+const batcherList = fromJson(z.array(z.record(z.string(), z.unknown())));
+
+/** The keys of the platform's DynamoDB tables (`tables` of @apphub/platform). */
+export type TableKey = keyof typeof tables;
+const tableKeys = Object.keys(tables) as [TableKey, ...TableKey[]];
+
+/** S3 bucket naming rules: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 of a-z, 0-9, . and -)');
+
+/** DynamoDB table names: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html */
+const existingTables = fromJson(
+  z.partialRecord(
+    z.enum(tableKeys),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3-255 of A-Z, a-z, 0-9, _ . -)'),
+  ),
 );
+
+/** A private DNS name: labels of letters, digits and inner dashes. */
+const dnsName = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
 
 /** Log retention periods CloudWatch accepts (days). */
 const logRetentionDays = z.coerce
@@ -90,7 +113,10 @@ const optionsSchema = z
   .strictObject({
     stackPrefix: z
       .string()
-      .regex(/^[A-Za-z][A-Za-z0-9-]{0,40}$/, 'expected letters, digits and dashes')
+      .regex(
+        /^[A-Za-z]([A-Za-z0-9-]{0,39}[A-Za-z0-9])?$/,
+        'expected 1-41 letters, digits and inner dashes, starting with a letter',
+      )
       .default('AppHubStreaming'),
     vpcId: z
       .string()
@@ -133,8 +159,11 @@ const optionsSchema = z
     microBatcherTimeoutSeconds: integer(10, 840).default(300),
     serviceDiscoveryNamespace: z
       .string()
-      .regex(/^[a-z0-9]+(\.[a-z0-9-]+)+$/, 'expected a private DNS name such as apphub-streaming.internal')
-      .default('apphub-streaming.internal'),
+      .regex(dnsName, 'expected a private DNS name such as apphubstreaming.internal')
+      .optional(),
+    existingCheckpointBucket: bucketName.optional(),
+    existingDataLakeBucket: bucketName.optional(),
+    existingTables: existingTables.optional(),
     taskManagerCount: integer(1, 100).default(platform.flink.taskManagers),
     taskManagerMinCount: integer(1, 100).optional(),
     taskManagerMaxCount: integer(1, 100).optional(),
@@ -267,15 +296,28 @@ export interface AppConfig {
 
 /** Parsed options with defaults applied; the TaskManager bounds are always resolved. */
 export type AppOptions = Readonly<
-  Omit<z.output<typeof optionsSchema>, 'taskManagerMinCount' | 'taskManagerMaxCount' | 'batchers'> & {
+  Omit<
+    z.output<typeof optionsSchema>,
+    'taskManagerMinCount' | 'taskManagerMaxCount' | 'batchers' | 'serviceDiscoveryNamespace'
+  > & {
     taskManagerMinCount: number;
     taskManagerMaxCount: number;
+    /** The configured namespace, or `<stackPrefix in lowercase>.internal`. */
+    serviceDiscoveryNamespace: string;
     /** TIMESTORE_STREAMING_BATCHERS as written (the micro-batcher parses it again at cold start). */
     batchers: readonly DatasetDescriptorInput[];
     /** The same descriptors parsed by the micro-batcher's parser: topics and dead-letter prefixes come from them. */
     datasets: readonly DatasetDescriptor[];
   }
 >;
+
+/**
+ * The Cloud Map namespace of a deployment: its stack prefix, so two deployments in one VPC do not
+ * ask for the same private DNS name.
+ */
+function defaultNamespace(stackPrefix: string): string {
+  return `${stackPrefix.toLowerCase()}.internal`;
+}
 
 const enableFlagSchema = z.enum(['0', '1'], { message: 'expected "0" or "1"' });
 
@@ -319,6 +361,7 @@ export function parseAppConfig(
       datasets,
       taskManagerMinCount,
       taskManagerMaxCount,
+      serviceDiscoveryNamespace: parsed.serviceDiscoveryNamespace ?? defaultNamespace(parsed.stackPrefix),
     }),
   });
 }

@@ -59,7 +59,7 @@ describe('an imported VPC with existing Kafka brokers', () => {
       MaximumBatchingWindowInSeconds: 30,
       MaximumRetryAttempts: 7,
       DestinationConfig: {
-        OnFailure: { Destination: { 'Fn::ImportValue': Match.stringLikeRegexp('DataLake.*Arn') } },
+        OnFailure: { Destination: { 'Fn::ImportValue': Match.stringLikeRegexp('StreamingLake.*Arn') } },
       },
       SourceAccessConfigurations: Match.arrayWith([
         {

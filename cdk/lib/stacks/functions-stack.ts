@@ -20,8 +20,8 @@ import {
   FUNCTION_RUNTIME,
   StreamingFunction,
 } from '../constructs/streaming-function.js';
-import { objectsUnder, S3_GRANT_ACTIONS } from '../nag-patterns.js';
-import { CHECKPOINT_PREFIX, SAVEPOINT_PREFIX } from './storage-stack.js';
+import { objectsOfBucket, objectsUnder, S3_GRANT_ACTIONS } from '../nag-patterns.js';
+import { CHECKPOINT_PREFIX, dataLakeBucketReference, SAVEPOINT_PREFIX } from './storage-stack.js';
 
 export interface FunctionsStackProps extends StackProps {
   readonly options: AppOptions;
@@ -136,7 +136,7 @@ export class FunctionsStack extends Stack {
     this.schedule('SealSchedule', this.microBatcher, options.sealScheduleMinutes);
     this.schedule('SavepointSchedule', this.savepoint, options.savepointScheduleMinutes);
     this.schedule('ReconcileSchedule', this.reconcile, options.reconcileScheduleMinutes);
-    this.suppressGrantWildcards();
+    this.suppressGrantWildcards(options);
   }
 
   private schedule(id: string, target: lambda.IFunction, minutes: number): void {
@@ -223,13 +223,13 @@ export class FunctionsStack extends Stack {
     return queue;
   }
 
-  private suppressGrantWildcards(): void {
+  private suppressGrantWildcards(options: AppOptions): void {
     const checkpointObjects = objectsUnder(CHECKPOINT_PREFIX, SAVEPOINT_PREFIX);
     const grants: ReadonlyArray<[lambda.IFunction, string, { regex: string }]> = [
       [
         this.microBatcher,
         'Parquet parts, sealed files, manifests and dead letters are many objects under dataset prefixes of the data-lake bucket, which only this function writes.',
-        { regex: '/^Resource::.*DataLake.*\\/\\*$/g' },
+        objectsOfBucket(dataLakeBucketReference(options)),
       ],
       [
         this.submitSql,

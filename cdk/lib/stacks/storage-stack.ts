@@ -1,11 +1,11 @@
 import { type DatasetDescriptor, datasetRoot } from '@apphub/microbatcher';
 import { platform, type TableKeySchema, tables } from '@apphub/platform';
-import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import type { AppOptions } from '../config.js';
+import type { AppOptions, TableKey } from '../config.js';
 import { SecureBucket } from '../constructs/secure-bucket.js';
 
 /** Key prefixes inside the checkpoint bucket; Flink and the savepoint Lambda both use them. */
@@ -20,65 +20,100 @@ export function deadLetterPrefix(dataset: DatasetDescriptor): string {
   return `${datasetRoot(dataset)}/dead-letter/`;
 }
 
+/** `apphub-flink-checkpoints` -> `ApphubFlinkCheckpoints`: the platform name as a construct id. */
+function constructIdOf(platformName: string): string {
+  return platformName
+    .split(/[-_]/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/**
+ * How IAM policies name the data-lake bucket: its logical id when created here (the id starts
+ * with it), its name when attached.
+ */
+export function dataLakeBucketReference(options: AppOptions): string {
+  return options.existingDataLakeBucket ?? constructIdOf(platform.storage.dataLakeBucket);
+}
+
 export interface StorageStackProps extends StackProps {
   readonly options: AppOptions;
 }
 
 /**
- * Buckets and tables named from infra/platform.json. Bucket names get the account and region
- * appended because S3 names are global; tables take their names and keys from @apphub/platform.
+ * The buckets and the platform's tables. CloudFormation names them (stack name, logical id and a
+ * random suffix; the logical ids start with the platform names, e.g. ApphubFlinkCheckpoints), so
+ * two deployments coexist in one account and region, and a deploy after `cdk destroy` (which
+ * retains buckets and tables) never finds its name taken. Retained storage of an earlier deployment
+ * is attached by name instead (existingCheckpointBucket, existingDataLakeBucket, existingTables).
  */
 export class StorageStack extends Stack {
-  readonly checkpointBucket: s3.Bucket;
-  readonly dataLakeBucket: s3.Bucket;
-  readonly watermarkTable: dynamodb.Table;
-  readonly jobsTable: dynamodb.Table;
-  readonly savepointsTable: dynamodb.Table;
+  readonly checkpointBucket: s3.IBucket;
+  readonly dataLakeBucket: s3.IBucket;
+  /** One table per entry of `tables` (@apphub/platform), created or attached. */
+  readonly tables: Readonly<Record<TableKey, dynamodb.ITable>>;
 
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
     const { options } = props;
     const { storage } = platform;
 
+    let accessLogs: s3.IBucket | undefined;
+    const logBucket = () => {
+      accessLogs ??= this.createAccessLogBucket();
+      return accessLogs;
+    };
+
+    this.checkpointBucket = options.existingCheckpointBucket
+      ? s3.Bucket.fromBucketName(this, 'ExistingCheckpoints', options.existingCheckpointBucket)
+      : new SecureBucket(this, constructIdOf(storage.checkpointBucket), {
+          accessLogsBucket: logBucket(),
+          lifecycleRules: [
+            {
+              // A safety net behind the savepoint Lambda's own retention (max count / max age).
+              id: 'expire-old-savepoints',
+              prefix: `${SAVEPOINT_PREFIX}/`,
+              expiration: Duration.days(options.savepointExpirationDays),
+            },
+          ],
+        }).bucket;
+
+    this.dataLakeBucket = options.existingDataLakeBucket
+      ? s3.Bucket.fromBucketName(this, 'ExistingDataLake', options.existingDataLakeBucket)
+      : new SecureBucket(this, constructIdOf(storage.dataLakeBucket), {
+          accessLogsBucket: logBucket(),
+          lifecycleRules: options.datasets.map((dataset) => ({
+            id: `expire-dead-letters-${dataset.dataset}`,
+            prefix: deadLetterPrefix(dataset),
+            expiration: Duration.days(options.deadLetterExpirationDays),
+          })),
+        }).bucket;
+
+    this.tables = Object.fromEntries(
+      (Object.entries(tables) as Array<[TableKey, TableKeySchema]>).map(([key, schema]) => {
+        const existing = options.existingTables?.[key];
+        const id = constructIdOf(schema.tableName);
+        const table = existing
+          ? dynamodb.Table.fromTableName(this, `Existing${id}`, existing)
+          : this.createTable(id, schema);
+        return [key, table];
+      }),
+    ) as Record<TableKey, dynamodb.ITable>;
+  }
+
+  private createAccessLogBucket(): s3.IBucket {
     const accessLogs = new SecureBucket(this, 'AccessLogs', {
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
     }).bucket;
     NagSuppressions.addResourceSuppressions(accessLogs, [
       { id: 'AwsSolutions-S1', reason: 'This is the access-log bucket; logging it into itself would loop.' },
     ]);
-
-    this.checkpointBucket = new SecureBucket(this, 'Checkpoints', {
-      bucketName: `${storage.checkpointBucket}-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
-      accessLogsBucket: accessLogs,
-      lifecycleRules: [
-        {
-          // A safety net behind the savepoint Lambda's own retention (max count / max age).
-          id: 'expire-old-savepoints',
-          prefix: `${SAVEPOINT_PREFIX}/`,
-          expiration: Duration.days(options.savepointExpirationDays),
-        },
-      ],
-    }).bucket;
-
-    this.dataLakeBucket = new SecureBucket(this, 'DataLake', {
-      bucketName: `${storage.dataLakeBucket}-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
-      accessLogsBucket: accessLogs,
-      lifecycleRules: options.datasets.map((dataset) => ({
-        id: `expire-dead-letters-${dataset.dataset}`,
-        prefix: deadLetterPrefix(dataset),
-        expiration: Duration.days(options.deadLetterExpirationDays),
-      })),
-    }).bucket;
-
-    this.watermarkTable = this.createTable('Watermarks', tables.watermarks);
-    this.jobsTable = this.createTable('Jobs', tables.jobs);
-    this.savepointsTable = this.createTable('Savepoints', tables.savepoints);
+    return accessLogs;
   }
 
   /** A table with the key schema the local stack creates too (`tables` of @apphub/platform). */
   private createTable(id: string, schema: TableKeySchema): dynamodb.Table {
     return new dynamodb.Table(this, id, {
-      tableName: schema.tableName,
       partitionKey: { name: schema.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: schema.sortKey ? { name: schema.sortKey, type: dynamodb.AttributeType.STRING } : undefined,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
