@@ -1,8 +1,6 @@
-import path from 'node:path';
 import { platform, toFlinkYaml } from '@apphub/platform';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,6 +10,7 @@ import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { AppOptions } from '../config.js';
 import { FlinkService } from '../constructs/flink-service.js';
+import { flinkImageAsset } from '../flink-image.js';
 import {
   JOB_MANAGER_SERVICE_NAME,
   renderEcsFlinkSettings,
@@ -65,16 +64,8 @@ export class FlinkStack extends Stack {
       },
     });
 
-    // Built from infra/ so the image copies the SQL templates from infra/sql, their one home.
-    const image = ecs.ContainerImage.fromAsset(path.resolve(props.imageDirectory, '..'), {
-      file: `${path.basename(props.imageDirectory)}/Dockerfile`,
-      exclude: ['minikube'],
-      platform: ecrAssets.Platform.LINUX_AMD64,
-      buildArgs: {
-        FLINK_VERSION: platform.versions.flink,
-        KAFKA_CONNECTOR_VERSION: platform.versions.flinkKafkaConnector,
-      },
-    });
+    const imageAsset = flinkImageAsset(props.imageDirectory);
+    const image = ecs.ContainerImage.fromAsset(imageAsset.directory, imageAsset.options);
     const settings = renderEcsFlinkSettings({
       namespace,
       checkpointBucket: props.checkpointBucket.bucketName,
