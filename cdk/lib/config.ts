@@ -109,6 +109,37 @@ const mskKafkaVersion = z
     }),
   );
 
+/**
+ * The memory (MiB) Fargate runs with each CPU size, from the task size table of
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+ */
+const FARGATE_MEMORY: Readonly<
+  Record<number, { readonly from: number; readonly to: number; readonly step: number }>
+> = {
+  256: { from: 512, to: 2048, step: 512 },
+  512: { from: 1024, to: 4096, step: 1024 },
+  1024: { from: 2048, to: 8192, step: 1024 },
+  2048: { from: 4096, to: 16384, step: 1024 },
+  4096: { from: 8192, to: 30720, step: 1024 },
+  8192: { from: 16384, to: 61440, step: 4096 },
+  16384: { from: 32768, to: 122880, step: 8192 },
+};
+
+/** Why Fargate would refuse a task of `cpu` units and `memoryMiB`, or undefined when it runs it. */
+function fargateSizeProblem(cpu: number, memoryMiB: number): string | undefined {
+  const sizes = FARGATE_MEMORY[cpu];
+  if (sizes === undefined) return `Fargate has no task size of ${cpu} CPU units`;
+  // 0.25 vCPU takes 512, 1024 or 2048 MiB (1536 is not offered).
+  const allowed =
+    cpu === 256
+      ? memoryMiB === 512 || memoryMiB === 1024 || memoryMiB === 2048
+      : memoryMiB >= sizes.from && memoryMiB <= sizes.to && (memoryMiB - sizes.from) % sizes.step === 0;
+  if (allowed) return undefined;
+  const range =
+    cpu === 256 ? '512, 1024 or 2048 MiB' : `${sizes.from}-${sizes.to} MiB in steps of ${sizes.step}`;
+  return `Fargate does not run ${cpu} CPU units with ${memoryMiB} MiB: ${cpu} CPU units take ${range}`;
+}
+
 const optionsSchema = z
   .strictObject({
     stackPrefix: z
@@ -262,6 +293,14 @@ const optionsSchema = z
         path: ['minimumPollers'],
         message: 'must not exceed maximumPollers',
       });
+    }
+    for (const [cpu, memory] of [
+      ['taskManagerCpu', 'taskManagerMemoryMiB'],
+      ['jobManagerCpu', 'jobManagerMemoryMiB'],
+      ['sqlGatewayCpu', 'sqlGatewayMemoryMiB'],
+    ] as const) {
+      const problem = fargateSizeProblem(options[cpu], options[memory]);
+      if (problem) context.addIssue({ code: 'custom', path: [memory], message: problem });
     }
     const min = options.taskManagerMinCount ?? options.taskManagerCount;
     const max = options.taskManagerMaxCount ?? Math.max(options.taskManagerCount, min);
