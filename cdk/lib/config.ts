@@ -140,6 +140,12 @@ function fargateSizeProblem(cpu: number, memoryMiB: number): string | undefined 
   return `Fargate does not run ${cpu} CPU units with ${memoryMiB} MiB: ${cpu} CPU units take ${range}`;
 }
 
+/**
+ * Availability zones an environment-agnostic stack spreads a created VPC over (two Fn::GetAZs
+ * picks): https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.Stack.html#availabilityzones
+ */
+const AGNOSTIC_ZONES = 2;
+
 const optionsSchema = z
   .strictObject({
     stackPrefix: z
@@ -149,6 +155,14 @@ const optionsSchema = z
         'expected 1-41 letters, digits and inner dashes, starting with a letter',
       )
       .default('AppHubStreaming'),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'expected an AWS Region such as eu-west-1')
+      .optional(),
     vpcId: z
       .string()
       .regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id such as vpc-0abc123')
@@ -254,8 +268,23 @@ const optionsSchema = z
         message: 'expected one private subnet per availability zone',
       });
     }
-    const zones = options.vpcAvailabilityZones?.length;
-    if (options.kafkaMode === 'msk' && zones !== undefined && options.mskBrokerNodes % zones !== 0) {
+    if ((options.account === undefined) !== (options.region === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['account'],
+        message: 'set account and region together (or neither, for environment-agnostic templates)',
+      });
+    }
+    const agnostic = options.account === undefined || options.region === undefined;
+    if (options.vpcId === undefined && agnostic && options.vpcMaxAzs > AGNOSTIC_ZONES) {
+      context.addIssue({
+        code: 'custom',
+        path: ['vpcMaxAzs'],
+        message: `an environment-agnostic deployment has ${AGNOSTIC_ZONES} availability zones; set account and region to use more`,
+      });
+    }
+    const zones = options.vpcAvailabilityZones?.length ?? options.vpcMaxAzs;
+    if (options.kafkaMode === 'msk' && options.mskBrokerNodes % zones !== 0) {
       context.addIssue({
         code: 'custom',
         path: ['mskBrokerNodes'],
@@ -319,7 +348,11 @@ export const APP_OPTION_NAMES: readonly string[] = Object.keys(optionsSchema.sha
 /** The options of the app as written in cdk.json or with `-c`, before defaults. */
 export type AppOptionsInput = z.input<typeof optionsSchema>;
 
-/** Account and region the stacks are bound to; both absent means environment-agnostic templates. */
+/**
+ * Account and region the stacks are bound to: the `account` and `region` options, never the CLI
+ * profile's CDK_DEFAULT_ACCOUNT/REGION (the CLI falls back to us-east-1, and a bound stack writes its
+ * region into the templates and looks up zones at synth). Both absent: environment-agnostic templates.
+ */
 export interface DeploymentEnvironment {
   readonly account?: string;
   readonly region?: string;
@@ -387,10 +420,10 @@ export function parseAppConfig(
   const taskManagerMinCount = parsed.taskManagerMinCount ?? parsed.taskManagerCount;
   const taskManagerMaxCount =
     parsed.taskManagerMaxCount ?? Math.max(parsed.taskManagerCount, 2 * taskManagerMinCount);
-  const environment: DeploymentEnvironment = {
-    ...(env.CDK_DEFAULT_ACCOUNT ? { account: env.CDK_DEFAULT_ACCOUNT } : {}),
-    ...(env.CDK_DEFAULT_REGION ? { region: env.CDK_DEFAULT_REGION } : {}),
-  };
+  const environment: DeploymentEnvironment =
+    parsed.account !== undefined && parsed.region !== undefined
+      ? { account: parsed.account, region: parsed.region }
+      : {};
   return Object.freeze({
     streamingEnabled: flag === '1',
     environment,
