@@ -238,6 +238,8 @@ const optionsSchema = z
     savepointMaxAgeHours: integer(1, 24 * 365).default(24),
     savepointExpirationDays: integer(1, 3650).default(30),
     deadLetterExpirationDays: integer(1, 3650).default(90),
+    checkpointExpirationDays: integer(1, 3650).default(14),
+    sealedHotPartExpirationDays: integer(1, 3650).default(7),
     logRetentionDays: logRetentionDays.default(30),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     staleWatermarkSeconds: integer(60, 86_400).default(900),

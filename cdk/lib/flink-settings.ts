@@ -1,4 +1,4 @@
-import { platform, renderFlinkSettings } from '@apphub/platform';
+import { ConfigInvalidError, platform, renderFlinkSettings } from '@apphub/platform';
 
 /** Cloud Map service names inside the namespace; Lambdas and TaskManagers resolve them in the VPC. */
 export const JOB_MANAGER_SERVICE_NAME = 'jobmanager';
@@ -73,4 +73,29 @@ export function renderSqlGatewaySettings(
     'sql-gateway.endpoint.rest.bind-address': '0.0.0.0',
     'sql-gateway.endpoint.rest.port': String(platform.ports.sqlGateway),
   };
+}
+
+/** The checkpoint bucket expires checkpoints by age, but the Flink settings share files between checkpoints. */
+export class CheckpointExpiryUnsafeError extends ConfigInvalidError {}
+
+/**
+ * Throws unless every checkpoint of `settings` writes all its files anew (the hashmap backend's full
+ * snapshots, no incremental checkpoints, no file merging). Only then is expiring checkpoint objects
+ * by age safe: the newest checkpoint of a running job is never older than its interval, while an
+ * incremental one may still reference files of any age.
+ */
+export function assertSelfContainedCheckpoints(settings: Readonly<Record<string, string>>): void {
+  const shared = [
+    ['state.backend.type', (value?: string) => value === 'hashmap'],
+    ['execution.checkpointing.incremental', (value?: string) => value !== 'true'],
+    ['execution.checkpointing.file-merging.enabled', (value?: string) => value !== 'true'],
+  ] as const;
+  const problems = shared
+    .filter(([key, selfContained]) => !selfContained(settings[key]))
+    .map(([key]) => `${key}=${settings[key]}`);
+  if (problems.length > 0) {
+    throw new CheckpointExpiryUnsafeError(
+      `The Flink settings (${problems.join(', ')}) let checkpoints share files, but the checkpoint bucket expires checkpoints by age (checkpointExpirationDays); remove that lifecycle rule before moving to incremental checkpoints or file merging`,
+    );
+  }
 }

@@ -12,6 +12,7 @@ import type { AppOptions } from '../config.js';
 import { FlinkService } from '../constructs/flink-service.js';
 import { flinkImageAsset } from '../flink-image.js';
 import {
+  assertSelfContainedCheckpoints,
   JOB_MANAGER_SERVICE_NAME,
   renderEcsFlinkSettings,
   renderSqlGatewaySettings,
@@ -73,6 +74,8 @@ export class FlinkStack extends Stack {
       taskManagerMemoryMiB: options.taskManagerMemoryMiB,
       checkpointInterval: options.checkpointInterval,
     });
+    // The checkpoint bucket this stack creates expires checkpoints by age (StorageStack).
+    if (options.existingCheckpointBucket === undefined) assertSelfContainedCheckpoints(settings);
     const shared = {
       cluster: this.cluster,
       image,

@@ -20,6 +20,18 @@ export function deadLetterPrefix(dataset: DatasetDescriptor): string {
   return `${datasetRoot(dataset)}/dead-letter/`;
 }
 
+/** Where the micro-batcher writes a dataset's hot parts (layers/microbatcher/src/layout.ts). */
+export function hotPartPrefix(dataset: DatasetDescriptor): string {
+  return `${datasetRoot(dataset)}/hot/`;
+}
+
+/**
+ * The object tag that marks a hot part no re-seal or read needs any more; hot parts expire only
+ * with it. The micro-batcher does not set it yet (docs/deploy.md says what it must guarantee first),
+ * so today no hot part expires.
+ */
+export const SEALED_PART_TAG = Object.freeze({ key: 'apphub:sealed', value: 'true' });
+
 /** `apphub-flink-checkpoints` -> `ApphubFlinkCheckpoints`: the platform name as a construct id. */
 function constructIdOf(platformName: string): string {
   return platformName
@@ -75,6 +87,14 @@ export class StorageStack extends Stack {
               prefix: `${SAVEPOINT_PREFIX}/`,
               expiration: Duration.days(options.savepointExpirationDays),
             },
+            {
+              // Retained checkpoints of jobs that no longer run (RETAIN_ON_CANCELLATION keeps them).
+              // Safe only with full checkpoints: FlinkStack checks the settings
+              // (assertSelfContainedCheckpoints).
+              id: 'expire-old-checkpoints',
+              prefix: `${CHECKPOINT_PREFIX}/`,
+              expiration: Duration.days(options.checkpointExpirationDays),
+            },
           ],
         }).bucket;
 
@@ -82,11 +102,21 @@ export class StorageStack extends Stack {
       ? s3.Bucket.fromBucketName(this, 'ExistingDataLake', options.existingDataLakeBucket)
       : new SecureBucket(this, constructIdOf(storage.dataLakeBucket), {
           accessLogsBucket: logBucket(),
-          lifecycleRules: options.datasets.map((dataset) => ({
-            id: `expire-dead-letters-${dataset.dataset}`,
-            prefix: deadLetterPrefix(dataset),
-            expiration: Duration.days(options.deadLetterExpirationDays),
-          })),
+          lifecycleRules: options.datasets.flatMap((dataset) => [
+            {
+              id: `expire-dead-letters-${dataset.dataset}`,
+              prefix: deadLetterPrefix(dataset),
+              expiration: Duration.days(options.deadLetterExpirationDays),
+            },
+            {
+              // Never by age alone: an unsealed window's parts are its only copy, and a re-seal
+              // compacts all parts of the window again.
+              id: `expire-sealed-hot-parts-${dataset.dataset}`,
+              prefix: hotPartPrefix(dataset),
+              tagFilters: { [SEALED_PART_TAG.key]: SEALED_PART_TAG.value },
+              expiration: Duration.days(options.sealedHotPartExpirationDays),
+            },
+          ]),
         }).bucket;
 
     this.tables = Object.fromEntries(
