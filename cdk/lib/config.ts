@@ -244,6 +244,9 @@ const optionsSchema = z
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     staleWatermarkSeconds: integer(60, 86_400).default(900),
     jobRestartsThreshold: integer(1, 1000).default(3),
+    checkpointDurationAlarmSeconds: integer(1, 86_400).default(60),
+    recordsLagAlarmThreshold: integer(1, 1_000_000_000).default(10_000),
+    busyTimeAlarmPercent: integer(10, 100).default(90),
     alarmTopicArn: z
       .string()
       .regex(/^arn:aws[\w-]*:sns:/, 'expected an SNS topic ARN')

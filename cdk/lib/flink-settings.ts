@@ -46,6 +46,11 @@ export function renderEcsFlinkSettings(environment: EcsFlinkEnvironment): Record
       'blob.server.port': String(ports.blobServer),
       'taskmanager.rpc.port': ports.taskManagerRpcRange,
       'taskmanager.data.port': ports.taskManagerDataRange.split('-')[0] ?? '0',
+      // The JobManager fetches operator metrics for the UI from each process's metric query
+      // service, on a random port by default; pinned so the security group can open it.
+      'metrics.internal.query-service.port': ports.metricsQueryServiceRange,
+      // Every task serves its Prometheus reporter on the same port; the sidecar scrapes localhost.
+      'metrics.reporter.prom.port': String(ports.prometheusJobManager),
       'jobmanager.memory.process.size': processSize(environment.jobManagerMemoryMiB),
       'taskmanager.memory.process.size': processSize(environment.taskManagerMemoryMiB),
       // No jar upload or run through REST (the web submission extension is not loaded); the SQL

@@ -1,28 +1,17 @@
 import { platform } from '@apphub/platform';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderEcsFlinkSettings, renderSqlGatewaySettings } from '../../cdk/lib/flink-settings.js';
 import { parseFlinkProperties } from '../../local/src/manifests/index.js';
-import { type Synthesized, synthesize } from './support/synthesize.js';
+import { flinkTaskContainers, type TaskContainer, useSynthesized } from './support/synthesize.js';
 
 /** The default deployment (cdk.json). */
-let synthesized: Synthesized;
-beforeAll(() => {
-  synthesized = synthesize();
-}, 180_000);
-afterAll(() => synthesized?.remove());
+const synthesized = useSynthesized();
 
-interface Container {
-  readonly Name: string;
-  readonly Command?: string[];
-  readonly Environment?: Array<{ Name: string; Value: unknown }>;
-}
+type Container = TaskContainer;
 
 /** Every container of the Flink stack's task definitions. */
 function containers(): Container[] {
-  const template = synthesized.template(synthesized.stacks.flink);
-  return Object.values(template.findResources('AWS::ECS::TaskDefinition')).flatMap(
-    (task) => (task as { Properties: { ContainerDefinitions: Container[] } }).Properties.ContainerDefinitions,
-  );
+  return flinkTaskContainers(synthesized()).flat();
 }
 
 /** The Flink container started with `command` (its first argument). */
@@ -66,14 +55,14 @@ describe('SQL Gateway container', () => {
   it('gets its settings through FLINK_PROPERTIES, as compose starts it', () => {
     const gateway = flinkContainer('/opt/flink/bin/sql-gateway.sh');
     const cluster = renderEcsFlinkSettings({
-      namespace: synthesized.stacks.flink.namespaceName,
+      namespace: synthesized().stacks.flink.namespaceName,
       checkpointBucket: BUCKET,
       jobManagerMemoryMiB: 2048,
       taskManagerMemoryMiB: 4096,
     });
 
     expect(flinkProperties(gateway)).toEqual(
-      renderSqlGatewaySettings(cluster, synthesized.stacks.flink.namespaceName),
+      renderSqlGatewaySettings(cluster, synthesized().stacks.flink.namespaceName),
     );
     expect(flinkProperties(gateway)['sql-gateway.endpoint.rest.port']).toBe(
       String(platform.ports.sqlGateway),
@@ -96,7 +85,7 @@ describe('Flink REST on ECS', () => {
   it('lets an operator reach the UI through ECS Exec port forwarding on the JobManager only', () => {
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html (port forwarding
     // with AWS-StartPortForwardingSession needs ECS Exec on the service).
-    const template = synthesized.template(synthesized.stacks.flink);
+    const template = synthesized().template(synthesized().stacks.flink);
     const services = Object.values(template.findResources('AWS::ECS::Service')).map(
       (service) => (service as { Properties: Record<string, unknown> }).Properties,
     );

@@ -1,15 +1,11 @@
 import { datasetRoot, parseDatasetDescriptor, sampleBatcherDescriptor } from '@apphub/microbatcher';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assertSelfContainedCheckpoints, renderEcsFlinkSettings } from '../../cdk/lib/flink-settings.js';
 import { SEALED_PART_TAG } from '../../cdk/lib/stacks/storage-stack.js';
-import { type Synthesized, synthesize } from './support/synthesize.js';
+import { useSynthesized } from './support/synthesize.js';
 
 /** The default deployment (cdk.json). */
-let synthesized: Synthesized;
-beforeAll(() => {
-  synthesized = synthesize();
-}, 180_000);
-afterAll(() => synthesized?.remove());
+const synthesized = useSynthesized();
 
 interface Rule {
   Id: string;
@@ -21,7 +17,7 @@ interface Rule {
 
 /** Lifecycle rules of the bucket whose logical id starts with `id`. */
 function rulesOf(id: string): Rule[] {
-  const template = synthesized.template(synthesized.stacks.storage);
+  const template = synthesized().template(synthesized().stacks.storage);
   const [bucket] = Object.entries(template.findResources('AWS::S3::Bucket')).filter(([key]) =>
     key.startsWith(id),
   );

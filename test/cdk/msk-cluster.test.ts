@@ -1,7 +1,7 @@
 import { platform } from '@apphub/platform';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MSK_KAFKA_VERSIONS, parseAppConfig } from '../../cdk/lib/config.js';
-import { type Synthesized, synthesize } from './support/synthesize.js';
+import { useSynthesized } from './support/synthesize.js';
 
 const enabled = { APPHUB_STREAMING_ENABLED: '1' };
 
@@ -87,14 +87,10 @@ describe('mskKafkaVersion', () => {
 });
 
 describe('the MSK cluster of the default deployment', () => {
-  let synthesized: Synthesized;
-  beforeAll(() => {
-    synthesized = synthesize();
-  }, 180_000);
-  afterAll(() => synthesized?.remove());
+  const synthesized = useSynthesized();
 
   function resource(type: string): { Properties: Record<string, unknown> } {
-    const template = synthesized.template(synthesized.stacks.kafka!);
+    const template = synthesized().template(synthesized().stacks.kafka!);
     const found = Object.values(template.findResources(type));
     expect(found).toHaveLength(1);
     return found[0] as { Properties: Record<string, unknown> };

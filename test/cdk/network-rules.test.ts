@@ -1,19 +1,15 @@
 import { platform } from '@apphub/platform';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Synthesized, synthesize } from './support/synthesize.js';
+import { describe, expect, it } from 'vitest';
+import { useSynthesized } from './support/synthesize.js';
 
 /** The default deployment (cdk.json). */
-let synthesized: Synthesized;
-beforeAll(() => {
-  synthesized = synthesize();
-}, 180_000);
-afterAll(() => synthesized?.remove());
+const synthesized = useSynthesized();
 
 type Rule = Record<string, unknown>;
 
 /** Every ingress rule of every template: standalone rules and those inline in a security group. */
 function ingressRules(): Rule[] {
-  return synthesized.assembly.stacks.flatMap((artifact) => {
+  return synthesized().assembly.stacks.flatMap((artifact) => {
     const resources = Object.values(
       (artifact.template as { Resources: Record<string, { Type: string; Properties?: Rule }> }).Resources,
     );
@@ -54,6 +50,7 @@ describe('security-group rules', () => {
       `Flink->${single(ports.blobServer)}`,
       `Flink->${ports.taskManagerRpcRange}`,
       `Flink->${ports.taskManagerDataRange}`,
+      `Flink->${ports.metricsQueryServiceRange}`,
     ]);
     const intoFlink = ingressRules()
       .filter((rule) => groupOf(rule.GroupId) === 'Flink')

@@ -1,7 +1,7 @@
 import { platform, tables } from '@apphub/platform';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseAppConfig } from '../../cdk/lib/config.js';
-import { nagFindings, type Synthesized, synthesize } from './support/synthesize.js';
+import { nagFindings, type Synthesized, useSynthesized } from './support/synthesize.js';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 
@@ -53,11 +53,7 @@ function lambdaVariables(synthesized: Synthesized): Array<Record<string, unknown
 }
 
 describe('names of a default deployment', () => {
-  let synthesized: Synthesized;
-  beforeAll(() => {
-    synthesized = synthesize();
-  }, 180_000);
-  afterAll(() => synthesized?.remove());
+  const synthesizedApp = useSynthesized();
 
   // A resource without a physical name gets one CloudFormation generates from the stack name, the
   // logical id and a random suffix, new on every creation:
@@ -65,7 +61,7 @@ describe('names of a default deployment', () => {
   // Buckets and tables are retained by `cdk destroy`, so a fixed name would make the next deploy
   // fail with "already exists"; a generated one cannot.
   it('lets CloudFormation name every bucket and table, so a redeploy after destroy finds no retained name taken', () => {
-    const storage = resourcesOf(synthesized).filter(({ resource }) =>
+    const storage = resourcesOf(synthesizedApp()).filter(({ resource }) =>
       ['AWS::S3::Bucket', 'AWS::DynamoDB::Table'].includes(resource.Type),
     );
 
@@ -76,7 +72,7 @@ describe('names of a default deployment', () => {
   });
 
   it("keeps the platform's names recognisable in the logical ids the generated names are made of", () => {
-    const ids = resourcesOf(synthesized).map(({ id }) => id);
+    const ids = resourcesOf(synthesizedApp()).map(({ id }) => id);
 
     for (const name of [
       platform.storage.checkpointBucket,
@@ -95,7 +91,7 @@ describe('names of a default deployment', () => {
   });
 
   it('creates one table per entry of the platform tables, with its keys', () => {
-    const template = synthesized.template(synthesized.stacks.storage);
+    const template = synthesizedApp().template(synthesizedApp().stacks.storage);
 
     for (const schema of Object.values(tables) as Array<{ partitionKey: string; sortKey?: string }>) {
       template.hasResourceProperties('AWS::DynamoDB::Table', {
@@ -105,11 +101,11 @@ describe('names of a default deployment', () => {
         ],
       });
     }
-    expect(Object.keys(synthesized.stacks.storage.tables).sort()).toEqual(Object.keys(tables).sort());
+    expect(Object.keys(synthesizedApp().stacks.storage.tables).sort()).toEqual(Object.keys(tables).sort());
   });
 
   it('puts the stack prefix in every other fixed name, the Cloud Map namespace included', () => {
-    const fixed = fixedNames(synthesized);
+    const fixed = fixedNames(synthesizedApp());
 
     expect(fixed.map(({ name }) => name)).toContain('apphubstreaming.internal');
     expect(fixed.filter(({ name }) => !name.toLowerCase().includes('apphubstreaming'))).toEqual([]);
@@ -126,30 +122,28 @@ describe('a second deployment in the same account that attaches retained storage
       savepoints: 'AppHubStreamingStorage-StreamingSavepoints-7A8B9C',
     },
   };
-  let synthesized: Synthesized;
-  beforeAll(() => {
-    synthesized = synthesize({
-      'apphub:stackPrefix': 'TeamB',
-      'apphub:existingCheckpointBucket': attached.checkpointBucket,
-      'apphub:existingDataLakeBucket': attached.dataLakeBucket,
-      'apphub:existingTables': JSON.stringify(attached.tables),
-    });
-  }, 180_000);
-  afterAll(() => synthesized?.remove());
+  const synthesizedApp = useSynthesized({
+    'apphub:stackPrefix': 'TeamB',
+    'apphub:existingCheckpointBucket': attached.checkpointBucket,
+    'apphub:existingDataLakeBucket': attached.dataLakeBucket,
+    'apphub:existingTables': JSON.stringify(attached.tables),
+  });
 
   it('creates no bucket or table it was given, and no other fixed name without its own prefix', () => {
-    const created = resourcesOf(synthesized).map(({ resource }) => resource.Type);
+    const created = resourcesOf(synthesizedApp()).map(({ resource }) => resource.Type);
 
     expect(created).not.toContain('AWS::DynamoDB::Table');
     expect(created).not.toContain('AWS::S3::Bucket');
-    expect(fixedNames(synthesized).filter(({ name }) => !name.toLowerCase().includes('teamb'))).toEqual([]);
-    expect(fixedNames(synthesized).map(({ name }) => name)).toContain('teamb.internal');
+    expect(fixedNames(synthesizedApp()).filter(({ name }) => !name.toLowerCase().includes('teamb'))).toEqual(
+      [],
+    );
+    expect(fixedNames(synthesizedApp()).map(({ name }) => name)).toContain('teamb.internal');
   });
 
   it('passes the attached names to every consumer: Lambda environments and Flink settings', () => {
-    const variables = lambdaVariables(synthesized);
+    const variables = lambdaVariables(synthesizedApp());
     const flink = JSON.stringify(
-      synthesized.template(synthesized.stacks.flink).findResources('AWS::ECS::TaskDefinition'),
+      synthesizedApp().template(synthesizedApp().stacks.flink).findResources('AWS::ECS::TaskDefinition'),
     );
 
     expect(variables.map((v) => v.APPHUB_WATERMARK_TABLE).filter(Boolean)).toEqual([
@@ -171,7 +165,7 @@ describe('a second deployment in the same account that attaches retained storage
   });
 
   it('passes cdk-nag AwsSolutions with attached storage too', () => {
-    expect(nagFindings(synthesized.assembly)).toEqual([]);
+    expect(nagFindings(synthesizedApp().assembly)).toEqual([]);
   });
 });
 

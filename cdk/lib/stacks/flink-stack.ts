@@ -3,13 +3,14 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { AppOptions } from '../config.js';
 import { FlinkService } from '../constructs/flink-service.js';
+import { MetricsSidecar } from '../constructs/metrics-sidecar.js';
 import { flinkImageAsset } from '../flink-image.js';
 import {
   assertSelfContainedCheckpoints,
@@ -49,6 +50,8 @@ export class FlinkStack extends Stack {
   readonly jobManager: FlinkService;
   readonly taskManagers: FlinkService;
   readonly sqlGateway: FlinkService;
+  /** Where the metrics sidecars write EMF (CloudWatch namespace FLINK_METRIC_NAMESPACE). */
+  readonly metricsLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: FlinkStackProps) {
     super(scope, id, props);
@@ -113,6 +116,24 @@ export class FlinkStack extends Stack {
         maxCapacity: options.taskManagerMaxCount,
       })
       .scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: options.taskManagerCpuTargetPercent });
+
+    // Flink's own metrics (numRestarts, checkpoints, registered TaskManagers, lag, busy time) reach
+    // CloudWatch through a CloudWatch agent beside each JobManager and TaskManager.
+    this.metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', {
+      retention: options.logRetentionDays as logs.RetentionDays,
+    });
+    for (const [component, flinkService] of [
+      ['jobmanager', this.jobManager],
+      ['taskmanager', this.taskManagers],
+    ] as const) {
+      new MetricsSidecar(flinkService, 'Metrics', {
+        taskDefinition: flinkService.service.taskDefinition,
+        deployment: options.stackPrefix,
+        component,
+        metricsLogGroup: this.metricsLogGroup,
+        logGroup: flinkService.logGroup,
+      });
+    }
 
     // The image's entrypoint writes FLINK_PROPERTIES into conf/config.yaml before any command, a
     // pass-through one included (apache/flink-docker docker-entrypoint.sh). The gateway must get its
