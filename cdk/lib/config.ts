@@ -240,6 +240,9 @@ const optionsSchema = z
     deadLetterExpirationDays: integer(1, 3650).default(90),
     checkpointExpirationDays: integer(1, 3650).default(14),
     sealedHotPartExpirationDays: integer(1, 3650).default(7),
+    lakehouseProjectionStart: z.iso
+      .datetime({ message: 'expected an ISO-8601 UTC time such as 2026-01-01T00:00:00Z' })
+      .default('2026-01-01T00:00:00Z'),
     logRetentionDays: logRetentionDays.default(30),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     staleWatermarkSeconds: integer(60, 86_400).default(900),

@@ -2,11 +2,13 @@ import { type DatasetDescriptor, datasetRoot } from '@apphub/microbatcher';
 import { platform, type TableKeySchema, tables } from '@apphub/platform';
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { AppOptions, TableKey } from '../config.js';
 import { SecureBucket } from '../constructs/secure-bucket.js';
+import { lakehouseTableInput } from '../lakehouse.js';
 
 /** Key prefixes inside the checkpoint bucket; Flink and the savepoint Lambda both use them. */
 export const CHECKPOINT_PREFIX = 'checkpoints';
@@ -48,6 +50,11 @@ export function dataLakeBucketReference(options: AppOptions): string {
   return options.existingDataLakeBucket ?? constructIdOf(platform.storage.dataLakeBucket);
 }
 
+/** The Glue database of a deployment: its stack prefix, as Athena names go (lowercase, underscores). */
+export function lakehouseDatabaseName(stackPrefix: string): string {
+  return `${stackPrefix.toLowerCase().replaceAll('-', '_')}_lake`;
+}
+
 export interface StorageStackProps extends StackProps {
   readonly options: AppOptions;
 }
@@ -62,6 +69,8 @@ export interface StorageStackProps extends StackProps {
 export class StorageStack extends Stack {
   readonly checkpointBucket: s3.IBucket;
   readonly dataLakeBucket: s3.IBucket;
+  /** The Glue database of the sealed datasets (one table per dataset). */
+  readonly lakehouse: glue.CfnDatabase;
   /** One table per entry of `tables` (@apphub/platform), created or attached. */
   readonly tables: Readonly<Record<TableKey, dynamodb.ITable>>;
 
@@ -119,6 +128,8 @@ export class StorageStack extends Stack {
           ]),
         }).bucket;
 
+    this.lakehouse = this.createLakehouse(options);
+
     this.tables = Object.fromEntries(
       (Object.entries(tables) as Array<[TableKey, TableKeySchema]>).map(([key, schema]) => {
         const existing = options.existingTables?.[key];
@@ -129,6 +140,29 @@ export class StorageStack extends Stack {
         return [key, table];
       }),
     ) as Record<TableKey, dynamodb.ITable>;
+  }
+
+  /** The Glue database with one partition-projected table per dataset (docs/deploy.md, Lakehouse). */
+  private createLakehouse(options: AppOptions): glue.CfnDatabase {
+    const database = new glue.CfnDatabase(this, 'Lakehouse', {
+      catalogId: this.account,
+      databaseInput: {
+        name: lakehouseDatabaseName(options.stackPrefix),
+        description: 'Sealed windows of the streaming datasets (micro-batcher), for Athena',
+      },
+    });
+    for (const dataset of options.datasets) {
+      new glue.CfnTable(this, `Lakehouse${constructIdOf(dataset.dataset)}`, {
+        catalogId: this.account,
+        databaseName: database.ref,
+        tableInput: lakehouseTableInput(
+          dataset,
+          this.dataLakeBucket.bucketName,
+          new Date(options.lakehouseProjectionStart),
+        ),
+      });
+    }
+    return database;
   }
 
   private createAccessLogBucket(): s3.IBucket {
