@@ -117,24 +117,6 @@ export class FlinkStack extends Stack {
       })
       .scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: options.taskManagerCpuTargetPercent });
 
-    // Flink's own metrics (numRestarts, checkpoints, registered TaskManagers, lag, busy time) reach
-    // CloudWatch through a CloudWatch agent beside each JobManager and TaskManager.
-    this.metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', {
-      retention: options.logRetentionDays as logs.RetentionDays,
-    });
-    for (const [component, flinkService] of [
-      ['jobmanager', this.jobManager],
-      ['taskmanager', this.taskManagers],
-    ] as const) {
-      new MetricsSidecar(flinkService, 'Metrics', {
-        taskDefinition: flinkService.service.taskDefinition,
-        deployment: options.stackPrefix,
-        component,
-        metricsLogGroup: this.metricsLogGroup,
-        logGroup: flinkService.logGroup,
-      });
-    }
-
     // The image's entrypoint writes FLINK_PROPERTIES into conf/config.yaml before any command, a
     // pass-through one included (apache/flink-docker docker-entrypoint.sh). The gateway must get its
     // settings that way, as in compose: sql-gateway.sh reads any argument list containing "-h"
@@ -152,6 +134,24 @@ export class FlinkStack extends Stack {
       discoveryName: SQL_GATEWAY_SERVICE_NAME,
       health: { port: platform.ports.sqlGateway, path: '/api_versions' },
     });
+
+    // Flink's own metrics (numRestarts, checkpoints, registered TaskManagers, lag, busy time) reach
+    // CloudWatch through a CloudWatch agent beside each JobManager and TaskManager.
+    this.metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', {
+      retention: options.logRetentionDays as logs.RetentionDays,
+    });
+    for (const [component, flinkService] of [
+      ['jobmanager', this.jobManager],
+      ['taskmanager', this.taskManagers],
+    ] as const) {
+      new MetricsSidecar(flinkService, 'Metrics', {
+        taskDefinition: flinkService.service.taskDefinition,
+        deployment: options.stackPrefix,
+        component,
+        metricsLogGroup: this.metricsLogGroup,
+        logGroup: flinkService.logGroup,
+      });
+    }
 
     // JobManager and TaskManagers write and clean up checkpoints and savepoints; nothing else.
     for (const role of [this.jobManager.taskRole, this.taskManagers.taskRole]) {

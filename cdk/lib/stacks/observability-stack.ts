@@ -213,7 +213,9 @@ export class ObservabilityStack extends Stack {
         period,
         label: metric.description,
       });
-    // Flink's counters are gauges that grow from the job's start: the alarm reads the growth.
+    // Flink's counters are gauges that grow from the job's start: the alarm reads the growth (DIFF is
+    // one of the metric math functions alarms accept:
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html#metric-math-syntax).
     const growth = (metric: FlinkMetric, period: Duration) =>
       new cloudwatch.MathExpression({
         expression: 'DIFF(m)',
