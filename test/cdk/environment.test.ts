@@ -77,7 +77,7 @@ describe('the deployment environment', () => {
   });
 
   it('asks for MSK brokers in equal numbers per zone of a created VPC', () => {
-    // https://docs.aws.amazon.com/msk/latest/developerguide/msk-create-cluster.html (brokers are
+    // https://docs.aws.amazon.com/msk/latest/developerguide/create-cluster.html (brokers are
     // spread evenly over the client subnets' zones)
     expect(() => parseAppConfig({ 'apphub:mskBrokerNodes': 3 }, enabled)).toThrow(
       /mskBrokerNodes: MSK needs the same number of brokers in each of the 2 availability zones/,

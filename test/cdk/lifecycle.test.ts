@@ -46,7 +46,7 @@ describe('retained checkpoints of jobs that no longer exist', () => {
   // checkpoints (RocksDB/ForSt) and file merging share files between checkpoints, and the newest one
   // can reference files of any age:
   // https://nightlies.apache.org/flink/flink-docs-release-2.2/docs/ops/state/large_state_tuning/#incremental-checkpoints
-  // https://nightlies.apache.org/flink/flink-docs-release-2.2/docs/ops/state/checkpointing_under_backpressure/
+  // https://nightlies.apache.org/flink/flink-docs-release-2.2/docs/ops/state/checkpoints/ (file merging)
   it('rest on full checkpoints: the ECS settings use the hashmap backend, not incremental, no file merging', () => {
     const settings = ecsSettings();
 

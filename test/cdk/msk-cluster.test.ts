@@ -117,7 +117,7 @@ describe('the MSK cluster of the default deployment', () => {
   it("follows the configuration's latest revision, so a changed property reaches the brokers", () => {
     // AWS::MSK::Configuration publishes LatestRevision.Revision; a fixed revision 1 would keep the
     // cluster on the first revision after an update:
-    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-msk-configuration.html
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-msk-configuration.html
     const cluster = resource('AWS::MSK::Cluster').Properties;
 
     expect(cluster.ConfigurationInfo).toEqual({

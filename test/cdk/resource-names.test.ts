@@ -57,7 +57,7 @@ describe('names of a default deployment', () => {
 
   // A resource without a physical name gets one CloudFormation generates from the stack name, the
   // logical id and a random suffix, new on every creation:
-  // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html
   // Buckets and tables are retained by `cdk destroy`, so a fixed name would make the next deploy
   // fail with "already exists"; a generated one cannot.
   it('lets CloudFormation name every bucket and table, so a redeploy after destroy finds no retained name taken', () => {
