@@ -8,7 +8,7 @@ import {
   pickEventSourceSettings,
   sampleBatcherDescriptor,
 } from '@apphub/microbatcher';
-import { parseWith, platform, z } from '@apphub/platform';
+import { parseWith, platform, tables, z } from '@apphub/platform';
 
 /** Every app option is a CDK context key with this prefix (cdk.json `context` or `cdk synth -c apphub:x=y`). */
 export const CONTEXT_PREFIX = 'apphub:';
@@ -33,21 +33,44 @@ const stringList = z.preprocess(
 /** Numbers given with `-c` arrive as strings. */
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/**
- * Batcher descriptors: a JSON array in cdk.json, or a JSON string with `-c`. Their fields are
- * checked with the micro-batcher's own parser after this schema (see parseAppConfig).
- */
-const batcherList = z.preprocess(
-  (value) => {
+/** A structured option: JSON in cdk.json, or a JSON string with `-c` (a string that is not JSON stays as it is). */
+const fromJson = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => {
     if (typeof value !== 'string') return value;
     try {
       return JSON.parse(value);
     } catch {
       return value;
     }
-  },
-  z.array(z.record(z.string(), z.unknown())),
+  }, schema);
+
+/**
+ * Batcher descriptors: a JSON array. Their fields are checked with the micro-batcher's own parser
+ * after this schema (see parseAppConfig).
+ */
+const batcherList = fromJson(z.array(z.record(z.string(), z.unknown())));
+
+/** The keys of the platform's DynamoDB tables (`tables` of @apphub/platform). */
+export type TableKey = keyof typeof tables;
+const tableKeys = Object.keys(tables) as [TableKey, ...TableKey[]];
+
+/** S3 bucket naming rules: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 of a-z, 0-9, . and -)');
+
+/** DynamoDB table names: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html */
+const existingTables = fromJson(
+  z.partialRecord(
+    z.enum(tableKeys),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3-255 of A-Z, a-z, 0-9, _ . -)'),
+  ),
 );
+
+/** A private DNS name: labels of letters, digits and inner dashes. */
+const dnsName = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
 
 /** Log retention periods CloudWatch accepts (days). */
 const logRetentionDays = z.coerce
@@ -58,18 +81,92 @@ const logRetentionDays = z.coerce
     'expected a CloudWatch retention period such as 7, 30, 90 or 365',
   );
 
-/** Derives MSK's version form (`4.1.x`) from the platform's pinned Kafka version. */
+/**
+ * The Kafka version names MSK accepts for a new cluster of Standard brokers, as listed on
+ * https://docs.aws.amazon.com/msk/latest/developerguide/supported-kafka-versions.html (versions
+ * past their end of support left out; 4.2.x.kraft is for Express brokers only). `.kraft` selects
+ * KRaft metadata mode, the only mode of Kafka 4:
+ * https://docs.aws.amazon.com/msk/latest/developerguide/metadata-management.html#kraft-intro
+ */
+export const MSK_KAFKA_VERSIONS = [
+  '3.8.x',
+  '3.8.x.kraft',
+  '3.9.x',
+  '3.9.x.kraft',
+  '4.0.x.kraft',
+  '4.1.x.kraft',
+] as const;
+
+/** MSK's KRaft name (`4.1.x.kraft`) for the platform's pinned Kafka version (`4.1.1`). */
 function mskVersionOf(kafkaVersion: string): string {
   const [major, minor] = kafkaVersion.split('.');
-  return `${major}.${minor}.x`;
+  return `${major}.${minor}.x.kraft`;
 }
+
+/** The default is checked against the list too, so a platform Kafka version MSK lacks fails the synth. */
+const mskKafkaVersion = z
+  .string()
+  .default(mskVersionOf(platform.versions.kafka))
+  .pipe(
+    z.enum(MSK_KAFKA_VERSIONS, {
+      message: `expected an MSK version name, one of ${MSK_KAFKA_VERSIONS.join(', ')}`,
+    }),
+  );
+
+/**
+ * The memory (MiB) Fargate runs with each CPU size, from the task size table of
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+ */
+const FARGATE_MEMORY: Readonly<
+  Record<number, { readonly from: number; readonly to: number; readonly step: number }>
+> = {
+  256: { from: 512, to: 2048, step: 512 },
+  512: { from: 1024, to: 4096, step: 1024 },
+  1024: { from: 2048, to: 8192, step: 1024 },
+  2048: { from: 4096, to: 16384, step: 1024 },
+  4096: { from: 8192, to: 30720, step: 1024 },
+  8192: { from: 16384, to: 61440, step: 4096 },
+  16384: { from: 32768, to: 122880, step: 8192 },
+};
+
+/** Why Fargate would refuse a task of `cpu` units and `memoryMiB`, or undefined when it runs it. */
+function fargateSizeProblem(cpu: number, memoryMiB: number): string | undefined {
+  const sizes = FARGATE_MEMORY[cpu];
+  if (sizes === undefined) return `Fargate has no task size of ${cpu} CPU units`;
+  // 0.25 vCPU takes 512, 1024 or 2048 MiB (1536 is not offered).
+  const allowed =
+    cpu === 256
+      ? memoryMiB === 512 || memoryMiB === 1024 || memoryMiB === 2048
+      : memoryMiB >= sizes.from && memoryMiB <= sizes.to && (memoryMiB - sizes.from) % sizes.step === 0;
+  if (allowed) return undefined;
+  const range =
+    cpu === 256 ? '512, 1024 or 2048 MiB' : `${sizes.from}-${sizes.to} MiB in steps of ${sizes.step}`;
+  return `Fargate does not run ${cpu} CPU units with ${memoryMiB} MiB: ${cpu} CPU units take ${range}`;
+}
+
+/**
+ * Availability zones an environment-agnostic stack spreads a created VPC over (two Fn::GetAZs
+ * picks): https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.Stack.html#availabilityzones
+ */
+const AGNOSTIC_ZONES = 2;
 
 const optionsSchema = z
   .strictObject({
     stackPrefix: z
       .string()
-      .regex(/^[A-Za-z][A-Za-z0-9-]{0,40}$/, 'expected letters, digits and dashes')
+      .regex(
+        /^[A-Za-z]([A-Za-z0-9-]{0,39}[A-Za-z0-9])?$/,
+        'expected 1-41 letters, digits and inner dashes, starting with a letter',
+      )
       .default('AppHubStreaming'),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'expected an AWS Region such as eu-west-1')
+      .optional(),
     vpcId: z
       .string()
       .regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id such as vpc-0abc123')
@@ -92,7 +189,7 @@ const optionsSchema = z
       .regex(/^kafka\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an MSK instance type such as kafka.m7g.large')
       .default('kafka.m7g.large'),
     mskVolumeSizeGiB: integer(1, 16384).default(100),
-    mskKafkaVersion: z.string().default(mskVersionOf(platform.versions.kafka)),
+    mskKafkaVersion,
     // The event source mapping's settings: one schema with the local runner (npm run batcher).
     ...eventSourceSettingsShape,
     // Failed batches (whole invocation records) are kept this long; replayed ones 30 days.
@@ -106,8 +203,11 @@ const optionsSchema = z
     microBatcherTimeoutSeconds: integer(10, 840).default(300),
     serviceDiscoveryNamespace: z
       .string()
-      .regex(/^[a-z0-9]+(\.[a-z0-9-]+)+$/, 'expected a private DNS name such as apphub-streaming.internal')
-      .default('apphub-streaming.internal'),
+      .regex(dnsName, 'expected a private DNS name such as apphubstreaming.internal')
+      .optional(),
+    existingCheckpointBucket: bucketName.optional(),
+    existingDataLakeBucket: bucketName.optional(),
+    existingTables: existingTables.optional(),
     taskManagerCount: integer(1, 100).default(platform.flink.taskManagers),
     taskManagerMaxCount: integer(1, 100).optional(),
     taskManagerCpu: z.coerce
@@ -136,10 +236,18 @@ const optionsSchema = z
     savepointMaxAgeHours: integer(1, 24 * 365).default(24),
     savepointExpirationDays: integer(1, 3650).default(30),
     deadLetterExpirationDays: integer(1, 3650).default(90),
+    checkpointExpirationDays: integer(1, 3650).default(14),
+    sealedHotPartExpirationDays: integer(1, 3650).default(7),
+    lakehouseProjectionStart: z.iso
+      .datetime({ message: 'expected an ISO-8601 UTC time such as 2026-01-01T00:00:00Z' })
+      .default('2026-01-01T00:00:00Z'),
     logRetentionDays: logRetentionDays.default(30),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     staleWatermarkSeconds: integer(60, 86_400).default(900),
     jobRestartsThreshold: integer(1, 1000).default(3),
+    checkpointDurationAlarmSeconds: integer(1, 86_400).default(60),
+    recordsLagAlarmThreshold: integer(1, 1_000_000_000).default(10_000),
+    busyTimeAlarmPercent: integer(10, 100).default(90),
     alarmTopicArn: z
       .string()
       .regex(/^arn:aws[\w-]*:sns:/, 'expected an SNS topic ARN')
@@ -166,8 +274,23 @@ const optionsSchema = z
         message: 'expected one private subnet per availability zone',
       });
     }
-    const zones = options.vpcAvailabilityZones?.length;
-    if (options.kafkaMode === 'msk' && zones !== undefined && options.mskBrokerNodes % zones !== 0) {
+    if ((options.account === undefined) !== (options.region === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['account'],
+        message: 'set account and region together (or neither, for environment-agnostic templates)',
+      });
+    }
+    const agnostic = options.account === undefined || options.region === undefined;
+    if (options.vpcId === undefined && agnostic && options.vpcMaxAzs > AGNOSTIC_ZONES) {
+      context.addIssue({
+        code: 'custom',
+        path: ['vpcMaxAzs'],
+        message: `an environment-agnostic deployment has ${AGNOSTIC_ZONES} availability zones; set account and region to use more`,
+      });
+    }
+    const zones = options.vpcAvailabilityZones?.length ?? options.vpcMaxAzs;
+    if (options.kafkaMode === 'msk' && options.mskBrokerNodes % zones !== 0) {
       context.addIssue({
         code: 'custom',
         path: ['mskBrokerNodes'],
@@ -199,6 +322,14 @@ const optionsSchema = z
         message: 'the bucket lifecycle must keep savepoints longer than savepointMaxAgeHours',
       });
     }
+    for (const [cpu, memory] of [
+      ['taskManagerCpu', 'taskManagerMemoryMiB'],
+      ['jobManagerCpu', 'jobManagerMemoryMiB'],
+      ['sqlGatewayCpu', 'sqlGatewayMemoryMiB'],
+    ] as const) {
+      const problem = fargateSizeProblem(options[cpu], options[memory]);
+      if (problem) context.addIssue({ code: 'custom', path: [memory], message: problem });
+    }
     checkEventSourceSettings(options, context);
     if (options.taskManagerMaxCount !== undefined && options.taskManagerMaxCount < options.taskManagerCount) {
       context.addIssue({
@@ -215,7 +346,11 @@ export const APP_OPTION_NAMES: readonly string[] = Object.keys(optionsSchema.sha
 /** The options of the app as written in cdk.json or with `-c`, before defaults. */
 export type AppOptionsInput = z.input<typeof optionsSchema>;
 
-/** Account and region the stacks are bound to; both absent means environment-agnostic templates. */
+/**
+ * Account and region the stacks are bound to: the `account` and `region` options, never the CLI
+ * profile's CDK_DEFAULT_ACCOUNT/REGION (the CLI falls back to us-east-1, and a bound stack writes its
+ * region into the templates and looks up zones at synth). Both absent: environment-agnostic templates.
+ */
 export interface DeploymentEnvironment {
   readonly account?: string;
   readonly region?: string;
@@ -231,9 +366,11 @@ export interface AppConfig {
 
 /** Parsed options with defaults applied; the rescale bound on TaskManagers is always resolved. */
 export type AppOptions = Readonly<
-  Omit<z.output<typeof optionsSchema>, 'taskManagerMaxCount' | 'batchers'> & {
+  Omit<z.output<typeof optionsSchema>, 'taskManagerMaxCount' | 'batchers' | 'serviceDiscoveryNamespace'> & {
     /** Most TaskManagers a rescale may run (default twice taskManagerCount, the fewest). */
     taskManagerMaxCount: number;
+    /** The configured namespace, or `<stackPrefix in lowercase>.internal`. */
+    serviceDiscoveryNamespace: string;
     /** TIMESTORE_STREAMING_BATCHERS as written (the micro-batcher parses it again at cold start). */
     batchers: readonly DatasetDescriptorInput[];
     /** The same descriptors parsed by the micro-batcher's parser: topics and dead-letter prefixes come from them. */
@@ -242,6 +379,14 @@ export type AppOptions = Readonly<
     eventSource: EventSourceSettings;
   }
 >;
+
+/**
+ * The Cloud Map namespace of a deployment: its stack prefix, so two deployments in one VPC do not
+ * ask for the same private DNS name.
+ */
+function defaultNamespace(stackPrefix: string): string {
+  return `${stackPrefix.toLowerCase()}.internal`;
+}
 
 const enableFlagSchema = z.enum(['0', '1'], { message: 'expected "0" or "1"' });
 
@@ -270,10 +415,10 @@ export function parseAppConfig(
     `CDK context ${CONTEXT_PREFIX}batchers`,
   );
   const taskManagerMaxCount = parsed.taskManagerMaxCount ?? 2 * parsed.taskManagerCount;
-  const environment: DeploymentEnvironment = {
-    ...(env.CDK_DEFAULT_ACCOUNT ? { account: env.CDK_DEFAULT_ACCOUNT } : {}),
-    ...(env.CDK_DEFAULT_REGION ? { region: env.CDK_DEFAULT_REGION } : {}),
-  };
+  const environment: DeploymentEnvironment =
+    parsed.account !== undefined && parsed.region !== undefined
+      ? { account: parsed.account, region: parsed.region }
+      : {};
   return Object.freeze({
     streamingEnabled: flag === '1',
     environment,
@@ -283,6 +428,7 @@ export function parseAppConfig(
       datasets,
       eventSource: pickEventSourceSettings(parsed),
       taskManagerMaxCount,
+      serviceDiscoveryNamespace: parsed.serviceDiscoveryNamespace ?? defaultNamespace(parsed.stackPrefix),
     }),
   });
 }

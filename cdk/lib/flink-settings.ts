@@ -1,4 +1,4 @@
-import { platform, renderFlinkSettings } from '@apphub/platform';
+import { ConfigInvalidError, platform, renderFlinkSettings } from '@apphub/platform';
 
 /** Cloud Map service names inside the namespace; Lambdas and TaskManagers resolve them in the VPC. */
 export const JOB_MANAGER_SERVICE_NAME = 'jobmanager';
@@ -29,7 +29,8 @@ export function serviceHost(service: string, namespace: string): string {
 /**
  * Flink settings of the ECS deployment: the platform's shared settings (renderFlinkSettings) with
  * addresses from Cloud Map, checkpoints and savepoints on S3, fixed ports (each Fargate task has its
- * own IP, so the platform's ranges only bound them) and process sizes that fit the task memory.
+ * own IP, so the platform's ranges only bound them), process sizes that fit the task memory, and
+ * no job submission through the web UI.
  */
 export function renderEcsFlinkSettings(environment: EcsFlinkEnvironment): Record<string, string> {
   const { ports } = platform;
@@ -45,8 +46,16 @@ export function renderEcsFlinkSettings(environment: EcsFlinkEnvironment): Record
       'blob.server.port': String(ports.blobServer),
       'taskmanager.rpc.port': ports.taskManagerRpcRange,
       'taskmanager.data.port': ports.taskManagerDataRange.split('-')[0] ?? '0',
+      // The JobManager fetches operator metrics for the UI from each process's metric query
+      // service, on a random port by default; pinned so the security group can open it.
+      'metrics.internal.query-service.port': ports.metricsQueryServiceRange,
+      // Every task serves its Prometheus reporter on the same port; the sidecar scrapes localhost.
+      'metrics.reporter.prom.port': String(ports.prometheusJobManager),
       'jobmanager.memory.process.size': processSize(environment.jobManagerMemoryMiB),
       'taskmanager.memory.process.size': processSize(environment.taskManagerMemoryMiB),
+      // No jar upload or run through REST (the web submission extension is not loaded); the SQL
+      // Gateway submits JobGraphs with POST /jobs, which stays. Native and compose keep Flink's default.
+      'web.submit.enable': 'false',
       ...(environment.checkpointInterval
         ? { 'execution.checkpointing.interval': environment.checkpointInterval }
         : {}),
@@ -69,4 +78,29 @@ export function renderSqlGatewaySettings(
     'sql-gateway.endpoint.rest.bind-address': '0.0.0.0',
     'sql-gateway.endpoint.rest.port': String(platform.ports.sqlGateway),
   };
+}
+
+/** The checkpoint bucket expires checkpoints by age, but the Flink settings share files between checkpoints. */
+export class CheckpointExpiryUnsafeError extends ConfigInvalidError {}
+
+/**
+ * Throws unless every checkpoint of `settings` writes all its files anew (the hashmap backend's full
+ * snapshots, no incremental checkpoints, no file merging). Only then is expiring checkpoint objects
+ * by age safe: the newest checkpoint of a running job is never older than its interval, while an
+ * incremental one may still reference files of any age.
+ */
+export function assertSelfContainedCheckpoints(settings: Readonly<Record<string, string>>): void {
+  const shared = [
+    ['state.backend.type', (value?: string) => value === 'hashmap'],
+    ['execution.checkpointing.incremental', (value?: string) => value !== 'true'],
+    ['execution.checkpointing.file-merging.enabled', (value?: string) => value !== 'true'],
+  ] as const;
+  const problems = shared
+    .filter(([key, selfContained]) => !selfContained(settings[key]))
+    .map(([key]) => `${key}=${settings[key]}`);
+  if (problems.length > 0) {
+    throw new CheckpointExpiryUnsafeError(
+      `The Flink settings (${problems.join(', ')}) let checkpoints share files, but the checkpoint bucket expires checkpoints by age (checkpointExpirationDays); remove that lifecycle rule before moving to incremental checkpoints or file merging`,
+    );
+  }
 }

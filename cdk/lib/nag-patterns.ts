@@ -10,3 +10,12 @@ export const S3_GRANT_ACTIONS = { regex: '/^Action::s3:(GetObject|GetBucket|List
 export function objectsUnder(...prefixes: readonly string[]): { regex: string } {
   return { regex: `/^Resource::.*\\/(${prefixes.join('|')})\\/\\*$/g` };
 }
+
+/**
+ * Object ARNs of one bucket (`<bucket arn>/*`), the bucket named by its logical id when the app
+ * creates it, or by its name when it is attached.
+ */
+export function objectsOfBucket(bucket: string): { regex: string } {
+  const literal = bucket.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  return { regex: `/^Resource::.*${literal}.*\\/\\*$/g` };
+}

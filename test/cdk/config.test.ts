@@ -26,7 +26,7 @@ describe('parseAppConfig', () => {
     expect(config.options.taskManagerCount).toBe(platform.flink.taskManagers);
     expect(config.options.taskManagerMaxCount).toBe(2 * platform.flink.taskManagers);
     expect(config.options.mskKafkaVersion).toBe(
-      platform.versions.kafka.split('.').slice(0, 2).join('.').concat('.x'),
+      platform.versions.kafka.split('.').slice(0, 2).join('.').concat('.x.kraft'),
     );
   });
 

@@ -28,6 +28,11 @@ export interface FlinkServiceProps {
    */
   readonly singleton?: boolean;
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Turns on ECS Exec, so an operator can forward a port of the task (the Flink UI) through
+   * Session Manager. Default: false.
+   */
+  readonly execCommand?: boolean;
   /** HTTP path on `127.0.0.1:<healthPort>` that answers 2xx when the component is up. Default: no health check. */
   readonly health?: { readonly port: number; readonly path: string };
 }
@@ -92,9 +97,25 @@ export class FlinkService extends Construct {
       minHealthyPercent: props.singleton ? 0 : 50,
       maxHealthyPercent: props.singleton ? 100 : 200,
       circuitBreaker: { rollback: true },
+      enableExecuteCommand: props.execCommand ?? false,
       cloudMapOptions: props.discoveryName
         ? { name: props.discoveryName, dnsTtl: Duration.seconds(10) }
         : undefined,
     });
+    // After the service: ECS Exec adds its statements to the task role when the service is created.
+    if (props.execCommand) {
+      NagSuppressions.addResourceSuppressions(
+        this.taskRole,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason:
+              'ECS Exec: the Session Manager channel actions (ssmmessages:Create/OpenControlChannel, Create/OpenDataChannel) have no resource-level permissions.',
+            appliesTo: ['Resource::*'],
+          },
+        ],
+        true,
+      );
+    }
   }
 }

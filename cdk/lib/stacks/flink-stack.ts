@@ -1,18 +1,19 @@
-import path from 'node:path';
 import { platform, toFlinkYaml } from '@apphub/platform';
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { AppOptions } from '../config.js';
 import { FlinkService } from '../constructs/flink-service.js';
+import { MetricsSidecar } from '../constructs/metrics-sidecar.js';
+import { flinkImageAsset } from '../flink-image.js';
 import {
+  assertSelfContainedCheckpoints,
   JOB_MANAGER_SERVICE_NAME,
   renderEcsFlinkSettings,
   renderSqlGatewaySettings,
@@ -43,15 +44,20 @@ export class FlinkStack extends Stack {
   readonly flinkRestUrl: string;
   /** APPHUB_SQL_GATEWAY_URL for clients inside the VPC. */
   readonly sqlGatewayUrl: string;
+  /** The Cloud Map namespace the JobManager and SQL Gateway are registered in. */
+  readonly namespaceName: string;
   readonly cluster: ecs.Cluster;
   readonly jobManager: FlinkService;
   readonly taskManagers: FlinkService;
   readonly sqlGateway: FlinkService;
+  /** Where the metrics sidecars write EMF (CloudWatch namespace FLINK_METRIC_NAMESPACE). */
+  readonly metricsLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: FlinkStackProps) {
     super(scope, id, props);
     const { options } = props;
     const namespace = options.serviceDiscoveryNamespace;
+    this.namespaceName = namespace;
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
@@ -62,16 +68,8 @@ export class FlinkStack extends Stack {
       },
     });
 
-    // Built from infra/ so the image copies the SQL templates from infra/sql, their one home.
-    const image = ecs.ContainerImage.fromAsset(path.resolve(props.imageDirectory, '..'), {
-      file: `${path.basename(props.imageDirectory)}/Dockerfile`,
-      exclude: ['minikube'],
-      platform: ecrAssets.Platform.LINUX_AMD64,
-      buildArgs: {
-        FLINK_VERSION: platform.versions.flink,
-        KAFKA_CONNECTOR_VERSION: platform.versions.flinkKafkaConnector,
-      },
-    });
+    const imageAsset = flinkImageAsset(props.imageDirectory);
+    const image = ecs.ContainerImage.fromAsset(imageAsset.directory, imageAsset.options);
     const settings = renderEcsFlinkSettings({
       namespace,
       checkpointBucket: props.checkpointBucket.bucketName,
@@ -79,6 +77,8 @@ export class FlinkStack extends Stack {
       taskManagerMemoryMiB: options.taskManagerMemoryMiB,
       checkpointInterval: options.checkpointInterval,
     });
+    // The checkpoint bucket this stack creates expires checkpoints by age (StorageStack).
+    if (options.existingCheckpointBucket === undefined) assertSelfContainedCheckpoints(settings);
     const shared = {
       cluster: this.cluster,
       image,
@@ -98,6 +98,8 @@ export class FlinkStack extends Stack {
       containerPorts: [platform.ports.flinkRest, platform.ports.jobManagerRpc, platform.ports.blobServer],
       discoveryName: JOB_MANAGER_SERVICE_NAME,
       health: { port: platform.ports.flinkRest, path: '/overview' },
+      // The Flink UI is reached by ECS Exec port forwarding (docs/deploy.md), never through a listener.
+      execCommand: true,
     });
 
     // A fixed count, no CPU autoscaling: more TaskManagers give a running job no parallelism, and ECS
@@ -112,17 +114,16 @@ export class FlinkStack extends Stack {
       desiredCount: options.taskManagerCount,
     });
 
-    // The image's entrypoint applies FLINK_PROPERTIES only for jobmanager/taskmanager, so the
-    // gateway gets its settings as dynamic properties.
+    // The image's entrypoint writes FLINK_PROPERTIES into conf/config.yaml before any command, a
+    // pass-through one included (apache/flink-docker docker-entrypoint.sh). The gateway must get its
+    // settings that way, as in compose: sql-gateway.sh reads any argument list containing "-h"
+    // (-Djobmanager.bind-host=...) as a help request and starts the gateway without exec, log4j
+    // config or Java 17 options (apache/flink flink-table/flink-sql-gateway/bin/sql-gateway.sh).
     const gatewaySettings = renderSqlGatewaySettings(settings, namespace);
     this.sqlGateway = new FlinkService(this, 'SqlGateway', {
       ...shared,
-      command: [
-        '/opt/flink/bin/sql-gateway.sh',
-        'start-foreground',
-        ...Object.entries(gatewaySettings).map(([key, value]) => `-D${key}=${value}`),
-      ],
-      environment: {},
+      command: ['/opt/flink/bin/sql-gateway.sh', 'start-foreground'],
+      environment: { FLINK_PROPERTIES: toFlinkYaml(gatewaySettings) },
       cpu: options.sqlGatewayCpu,
       memoryMiB: options.sqlGatewayMemoryMiB,
       desiredCount: 1,
@@ -130,6 +131,24 @@ export class FlinkStack extends Stack {
       discoveryName: SQL_GATEWAY_SERVICE_NAME,
       health: { port: platform.ports.sqlGateway, path: '/api_versions' },
     });
+
+    // Flink's own metrics (numRestarts, checkpoints, registered TaskManagers, lag, busy time) reach
+    // CloudWatch through a CloudWatch agent beside each JobManager and TaskManager.
+    this.metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', {
+      retention: options.logRetentionDays as logs.RetentionDays,
+    });
+    for (const [component, flinkService] of [
+      ['jobmanager', this.jobManager],
+      ['taskmanager', this.taskManagers],
+    ] as const) {
+      new MetricsSidecar(flinkService, 'Metrics', {
+        taskDefinition: flinkService.service.taskDefinition,
+        deployment: options.stackPrefix,
+        component,
+        metricsLogGroup: this.metricsLogGroup,
+        logGroup: flinkService.logGroup,
+      });
+    }
 
     // JobManager and TaskManagers write and clean up checkpoints and savepoints; nothing else.
     for (const role of [this.jobManager.taskRole, this.taskManagers.taskRole]) {
@@ -140,6 +159,10 @@ export class FlinkStack extends Stack {
     }
     this.suppressGrantWildcards([this.jobManager.taskRole, this.taskManagers.taskRole]);
     this.suppressExecutionRoles([this.jobManager, this.taskManagers, this.sqlGateway]);
+
+    // What the ECS Exec port-forwarding commands of docs/deploy.md look up.
+    new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
+    new CfnOutput(this, 'JobManagerServiceName', { value: this.jobManager.service.serviceName });
 
     this.flinkRestUrl = `http://${serviceHost(JOB_MANAGER_SERVICE_NAME, namespace)}:${platform.ports.flinkRest}`;
     this.sqlGatewayUrl = `http://${serviceHost(SQL_GATEWAY_SERVICE_NAME, namespace)}:${platform.ports.sqlGateway}`;

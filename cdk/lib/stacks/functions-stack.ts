@@ -21,8 +21,8 @@ import {
   FUNCTION_RUNTIME,
   StreamingFunction,
 } from '../constructs/streaming-function.js';
-import { objectsUnder, S3_GRANT_ACTIONS } from '../nag-patterns.js';
-import { CHECKPOINT_PREFIX, SAVEPOINT_PREFIX } from './storage-stack.js';
+import { objectsOfBucket, objectsUnder, S3_GRANT_ACTIONS } from '../nag-patterns.js';
+import { CHECKPOINT_PREFIX, dataLakeBucketReference, SAVEPOINT_PREFIX } from './storage-stack.js';
 
 export interface FunctionsStackProps extends StackProps {
   readonly options: AppOptions;
@@ -187,7 +187,7 @@ export class FunctionsStack extends Stack {
       eventPattern: jobManagerStartedPattern(cluster.clusterArn, jobManager.serviceName),
       targets: [new targets.LambdaFunction(this.reconcile, { retryAttempts: 2 })],
     });
-    this.suppressGrantWildcards();
+    this.suppressGrantWildcards(options);
   }
 
   private schedule(id: string, target: lambda.IFunction, minutes: number): void {
@@ -263,13 +263,13 @@ export class FunctionsStack extends Stack {
     }
   }
 
-  private suppressGrantWildcards(): void {
+  private suppressGrantWildcards(options: AppOptions): void {
     const checkpointObjects = objectsUnder(CHECKPOINT_PREFIX, SAVEPOINT_PREFIX);
     const grants: ReadonlyArray<[lambda.IFunction, string, { regex: string }]> = [
       [
         this.microBatcher,
         'Parquet parts, sealed files, manifests and dead letters are many objects under dataset prefixes of the data-lake bucket, which only this function writes.',
-        { regex: '/^Resource::.*DataLake.*\\/\\*$/g' },
+        objectsOfBucket(dataLakeBucketReference(options)),
       ],
       [
         this.submitSql,

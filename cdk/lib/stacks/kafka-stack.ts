@@ -29,8 +29,10 @@ export class KafkaStack extends Stack {
       retention: options.logRetentionDays as logs.RetentionDays,
     });
     const replication = Math.min(options.mskBrokerNodes, 3);
+    // Named after the version: KafkaVersionsList changes only by replacement, and a replacement
+    // under the old name would fail.
     const configuration = new msk.CfnConfiguration(this, 'Configuration', {
-      name: `${options.stackPrefix}-kafka`,
+      name: `${options.stackPrefix}-kafka-${options.mskKafkaVersion.replaceAll('.', '-')}`,
       kafkaVersionsList: [options.mskKafkaVersion],
       serverProperties: [
         'auto.create.topics.enable=true',
@@ -51,7 +53,7 @@ export class KafkaStack extends Stack {
       },
       clientAuthentication: { unauthenticated: { enabled: true } },
       encryptionInfo: { encryptionInTransit: { clientBroker: 'TLS', inCluster: true } },
-      configurationInfo: { arn: configuration.attrArn, revision: 1 },
+      configurationInfo: { arn: configuration.attrArn, revision: configuration.attrLatestRevisionRevision },
       loggingInfo: {
         brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: brokerLogs.logGroupName } },
       },

@@ -76,6 +76,7 @@ export class NetworkStack extends Stack {
       [ec2.Port.tcp(ports.blobServer), 'JobManager blob server'],
       [portRange(ports.taskManagerRpcRange), 'TaskManager RPC'],
       [portRange(ports.taskManagerDataRange), 'TaskManager data exchange'],
+      [portRange(ports.metricsQueryServiceRange), 'Metric query service (JobManager to every process)'],
     ];
     for (const [port, description] of withinCluster) {
       this.flinkSecurityGroup.addIngressRule(this.flinkSecurityGroup, port, description);

@@ -8,6 +8,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { AppOptions } from '../config.js';
 import type { FailedBatchDestination } from '../constructs/failed-batch-destination.js';
+import {
+  DEPLOYMENT_DIMENSION,
+  FLINK_METRIC_NAMESPACE,
+  FLINK_METRICS,
+  type FlinkMetric,
+} from '../flink-metrics.js';
 
 export interface ObservabilityStackProps extends StackProps {
   readonly options: AppOptions;
@@ -28,7 +34,9 @@ export interface ObservabilityStackProps extends StackProps {
 
 /**
  * Alarms on the signals the AWS-managed Flink service recommends (downtime, failed checkpoints,
- * restarts) plus the micro-batcher's (errors, dead letters, watermark lag), and one dashboard.
+ * restarts) plus the micro-batcher's (errors, dead letters, watermark lag), alarms on Flink's own
+ * metrics the runbook names (registered TaskManagers, checkpoint duration, restarts, failed
+ * checkpoints, records lag, busy time), and one dashboard.
  */
 export class ObservabilityStack extends Stack {
   readonly alarms: Record<
@@ -47,6 +55,11 @@ export class ObservabilityStack extends Stack {
     /** Present when failed batches go to S3 (onFailureDestination s3). */
     readonly failedBatchLanded?: cloudwatch.Alarm;
   };
+  /** Alarms on Flink's own metrics (the sidecars' EMF in FLINK_METRIC_NAMESPACE), as the runbook names them. */
+  readonly flinkAlarms: Record<
+    'taskManagersMissing' | 'checkpointDuration' | 'restarts' | 'failedCheckpoints' | 'recordsLag' | 'busy',
+    cloudwatch.Alarm
+  >;
 
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
@@ -224,13 +237,82 @@ export class ObservabilityStack extends Stack {
         : {}),
     };
 
+    const flink = (metric: FlinkMetric, period = Duration.minutes(5)) =>
+      new cloudwatch.Metric({
+        namespace: FLINK_METRIC_NAMESPACE,
+        metricName: metric.name,
+        dimensionsMap: { [DEPLOYMENT_DIMENSION]: options.stackPrefix },
+        statistic: metric.statistic,
+        period,
+        label: metric.description,
+      });
+    // Flink's counters are gauges that grow from the job's start: the alarm reads the growth (DIFF is
+    // one of the metric math functions alarms accept:
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html#metric-math-syntax).
+    const growth = (metric: FlinkMetric, period: Duration) =>
+      new cloudwatch.MathExpression({
+        expression: 'DIFF(m)',
+        usingMetrics: { m: flink(metric, period) },
+        label: `increase of ${metric.name}`,
+        period,
+      });
+    const {
+      registeredTaskManagers,
+      lastCheckpointDuration,
+      restarts,
+      failedCheckpoints: failed,
+    } = FLINK_METRICS;
+    this.flinkAlarms = {
+      // No data means no JobManager reporting: that is breaching too.
+      taskManagersMissing: alarm('FlinkTaskManagersMissing', {
+        metric: flink(registeredTaskManagers),
+        threshold: options.taskManagerCount,
+        below: true,
+        whenMissing: BREACHING,
+        evaluationPeriods: 2,
+        description: `Fewer than ${options.taskManagerCount} TaskManagers are registered with the JobManager (${registeredTaskManagers.name}).`,
+      }),
+      checkpointDuration: alarm('FlinkCheckpointDuration', {
+        metric: flink(lastCheckpointDuration),
+        threshold: options.checkpointDurationAlarmSeconds * 1000,
+        evaluationPeriods: 3,
+        description: `A checkpoint took ${options.checkpointDurationAlarmSeconds}+ s (${lastCheckpointDuration.name}).`,
+      }),
+      restarts: alarm('FlinkRestarts', {
+        metric: growth(restarts, Duration.minutes(15)),
+        threshold: options.jobRestartsThreshold,
+        description: `A Flink job restarted ${options.jobRestartsThreshold}+ times in 15 minutes (${restarts.name}).`,
+      }),
+      failedCheckpoints: alarm('FlinkFailedCheckpoints', {
+        metric: growth(failed, Duration.minutes(5)),
+        threshold: 1,
+        description: `A Flink job failed a checkpoint (${failed.name}).`,
+      }),
+      recordsLag: alarm('FlinkRecordsLag', {
+        metric: flink(FLINK_METRICS.recordsLag),
+        threshold: options.recordsLagAlarmThreshold,
+        evaluationPeriods: 3,
+        description: `A Kafka source is ${options.recordsLagAlarmThreshold}+ records behind for 15 minutes (${FLINK_METRICS.recordsLag.name}).`,
+      }),
+      busy: alarm('FlinkBusy', {
+        metric: flink(FLINK_METRICS.busyTime),
+        threshold: options.busyTimeAlarmPercent * 10,
+        evaluationPeriods: 3,
+        description: `A Flink task is busy ${options.busyTimeAlarmPercent}%+ of the time for 15 minutes (${FLINK_METRICS.busyTime.name}).`,
+      }),
+    };
+
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${options.stackPrefix}-streaming`,
     });
     const graph = (title: string, metrics: cloudwatch.IMetric[]) =>
       new cloudwatch.GraphWidget({ title, left: metrics, width: 8 });
     dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24 }),
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        alarms: [...Object.values(this.alarms), ...Object.values(this.flinkAlarms)],
+        width: 24,
+      }),
     );
     dashboard.addWidgets(
       graph('Flink jobs', [jobsNotRunning, failedCheckpoints, jobRestarts]),
@@ -262,6 +344,25 @@ export class ObservabilityStack extends Stack {
           fn.metricInvocations(),
         ),
       ),
+    );
+    const m = FLINK_METRICS;
+    dashboard.addWidgets(
+      graph('Flink TaskManagers and slots', [
+        flink(m.registeredTaskManagers),
+        flink(m.taskSlotsTotal),
+        flink(m.taskSlotsAvailable),
+      ]),
+      graph('Flink checkpoints', [
+        flink(m.lastCheckpointDuration),
+        flink(m.failedCheckpoints),
+        flink(m.completedCheckpoints),
+      ]),
+      graph('Flink job restarts and downtime', [flink(m.restarts), flink(m.downtime), flink(m.uptime)]),
+    );
+    dashboard.addWidgets(
+      graph('Flink busy and back-pressured (ms/s)', [flink(m.busyTime), flink(m.backPressuredTime)]),
+      graph('Flink Kafka records lag', [flink(m.recordsLag)]),
+      graph('Flink late records dropped', [flink(m.lateRecordsDropped)]),
     );
   }
 }

@@ -1,14 +1,16 @@
 import { type DatasetDescriptor, datasetRoot } from '@apphub/microbatcher';
 import { platform, type TableKeySchema, tables } from '@apphub/platform';
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import type { AppOptions } from '../config.js';
+import type { AppOptions, TableKey } from '../config.js';
 import { FailedBatchDestination } from '../constructs/failed-batch-destination.js';
 import { SecureBucket } from '../constructs/secure-bucket.js';
+import { lakehouseTableInput } from '../lakehouse.js';
 
 /** Key prefixes inside the checkpoint bucket; Flink and the savepoint Lambda both use them. */
 export const CHECKPOINT_PREFIX = 'checkpoints';
@@ -22,21 +24,57 @@ export function deadLetterPrefix(dataset: DatasetDescriptor): string {
   return `${datasetRoot(dataset)}/dead-letter/`;
 }
 
+/** Where the micro-batcher writes a dataset's hot parts (layers/microbatcher/src/layout.ts). */
+export function hotPartPrefix(dataset: DatasetDescriptor): string {
+  return `${datasetRoot(dataset)}/hot/`;
+}
+
+/**
+ * The object tag that marks a hot part no re-seal or read needs any more; hot parts expire only
+ * with it. The micro-batcher does not set it yet (docs/deploy.md says what it must guarantee first),
+ * so today no hot part expires.
+ */
+export const SEALED_PART_TAG = Object.freeze({ key: 'apphub:sealed', value: 'true' });
+
+/** `apphub-flink-checkpoints` -> `ApphubFlinkCheckpoints`: the platform name as a construct id. */
+function constructIdOf(platformName: string): string {
+  return platformName
+    .split(/[-_]/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/**
+ * How IAM policies name the data-lake bucket: its logical id when created here (the id starts
+ * with it), its name when attached.
+ */
+export function dataLakeBucketReference(options: AppOptions): string {
+  return options.existingDataLakeBucket ?? constructIdOf(platform.storage.dataLakeBucket);
+}
+
+/** The Glue database of a deployment: its stack prefix, as Athena names go (lowercase, underscores). */
+export function lakehouseDatabaseName(stackPrefix: string): string {
+  return `${stackPrefix.toLowerCase().replaceAll('-', '_')}_lake`;
+}
+
 export interface StorageStackProps extends StackProps {
   readonly options: AppOptions;
 }
 
 /**
- * Buckets and tables named from infra/platform.json. Bucket names get the account and region
- * appended because S3 names are global; tables take their names and keys from @apphub/platform.
+ * The buckets and the platform's tables. CloudFormation names them (stack name, logical id and a
+ * random suffix; the logical ids start with the platform names, e.g. ApphubFlinkCheckpoints), so
+ * two deployments coexist in one account and region, and a deploy after `cdk destroy` (which
+ * retains buckets and tables) never finds its name taken. Retained storage of an earlier deployment
+ * is attached by name instead (existingCheckpointBucket, existingDataLakeBucket, existingTables).
  */
 export class StorageStack extends Stack {
-  readonly checkpointBucket: s3.Bucket;
-  readonly dataLakeBucket: s3.Bucket;
-  readonly watermarkTable: dynamodb.Table;
-  readonly jobsTable: dynamodb.Table;
-  readonly savepointsTable: dynamodb.Table;
-  readonly leasesTable: dynamodb.Table;
+  readonly checkpointBucket: s3.IBucket;
+  readonly dataLakeBucket: s3.IBucket;
+  /** The Glue database of the sealed datasets (one table per dataset). */
+  readonly lakehouse: glue.CfnDatabase;
+  /** One table per entry of `tables` (@apphub/platform), created or attached. */
+  readonly tables: Readonly<Record<TableKey, dynamodb.ITable>>;
   /** The Kafka event sources' on-failure destination; present when onFailureDestination is s3. */
   readonly failedBatches?: FailedBatchDestination;
 
@@ -45,39 +83,60 @@ export class StorageStack extends Stack {
     const { options } = props;
     const { storage } = platform;
 
-    const accessLogs = new SecureBucket(this, 'AccessLogs', {
-      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
-    }).bucket;
-    NagSuppressions.addResourceSuppressions(accessLogs, [
-      { id: 'AwsSolutions-S1', reason: 'This is the access-log bucket; logging it into itself would loop.' },
-    ]);
+    let accessLogs: s3.IBucket | undefined;
+    const logBucket = () => {
+      accessLogs ??= this.createAccessLogBucket();
+      return accessLogs;
+    };
 
-    this.checkpointBucket = new SecureBucket(this, 'Checkpoints', {
-      bucketName: `${storage.checkpointBucket}-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
-      accessLogsBucket: accessLogs,
-      lifecycleRules: [
-        {
-          // A safety net behind the savepoint Lambda's own retention (max count / max age).
-          id: 'expire-old-savepoints',
-          prefix: `${SAVEPOINT_PREFIX}/`,
-          expiration: Duration.days(options.savepointExpirationDays),
-        },
-      ],
-    }).bucket;
+    this.checkpointBucket = options.existingCheckpointBucket
+      ? s3.Bucket.fromBucketName(this, 'ExistingCheckpoints', options.existingCheckpointBucket)
+      : new SecureBucket(this, constructIdOf(storage.checkpointBucket), {
+          accessLogsBucket: logBucket(),
+          lifecycleRules: [
+            {
+              // A safety net behind the savepoint Lambda's own retention (max count / max age).
+              id: 'expire-old-savepoints',
+              prefix: `${SAVEPOINT_PREFIX}/`,
+              expiration: Duration.days(options.savepointExpirationDays),
+            },
+            {
+              // Retained checkpoints of jobs that no longer run (RETAIN_ON_CANCELLATION keeps them).
+              // Safe only with full checkpoints: FlinkStack checks the settings
+              // (assertSelfContainedCheckpoints).
+              id: 'expire-old-checkpoints',
+              prefix: `${CHECKPOINT_PREFIX}/`,
+              expiration: Duration.days(options.checkpointExpirationDays),
+            },
+          ],
+        }).bucket;
 
-    this.dataLakeBucket = new SecureBucket(this, 'DataLake', {
-      bucketName: `${storage.dataLakeBucket}-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
-      accessLogsBucket: accessLogs,
-      lifecycleRules: options.datasets.map((dataset) => ({
-        id: `expire-dead-letters-${dataset.dataset}`,
-        prefix: deadLetterPrefix(dataset),
-        expiration: Duration.days(options.deadLetterExpirationDays),
-      })),
-    }).bucket;
+    this.dataLakeBucket = options.existingDataLakeBucket
+      ? s3.Bucket.fromBucketName(this, 'ExistingDataLake', options.existingDataLakeBucket)
+      : new SecureBucket(this, constructIdOf(storage.dataLakeBucket), {
+          accessLogsBucket: logBucket(),
+          lifecycleRules: options.datasets.flatMap((dataset) => [
+            {
+              id: `expire-dead-letters-${dataset.dataset}`,
+              prefix: deadLetterPrefix(dataset),
+              expiration: Duration.days(options.deadLetterExpirationDays),
+            },
+            {
+              // Never by age alone: an unsealed window's parts are its only copy, and a re-seal
+              // compacts all parts of the window again.
+              id: `expire-sealed-hot-parts-${dataset.dataset}`,
+              prefix: hotPartPrefix(dataset),
+              tagFilters: { [SEALED_PART_TAG.key]: SEALED_PART_TAG.value },
+              expiration: Duration.days(options.sealedHotPartExpirationDays),
+            },
+          ]),
+        }).bucket;
+
+    this.lakehouse = this.createLakehouse(options);
 
     if (options.eventSource.onFailureDestination === 's3') {
       this.failedBatches = new FailedBatchDestination(this, 'FailedBatches', {
-        accessLogsBucket: accessLogs,
+        accessLogsBucket: logBucket(),
         expirationDays: options.failedBatchExpirationDays,
         logRetention: options.logRetentionDays as logs.RetentionDays,
       });
@@ -88,24 +147,61 @@ export class StorageStack extends Stack {
       });
     }
 
-    this.watermarkTable = this.createTable('Watermarks', tables.watermarks);
-    this.jobsTable = this.createTable('Jobs', tables.jobs);
-    this.savepointsTable = this.createTable('Savepoints', tables.savepoints);
-    // Leases a crashed run never released expire by DynamoDB TTL (the control plane writes the attribute).
-    this.leasesTable = this.createTable('Leases', tables.leases, 'expiresAtSeconds');
+    this.tables = Object.fromEntries(
+      (Object.entries(tables) as Array<[TableKey, TableKeySchema]>).map(([key, schema]) => {
+        const existing = options.existingTables?.[key];
+        const id = constructIdOf(schema.tableName);
+        const table = existing
+          ? dynamodb.Table.fromTableName(this, `Existing${id}`, existing)
+          : this.createTable(id, schema);
+        return [key, table];
+      }),
+    ) as Record<TableKey, dynamodb.ITable>;
+  }
+
+  /** The Glue database with one partition-projected table per dataset (docs/deploy.md, Lakehouse). */
+  private createLakehouse(options: AppOptions): glue.CfnDatabase {
+    const database = new glue.CfnDatabase(this, 'Lakehouse', {
+      catalogId: this.account,
+      databaseInput: {
+        name: lakehouseDatabaseName(options.stackPrefix),
+        description: 'Sealed windows of the streaming datasets (micro-batcher), for Athena',
+      },
+    });
+    for (const dataset of options.datasets) {
+      new glue.CfnTable(this, `Lakehouse${constructIdOf(dataset.dataset)}`, {
+        catalogId: this.account,
+        databaseName: database.ref,
+        tableInput: lakehouseTableInput(
+          dataset,
+          this.dataLakeBucket.bucketName,
+          new Date(options.lakehouseProjectionStart),
+        ),
+      });
+    }
+    return database;
+  }
+
+  private createAccessLogBucket(): s3.IBucket {
+    const accessLogs = new SecureBucket(this, 'AccessLogs', {
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
+    }).bucket;
+    NagSuppressions.addResourceSuppressions(accessLogs, [
+      { id: 'AwsSolutions-S1', reason: 'This is the access-log bucket; logging it into itself would loop.' },
+    ]);
+    return accessLogs;
   }
 
   /** A table with the key schema the local stack creates too (`tables` of @apphub/platform). */
-  private createTable(id: string, schema: TableKeySchema, timeToLiveAttribute?: string): dynamodb.Table {
+  private createTable(id: string, schema: TableKeySchema): dynamodb.Table {
     return new dynamodb.Table(this, id, {
-      tableName: schema.tableName,
       partitionKey: { name: schema.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: schema.sortKey ? { name: schema.sortKey, type: dynamodb.AttributeType.STRING } : undefined,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: RemovalPolicy.RETAIN,
-      timeToLiveAttribute,
+      ...(schema.timeToLiveAttribute ? { timeToLiveAttribute: schema.timeToLiveAttribute } : {}),
     });
   }
 }

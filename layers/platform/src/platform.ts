@@ -48,6 +48,7 @@ const platformSchema = z.strictObject({
     prometheusTaskManagerRange: portRange,
     taskManagerRpcRange: portRange,
     taskManagerDataRange: portRange,
+    metricsQueryServiceRange: portRange,
   }),
   topics: z.strictObject({ input: topicSchema, aggregates: topicSchema, deadLetter: topicSchema }),
   storage: z.strictObject({

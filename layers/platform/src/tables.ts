@@ -5,6 +5,8 @@ export interface TableKeySchema {
   readonly tableName: string;
   readonly partitionKey: string;
   readonly sortKey?: string;
+  /** Epoch-seconds attribute after which DynamoDB deletes an item by itself (TTL); none by default. */
+  readonly timeToLiveAttribute?: string;
 }
 
 /**
@@ -20,5 +22,10 @@ export const tables = Object.freeze({
     sortKey: 'savepointId',
   },
   /** Single-flight leases of the control plane (a pass, or one job's operation). */
-  leases: { tableName: platform.storage.leasesTable, partitionKey: 'leaseName' },
+  leases: {
+    tableName: platform.storage.leasesTable,
+    partitionKey: 'leaseName',
+    // A lease a crashed run never released goes by itself (the control plane writes the attribute).
+    timeToLiveAttribute: 'expiresAtSeconds',
+  },
 } satisfies Record<string, TableKeySchema>);

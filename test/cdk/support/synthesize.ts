@@ -6,6 +6,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { afterAll, beforeAll } from 'vitest';
 import { parseAppConfig } from '../../../cdk/lib/config.js';
 import { addStreamingStacks, PROJECT_ROOT, type StreamingStacks } from '../../../cdk/lib/streaming-app.js';
 
@@ -43,6 +44,40 @@ export function synthesize(overrides: Record<string, unknown> = {}): Synthesized
     template: (stack) => Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template),
     remove: () => rmSync(outdir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Synthesizes the app once for the calling test file or describe block (`beforeAll`) and removes
+ * the assembly after it; the returned function gives the result inside the tests.
+ */
+export function useSynthesized(overrides: Record<string, unknown> = {}): () => Synthesized {
+  let synthesized: Synthesized | undefined;
+  beforeAll(() => {
+    synthesized = synthesize(overrides);
+  }, 180_000);
+  afterAll(() => synthesized?.remove());
+  return () => {
+    if (synthesized === undefined) throw new Error('the app is synthesized in beforeAll');
+    return synthesized;
+  };
+}
+
+/** A container definition of an ECS task definition, as far as the tests read it. */
+export interface TaskContainer {
+  readonly Name: string;
+  readonly Image: unknown;
+  readonly Essential?: boolean;
+  readonly Command?: string[];
+  readonly Environment?: Array<{ Name: string; Value: unknown }>;
+}
+
+/** The containers of each task definition of the Flink stack, one array per task definition. */
+export function flinkTaskContainers(synthesized: Synthesized): TaskContainer[][] {
+  const template = synthesized.template(synthesized.stacks.flink);
+  return Object.values(template.findResources('AWS::ECS::TaskDefinition')).map(
+    (task) =>
+      (task as { Properties: { ContainerDefinitions: TaskContainer[] } }).Properties.ContainerDefinitions,
+  );
 }
 
 /** cdk-nag findings (AwsSolutions) left unsuppressed, as "rule at path" lines. */
