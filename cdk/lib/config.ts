@@ -183,6 +183,8 @@ const optionsSchema = z
       .string()
       .regex(/^arn:aws[\w-]*:secretsmanager:/, 'expected a Secrets Manager secret ARN')
       .optional(),
+    // Existing brokers only: SASL_SSL with kafkaSecretArn, PLAINTEXT without (the default follows the secret).
+    kafkaSecurityProtocol: z.enum(['PLAINTEXT', 'SSL', 'SASL_SSL']).optional(),
     mskBrokerNodes: integer(2, 30).default(2),
     mskInstanceType: z
       .string()
@@ -304,13 +306,36 @@ const optionsSchema = z
         message: 'required when kafkaMode is existing',
       });
     }
+    if (options.kafkaMode === 'existing') {
+      const protocol = options.kafkaSecurityProtocol ?? (options.kafkaSecretArn ? 'SASL_SSL' : 'PLAINTEXT');
+      if (protocol === 'SSL') {
+        // https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-configure.html lists the event source's
+        // ways to reach self-managed Kafka: SASL/SCRAM or SASL/PLAIN over TLS, mTLS, or the VPC alone.
+        context.addIssue({
+          code: 'custom',
+          path: ['kafkaSecurityProtocol'],
+          message:
+            "SSL without SASL is not offered: Lambda's self-managed Kafka event source authenticates with SASL/SCRAM (SASL_SSL, with kafkaSecretArn) or reaches plaintext brokers through the VPC (PLAINTEXT)",
+        });
+      } else if ((protocol === 'SASL_SSL') !== (options.kafkaSecretArn !== undefined)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['kafkaSecretArn'],
+          message:
+            protocol === 'SASL_SSL'
+              ? 'required with kafkaSecurityProtocol SASL_SSL (the SASL/SCRAM-SHA-512 credentials)'
+              : 'only valid with kafkaSecurityProtocol SASL_SSL',
+        });
+      }
+    }
     if (options.kafkaMode === 'msk') {
-      for (const field of ['kafkaBootstrapServers', 'kafkaSecretArn'] as const) {
+      for (const field of ['kafkaBootstrapServers', 'kafkaSecretArn', 'kafkaSecurityProtocol'] as const) {
         if (options[field] !== undefined) {
           context.addIssue({
             code: 'custom',
             path: [field],
-            message: 'only valid when kafkaMode is existing (MSK brokers come from the created cluster)',
+            message:
+              'only valid when kafkaMode is existing (MSK brokers come from the created cluster, reached over TLS)',
           });
         }
       }
@@ -427,6 +452,10 @@ export function parseAppConfig(
       batchers: parsed.batchers as DatasetDescriptorInput[],
       datasets,
       eventSource: pickEventSourceSettings(parsed),
+      kafkaSecurityProtocol:
+        parsed.kafkaMode === 'existing'
+          ? (parsed.kafkaSecurityProtocol ?? (parsed.kafkaSecretArn ? 'SASL_SSL' : 'PLAINTEXT'))
+          : undefined,
       taskManagerMaxCount,
       serviceDiscoveryNamespace: parsed.serviceDiscoveryNamespace ?? defaultNamespace(parsed.stackPrefix),
     }),

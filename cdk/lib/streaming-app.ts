@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { type App, Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { AppConfig } from './config.js';
+import { kafkaSecurityOf } from './kafka-access.js';
 import { FlinkStack } from './stacks/flink-stack.js';
 import { FunctionsStack } from './stacks/functions-stack.js';
 import { KafkaStack } from './stacks/kafka-stack.js';
@@ -81,6 +82,10 @@ export function addStreamingStacks(app: App, config: AppConfig): StreamingStacks
     flinkRestUrl: flink.flinkRestUrl,
     sqlGatewayUrl: flink.sqlGatewayUrl,
     mskClusterArn: kafka?.clusterArn,
+    kafka: {
+      bootstrapServers: kafka?.bootstrapBrokersTls ?? (options.kafkaBootstrapServers ?? []).join(','),
+      security: kafkaSecurityOf(options),
+    },
   });
   const observability = new ObservabilityStack(app, name('Observability'), {
     env,

@@ -8,6 +8,7 @@ import { ConfigInvalidError, platform } from '@apphub/platform';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { APP_OPTION_NAMES, parseAppConfig } from '../../cdk/lib/config.js';
+import { kafkaSecurityOf } from '../../cdk/lib/kafka-access.js';
 import { addStreamingStacks, PROJECT_ROOT } from '../../cdk/lib/streaming-app.js';
 import { cdkJsonContext } from './support/synthesize.js';
 
@@ -90,6 +91,34 @@ describe('parseAppConfig', () => {
     expect(() =>
       parseAppConfig({ 'apphub:savepointExpirationDays': 1, 'apphub:savepointMaxAgeHours': 48 }, enabled),
     ).toThrow(/savepointExpirationDays/);
+  });
+
+  it('derives how Kafka is reached from the mode, and refuses combinations the event source cannot use', () => {
+    const existing = { 'apphub:kafkaMode': 'existing', 'apphub:kafkaBootstrapServers': 'b-1:9096' };
+    const secret = {
+      'apphub:kafkaSecretArn': 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:k-AbCdEf',
+    };
+
+    expect(kafkaSecurityOf(parseAppConfig({}, enabled).options)).toEqual({ protocol: 'SSL' });
+    expect(kafkaSecurityOf(parseAppConfig(existing, enabled).options)).toEqual({ protocol: 'PLAINTEXT' });
+    expect(kafkaSecurityOf(parseAppConfig({ ...existing, ...secret }, enabled).options)).toMatchObject({
+      protocol: 'SASL_SSL',
+      mechanism: 'SCRAM-SHA-512',
+    });
+    // https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-configure.html: no unauthenticated TLS among
+    // the self-managed event source's methods; SASL/SCRAM needs its secret.
+    expect(() => parseAppConfig({ ...existing, 'apphub:kafkaSecurityProtocol': 'SSL' }, enabled)).toThrow(
+      /kafkaSecurityProtocol: SSL without SASL is not offered/,
+    );
+    expect(() =>
+      parseAppConfig({ ...existing, 'apphub:kafkaSecurityProtocol': 'SASL_SSL' }, enabled),
+    ).toThrow(/kafkaSecretArn: required with kafkaSecurityProtocol SASL_SSL/);
+    expect(() =>
+      parseAppConfig({ ...existing, ...secret, 'apphub:kafkaSecurityProtocol': 'PLAINTEXT' }, enabled),
+    ).toThrow(/kafkaSecretArn: only valid with kafkaSecurityProtocol SASL_SSL/);
+    expect(() => parseAppConfig({ 'apphub:kafkaSecurityProtocol': 'PLAINTEXT' }, enabled)).toThrow(
+      /kafkaSecurityProtocol: only valid when kafkaMode is existing/,
+    );
   });
 
   it("checks batcher descriptors with the micro-batcher's own parser at synth time", () => {

@@ -72,8 +72,8 @@ describe('single-flight', () => {
   });
 
   it('creates the lease table with DynamoDB TTL on the attribute the control plane writes', () => {
+    // CloudFormation names the tables (docs/deploy.md, Names and retained storage): found by its key.
     synthesized.template(synthesized.stacks.storage).hasResourceProperties('AWS::DynamoDB::Table', {
-      TableName: 'streaming_leases',
       KeySchema: [{ AttributeName: 'leaseName', KeyType: 'HASH' }],
       TimeToLiveSpecification: { AttributeName: 'expiresAtSeconds', Enabled: true },
     });

@@ -1,10 +1,18 @@
 import { sampleBatcherDescriptor } from '@apphub/microbatcher';
+import { flinkKafkaTableOptions } from '@apphub/platform';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cfnLint, nagFindings, type Synthesized, synthesize } from './support/synthesize.js';
+import {
+  cfnLint,
+  flinkTaskContainers,
+  nagFindings,
+  type Synthesized,
+  synthesize,
+} from './support/synthesize.js';
 
 const subnets = ['subnet-0aaa1111', 'subnet-0bbb2222'];
 const brokers = ['b-1.kafka.corp.internal:9092', 'b-2.kafka.corp.internal:9092'];
+const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kafka-scram-AbCdEf';
 const batchers = [
   { ...sampleBatcherDescriptor, prefix: 'lake/streaming' },
   { ...sampleBatcherDescriptor, dataset: 'clicks-1m', topic: 'clicks.aggregates', prefix: 'lake/streaming' },
@@ -19,6 +27,7 @@ beforeAll(() => {
     'apphub:vpcPrivateSubnetIds': subnets,
     'apphub:kafkaMode': 'existing',
     'apphub:kafkaBootstrapServers': brokers.join(','),
+    'apphub:kafkaSecretArn': secretArn,
     'apphub:batchSize': '100',
     'apphub:batchingWindowSeconds': 30,
     'apphub:retryAttempts': -1,
@@ -162,6 +171,54 @@ describe('an imported VPC with existing Kafka brokers', () => {
         Variables: Match.objectLike({ TIMESTORE_STREAMING_BATCHERS: JSON.stringify(batchers) }),
       },
     });
+  });
+
+  it('reaches the brokers with SASL/SCRAM over TLS from one description: event source, Flink tasks, job SQL', () => {
+    // https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-configure.html: the event source takes
+    // SASL/SCRAM over TLS (SASL_SSL) with the credentials in a Secrets Manager secret; the same secret's
+    // username and password reach the Flink containers as ECS secrets
+    // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
+    const functions = synthesized.template(synthesized.stacks.functions);
+    functions.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      SourceAccessConfigurations: Match.arrayWith([{ Type: 'SASL_SCRAM_512_AUTH', URI: secretArn }]),
+    });
+    const controlPlane = Object.values(functions.findResources('AWS::Lambda::Function'))
+      .map((fn) => (fn as { Properties: { Environment?: { Variables: Record<string, string> } } }).Properties)
+      .filter((properties) => properties.Environment?.Variables.APPHUB_FLINK_REST_URL !== undefined);
+    expect(controlPlane.length).toBeGreaterThan(0);
+    for (const properties of controlPlane) {
+      const variables = properties.Environment!.Variables;
+      expect(variables.APPHUB_KAFKA_BOOTSTRAP_SERVERS).toBe(brokers.join(','));
+      expect(JSON.parse(variables.APPHUB_KAFKA_SECURITY!)).toEqual({
+        protocol: 'SASL_SSL',
+        mechanism: 'SCRAM-SHA-512',
+        usernameVariable: 'KAFKA_SASL_USERNAME',
+        passwordVariable: 'KAFKA_SASL_PASSWORD',
+      });
+    }
+    const tasks = flinkTaskContainers(synthesized);
+    const flinkContainers = tasks
+      .flat()
+      .filter((container) => ['jobmanager', 'taskmanager'].includes(container.Command?.[0] ?? ''));
+    expect(flinkContainers).toHaveLength(2);
+    for (const container of flinkContainers) {
+      const secrets = (container as { Secrets?: { Name: string; ValueFrom: string }[] }).Secrets ?? [];
+      expect(secrets).toEqual([
+        { Name: 'KAFKA_SASL_USERNAME', ValueFrom: `${secretArn}:username::` },
+        { Name: 'KAFKA_SASL_PASSWORD', ValueFrom: `${secretArn}:password::` },
+      ]);
+    }
+    // The job's tables name the variables only; Kafka's env config provider reads them in the task.
+    const options = flinkKafkaTableOptions(
+      JSON.parse(controlPlane[0]!.Environment!.Variables.APPHUB_KAFKA_SECURITY!),
+    );
+    expect(options['properties.sasl.jaas.config']).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's ${env:NAME} config-provider reference
+      'org.apache.flink.kafka.shaded.org.apache.kafka.common.security.scram.ScramLoginModule required username="${env:KAFKA_SASL_USERNAME}" password="${env:KAFKA_SASL_PASSWORD}";',
+    );
+    expect(options['properties.config.providers.env.class']).toBe(
+      'org.apache.flink.kafka.shaded.org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+    );
   });
 
   it('passes cdk-nag AwsSolutions and cfn-lint', () => {

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { createControlPlane, parseControlPlaneConfig, renderRequestSql } from '@apphub/control-plane';
 import {
   eventSourceDefaults,
   REPLAYED_PREFIX,
@@ -12,8 +13,10 @@ import { platform } from '@apphub/platform';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEcsFlinkSettings } from '../../cdk/lib/flink-settings.js';
+import { PROJECT_ROOT } from '../../cdk/lib/streaming-app.js';
 import { loadEventSourceSettings } from '../../local/src/batcher/index.js';
 import { parseFlinkProperties } from '../../local/src/manifests/index.js';
+import { sampleJobVariables } from '../../local/src/sample/submit.js';
 import { cfnLint, nagFindings, type Synthesized, synthesize } from './support/synthesize.js';
 
 /** The default deployment (cdk.json): a new VPC, an MSK cluster created by the stack. */
@@ -309,6 +312,65 @@ describe('Kafka', () => {
   });
 });
 
+describe('Kafka clients reach MSK', () => {
+  // MSK's client listeners: https://docs.aws.amazon.com/msk/latest/developerguide/port-info.html (TLS is
+  // 9094); with encryptionInTransit.clientBroker TLS the cluster opens no plaintext listener
+  // (https://docs.aws.amazon.com/msk/latest/developerguide/msk-encryption.html), so every client must
+  // set security.protocol=SSL: the Flink job's tables (rendered by the control plane from its
+  // environment) and the event source.
+  function controlPlaneVariables(): Record<string, unknown> {
+    const template = synthesized.template(synthesized.stacks.functions);
+    const fn = propertiesOf(template, 'AWS::Lambda::Function').find((candidate) =>
+      JSON.stringify(candidate.Environment).includes('APPHUB_FLINK_REST_URL'),
+    )!;
+    return (fn.Environment as { Variables: Record<string, unknown> }).Variables;
+  }
+
+  it("gives the control plane the cluster's TLS bootstrap brokers, read with GetBootstrapBrokers", () => {
+    const kafka = synthesized.template(synthesized.stacks.kafka!);
+    const [brokers] = Object.entries(kafka.findResources('Custom::AWS')).map(([id, resource]) => ({
+      id,
+      create: JSON.stringify((resource as { Properties: Record<string, unknown> }).Properties),
+    }));
+    expect(brokers?.create).toContain('getBootstrapBrokers');
+    expect(brokers?.create).toContain('ClusterArn');
+    // The value crosses stacks as an export of the custom resource's BootstrapBrokerStringTls.
+    expect(JSON.stringify(controlPlaneVariables().APPHUB_KAFKA_BOOTSTRAP_SERVERS)).toMatch(/Fn::ImportValue/);
+    const outputs = JSON.stringify(kafka.toJSON().Outputs);
+    expect(outputs).toContain('BootstrapBrokerStringTls');
+  });
+
+  it('renders SSL into every Kafka table of the sample job, as the control plane submits it', async () => {
+    const variables = controlPlaneVariables();
+    expect(JSON.parse(variables.APPHUB_KAFKA_SECURITY as string)).toEqual({ protocol: 'SSL' });
+    const plane = createControlPlane(
+      parseControlPlaneConfig({
+        APPHUB_FLINK_REST_URL: 'http://jobmanager.internal:8081',
+        APPHUB_SQL_GATEWAY_URL: 'http://sql-gateway.internal:8083',
+        APPHUB_JOBS_TABLE: 'jobs',
+        APPHUB_SAVEPOINTS_TABLE: 'savepoints',
+        APPHUB_LEASES_TABLE: 'leases',
+        APPHUB_SAVEPOINT_DIR: 's3://bucket/savepoints',
+        APPHUB_KAFKA_BOOTSTRAP_SERVERS: 'b-1.msk:9094,b-2.msk:9094',
+        APPHUB_KAFKA_SECURITY: variables.APPHUB_KAFKA_SECURITY as string,
+      }),
+      { metricsSink: () => undefined },
+    );
+    const template = readFileSync(path.join(PROJECT_ROOT, platform.sampleJob.sqlTemplate), 'utf8');
+
+    const sql = renderRequestSql(plane, 'sample', template, sampleJobVariables());
+
+    const tables = sql.split('CREATE TEMPORARY TABLE ').slice(1);
+    expect(tables).toHaveLength(3);
+    for (const table of tables) {
+      expect(table).toContain("'properties.bootstrap.servers' = 'b-1.msk:9094,b-2.msk:9094'");
+      expect(table).toContain("'properties.security.protocol' = 'SSL'");
+      // MSK's certificates chain to Amazon's public CA: the JVM's own trust store, no file to ship.
+      expect(table).not.toContain('truststore');
+    }
+  });
+});
+
 describe('Flink on ECS', () => {
   it('runs one JobManager that is never doubled, and the configured TaskManager count without CPU autoscaling', () => {
     const template = synthesized.template(synthesized.stacks.flink);
@@ -505,6 +567,8 @@ describe('functions', () => {
           'APPHUB_CHECKPOINT_DIR',
           'APPHUB_FLINK_REST_URL',
           'APPHUB_JOBS_TABLE',
+          'APPHUB_KAFKA_BOOTSTRAP_SERVERS',
+          'APPHUB_KAFKA_SECURITY',
           'APPHUB_LEASES_TABLE',
           'APPHUB_SAVEPOINTS_TABLE',
           'APPHUB_SAVEPOINT_DIR',
@@ -636,7 +700,13 @@ describe('functions', () => {
     for (const fn of functions) {
       const bundle = path.join(synthesized.outdir, `asset.${fn.Code.S3Key.replace('.zip', '')}`, 'index.js');
       const environment = Object.fromEntries(
-        Object.entries(fn.Environment.Variables).map(([name, value]) => [name, placeholderFor(value)]),
+        Object.entries(fn.Environment.Variables).map(([name, value]) => [
+          name,
+          // The MSK brokers are a cross-stack import; the variable must still read as host:port.
+          name === 'APPHUB_KAFKA_BOOTSTRAP_SERVERS' && typeof value !== 'string'
+            ? 'placeholder-name:9094'
+            : placeholderFor(value),
+        ]),
       );
       const run = spawnSync(
         process.execPath,

@@ -13,6 +13,8 @@ export interface FlinkServiceProps {
   readonly command: readonly string[];
   /** Environment of the container; FLINK_PROPERTIES carries the Flink settings. */
   readonly environment: Readonly<Record<string, string>>;
+  /** Container variables ECS fills from Secrets Manager at start (never written into the task definition). */
+  readonly secrets?: Readonly<Record<string, ecs.Secret>>;
   readonly cpu: number;
   readonly memoryMiB: number;
   readonly desiredCount: number;
@@ -61,6 +63,7 @@ export class FlinkService extends Construct {
       image: props.image,
       command: [...props.command],
       environment: { ...props.environment },
+      ...(props.secrets ? { secrets: { ...props.secrets } } : {}),
       portMappings: (props.containerPorts ?? []).map((containerPort) => ({ containerPort })),
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: id.toLowerCase() }),
       stopTimeout: Duration.seconds(60),

@@ -5,6 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -20,6 +21,7 @@ import {
   SQL_GATEWAY_SERVICE_NAME,
   serviceHost,
 } from '../flink-settings.js';
+import { kafkaSecurityOf } from '../kafka-access.js';
 import { objectsUnder, S3_GRANT_ACTIONS } from '../nag-patterns.js';
 import { CHECKPOINT_PREFIX, SAVEPOINT_PREFIX } from './storage-stack.js';
 
@@ -86,11 +88,32 @@ export class FlinkStack extends Stack {
       subnets: props.subnets,
       logRetention: options.logRetentionDays as logs.RetentionDays,
     };
+    // SASL/SCRAM credentials for the Kafka clients of the jobs (the JobManager's split enumerator and the
+    // TaskManagers' readers and writers), from the secret the event source reads too; the table options
+    // name only the variables (kafkaSecurityOf).
+    const kafkaSecurity = kafkaSecurityOf(options);
+    const kafkaSecrets =
+      kafkaSecurity.protocol === 'SASL_SSL' && options.kafkaSecretArn
+        ? (() => {
+            const secret = secretsmanager.Secret.fromSecretCompleteArn(
+              this,
+              'KafkaSecret',
+              options.kafkaSecretArn,
+            );
+            return {
+              secrets: {
+                [kafkaSecurity.usernameVariable]: ecs.Secret.fromSecretsManager(secret, 'username'),
+                [kafkaSecurity.passwordVariable]: ecs.Secret.fromSecretsManager(secret, 'password'),
+              },
+            };
+          })()
+        : {};
 
     this.jobManager = new FlinkService(this, 'JobManager', {
       ...shared,
       command: ['jobmanager'],
       environment: { FLINK_PROPERTIES: toFlinkYaml(settings) },
+      ...kafkaSecrets,
       cpu: options.jobManagerCpu,
       memoryMiB: options.jobManagerMemoryMiB,
       desiredCount: 1,
@@ -109,6 +132,7 @@ export class FlinkStack extends Stack {
       ...shared,
       command: ['taskmanager'],
       environment: { FLINK_PROPERTIES: toFlinkYaml(settings) },
+      ...kafkaSecrets,
       cpu: options.taskManagerCpu,
       memoryMiB: options.taskManagerMemoryMiB,
       desiredCount: options.taskManagerCount,

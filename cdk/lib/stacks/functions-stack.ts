@@ -1,4 +1,5 @@
 import { FunctionFolder } from '@apphub/observability';
+import type { KafkaSecurity } from '@apphub/platform';
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -52,6 +53,11 @@ export interface FunctionsStackProps extends StackProps {
   readonly failedBatches?: FailedBatchDestination;
   /** The MSK cluster when kafkaMode is msk; absent means the configured existing brokers. */
   readonly mskClusterArn?: string;
+  /**
+   * How the Flink jobs reach Kafka: the brokers and the security description (kafkaSecurityOf). The
+   * control plane renders them into every submitted template (BROKERS, KAFKA_CLIENT_OPTIONS).
+   */
+  readonly kafka: { readonly bootstrapServers: string; readonly security: KafkaSecurity };
 }
 
 /**
@@ -110,6 +116,8 @@ export class FunctionsStack extends Stack {
       APPHUB_CHECKPOINT_DIR: `s3://${props.checkpointBucket.bucketName}/${CHECKPOINT_PREFIX}`,
       APPHUB_SAVEPOINT_MAX_COUNT: String(options.savepointMaxCount),
       APPHUB_SAVEPOINT_MAX_AGE_HOURS: String(options.savepointMaxAgeHours),
+      APPHUB_KAFKA_BOOTSTRAP_SERVERS: props.kafka.bootstrapServers,
+      APPHUB_KAFKA_SECURITY: JSON.stringify(props.kafka.security),
     };
     const controlPlane = (
       construct: string,

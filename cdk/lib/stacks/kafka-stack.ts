@@ -3,6 +3,8 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { AppOptions } from '../config.js';
 
@@ -21,6 +23,11 @@ export interface KafkaStackProps extends StackProps {
  */
 export class KafkaStack extends Stack {
   readonly clusterArn: string;
+  /**
+   * The brokers' TLS endpoints (`b-1...:9094,b-2...:9094`), which CloudFormation does not return for
+   * an MSK cluster: read once per deploy with MSK's GetBootstrapBrokers, as @aws-cdk/aws-msk-alpha does.
+   */
+  readonly bootstrapBrokersTls: string;
 
   constructor(scope: Construct, id: string, props: KafkaStackProps) {
     super(scope, id, props);
@@ -59,5 +66,32 @@ export class KafkaStack extends Stack {
       },
     });
     this.clusterArn = cluster.attrArn;
+
+    // https://docs.aws.amazon.com/msk/1.0/apireference/clusters-clusterarn-bootstrap-brokers.html:
+    // BootstrapBrokerStringTls lists the TLS listeners (port 9094), the only client listeners the
+    // cluster opens (encryptionInTransit.clientBroker TLS).
+    const brokers = new cr.AwsCustomResource(this, 'BootstrapBrokers', {
+      onUpdate: {
+        service: 'Kafka',
+        action: 'getBootstrapBrokers',
+        parameters: { ClusterArn: cluster.attrArn },
+        physicalResourceId: cr.PhysicalResourceId.of(cluster.attrArn),
+      },
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [cluster.attrArn] }),
+      installLatestAwsSdk: false,
+    });
+    this.bootstrapBrokersTls = brokers.getResponseField('BootstrapBrokerStringTls');
+    NagSuppressions.addStackSuppressions(this, [
+      {
+        id: 'AwsSolutions-IAM4',
+        reason:
+          "The CDK's AwsCustomResource function runs with AWSLambdaBasicExecutionRole (its logs), and calls only kafka:GetBootstrapBrokers on this cluster.",
+        appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason: "The CDK's AwsCustomResource function's runtime is chosen by aws-cdk-lib, not by this app.",
+      },
+    ]);
   }
 }
