@@ -13,7 +13,7 @@ import { WatermarkStore } from '@apphub/watermarks';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Kafka } from 'kafkajs';
 import { BatcherRunner } from '../local/src/batcher/index.js';
-import { localAwsClients } from '../local/src/stack/index.js';
+import { createTopicsWithLeaders, localAwsClients } from '../local/src/stack/index.js';
 
 export interface ThroughputResult {
   readonly name: string;
@@ -37,10 +37,7 @@ const users = 1000;
 export async function seedTopic(kafka: Kafka, topic: string, minutes: number): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-  });
+  await createTopicsWithLeaders(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
   await admin.disconnect();
   const base = Date.UTC(2026, 10, 29, 0, 0);
   const producer = kafka.producer();

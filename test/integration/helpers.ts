@@ -6,7 +6,12 @@ import type { Kafka } from 'kafkajs';
 import { afterAll } from 'vitest';
 import { type ProduceOptions, produceEvents } from '../../local/src/sample/produce.js';
 import { jobTasksRunning } from '../../local/src/sample/submit.js';
-import { localAwsClients, localKafka, localKafkaSecurity } from '../../local/src/stack/index.js';
+import {
+  createTopicsWithLeaders,
+  localAwsClients,
+  localKafka,
+  localKafkaSecurity,
+} from '../../local/src/stack/index.js';
 
 export const endpoints = parseLocalEndpoints();
 /** The plaintext listener, for tools' work in tests: creating topics, producing input, reading output. */
@@ -20,15 +25,12 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** Creates a topic with `partitions` partitions for one test. */
+/** Creates a topic with `partitions` partitions for one test; returns once every partition's leader answers. */
 export async function createTopic(name: string, partitions = 3): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
-    });
+    await createTopicsWithLeaders(admin, [{ topic: name, numPartitions: partitions, replicationFactor: 1 }]);
   } finally {
     await admin.disconnect();
   }

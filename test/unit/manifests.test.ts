@@ -452,58 +452,54 @@ public class ReadFlinkConfig {
     writeFileSync(path.join(confDir, 'config.yaml'), `${lines.join('\n')}\n`);
   }
 
-  it.skipIf(jarsMissing)(
-    `compose FLINK_PROPERTIES through the entrypoint's parser, and the minikube config.yaml (skipped until npm run local:up resolved ${path.basename(runtimeJar)})`,
-    () => {
-      const composeConf = mkdtempSync(path.join(scratch, 'compose-conf-'));
-      writeFileSync(path.join(composeConf, 'config.yaml'), 'jobmanager.rpc.address: localhost\n');
-      const properties = (parse(readFileSync(path.join(repoRoot, composeFiles.demo), 'utf8')) as K8sObject)
-        .services['flink-jobmanager'].environment.FLINK_PROPERTIES as string;
-      applyFlinkProperties(composeConf, properties.replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1'));
-      const minikubeConf = mkdtempSync(path.join(scratch, 'minikube-conf-'));
-      const configMap = parseAllDocuments(
-        readFileSync(path.join(repoRoot, minikubeDir, 'flink-config.yaml'), 'utf8'),
-      )[0]!.toJS();
-      writeFileSync(path.join(minikubeConf, 'config.yaml'), configMap.data['config.yaml']);
-      const configs = readFlinkConfigs([composeConf, minikubeConf]);
-      for (const dir of [composeConf, minikubeConf]) {
-        const config = configs[dir]!;
-        for (const [key, value] of Object.entries(platform.flink.settings))
-          expect(config[key], `${dir}: ${key}`).toBe(value);
-        expect(config['typed.interval.ms']).toBe('60000');
-        expect(config['taskmanager.numberOfTaskSlots']).toBe(String(platform.flink.taskSlots));
-      }
-      expect(configs[minikubeConf]!['s3.path.style.access']).toBe('true');
-      expect(configs[composeConf]!['typed.ha.mode']).toBe('NONE');
-      expect(configs[minikubeConf]!['typed.ha.mode']).toBe('KUBERNETES');
-      expect(configs[minikubeConf]!['typed.ha.storage']).toBe(
-        `s3://${platform.storage.checkpointBucket}/ha/${configs[minikubeConf]!['kubernetes.cluster-id']}`,
-      );
-      // Only ZooKeeper HA moves the JobManager to high-availability.jobmanager.port (default: random);
-      // under Kubernetes HA it keeps the port its Deployment declares and probes.
-      const jobManager = parseAllDocuments(
-        readFileSync(path.join(repoRoot, minikubeDir, 'flink-jobmanager.yaml'), 'utf8'),
-      )[0]!.toJS().spec.template.spec.containers[0];
-      expect(configs[minikubeConf]!['typed.jobmanager.rpc.ports']).toBe(
-        String(jobManager.ports.find((port: K8sObject) => port.name === 'rpc').containerPort),
-      );
-      expect(jobManager.livenessProbe.tcpSocket.port).toBe('rpc');
-    },
-  );
+  it(`compose FLINK_PROPERTIES through the entrypoint's parser, and the minikube config.yaml (with ${path.basename(runtimeJar)})`, () => {
+    expect(jarsMissing, `${runtimeJar} is not resolved: run npm run setup`).toBe(false);
+    const composeConf = mkdtempSync(path.join(scratch, 'compose-conf-'));
+    writeFileSync(path.join(composeConf, 'config.yaml'), 'jobmanager.rpc.address: localhost\n');
+    const properties = (parse(readFileSync(path.join(repoRoot, composeFiles.demo), 'utf8')) as K8sObject)
+      .services['flink-jobmanager'].environment.FLINK_PROPERTIES as string;
+    applyFlinkProperties(composeConf, properties.replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1'));
+    const minikubeConf = mkdtempSync(path.join(scratch, 'minikube-conf-'));
+    const configMap = parseAllDocuments(
+      readFileSync(path.join(repoRoot, minikubeDir, 'flink-config.yaml'), 'utf8'),
+    )[0]!.toJS();
+    writeFileSync(path.join(minikubeConf, 'config.yaml'), configMap.data['config.yaml']);
+    const configs = readFlinkConfigs([composeConf, minikubeConf]);
+    for (const dir of [composeConf, minikubeConf]) {
+      const config = configs[dir]!;
+      for (const [key, value] of Object.entries(platform.flink.settings))
+        expect(config[key], `${dir}: ${key}`).toBe(value);
+      expect(config['typed.interval.ms']).toBe('60000');
+      expect(config['taskmanager.numberOfTaskSlots']).toBe(String(platform.flink.taskSlots));
+    }
+    expect(configs[minikubeConf]!['s3.path.style.access']).toBe('true');
+    expect(configs[composeConf]!['typed.ha.mode']).toBe('NONE');
+    expect(configs[minikubeConf]!['typed.ha.mode']).toBe('KUBERNETES');
+    expect(configs[minikubeConf]!['typed.ha.storage']).toBe(
+      `s3://${platform.storage.checkpointBucket}/ha/${configs[minikubeConf]!['kubernetes.cluster-id']}`,
+    );
+    // Only ZooKeeper HA moves the JobManager to high-availability.jobmanager.port (default: random);
+    // under Kubernetes HA it keeps the port its Deployment declares and probes.
+    const jobManager = parseAllDocuments(
+      readFileSync(path.join(repoRoot, minikubeDir, 'flink-jobmanager.yaml'), 'utf8'),
+    )[0]!.toJS().spec.template.spec.containers[0];
+    expect(configs[minikubeConf]!['typed.jobmanager.rpc.ports']).toBe(
+      String(jobManager.ports.find((port: K8sObject) => port.name === 'rpc').containerPort),
+    );
+    expect(jobManager.livenessProbe.tcpSocket.port).toBe('rpc');
+  });
 
-  it.skipIf(jarsMissing)(
-    'would reject a quoted value in FLINK_PROPERTIES (why the generator writes values bare)',
-    () => {
-      const conf = mkdtempSync(path.join(scratch, 'quoted-conf-'));
-      writeFileSync(path.join(conf, 'config.yaml'), 'jobmanager.rpc.address: localhost\n');
-      applyFlinkProperties(conf, 'execution.checkpointing.interval: "1 min"\n');
-      const source = path.join(scratch, 'ReadFlinkConfig.java');
-      writeFileSync(source, reader);
-      const result = run('java', ['-cp', classpath, source, conf]);
-      expect(result.status).not.toBe(0);
-      expect(result.stderr).toContain('Could not parse value');
-    },
-  );
+  it('would reject a quoted value in FLINK_PROPERTIES (why the generator writes values bare)', () => {
+    expect(jarsMissing, `${runtimeJar} is not resolved: run npm run setup`).toBe(false);
+    const conf = mkdtempSync(path.join(scratch, 'quoted-conf-'));
+    writeFileSync(path.join(conf, 'config.yaml'), 'jobmanager.rpc.address: localhost\n');
+    applyFlinkProperties(conf, 'execution.checkpointing.interval: "1 min"\n');
+    const source = path.join(scratch, 'ReadFlinkConfig.java');
+    writeFileSync(source, reader);
+    const result = run('java', ['-cp', classpath, source, conf]);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('Could not parse value');
+  });
 });
 
 const compose = run('docker-compose', ['version']);

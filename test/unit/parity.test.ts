@@ -254,13 +254,12 @@ describe('versions', () => {
       connectorJar,
     ),
   ].find((file) => existsSync(file));
-  it.skipIf(resolvedJar === undefined)(
-    `the image's pinned connector checksum is the jar the native stack runs (${connectorJar}; skipped when Maven has not resolved it yet)`,
-    () => {
-      const sha256 = createHash('sha256').update(readFileSync(resolvedJar!)).digest('hex');
-      expect(argDefault('KAFKA_CONNECTOR_SHA256')).toBe(sha256);
-    },
-  );
+  it(`the image's pinned connector checksum is the jar the native stack runs (${connectorJar})`, () => {
+    // npm test resolves the jars first (npm run setup); a missing jar is a failure, not a skip.
+    expect(resolvedJar, `${connectorJar} is not resolved: run npm run setup`).toBeDefined();
+    const sha256 = createHash('sha256').update(readFileSync(resolvedJar!)).digest('hex');
+    expect(argDefault('KAFKA_CONNECTOR_SHA256')).toBe(sha256);
+  });
 
   it('no container image is unpinned', () => {
     const images = [
@@ -301,24 +300,23 @@ describe('topics and the sample SQL', () => {
   });
 
   const template = platform.sampleJob.sqlTemplate;
-  it.skipIf(!existsSync(path.join(repoRoot, template)))(
-    `the image copies ${template} from infra/sql and the E2E stack mounts it`,
-    () => {
-      expect(template.startsWith(`${sqlDir}/`)).toBe(true);
-      // The image is built from infra/ and copies infra/sql itself: no second copy to drift.
-      expect(read(`${flinkImageDir}/Dockerfile`)).toMatch(
-        /^COPY --chown=flink:flink sql\/ \/opt\/flink\/sql\/$/m,
-      );
-      for (const service of ['flink-jobmanager', 'flink-taskmanager', 'sql-gateway']) {
-        const volumes = composeFile(composeFiles.e2e).services[service]!.volumes as string[];
-        expect(
-          volumes.some(
-            (volume) => volume.endsWith(`:${e2eRepoMount}:ro`) && volume.startsWith('${APPHUB_E2E_REPO_ROOT'),
-          ),
-        ).toBe(true);
-      }
-    },
-  );
+  it(`the image copies ${template} from infra/sql and the E2E stack mounts it`, () => {
+    // A tracked file that went missing fails the test; it is never a reason to skip it.
+    expect(existsSync(path.join(repoRoot, template)), `${template} is missing`).toBe(true);
+    expect(template.startsWith(`${sqlDir}/`)).toBe(true);
+    // The image is built from infra/ and copies infra/sql itself: no second copy to drift.
+    expect(read(`${flinkImageDir}/Dockerfile`)).toMatch(
+      /^COPY --chown=flink:flink sql\/ \/opt\/flink\/sql\/$/m,
+    );
+    for (const service of ['flink-jobmanager', 'flink-taskmanager', 'sql-gateway']) {
+      const volumes = composeFile(composeFiles.e2e).services[service]!.volumes as string[];
+      expect(
+        volumes.some(
+          (volume) => volume.endsWith(`:${e2eRepoMount}:ro`) && volume.startsWith('${APPHUB_E2E_REPO_ROOT'),
+        ),
+      ).toBe(true);
+    }
+  });
 });
 
 // ECS: test/cdk/msk-deployment.test.ts synthesizes the stacks and reads each task definition's

@@ -7,8 +7,45 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Kafka } from 'kafkajs';
+import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
 import type { Progress } from './progress.js';
+
+/**
+ * Errors Kafka answers while a new topic's partitions are still getting a leader (all retriable in
+ * Kafka's protocol): "This server does not host this topic-partition" and its kin.
+ */
+const NOT_READY = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER']);
+
+function notReady(error: unknown): boolean {
+  const errors = (error as { errors?: unknown[] }).errors ?? [error];
+  return errors.every((each) => NOT_READY.has(String((each as { type?: string }).type)));
+}
+
+/**
+ * Creates `topics` (those that do not exist yet) and returns once every partition has a leader that
+ * answers: ListOffsets reaches each partition's leader. A topic that is still getting its leaders makes
+ * kafkajs fail with one of Kafka's not-ready errors even with waitForLeaders (seen under load in CI);
+ * those, and only those, are retried until `timeoutMs` passes.
+ */
+export async function createTopicsWithLeaders(
+  admin: Admin,
+  topics: readonly ITopicConfig[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((topic) => !existing.has(topic.topic));
+      if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: [...missing] });
+      for (const topic of topics) await admin.fetchTopicOffsets(topic.topic);
+      return;
+    } catch (error) {
+      if (!notReady(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
 
 /**
  * Creates the sample topics with their partitions and retention, or aligns the retention of
@@ -22,15 +59,15 @@ export async function ensureTopics(kafka: Kafka, progress: Progress): Promise<vo
     const wanted = Object.values(platform.topics);
     const missing = wanted.filter((topic) => !existing.has(topic.name));
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({
+      await createTopicsWithLeaders(
+        admin,
+        missing.map((topic) => ({
           topic: topic.name,
           numPartitions: topic.partitions,
           replicationFactor: 1,
           configEntries: [{ name: 'retention.ms', value: String(topic.retentionMs) }],
         })),
-      });
+      );
       progress.detail(`created topics ${missing.map((topic) => topic.name).join(', ')}`);
     }
     await admin.alterConfigs({

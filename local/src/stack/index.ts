@@ -1,3 +1,4 @@
+export * from './bootstrap.js';
 export * from './clients.js';
 export * from './components.js';
 export * from './config-files.js';
