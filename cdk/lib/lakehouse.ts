@@ -1,4 +1,4 @@
-import { type DatasetDescriptor, datasetRoot, windowLabel } from '@apphub/microbatcher';
+import { type DatasetDescriptor, symlinkRoot, windowLabel } from '@apphub/microbatcher';
 import type { ParquetColumnType } from '@apphub/parquet';
 import { ConfigInvalidError } from '@apphub/platform';
 import type { CfnTable } from 'aws-cdk-lib/aws-glue';
@@ -24,14 +24,10 @@ export const WINDOW_PARTITION = 'window';
 export const WINDOW_LABEL_FORMAT = "yyyyMMdd'T'HHmmss'Z'";
 
 /**
- * Folder of a dataset that holds one Hive symlink manifest per published window cell:
- * `<prefix>/<dataset>/symlinks/window=<label>/[<k>=<v>/]manifest`, listing the `s3://` URLs of the
- * sealed files of the window's current manifest version. The table reads only through them, so it
- * shows a window only after its manifest is published, and only the current version's files.
+ * Where the micro-batcher writes the symlink manifests of a dataset's published windows
+ * (`symlinkManifestKey` in layers/microbatcher/src/layout.ts): the tables' location.
  */
-export function symlinkRoot(descriptor: DatasetDescriptor): string {
-  return `${datasetRoot(descriptor)}/symlinks`;
-}
+export { symlinkRoot };
 
 /** A dataset's window does not fit the date projection Athena offers. */
 export class LakehouseProjectionError extends ConfigInvalidError {}

@@ -98,4 +98,33 @@ describe('hot parts of the data lake', () => {
     );
     expect(untagged).toEqual([]);
   });
+
+  // The micro-batcher tags covered parts (PutObjectTagging) and writes symlink manifests with
+  // conditional PUTs after a HeadObject (GetObject permission; without ListBucket a missing key
+  // answers 403 instead of 404): https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+  // https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+  it('lets the micro-batcher tag hot parts and write symlink manifests in the lake', () => {
+    const template = synthesized().template(synthesized().stacks.functions);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .map(
+        (resource) =>
+          (resource as { Properties: { Roles: unknown; PolicyDocument: { Statement: Statement[] } } })
+            .Properties,
+      )
+      .filter((policy) => JSON.stringify(policy.Roles).includes('MicroBatcher'))
+      .flatMap((policy) => policy.PolicyDocument.Statement)
+      .filter((statement) => JSON.stringify(statement.Resource).includes('StreamingLake'));
+    const allowed = statements.flatMap((statement) => [statement.Action].flat());
+    const grants = (action: string) =>
+      allowed.some((pattern) => new RegExp(`^${pattern.replaceAll('*', '.*')}$`).test(action));
+
+    for (const action of ['s3:PutObjectTagging', 's3:PutObject', 's3:GetObject', 's3:ListBucket']) {
+      expect(grants(action), action).toBe(true);
+    }
+  });
 });
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+}

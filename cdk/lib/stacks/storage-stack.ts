@@ -1,4 +1,4 @@
-import { type DatasetDescriptor, datasetRoot } from '@apphub/microbatcher';
+import { type DatasetDescriptor, datasetRoot, SEALED_PART_TAG } from '@apphub/microbatcher';
 import { platform, type TableKeySchema, tables } from '@apphub/platform';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -30,11 +30,10 @@ export function hotPartPrefix(dataset: DatasetDescriptor): string {
 }
 
 /**
- * The object tag that marks a hot part no re-seal or read needs any more; hot parts expire only
- * with it. The micro-batcher does not set it yet (docs/deploy.md says what it must guarantee first),
- * so today no hot part expires.
+ * The object tag the micro-batcher sets on a hot part once a published manifest and its compacted
+ * part cover it (layers/microbatcher/src/layout.ts); hot parts expire only with it.
  */
-export const SEALED_PART_TAG = Object.freeze({ key: 'apphub:sealed', value: 'true' });
+export { SEALED_PART_TAG };
 
 /** `apphub-flink-checkpoints` -> `ApphubFlinkCheckpoints`: the platform name as a construct id. */
 function constructIdOf(platformName: string): string {

@@ -6,16 +6,17 @@ import {
   sealableThrough,
   type WatermarkPolicy,
   type WatermarkStore,
+  type WindowState,
 } from '@apphub/watermarks';
 import type { DatasetDescriptor } from './descriptor.js';
 import { WindowSealError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
-import { datasetRoot, deadLetterKey } from './layout.js';
+import { datasetRoot, deadLetterKey, SEALED_PART_TAG } from './layout.js';
 import { BatcherMetrics, MetricName, unroutedDataset } from './metrics.js';
 import { PartCache } from './part-cache.js';
 import { encodeHotPart, groupIntoParts } from './parts.js';
 import { type DatasetRow, decodeDatasetRecord } from './records.js';
-import { sealWindow } from './sealing.js';
+import { sealWindow, type WindowManifest } from './sealing.js';
 
 /** Everything the micro-batcher needs, passed in so the handler, local runner and tests share it. */
 export interface BatcherContext {
@@ -135,9 +136,11 @@ async function processDatasetRecords(
       }),
     ]);
     let lateRecords = 0;
+    const manifests = new Map<string, Promise<WindowManifest>>();
     await mapWithLimit(parts, concurrency, async (part) => {
       const previous = await context.store.addWindowPart(descriptor.dataset, part.windowStart, part.key);
       const isNew = !previous?.parts.includes(part.key);
+      if (!isNew) await retagCoveredPart(context.lake, part.key, previous!, manifests);
       const behindWatermark =
         before.watermark !== undefined &&
         part.windowStart + descriptor.windowDuration + descriptor.allowedLateness <= before.watermark;
@@ -172,6 +175,27 @@ async function processDatasetRecords(
     };
   } finally {
     metrics.flush();
+  }
+}
+
+/**
+ * A redelivered part (already in its window) was just written again under its old key: a new object,
+ * without the tag it had, or back after it expired. If a published version covers it, its compacted
+ * part holds the part's records already, so it is tagged again and expires as before; compaction
+ * keeps the newest record per key, so its old values cannot come back either way.
+ */
+async function retagCoveredPart(
+  lake: Lake,
+  key: string,
+  window: WindowState,
+  manifests: Map<string, Promise<WindowManifest>>,
+): Promise<void> {
+  const manifestKey = window.manifestKey;
+  if (manifestKey === undefined) return;
+  if (!manifests.has(manifestKey)) manifests.set(manifestKey, lake.getJson<WindowManifest>(manifestKey));
+  const manifest = await manifests.get(manifestKey)!;
+  if (manifest.compactedPart !== undefined && manifest.parts.includes(key)) {
+    await lake.tag(key, SEALED_PART_TAG);
   }
 }
 
@@ -309,14 +333,27 @@ export async function sealDueWindows(
       waitForLease,
       ...(partCache ? { partCache } : {}),
     });
+    const where = { dataset: descriptor.dataset, windowStart: new Date(windowStart).toISOString() };
     if (outcome.sealed) {
       windowsSealed += 1;
       context.logger.info('window sealed', {
-        dataset: descriptor.dataset,
-        windowStart: new Date(windowStart).toISOString(),
+        ...where,
         version: outcome.manifest?.version,
         rows: outcome.manifest?.rowCount,
         manifest: outcome.manifestKey,
+      });
+    }
+    if (outcome.finished) {
+      context.logger.info('window seal finished', {
+        ...where,
+        version: outcome.manifest?.version,
+        manifest: outcome.manifestKey,
+      });
+    }
+    if ((outcome.keysOnSeveralPartitions ?? 0) > 0) {
+      context.logger.warn('upsert keys on several Kafka partitions: the highest offset won', {
+        ...where,
+        keys: outcome.keysOnSeveralPartitions,
       });
     }
     return outcome.leasedByOther === true;

@@ -15,3 +15,5 @@ export * from './query.js';
 export * from './records.js';
 export * from './sample-descriptor.js';
 export * from './sealing.js';
+export * from './symlinks.js';
+export * from './window-records.js';

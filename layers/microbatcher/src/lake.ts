@@ -1,5 +1,25 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { LakeObjectError } from './errors.js';
+
+/** What a conditional put requires of the object: absent, or still the version with this ETag. */
+export type PutCondition = { readonly ifNoneMatch: '*' } | { readonly ifMatch: string };
+
+/**
+ * Whether S3 refused a conditional write because of the object: 412 the condition did not hold, 409
+ * a concurrent conditional write to the key, NoSuchKey an If-Match on a key deleted meanwhile.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+ */
+function isRefusedConditionalWrite(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 412 || status === 409 || isNoSuchKey(error);
+}
 
 /** The data-lake bucket: whole-object puts and gets, errors naming the key. */
 export class Lake {
@@ -31,6 +51,77 @@ export class Lake {
   async getJson<T>(key: string): Promise<T> {
     return JSON.parse(Buffer.from(await this.get(key)).toString('utf8')) as T;
   }
+
+  /** ETag and user metadata of an object, or undefined when it does not exist. */
+  async head(
+    key: string,
+  ): Promise<{ readonly etag: string; readonly metadata: Record<string, string> } | undefined> {
+    try {
+      const result = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { etag: result.ETag!, metadata: result.Metadata ?? {} };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw new LakeObjectError(`cannot read the metadata of s3://${this.bucket}/${key}`, { cause: error });
+    }
+  }
+
+  /**
+   * Writes an object only under `condition` (S3 conditional writes); false when S3 refused it because
+   * the object changed, so the caller reads it again and decides anew.
+   */
+  async putIf(
+    condition: PutCondition,
+    key: string,
+    body: Uint8Array | string,
+    contentType: string,
+    metadata: Record<string, string>,
+  ): Promise<boolean> {
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          Metadata: metadata,
+          ...('ifMatch' in condition
+            ? { IfMatch: condition.ifMatch }
+            : { IfNoneMatch: condition.ifNoneMatch }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isRefusedConditionalWrite(error)) return false;
+      throw new LakeObjectError(`cannot write s3://${this.bucket}/${key}`, { cause: error });
+    }
+  }
+
+  /** Sets the object's only tag; false when the object does not exist (any more). */
+  async tag(key: string, tag: { readonly key: string; readonly value: string }): Promise<boolean> {
+    try {
+      await this.s3.send(
+        new PutObjectTaggingCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Tagging: { TagSet: [{ Key: tag.key, Value: tag.value }] },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isNoSuchKey(error)) return false;
+      throw new LakeObjectError(`cannot tag s3://${this.bucket}/${key}`, { cause: error });
+    }
+  }
+}
+
+/** The HTTP status of an S3 error (HeadObject's 404 has no error code to match by name). */
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+/** A missing key (not a missing bucket); operations without it in their model report it by name. */
+function isNoSuchKey(error: unknown): boolean {
+  return error instanceof NoSuchKey || (error as { name?: unknown }).name === 'NoSuchKey';
 }
 
 /** Runs `task` over `items` with at most `limit` in flight; results keep the input order. */

@@ -8,9 +8,14 @@ import type { DatasetDescriptor } from './descriptor.js';
  * same key with the same bytes and never a duplicate.
  *
  *   <prefix>/<dataset>/hot/window=<start>/<k>=<v>/part-<topic>+<partition>+<first>+<last>.parquet
+ *   <prefix>/<dataset>/compacted/window=<start>/part-<partsHash>.parquet
  *   <prefix>/<dataset>/sealed/window=<start>/<k>=<v>/data-<partsHash>.parquet
  *   <prefix>/<dataset>/manifests/window=<start>/v<version>-<partsHash>.json
+ *   <prefix>/<dataset>/symlinks/window=<start>/<k>=<v>/manifest
  *   <prefix>/<dataset>/dead-letter/topic=<topic>/partition=<p>/offset=<offset>.json
+ *
+ * The symlink manifests are the exception: one fixed key per window cell, rewritten (in version
+ * order) whenever the window's published version changes.
  */
 export function datasetRoot(descriptor: Pick<DatasetDescriptor, 'prefix' | 'dataset'>): string {
   return `${descriptor.prefix}/${descriptor.dataset}`;
@@ -87,6 +92,51 @@ export function sealedFileKey(
     `data-${partsHash}.parquet`,
   );
 }
+
+/**
+ * The compacted part of a window version: the winning record per upsert key of every hot part the
+ * version covers, tombstones included, in the hot-part format (with lineage). A re-seal starts from
+ * it instead of the covered hot parts, which may then expire.
+ */
+export function compactedPartKey(
+  descriptor: DatasetDescriptor,
+  windowStart: number,
+  partsHash: string,
+): string {
+  return join(
+    datasetRoot(descriptor),
+    'compacted',
+    `window=${windowLabel(windowStart)}`,
+    `part-${partsHash}.parquet`,
+  );
+}
+
+/**
+ * Folder of a dataset that holds one Hive symlink manifest per published window cell (the Glue
+ * table's location): the table reads only through them, so it shows a window only after its
+ * manifest is published, and only the current version's files.
+ */
+export function symlinkRoot(descriptor: Pick<DatasetDescriptor, 'prefix' | 'dataset'>): string {
+  return `${datasetRoot(descriptor)}/symlinks`;
+}
+
+/**
+ * The symlink manifest (Athena's SymlinkTextInputFormat) of one window cell:
+ * `<prefix>/<dataset>/symlinks/window=<label>/[<k>=<v>/]manifest`, one `s3://` URL per line.
+ */
+export function symlinkManifestKey(
+  descriptor: Pick<DatasetDescriptor, 'prefix' | 'dataset'>,
+  windowStart: number,
+  cellPath: string,
+): string {
+  return join(symlinkRoot(descriptor), `window=${windowLabel(windowStart)}`, cellPath, 'manifest');
+}
+
+/**
+ * The object tag that marks a hot part as covered by a published manifest and its compacted part:
+ * no re-seal or read needs it any more. The lake's lifecycle rule expires hot parts only with it.
+ */
+export const SEALED_PART_TAG = Object.freeze({ key: 'apphub:sealed', value: 'true' } as const);
 
 export function manifestKey(
   descriptor: DatasetDescriptor,

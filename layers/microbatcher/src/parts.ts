@@ -152,19 +152,31 @@ export function compareUpsertKeys(
   return 0;
 }
 
+/** The outcome of applying upserts to a set of stored rows. */
+export interface LatestRecords {
+  /** The winning row per upsert key, tombstones included, sorted by key. */
+  readonly rows: StoredRow[];
+  /**
+   * Keys with rows from more than one Kafka partition. Offsets order the records of one partition
+   * only, so for these keys "newest" is the highest offset: deterministic, but arbitrary.
+   */
+  readonly keysOnSeveralPartitions: number;
+}
+
 /**
- * Applies upserts: per key the record with the highest offset wins (partition breaks a tie, so the
- * result never depends on read order), tombstones delete. Output is sorted by key: the same input
- * set always gives the same rows in the same order, hence the same bytes.
+ * Applies upserts: per key the row with the highest offset wins (partition breaks a tie, so the
+ * result never depends on read order; equal offset and partition is the same record). Picking a
+ * maximum is associative, so the winners of (winners of A) plus B equal the winners of A plus B:
+ * a re-seal from a compacted part plus new parts gives what compacting every part again would.
+ * Tombstones stay among the winners, so an older record read later cannot bring a deleted key back.
  */
-export function compactRows(
-  descriptor: DatasetDescriptor,
-  rows: readonly StoredRow[],
-): Readonly<Record<string, ParquetValue>>[] {
+export function latestRecords(descriptor: DatasetDescriptor, rows: readonly StoredRow[]): LatestRecords {
   const latest = new Map<string, StoredRow>();
+  const severalPartitions = new Set<string>();
   for (const row of rows) {
     const key = upsertKeyOf(descriptor, row.values);
     const current = latest.get(key);
+    if (current && row.partition !== current.partition) severalPartitions.add(key);
     if (
       !current ||
       row.offset > current.offset ||
@@ -173,7 +185,26 @@ export function compactRows(
       latest.set(key, row);
     }
   }
+  return {
+    rows: [...latest.values()].sort((a, b) => compareUpsertKeys(descriptor, a.values, b.values)),
+    keysOnSeveralPartitions: severalPartitions.size,
+  };
+}
+
+/**
+ * The rows a reader sees: the latest row per key (latestRecords) without tombstones, sorted by key.
+ * The same input set always gives the same rows in the same order, hence the same bytes.
+ */
+export function compactRows(
+  descriptor: DatasetDescriptor,
+  rows: readonly StoredRow[],
+): Readonly<Record<string, ParquetValue>>[] {
+  return liveValues(latestRecords(descriptor, rows).rows);
+}
+
+/** The values of the rows that are not tombstones, in their order. */
+export function liveValues(rows: readonly StoredRow[]): Readonly<Record<string, ParquetValue>>[] {
   const kept: Readonly<Record<string, ParquetValue>>[] = [];
-  for (const row of latest.values()) if (!row.deleted) kept.push(row.values);
-  return kept.sort((a, b) => compareUpsertKeys(descriptor, a, b));
+  for (const row of rows) if (!row.deleted) kept.push(row.values);
+  return kept;
 }

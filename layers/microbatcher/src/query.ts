@@ -4,8 +4,9 @@ import { hasUnsealedParts, type WatermarkStore, type WindowState, windowStartOf 
 import type { DatasetDescriptor } from './descriptor.js';
 import { QueryInvalidError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
-import { compactRows, compareUpsertKeys, decodeHotPart } from './parts.js';
+import { compactRows, compareUpsertKeys } from './parts.js';
 import type { WindowManifest } from './sealing.js';
+import { readWindowRecords } from './window-records.js';
 
 /** A row of a hybrid read, marked by where it came from. */
 export interface HybridRow {
@@ -23,8 +24,9 @@ export interface HybridResult {
 
 /**
  * Reads rows whose timestamp is in [from, to): sealed windows from their manifest's Parquet files,
- * the others (not yet past the watermark plus lateness, or with late parts not yet re-sealed)
- * from their hot parts with the same upsert rules the sealer applies.
+ * the others (not yet past the watermark plus lateness, or with late parts not yet re-sealed) as
+ * the next seal would: the published version's compacted part plus the hot parts added since, with
+ * the same upsert rules the sealer applies.
  */
 export async function queryDataset(
   context: { readonly lake: Lake; readonly store: WatermarkStore },
@@ -87,16 +89,14 @@ async function readWindow(
   if (isWindowSealed(descriptor, window, watermark)) {
     const manifest = await lake.getJson<WindowManifest>(window.manifestKey!);
     const files = await mapWithLimit(
-      manifest.files,
+      manifest.files.filter((file) => file.rowCount > 0),
       8,
       async (file) => decodeParquet(await lake.get(file.key)).rows,
     );
     return files.flat().map((values) => ({ status: 'sealed', windowStart: window.windowStart, values }));
   }
-  const stored = await mapWithLimit(window.parts, 8, async (key) =>
-    decodeHotPart(descriptor, await lake.get(key)),
-  );
-  return compactRows(descriptor, stored.flat()).map((values) => ({
+  const { rows } = await readWindowRecords(lake, descriptor, window);
+  return compactRows(descriptor, rows).map((values) => ({
     status: 'hot',
     windowStart: window.windowStart,
     values,

@@ -1,11 +1,21 @@
 import type { ParquetValue } from '@apphub/parquet';
-import type { WatermarkStore, WindowState } from '@apphub/watermarks';
+import { hasUnsealedParts, type WatermarkStore, type WindowState } from '@apphub/watermarks';
 import type { DatasetDescriptor } from './descriptor.js';
 import { WindowSealError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
-import { datasetRoot, hashParts, manifestKey, partitionPath, sealedFileKey } from './layout.js';
+import {
+  compactedPartKey,
+  datasetRoot,
+  hashParts,
+  manifestKey,
+  partitionPath,
+  SEALED_PART_TAG,
+  sealedFileKey,
+} from './layout.js';
 import type { PartCache } from './part-cache.js';
-import { compactRows, decodeHotPart, encodeSealedFile } from './parts.js';
+import { encodeHotPart, encodeSealedFile, latestRecords, liveValues } from './parts.js';
+import { writeSymlinkManifests } from './symlinks.js';
+import { readWindowRecords } from './window-records.js';
 
 /** The manifest of one sealed window version: which files hold the window's rows. */
 export interface WindowManifest {
@@ -15,7 +25,18 @@ export interface WindowManifest {
   readonly windowEnd: string;
   /** Hash of the hot parts this version compacts; equal parts give an equal manifest. */
   readonly partsHash: string;
+  /** Every hot part this version covers: those of the versions before it and the ones added since. */
   readonly parts: readonly string[];
+  /**
+   * The compacted part (compactedPartKey): the winning record per upsert key of `parts`, with
+   * lineage and tombstones. The next version starts from it, so `parts` may expire. Absent in
+   * manifests written before compacted parts existed: their parts are never tagged.
+   */
+  readonly compactedPart?: string;
+  /**
+   * One sealed file per partition-key cell of this version or an earlier one; a cell without rows
+   * now has a file without rows, so that every cell's symlink manifest moves to this version.
+   */
   readonly files: readonly { readonly key: string; readonly partition: string; readonly rowCount: number }[];
   readonly rowCount: number;
   readonly columns: DatasetDescriptor['schema']['fields'];
@@ -26,8 +47,12 @@ export interface SealOutcome {
   readonly sealed: boolean;
   /** True when another sealer's lease made this call leave the window alone. */
   readonly leasedByOther?: boolean;
+  /** True when this call finished a version published before (its sealer stopped after publishing). */
+  readonly finished?: boolean;
   readonly manifest?: WindowManifest;
   readonly manifestKey?: string;
+  /** Upsert keys of the sealed rows that came from more than one Kafka partition (see latestRecords). */
+  readonly keysOnSeveralPartitions?: number;
 }
 
 export interface SealOptions {
@@ -48,11 +73,14 @@ export interface SealOptions {
 export const sealLeaseMs = 60_000;
 
 /**
- * Seals one window: compacts all its hot parts with upsert semantics into one Parquet file per
- * partition-key cell, writes a manifest, then publishes it with a conditional write. File and
+ * Seals one window: compacts the previous version's compacted part and the hot parts added since
+ * with upsert semantics into a new compacted part and one Parquet file per partition-key cell,
+ * writes a manifest, then publishes it with a conditional write, and finishes the version: symlink
+ * manifests for Athena, and the newly covered hot parts tagged so that they may expire. File and
  * manifest keys derive from the set of parts, so a crashed attempt and its retry write the same
  * objects, and a concurrent sealer of a different part set never overwrites this one's files. A
- * short lease keeps concurrent invocations from compacting the same window at the same time.
+ * short lease keeps concurrent invocations from compacting the same window at the same time; a
+ * version published by a sealer that stopped before finishing it is finished by the next one.
  */
 export async function sealWindow(
   context: { readonly lake: Lake; readonly store: WatermarkStore },
@@ -76,8 +104,16 @@ export async function sealWindow(
       await new Promise((resolve) => setTimeout(resolve, 200));
       continue;
     }
+    const window = lease.window;
+    if (!hasUnsealedParts(window)) {
+      // Published but not finished: its sealer stopped in between. Which parts it tagged is not
+      // known, so all of the version's are (tagging twice changes nothing).
+      const manifest = await context.lake.getJson<WindowManifest>(window.manifestKey!);
+      await finishSeal(context, descriptor, manifest, manifest.parts, options.owner);
+      return { sealed: false, finished: true, manifest, manifestKey: window.manifestKey! };
+    }
     attempt += 1;
-    const outcome = await compactAndPublish(context, descriptor, lease.window, options.partCache);
+    const outcome = await compactAndPublish(context, descriptor, window, options);
     if (outcome) return outcome;
   }
   throw new WindowSealError(
@@ -89,24 +125,20 @@ async function compactAndPublish(
   context: { readonly lake: Lake; readonly store: WatermarkStore },
   descriptor: DatasetDescriptor,
   window: WindowState,
-  partCache: PartCache | undefined,
+  options: SealOptions,
 ): Promise<SealOutcome | undefined> {
   const windowStart = window.windowStart;
   const partsHash = hashParts(datasetRoot(descriptor), window.parts);
-  const stored = (
-    await mapWithLimit(window.parts, 8, async (key) => {
-      const cached = partCache?.get(key);
-      if (cached) return cached;
-      const rows = decodeHotPart(descriptor, await context.lake.get(key));
-      partCache?.set(key, rows);
-      return rows;
-    })
-  ).flat();
-  const cells = new Map<string, Readonly<Record<string, ParquetValue>>[]>();
-  for (const row of compactRows(descriptor, stored)) {
+  const { previous, rows } = await readWindowRecords(context.lake, descriptor, window, options.partCache);
+  const latest = latestRecords(descriptor, rows);
+  // Cells of earlier versions stay (possibly empty), so this version's symlink manifests cover theirs.
+  const cells = new Map<string, Readonly<Record<string, ParquetValue>>[]>(
+    (previous?.files ?? []).map((file) => [file.partition, []]),
+  );
+  for (const row of liveValues(latest.rows)) {
     const cell = partitionPath(descriptor.partitionKeys, row);
-    const rows = cells.get(cell);
-    if (rows) rows.push(row);
+    const cellRows = cells.get(cell);
+    if (cellRows) cellRows.push(row);
     else cells.set(cell, [row]);
   }
   const files = [...cells.keys()].sort().map((cell) => ({
@@ -115,6 +147,7 @@ async function compactAndPublish(
     rowCount: cells.get(cell)!.length,
   }));
   const version = window.manifestVersion + 1;
+  const compactedPart = compactedPartKey(descriptor, windowStart, partsHash);
   const manifest: WindowManifest = {
     dataset: descriptor.dataset,
     version,
@@ -122,13 +155,15 @@ async function compactAndPublish(
     windowEnd: new Date(windowStart + descriptor.windowDuration).toISOString(),
     partsHash,
     parts: window.parts,
+    compactedPart,
     files,
     rowCount: files.reduce((sum, file) => sum + file.rowCount, 0),
     columns: descriptor.schema.fields,
   };
   const key = manifestKey(descriptor, windowStart, version, partsHash);
-  // Files and manifest go up together: nothing points at them until the manifest is published below.
+  // Everything goes up together: nothing points at these objects until the manifest is published below.
   await Promise.all([
+    context.lake.put(compactedPart, encodeHotPart(descriptor, latest.rows), 'application/vnd.apache.parquet'),
     mapWithLimit(files, 8, (file) =>
       context.lake.put(
         file.key,
@@ -138,11 +173,52 @@ async function compactAndPublish(
     ),
     context.lake.put(key, `${JSON.stringify(manifest, null, 2)}\n`, 'application/json'),
   ]);
+  options.partCache?.set(compactedPart, latest.rows);
   const published = await context.store.commitWindowSeal(descriptor.dataset, windowStart, {
     expectedVersion: window.manifestVersion,
     manifestKey: key,
     partsHash,
     partCount: window.parts.length,
   });
-  return published ? { sealed: true, manifest, manifestKey: key } : undefined;
+  if (!published) return undefined;
+  // A finished previous version with a compacted part has tagged the parts it covers; else tag them all.
+  const tagged = window.finishedVersion === window.manifestVersion && previous?.compactedPart !== undefined;
+  const covered = new Set(tagged ? previous.parts : []);
+  await finishSeal(
+    context,
+    descriptor,
+    manifest,
+    window.parts.filter((part) => !covered.has(part)),
+    options.owner,
+  );
+  return {
+    sealed: true,
+    manifest,
+    manifestKey: key,
+    keysOnSeveralPartitions: latest.keysOnSeveralPartitions,
+  };
+}
+
+/**
+ * The work after a version is published, each step idempotent: symlink manifests point at its files
+ * (never back to an older version), the hot parts it covers get SEALED_PART_TAG (its compacted part
+ * replaces them), then the version is recorded as finished and the lease released.
+ */
+async function finishSeal(
+  context: { readonly lake: Lake; readonly store: WatermarkStore },
+  descriptor: DatasetDescriptor,
+  manifest: WindowManifest,
+  partsToTag: readonly string[],
+  owner: string,
+): Promise<void> {
+  await writeSymlinkManifests(context.lake, descriptor, manifest);
+  // Only a compacted part makes the parts redundant. A part missing already expired: it was tagged.
+  const redundant = manifest.compactedPart === undefined ? [] : partsToTag;
+  await mapWithLimit(redundant, 8, (part) => context.lake.tag(part, SEALED_PART_TAG));
+  await context.store.finishWindowSeal(
+    descriptor.dataset,
+    Date.parse(manifest.windowStart),
+    manifest.version,
+    owner,
+  );
 }

@@ -21,10 +21,16 @@ export interface DatasetWatermark {
 export interface WindowState {
   readonly windowStart: number;
   readonly parts: readonly string[];
+  /** The published manifest version; 0 before the first seal. */
   readonly manifestVersion: number;
   readonly manifestKey?: string;
   readonly sealedPartsHash?: string;
   readonly sealedPartCount: number;
+  /**
+   * The newest version whose follow-up work after publishing is done (symlink manifests written,
+   * the hot parts it covers tagged); 0 when none is.
+   */
+  readonly finishedVersion: number;
 }
 
 /** What leaseWindow got: the window to seal, or why there is none. */
@@ -33,13 +39,28 @@ export type WindowLease =
   | { readonly outcome: 'held-by-other'; readonly window: WindowState }
   | { readonly outcome: 'nothing-to-seal' };
 
-/** hasUnsealedParts as a DynamoDB condition on a window item. */
-const hasUnsealedPartsCondition = 'attribute_not_exists(sealedPartCount) OR size(parts) > sealedPartCount';
-
 /** Whether a window has parts that its latest manifest does not cover. */
 export function hasUnsealedParts(window: WindowState): boolean {
   return window.parts.length > window.sealedPartCount;
 }
+
+/** Whether a published version's follow-up work (symlink manifests, tags) is not done yet. */
+export function hasUnfinishedSeal(window: WindowState): boolean {
+  return window.finishedVersion < window.manifestVersion;
+}
+
+/**
+ * Whether a sealer has work on a window: parts to seal, or a published version to finish. The one
+ * predicate of "not done" for leases, pending windows and sealedThrough.
+ */
+export function needsSealing(window: WindowState): boolean {
+  return hasUnsealedParts(window) || hasUnfinishedSeal(window);
+}
+
+/** needsSealing as a DynamoDB condition on a window item. */
+const needsSealingCondition =
+  'attribute_not_exists(sealedPartCount) OR size(parts) > sealedPartCount' +
+  ' OR (attribute_exists(manifestVersion) AND (attribute_not_exists(finishedVersion) OR finishedVersion < manifestVersion))';
 
 const datasetKey = (dataset: string) => `dataset#${dataset}`;
 const partitionSort = (topic: string, partition: number) => `partition#${topic}#${partition}`;
@@ -210,7 +231,10 @@ export class WatermarkStore {
     return item ? toWindowState(item) : undefined;
   }
 
-  /** Windows starting in [fromStart, toStart], oldest first, optionally only those with unsealed parts. */
+  /**
+   * Windows starting in [fromStart, toStart], oldest first; with `unsealedOnly`, only those a sealer
+   * has work on (needsSealing).
+   */
   async listWindows(
     dataset: string,
     fromStart: number,
@@ -222,15 +246,15 @@ export class WatermarkStore {
       dataset,
       'sk BETWEEN :from AND :to',
       { ':from': windowSort(fromStart), ':to': windowSort(toStart) },
-      options.unsealedOnly ? hasUnsealedPartsCondition : undefined,
+      options.unsealedOnly ? needsSealingCondition : undefined,
     );
     return items.map(toWindowState);
   }
 
   /**
    * Takes the right to seal a window for `ttlMs` and returns the window as leased, unless there is
-   * nothing to seal (no window, or its manifest covers every part) or another owner holds an
-   * unexpired lease. One request reads and leases; a refusal carries the item, so telling the two
+   * nothing to seal (no window, or its manifest covers every part and its seal is finished) or
+   * another owner holds an unexpired lease. One request reads and leases; a refusal carries the item, so telling the two
    * refusals apart needs no second read. The lease is
    * only an optimisation (concurrent sealers of one window would do the same work; correctness comes
    * from commitWindowSeal's version check), so a crashed owner simply lets it expire. An owner named
@@ -248,7 +272,7 @@ export class WatermarkStore {
         Key: { pk: datasetKey(dataset), sk: windowSort(windowStart) },
         UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
         ConditionExpression:
-          `attribute_exists(pk) AND (${hasUnsealedPartsCondition})` +
+          `attribute_exists(pk) AND (${needsSealingCondition})` +
           ' AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
         ExpressionAttributeValues: { ':owner': owner, ':until': now + ttlMs, ':now': now },
       },
@@ -256,14 +280,15 @@ export class WatermarkStore {
     );
     if (outcome.applied) return { outcome: 'leased', window: toWindowState(outcome.item) };
     const window = outcome.item?.windowStart === undefined ? undefined : toWindowState(outcome.item);
-    return window && hasUnsealedParts(window)
+    return window && needsSealing(window)
       ? { outcome: 'held-by-other', window }
       : { outcome: 'nothing-to-seal' };
   }
 
   /**
    * Publishes a window's manifest if nobody else published one since `expectedVersion` was read.
-   * Returns false when another sealer won; the caller reads the window again.
+   * Returns false when another sealer won; the caller reads the window again. The lease stays: the
+   * sealer still has the version's follow-up work to do (finishWindowSeal releases it).
    */
   async commitWindowSeal(
     dataset: string,
@@ -279,7 +304,7 @@ export class WatermarkStore {
       {
         Key: { pk: datasetKey(dataset), sk: windowSort(windowStart) },
         UpdateExpression:
-          'SET manifestVersion = :version, manifestKey = :manifest, sealedPartsHash = :hash, sealedPartCount = :count REMOVE leaseOwner, leaseUntil',
+          'SET manifestVersion = :version, manifestKey = :manifest, sealedPartsHash = :hash, sealedPartCount = :count',
         ConditionExpression:
           seal.expectedVersion === 0
             ? 'attribute_exists(pk) AND attribute_not_exists(manifestVersion)'
@@ -295,6 +320,55 @@ export class WatermarkStore {
       `publish the manifest of window ${new Date(windowStart).toISOString()} of ${dataset}`,
     );
     return outcome.applied;
+  }
+
+  /**
+   * Records that `version`'s follow-up work is done and releases `owner`'s lease. finishedVersion
+   * only moves forward: a late finisher of an older version changes nothing but its own lease, and
+   * another owner's lease (taken after `owner`'s expired) is left alone.
+   */
+  async finishWindowSeal(
+    dataset: string,
+    windowStart: number,
+    version: number,
+    owner: string,
+  ): Promise<void> {
+    const key = { pk: datasetKey(dataset), sk: windowSort(windowStart) };
+    const what = `finish the seal of window ${new Date(windowStart).toISOString()} of ${dataset}`;
+    const notAhead = '(attribute_not_exists(finishedVersion) OR finishedVersion <= :version)';
+    const outcome = await this.conditionalUpdate(
+      {
+        Key: key,
+        UpdateExpression: 'SET finishedVersion = :version REMOVE leaseOwner, leaseUntil',
+        ConditionExpression: `${notAhead} AND (attribute_not_exists(leaseOwner) OR leaseOwner = :owner)`,
+        ExpressionAttributeValues: { ':version': version, ':owner': owner },
+      },
+      what,
+    );
+    if (outcome.applied || outcome.item === undefined) return;
+    // Refused: a newer version is already finished, or another owner leases the window now.
+    const stored = toWindowState(outcome.item);
+    if (stored.finishedVersion < version) {
+      await this.conditionalUpdate(
+        {
+          Key: key,
+          UpdateExpression: 'SET finishedVersion = :version',
+          ConditionExpression: notAhead,
+          ExpressionAttributeValues: { ':version': version },
+        },
+        what,
+      );
+    } else if (outcome.item.leaseOwner === owner) {
+      await this.conditionalUpdate(
+        {
+          Key: key,
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: { ':owner': owner },
+        },
+        what,
+      );
+    }
   }
 
   private async advanceNumber(
@@ -443,5 +517,6 @@ function toWindowState(item: Record<string, unknown>): WindowState {
     ...(typeof item.manifestKey === 'string' ? { manifestKey: item.manifestKey } : {}),
     ...(typeof item.sealedPartsHash === 'string' ? { sealedPartsHash: item.sealedPartsHash } : {}),
     sealedPartCount: Number(item.sealedPartCount ?? 0),
+    finishedVersion: Number(item.finishedVersion ?? 0),
   };
 }

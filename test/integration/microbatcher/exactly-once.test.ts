@@ -104,6 +104,7 @@ describe('micro-batcher exactly-once effect', () => {
     ['after the hot parts are written, before they are registered', 'addWindowPart'],
     ['after sealed files and manifest are written, before the manifest is published', 'commitWindowSeal'],
     ['after the partition progress, before the watermark moves', 'advanceWatermark'],
+    ['after the symlink manifests and tags, before the seal is recorded as finished', 'finishWindowSeal'],
   ] as const)('converges when the invocation crashes %s and the batch is retried', async (_when, method) => {
     // Prepare: one clean run and one run whose store fails once at `method`.
     const topic = uniqueName('it-mb-topic');

@@ -95,9 +95,9 @@ export function mskEvent(records: Parameters<typeof encodeKafkaEvent>[0]): Kafka
   );
 }
 
-/** Every object under `prefix`: key (relative to the prefix) → bytes as base64. */
-export async function snapshotObjects(prefix: string): Promise<Record<string, string>> {
-  const objects: Record<string, string> = {};
+/** Keys of every object under `prefix`, in key order. */
+export async function listKeys(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
   let token: string | undefined;
   do {
     const page = await aws.s3.send(
@@ -107,14 +107,21 @@ export async function snapshotObjects(prefix: string): Promise<Record<string, st
         ...(token ? { ContinuationToken: token } : {}),
       }),
     );
-    for (const object of page.Contents ?? []) {
-      const body = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key! }));
-      objects[object.Key!.slice(prefix.length)] = Buffer.from(
-        await body.Body!.transformToByteArray(),
-      ).toString('base64');
-    }
+    keys.push(...(page.Contents ?? []).map((object) => object.Key!));
     token = page.NextContinuationToken;
   } while (token);
+  return keys;
+}
+
+/** Every object under `prefix`: key (relative to the prefix) → bytes as base64. */
+export async function snapshotObjects(prefix: string): Promise<Record<string, string>> {
+  const objects: Record<string, string> = {};
+  for (const key of await listKeys(prefix)) {
+    const body = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    objects[key.slice(prefix.length)] = Buffer.from(await body.Body!.transformToByteArray()).toString(
+      'base64',
+    );
+  }
   return objects;
 }
 

@@ -77,9 +77,15 @@ describe('WatermarkStore on DynamoDB', () => {
       manifestVersion: 1,
       sealedPartCount: 2,
     });
-    // Nothing to seal: no lease. A new part: the lease returns the window; another owner waits it out.
     const lease = (owner: string, now: number, windowStart = 60_000) =>
       store.leaseWindow(dataset, windowStart, owner, now, 1_000);
+    // Published but not finished (symlink manifests, tags): a sealer still has work, so it leases.
+    expect(await lease('x', 0)).toMatchObject({
+      outcome: 'leased',
+      window: { manifestVersion: 1, finishedVersion: 0 },
+    });
+    await store.finishWindowSeal(dataset, 60_000, 1, 'x');
+    // Nothing to seal: no lease. A new part: the lease returns the window; another owner waits it out.
     expect(await lease('x', 0)).toEqual({ outcome: 'nothing-to-seal' });
     expect(await lease('x', 0, 120_000)).toEqual({ outcome: 'nothing-to-seal' });
     await store.addWindowPart(dataset, 60_000, 'c');
@@ -89,5 +95,33 @@ describe('WatermarkStore on DynamoDB', () => {
     expect(await lease('x', 500)).toMatchObject({ outcome: 'leased' });
     expect(await lease('y', 1_499)).toMatchObject({ outcome: 'held-by-other' });
     expect(await lease('y', 1_501)).toMatchObject({ outcome: 'leased', window });
+  });
+
+  it('moves finishedVersion only forward and releases only the lease of the finisher', async () => {
+    // Prepare: version 2 published by y, whose lease the late finisher x of version 1 must not end.
+    const dataset = uniqueName('it-mb-store');
+    await store.addWindowPart(dataset, 60_000, 'a');
+    const commit = (expectedVersion: number, partCount: number) =>
+      store.commitWindowSeal(dataset, 60_000, {
+        expectedVersion,
+        manifestKey: `m${expectedVersion + 1}`,
+        partsHash: 'h',
+        partCount,
+      });
+    expect(await commit(0, 1)).toBe(true);
+    await store.addWindowPart(dataset, 60_000, 'b');
+    expect(await store.leaseWindow(dataset, 60_000, 'y', 0, 1_000)).toMatchObject({ outcome: 'leased' });
+    expect(await commit(1, 2)).toBe(true);
+
+    // Act
+    await store.finishWindowSeal(dataset, 60_000, 1, 'x');
+    const afterLateFinisher = await store.leaseWindow(dataset, 60_000, 'z', 500, 1_000);
+    await store.finishWindowSeal(dataset, 60_000, 2, 'y');
+    await store.finishWindowSeal(dataset, 60_000, 1, 'x');
+
+    // Assess
+    expect(afterLateFinisher).toMatchObject({ outcome: 'held-by-other', window: { finishedVersion: 1 } });
+    expect(await store.getWindow(dataset, 60_000)).toMatchObject({ manifestVersion: 2, finishedVersion: 2 });
+    expect(await store.leaseWindow(dataset, 60_000, 'z', 500, 1_000)).toEqual({ outcome: 'nothing-to-seal' });
   });
 });

@@ -1,0 +1,41 @@
+import type { WindowState } from '@apphub/watermarks';
+import type { DatasetDescriptor } from './descriptor.js';
+import { type Lake, mapWithLimit } from './lake.js';
+import type { PartCache } from './part-cache.js';
+import { decodeHotPart, type StoredRow } from './parts.js';
+import type { WindowManifest } from './sealing.js';
+
+/** What a window's next seal, and a hybrid read of a window that is not sealed, compact. */
+export interface WindowRecords {
+  /** The published manifest the rows start from; absent before the first seal. */
+  readonly previous?: WindowManifest;
+  /** The rows of the previous version's compacted part and of every hot part added since. */
+  readonly rows: StoredRow[];
+}
+
+/**
+ * Reads a window as its next seal sees it: the compacted part of the published version (the
+ * winning record per key of every part it covers, with lineage and tombstones) plus the hot parts
+ * that version does not cover. Covered hot parts are never read, so they may have expired.
+ */
+export async function readWindowRecords(
+  lake: Lake,
+  descriptor: DatasetDescriptor,
+  window: WindowState,
+  partCache?: PartCache,
+): Promise<WindowRecords> {
+  const previous =
+    window.manifestKey === undefined ? undefined : await lake.getJson<WindowManifest>(window.manifestKey);
+  // A manifest from before compacted parts existed has none: its parts were never tagged, so all are read.
+  const start = previous?.compactedPart;
+  const covered = new Set(start === undefined ? [] : previous?.parts);
+  const keys = [...(start === undefined ? [] : [start]), ...window.parts.filter((key) => !covered.has(key))];
+  const rows = await mapWithLimit(keys, 8, async (key) => {
+    const cached = partCache?.get(key);
+    if (cached) return cached;
+    const decoded = decodeHotPart(descriptor, await lake.get(key));
+    partCache?.set(key, decoded);
+    return decoded;
+  });
+  return { ...(previous ? { previous } : {}), rows: rows.flat() };
+}
