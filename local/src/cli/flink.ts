@@ -1,26 +1,19 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  applyRetention,
   type ControlPlane,
-  ControlPlaneJobStateError,
-  ControlPlaneJobUnknownError,
-  deployAndRecord,
-  isAlive,
-  jobLease,
+  clusterStatus,
   type LeaseHolder,
-  matchFlinkJob,
+  listJobs,
   type RestoreChoice,
   type RestoreSource,
+  reconcileJobs,
   rescaleJob,
-  resolveRestoreChoice,
-  runReconcile,
-  stopWithSavepoint,
+  restoreJob,
+  savepointJob,
+  stopJob,
   submitSql,
-  takeSavepoint,
-  withLease,
 } from '@apphub/control-plane';
-import type { FlinkJob } from '@apphub/flink';
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -38,18 +31,6 @@ const usage =
 function busy(what: string, holder: LeaseHolder | undefined): string {
   const until = holder ? ` until ${new Date(holder.expiresAt).toISOString()}` : '';
   return `${what}: another run is active (${holder?.owner ?? 'unknown'}${until}); nothing done`;
-}
-
-/** The live Flink job of a name: the managed record's job first, else any live job with that name. */
-async function liveJob(plane: ControlPlane, jobName: string): Promise<FlinkJob> {
-  const record = await plane.jobs.get(jobName);
-  const job = matchFlinkJob({ jobName, jobId: record?.jobId }, await plane.rest.jobs());
-  if (!job || !isAlive(job)) {
-    throw new ControlPlaneJobUnknownError(
-      `no running Flink job named ${jobName}; see npm run flink -- jobs${record ? ` (last job id ${record.jobId ?? '-'})` : ''}`,
-    );
-  }
-  return job;
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -71,56 +52,37 @@ function age(epochMs: number | undefined, now: number): string {
       : `${Math.round(seconds / 3600)}h ago`;
 }
 
-async function listJobs(plane: ControlPlane): Promise<string> {
-  const [flinkJobs, records] = await Promise.all([plane.rest.jobs(), plane.jobs.list()]);
-  const rows = flinkJobs
-    .sort((a, b) => b.startTime - a.startTime)
-    .map((job) => {
-      const record = records.find((candidate) => candidate.jobId === job.id);
-      return [job.name, job.id, job.state, new Date(job.startTime).toISOString(), record ? 'managed' : '-'];
-    });
-  for (const record of records) {
-    if (!flinkJobs.some((job) => job.id === record.jobId)) {
-      rows.push([
-        record.jobName,
-        record.jobId ?? '-',
-        'NOT IN FLINK',
-        '-',
-        `managed (${record.desiredState})`,
-      ]);
-    }
-  }
+async function jobsTable(plane: ControlPlane): Promise<string> {
+  const rows = (await listJobs(plane)).map(({ jobName, flinkJob, record }) =>
+    flinkJob
+      ? [
+          flinkJob.name,
+          flinkJob.id,
+          flinkJob.state,
+          new Date(flinkJob.startTime).toISOString(),
+          record ? 'managed' : '-',
+        ]
+      : [jobName, record?.jobId ?? '-', 'NOT IN FLINK', '-', `managed (${record?.desiredState})`],
+  );
   return table(['NAME', 'JOB ID', 'STATE', 'STARTED', 'CONTROL PLANE'], rows);
 }
 
 async function status(plane: ControlPlane): Promise<string> {
   const now = Date.now();
-  const [overview, flinkJobs, taskManagers, records] = await Promise.all([
-    plane.rest.overview(),
-    plane.rest.jobs(),
-    plane.rest.taskManagers(),
-    plane.jobs.list(),
-  ]);
-  const live = flinkJobs.filter((job) => isAlive(job));
-  const names = [
-    ...new Set([...live.map((job) => job.name), ...records.map((record) => record.jobName)]),
-  ].sort();
-  const jobRows: string[][] = [];
-  for (const name of names) {
-    const record = records.find((candidate) => candidate.jobName === name);
-    const job = matchFlinkJob({ jobName: name, jobId: record?.jobId }, flinkJobs);
-    const checkpoints = job && isAlive(job) ? await plane.rest.checkpoints(job.id) : undefined;
-    const savepoint = (await plane.savepoints.history(name)).find((entry) => entry.status === 'COMPLETED');
+  const { overview, jobs, taskManagers } = await clusterStatus(plane);
+  const jobRows = jobs.map(({ jobName, flinkJob, record, checkpoints, lastSavepoint }) => {
     const lastCheckpoint = checkpoints?.latestCompleted;
-    jobRows.push([
-      name,
-      job?.state ?? 'NOT IN FLINK',
-      job?.id ?? record?.jobId ?? '-',
+    return [
+      jobName,
+      flinkJob?.state ?? 'NOT IN FLINK',
+      flinkJob?.id ?? record?.jobId ?? '-',
       lastCheckpoint ? `#${lastCheckpoint.id} ${age(lastCheckpoint.completedAt, now)}` : '-',
       checkpoints ? String(checkpoints.failed) : '-',
-      savepoint?.completedAt ? `${age(Date.parse(savepoint.completedAt), now)} ${savepoint.location}` : '-',
-    ]);
-  }
+      lastSavepoint?.completedAt
+        ? `${age(Date.parse(lastSavepoint.completedAt), now)} ${lastSavepoint.location}`
+        : '-',
+    ];
+  });
   const sections = [
     `Flink ${overview.flinkVersion}: ${overview.taskManagers} TaskManagers, ${overview.slotsAvailable}/${overview.slotsTotal} slots free, ${overview.jobsRunning} jobs running`,
     table(['JOB', 'STATE', 'JOB ID', 'LAST CHECKPOINT', 'FAILED CP', 'LAST SAVEPOINT'], jobRows),
@@ -179,7 +141,7 @@ runCli(async () => {
   switch (command) {
     case 'jobs': {
       parseFlags(rest, {});
-      console.log(await listJobs(plane));
+      console.log(await jobsTable(plane));
       return 0;
     }
     case 'status': {
@@ -213,27 +175,22 @@ runCli(async () => {
     case 'savepoint': {
       const { positionals } = parseFlags(rest, {});
       const jobName = requireJobName(positionals);
-      const held = await withLease(plane, jobLease(jobName), {}, async () => {
-        const job = await liveJob(plane, jobName);
-        const savepoint = await takeSavepoint(plane, jobName, job.id, 'manual');
-        const expired = await applyRetention(plane, jobName);
-        console.log(`savepoint of ${jobName} (${job.id}) completed: ${savepoint.location}`);
-        if (expired.length > 0) console.log(`retention deleted ${expired.length} older savepoint(s)`);
-      });
-      if (!held.ran) console.log(busy(`savepoint of ${jobName}`, held.holder));
+      const held = await savepointJob(plane, jobName);
+      if (!held.ran) {
+        console.log(busy(`savepoint of ${jobName}`, held.holder));
+        return 0;
+      }
+      const { jobId, location, expired } = held.value;
+      console.log(`savepoint of ${jobName} (${jobId}) completed: ${location}`);
+      if (expired > 0) console.log(`retention deleted ${expired} older savepoint(s)`);
       return 0;
     }
     case 'stop': {
       const { positionals, flags } = parseFlags(rest, { drain: 'boolean' });
       const jobName = requireJobName(positionals);
-      const job = await liveJob(plane, jobName);
-      const savepoint = await stopWithSavepoint(plane, jobName, job.id, flags.drain === true);
-      const record = await plane.jobs.get(jobName);
-      // A stopped managed job stays stopped: reconcile must not resubmit it.
-      if (record)
-        await plane.jobs.put({ ...record, desiredState: 'stopped', updatedAt: new Date().toISOString() });
-      console.log(`stopped ${jobName} (${job.id}) with savepoint ${savepoint.location}`);
-      console.log(`restore with: npm run flink -- restore ${jobName} --from ${savepoint.location}`);
+      const stopped = await stopJob(plane, { jobName, drain: flags.drain === true });
+      console.log(`stopped ${jobName} (${stopped.jobId}) with savepoint ${stopped.location}`);
+      console.log(`restore with: npm run flink -- restore ${jobName} --from ${stopped.location}`);
       return 0;
     }
     case 'restore': {
@@ -244,47 +201,18 @@ runCli(async () => {
       const jobName = requireJobName(positionals);
       if (typeof flags.from !== 'string')
         throw new Error(`restore needs --from <savepoint or checkpoint path>; ${usage}`);
-      const record = await plane.jobs.get(jobName);
-      if (!record) {
-        throw new ControlPlaneJobUnknownError(
-          `${jobName} is not managed by the control plane, so its SQL is unknown here; submit it with its own tool (e.g. npm run submit:sample -- --from-savepoint ${flags.from})`,
-        );
-      }
-      const live = matchFlinkJob(record, await plane.rest.jobs());
-      if (live && isAlive(live)) {
-        throw new ControlPlaneJobStateError(
-          `${jobName} is running (${live.id}); stop it first: npm run flink -- stop ${jobName}`,
-        );
-      }
-      const restore = await resolveRestoreChoice(plane, jobName, record.jobId, {
-        kind: 'path',
-        path: flags.from,
+      const restored = await restoreJob(plane, {
+        jobName,
+        from: flags.from,
+        allowNonRestoredState: flags['allow-non-restored-state'] === true,
       });
-      const deployed = await deployAndRecord(
-        plane,
-        {
-          ...record,
-          desiredState: 'running',
-          allowNonRestoredState: flags['allow-non-restored-state'] === true || record.allowNonRestoredState,
-        },
-        restore,
-        { resubmitAttempts: 0 },
-        { recordFailure: false },
-      );
-      console.log(`restored ${jobName} from ${flags.from} as job ${deployed.jobId}`);
+      console.log(`restored ${jobName} from ${flags.from} as job ${restored.jobId}`);
       return 0;
     }
     case 'reconcile': {
       // What the EventBridge schedule runs in AWS, once: e.g. after local:down/up lost Flink's jobs.
       const { positionals } = parseFlags(rest, {});
-      const managed = new Set((await plane.jobs.list()).map((record) => record.jobName));
-      const unknown = positionals.filter((name) => !managed.has(name));
-      if (unknown.length > 0) {
-        throw new ControlPlaneJobUnknownError(
-          `not managed by the control plane: ${unknown.join(', ')} (managed: ${[...managed].sort().join(', ') || 'none'})`,
-        );
-      }
-      const pass = await runReconcile(plane, positionals.length > 0 ? { jobNames: positionals } : {});
+      const pass = await reconcileJobs(plane, positionals);
       if (!pass.ran) {
         console.log(busy('reconcile', pass.holder));
         return 0;
