@@ -15,8 +15,8 @@ import {
   submitSql,
 } from '@apphub/control-plane';
 import { parseLocalEndpoints, platform } from '@apphub/platform';
-import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { listDatasetWatermarks, WatermarkTableMissingError } from '@apphub/watermarks';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { localControlPlane } from '../control-plane/local-plane.js';
 import { localTaskManagerScaler } from '../control-plane/local-task-managers.js';
 import { sampleJobVariables } from '../sample/submit.js';
@@ -95,44 +95,30 @@ async function status(plane: ControlPlane): Promise<string> {
   return sections.join('\n\n');
 }
 
-/** Dataset watermarks from the watermark table, read generically (pk/sk plus whatever else an item holds). */
+/** Every dataset's watermark and sealed range, from the watermark table the micro-batcher writes. */
 async function watermarks(): Promise<string> {
+  const tableName = platform.storage.watermarkTable;
   const documents = DynamoDBDocumentClient.from(localAwsClients(parseLocalEndpoints()).dynamodb);
   try {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await documents.send(
-        new ScanCommand({ TableName: platform.storage.watermarkTable, ExclusiveStartKey: startKey }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    // Items carrying a `watermark` attribute are the dataset-level rows; partition and window rows are detail.
-    const watermarkItems = items.filter((item) => 'watermark' in item);
-    if (watermarkItems.length === 0) return `Watermarks: none yet in ${platform.storage.watermarkTable}`;
-    const rows = watermarkItems
-      .map((item) => {
-        const { pk, sk, ...rest } = item;
-        const detail = Object.entries(rest)
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([key, value]) => `${key}=${formatValue(value)}`)
-          .join(' ');
-        return [String(pk ?? '-'), String(sk ?? '-'), detail];
-      })
-      .sort((a, b) => `${a[0]}${a[1]}`.localeCompare(`${b[0]}${b[1]}`));
-    return table(['DATASET (pk)', 'sk', 'WATERMARK'], rows);
+    const entries = await listDatasetWatermarks(documents, tableName);
+    if (entries.length === 0) return `Watermarks: none yet in ${tableName}`;
+    return table(
+      ['DATASET', 'WATERMARK', 'SEALED THROUGH', 'UPDATED'],
+      entries.map((entry) => [
+        entry.dataset,
+        iso(entry.watermark),
+        iso(entry.sealedThrough),
+        iso(entry.updatedAt),
+      ]),
+    );
   } catch (error) {
-    if (error instanceof ResourceNotFoundException)
-      return `Watermarks: table ${platform.storage.watermarkTable} not present`;
+    if (error instanceof WatermarkTableMissingError) return `Watermarks: ${error.message}`;
     throw error;
   }
 }
 
-/** Epoch-millisecond numbers read as ISO times; other values as they are. */
-function formatValue(value: unknown): string {
-  if (typeof value === 'number' && value > 1e12 && value < 1e13) return new Date(value).toISOString();
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+function iso(epochMs: number | undefined): string {
+  return epochMs === undefined ? '-' : new Date(epochMs).toISOString();
 }
 
 runCli(async () => {
