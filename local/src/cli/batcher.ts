@@ -58,8 +58,9 @@ type BatcherValues = CommandInput<typeof options>['values'];
 const settingsHelp = (
   settings: EventSourceSettings,
 ) => `Consumes the topics of TIMESTORE_STREAMING_BATCHERS (default: the sample dataset user-activity-1m on
-apphub.streaming.aggregates) and invokes functions/micro-batcher/handler.ts with MSK-shaped events, as
-the Kafka event source mapping deployed by the CDK does. Its settings are the mapping's: the apphub:*
+apphub.streaming.aggregates) and invokes the micro-batcher function's handler (createHandler in
+functions/micro-batcher) with MSK-shaped events, as the Kafka event source mapping deployed by the CDK
+does. Its settings are the mapping's: the apphub:*
 context of cdk.json, parsed with the CDK's schema and defaults. Now:
   batch size ${settings.batchSize}, batching window ${settings.batchingWindowSeconds} s, starting position ${settings.startingPosition},
   ${settings.retryAttempts} retries (-1: until the records expire; at most 10 with a destination), on failure: ${settings.onFailureDestination},
