@@ -1,34 +1,7 @@
-import {
-  createBatcherStorage,
-  handleBatcherEvent,
-  metricsNamespace,
-  PartCache,
-  parseBatcherConfig,
-} from '@apphub/microbatcher';
-import { createLogger, Metrics, observability } from '@apphub/observability';
-import middy from '@middy/core';
+import { parseBatcherConfig } from '@apphub/microbatcher';
+import { createHandler } from './create-handler.js';
 
-// Cold start: parse the descriptors and create clients once; a bad descriptor fails here, in one line.
-const config = parseBatcherConfig();
-const { lake, store } = createBatcherStorage(config);
-const logger = createLogger('micro-batcher');
-const invocationMetrics = new Metrics(metricsNamespace, { Service: 'micro-batcher' });
-const partCache = new PartCache();
+export { createHandler };
 
-/** Lambda entry: Kafka events (MSK or self-managed) and scheduled sealing passes. */
-export const handler = middy()
-  .use(observability({ logger, metrics: invocationMetrics }))
-  .handler((event: unknown) =>
-    handleBatcherEvent(
-      {
-        descriptors: config.descriptors,
-        lake,
-        store,
-        partCache,
-        logger,
-        metricsFor: (dataset) => new Metrics(metricsNamespace, { Dataset: dataset }),
-        serviceMetrics: invocationMetrics,
-      },
-      event,
-    ),
-  );
+/** Lambda entry; cold start parses the environment, so a bad descriptor fails here, in one line. */
+export const handler = createHandler(parseBatcherConfig());

@@ -1,21 +1,7 @@
-import {
-  createControlPlane,
-  handleSavepointEvent,
-  metricsNamespace,
-  parseControlPlaneConfig,
-} from '@apphub/control-plane';
-import { createLogger, Metrics, observability } from '@apphub/observability';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
+import { parseControlPlaneConfig } from '@apphub/control-plane';
+import { createHandler } from './create-handler.js';
 
-// Cold start: parse the environment and create the Flink and AWS clients once.
-const logger = createLogger('savepoint');
-const plane = createControlPlane(parseControlPlaneConfig(), { logger, service: 'savepoint' });
-const invocationMetrics = new Metrics(metricsNamespace, { Service: 'savepoint' });
+export { createHandler };
 
-/** Lambda entry: EventBridge scheduled event; savepoints every managed running job and applies retention. */
-export const handler = middy()
-  .use(observability({ logger, metrics: invocationMetrics }))
-  .handler((event: unknown, context: Context) =>
-    handleSavepointEvent(plane, event, { deadline: Date.now() + context.getRemainingTimeInMillis() }),
-  );
+/** Lambda entry; cold start parses the environment and creates the Flink and AWS clients once. */
+export const handler = createHandler(parseControlPlaneConfig());

@@ -1,18 +1,7 @@
-import {
-  createControlPlane,
-  handleSubmitSqlEvent,
-  metricsNamespace,
-  parseControlPlaneConfig,
-} from '@apphub/control-plane';
-import { createLogger, Metrics, observability } from '@apphub/observability';
-import middy from '@middy/core';
+import { parseControlPlaneConfig } from '@apphub/control-plane';
+import { createHandler } from './create-handler.js';
 
-// Cold start: parse the environment and create the Flink and AWS clients once.
-const logger = createLogger('submit-sql');
-const plane = createControlPlane(parseControlPlaneConfig(), { logger, service: 'submit-sql' });
-const invocationMetrics = new Metrics(metricsNamespace, { Service: 'submit-sql' });
+export { createHandler };
 
-/** Lambda entry: `{ jobName, sqlTemplate, variables, restore, allowNonRestoredState?, sessionProperties? }`. */
-export const handler = middy()
-  .use(observability({ logger, metrics: invocationMetrics }))
-  .handler((event: unknown) => handleSubmitSqlEvent(plane, event));
+/** Lambda entry; cold start parses the environment and creates the Flink and AWS clients once. */
+export const handler = createHandler(parseControlPlaneConfig());

@@ -1,4 +1,5 @@
 import type { ClusterOverview, FlinkJob } from '@apphub/flink';
+import { matchFlinkJob } from './deploy.js';
 import type { JobRecord, RestoreSource, SavepointRecord } from './records.js';
 import type { ReconcilePolicy, SavepointRetention, TaskManagerBounds } from './settings.js';
 
@@ -255,4 +256,82 @@ export function planRescale(observed: RescaleObservation): RescalePlan {
  */
 export function isJobManagerReady(overview: ClusterOverview | undefined): boolean {
   return overview !== undefined && overview.taskManagers > 0 && overview.slotsTotal > 0;
+}
+
+/** Which live Flink job a user's command on one job (stop, savepoint) acts on. A value. */
+export type LiveJobDecision =
+  | { readonly action: 'act'; readonly job: FlinkJob }
+  | { readonly action: 'refuse'; readonly reason: string };
+
+/**
+ * The live Flink job of a name: the managed record's job first, else any live job with that name
+ * (a job submitted by hand has no record); refused when Flink runs none.
+ */
+export function decideLiveJob(
+  jobName: string,
+  record: JobRecord | undefined,
+  flinkJobs: readonly FlinkJob[],
+): LiveJobDecision {
+  const job = matchFlinkJob({ jobName, jobId: record?.jobId }, flinkJobs);
+  if (job && isAlive(job)) return { action: 'act', job };
+  return {
+    action: 'refuse',
+    reason: `no running Flink job named ${jobName}; see npm run flink -- jobs${record ? ` (last job id ${record.jobId ?? '-'})` : ''}`,
+  };
+}
+
+/** What restoring a stopped job from a savepoint or checkpoint will do. A value. */
+export type RestoreJobDecision =
+  | {
+      readonly action: 'refuse';
+      /** `unmanaged`: its SQL is unknown; `running`: it must be stopped first. */
+      readonly because: 'unmanaged' | 'running';
+      readonly reason: string;
+    }
+  | { readonly action: 'restore'; readonly desired: JobRecord };
+
+/**
+ * Restores a managed job that Flink does not run, wanted running again with the record's SQL;
+ * `allowNonRestoredState` adds to what the record allows, never takes it away.
+ */
+export function decideRestoreJob(observed: {
+  readonly jobName: string;
+  readonly record: JobRecord | undefined;
+  readonly flinkJobs: readonly FlinkJob[];
+  readonly from: string;
+  readonly allowNonRestoredState: boolean;
+}): RestoreJobDecision {
+  const { jobName, record } = observed;
+  if (!record) {
+    return {
+      action: 'refuse',
+      because: 'unmanaged',
+      reason: `${jobName} is not managed by the control plane, so its SQL is unknown here; submit it with its own tool (e.g. npm run submit:sample -- --from-savepoint ${observed.from})`,
+    };
+  }
+  const live = matchFlinkJob(record, observed.flinkJobs);
+  if (live && isAlive(live)) {
+    return {
+      action: 'refuse',
+      because: 'running',
+      reason: `${jobName} is running (${live.id}); stop it first: npm run flink -- stop ${jobName}`,
+    };
+  }
+  return {
+    action: 'restore',
+    desired: {
+      ...record,
+      desiredState: 'running',
+      allowNonRestoredState: observed.allowNonRestoredState || record.allowNonRestoredState,
+    },
+  };
+}
+
+/** Job names a command named that the control plane does not manage (it would silently skip them). */
+export function unmanagedJobNames(
+  jobNames: readonly string[],
+  records: readonly Pick<JobRecord, 'jobName'>[],
+): string[] {
+  const managed = new Set(records.map((record) => record.jobName));
+  return jobNames.filter((name) => !managed.has(name));
 }

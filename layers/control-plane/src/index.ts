@@ -5,6 +5,8 @@ export * from './ecs-task-managers.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './handlers.js';
+export * from './job-operations.js';
+export * from './job-overview.js';
 export * from './jobmanager.js';
 export * from './lease.js';
 export * from './pass.js';

@@ -1,8 +1,15 @@
 import { type FlinkJob, FlinkJobNotFoundError } from '@apphub/flink';
 import { MetricName, type Metrics } from '@apphub/observability';
 import type { ControlPlane } from './context.js';
-import { decideReconcile, isAlive, type ObservedJob, type ReconcileDecision } from './decisions.js';
+import {
+  decideReconcile,
+  isAlive,
+  type ObservedJob,
+  type ReconcileDecision,
+  unmanagedJobNames,
+} from './decisions.js';
 import { matchFlinkJob } from './deploy.js';
+import { ControlPlaneJobUnknownError } from './errors.js';
 import type { LeaseOutcome } from './lease.js';
 import { type PassOptions, runPass } from './pass.js';
 import type { HealthCounters, JobRecord } from './records.js';
@@ -40,6 +47,31 @@ export function runReconcile(
       jobId: record.jobId,
     }),
   );
+}
+
+/**
+ * One reconcile pass over the jobs a user named (every managed job when none), as the schedule runs
+ * it. A named job the control plane does not manage is refused before anything runs, where the
+ * scheduled pass would skip it without a word.
+ */
+export async function reconcileJobs(
+  plane: ControlPlane,
+  jobNames: readonly string[] = [],
+): Promise<LeaseOutcome<ReconcileOutcome[]>> {
+  if (jobNames.length === 0) return runReconcile(plane);
+  const records = await plane.jobs.list();
+  const unknown = unmanagedJobNames(jobNames, records);
+  if (unknown.length > 0) {
+    throw new ControlPlaneJobUnknownError(
+      `not managed by the control plane: ${unknown.join(', ')} (managed: ${
+        records
+          .map((record) => record.jobName)
+          .sort()
+          .join(', ') || 'none'
+      })`,
+    );
+  }
+  return runReconcile(plane, { jobNames });
 }
 
 /**

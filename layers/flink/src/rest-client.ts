@@ -163,6 +163,12 @@ const metricsSchema = z.array(z.looseObject({ id: z.string(), value: z.string() 
 export interface FlinkRestClientOptions extends FlinkHttpOptions {}
 
 /**
+ * Per-request timeout of a health probe: a JobManager that has not answered within it counts as
+ * down, so a status table of many probes stays quick.
+ */
+export const FLINK_PROBE_TIMEOUT_MS = 3_000;
+
+/**
  * Typed client of the JobManager REST API (port 8081). Reads retry on connection errors and 5xx;
  * writes that start work (savepoint, stop) retry only when the request never reached Flink.
  */
@@ -171,6 +177,14 @@ export class FlinkRestClient {
 
   constructor(options: FlinkRestClientOptions) {
     this.http = new FlinkHttp('Flink JobManager REST API', options);
+  }
+
+  /**
+   * A client for health probes: one attempt per request (no retries, no backoff) within
+   * {@link FLINK_PROBE_TIMEOUT_MS}; the probe reports what it got, the next probe asks again.
+   */
+  static forHealthProbes(baseUrl: string): FlinkRestClient {
+    return new FlinkRestClient({ baseUrl, timeoutMs: FLINK_PROBE_TIMEOUT_MS, retries: 0 });
   }
 
   get baseUrl(): string {

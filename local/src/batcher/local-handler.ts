@@ -1,14 +1,6 @@
-import { parseBatcherDescriptors, sampleBatchersJson } from '@apphub/microbatcher';
+import { parseBatcherConfig, sampleBatchersJson } from '@apphub/microbatcher';
 import { type LocalEndpoints, platform } from '@apphub/platform';
-
-/** Variables the micro-batcher function reads, set for it locally as the CDK stack sets them in AWS. */
-const handlerVariables = [
-  'TIMESTORE_STREAMING_BATCHERS',
-  'APPHUB_DATA_LAKE_BUCKET',
-  'APPHUB_WATERMARK_TABLE',
-  'APPHUB_AWS_ENDPOINT_URL',
-  'APPHUB_S3_ENDPOINT_URL',
-];
+import { createHandler } from '../../../functions/micro-batcher/create-handler.js';
 
 /** The ARN the local handler's context reports, and local failed-batch records name. */
 export const LOCAL_FUNCTION_ARN = 'arn:aws:lambda:local:000000000000:function:micro-batcher';
@@ -22,9 +14,11 @@ export interface LocalHandler {
 }
 
 /**
- * Loads functions/micro-batcher/handler.ts with the environment it gets in AWS, pointed at the
- * local stack. The handler parses its environment once at import (cold start); the variables are
- * removed again afterwards because the local tools reject APPHUB_* names they do not know.
+ * The micro-batcher function's handler (functions/micro-batcher, the same middy wiring Lambda runs)
+ * with the configuration the CDK stack gives it in AWS, pointed at the local stack:
+ * TIMESTORE_STREAMING_BATCHERS (the sample descriptor when unset), APPHUB_DATA_LAKE_BUCKET and
+ * APPHUB_WATERMARK_TABLE read from `env`, parsed with the function's own schema. Each call builds
+ * its own handler, so handlers with different descriptors can run side by side in one process.
  */
 export async function loadLocalHandler(
   endpoints: LocalEndpoints,
@@ -33,30 +27,20 @@ export async function loadLocalHandler(
   const usesSampleDescriptor =
     env.TIMESTORE_STREAMING_BATCHERS === undefined || env.TIMESTORE_STREAMING_BATCHERS === '';
   const descriptorsJson = usesSampleDescriptor ? sampleBatchersJson : env.TIMESTORE_STREAMING_BATCHERS!;
-  parseBatcherDescriptors(descriptorsJson);
-  const values: Record<string, string> = {
+  const config = parseBatcherConfig({
     TIMESTORE_STREAMING_BATCHERS: descriptorsJson,
     APPHUB_DATA_LAKE_BUCKET: env.APPHUB_DATA_LAKE_BUCKET ?? platform.storage.dataLakeBucket,
     APPHUB_WATERMARK_TABLE: env.APPHUB_WATERMARK_TABLE ?? platform.storage.watermarkTable,
     APPHUB_AWS_ENDPOINT_URL: endpoints.awsEndpointUrl,
     APPHUB_S3_ENDPOINT_URL: endpoints.s3EndpointUrl,
+  });
+  const handler = createHandler(config);
+  let invocation = 0;
+  return {
+    descriptorsJson,
+    usesSampleDescriptor,
+    invoke: (event) => handler(event, lambdaContext(`local-${process.pid}-${++invocation}`)),
   };
-  const saved = Object.fromEntries(handlerVariables.map((name) => [name, process.env[name]]));
-  Object.assign(process.env, values);
-  try {
-    const { handler } = await import('../../../functions/micro-batcher/handler.js');
-    let invocation = 0;
-    return {
-      descriptorsJson,
-      usesSampleDescriptor,
-      invoke: (event) => handler(event, lambdaContext(`local-${process.pid}-${++invocation}`)),
-    };
-  } finally {
-    for (const name of handlerVariables) {
-      if (saved[name] === undefined) delete process.env[name];
-      else process.env[name] = saved[name];
-    }
-  }
 }
 
 /**

@@ -18,47 +18,63 @@ import {
   replayFailedBatches,
 } from '../batcher/index.js';
 import { localAwsClients, pipelineKafka } from '../stack/index.js';
-import { parseFlags, runCli } from './run-cli.js';
+import { type CommandInput, defineCommand, integerOption, type OptionTable, runCli } from './run-cli.js';
 
-const usage = (
+/** Seconds between the runner's scheduled sealing passes, unless --seal-interval-s says otherwise. */
+const defaultSealIntervalSeconds = 15;
+
+const options = {
+  'batch-size': { type: 'string', valueName: 'N', description: 'records per invocation at most' },
+  'batch-window-ms': { type: 'string', valueName: 'MS', description: 'how long a batch may gather records' },
+  'retry-attempts': {
+    type: 'string',
+    valueName: 'N',
+    description: 'retries of a failed batch (-1: until its records expire)',
+  },
+  'on-failure': {
+    type: 'string',
+    valueName: 's3|none',
+    description: 'where a batch goes when its retries run out',
+  },
+  group: { type: 'string', valueName: 'ID', description: 'Kafka consumer group' },
+  latest: { type: 'boolean', description: 'start a new group at the latest offsets instead of the earliest' },
+  'seal-interval-s': {
+    type: 'string',
+    valueName: 'S',
+    description: `seconds between scheduled sealing passes, 0 for none (default: ${defaultSealIntervalSeconds})`,
+  },
+  replay: {
+    type: 'string',
+    valueName: 's3://BUCKET/KEY',
+    description: 'feed failed-batch objects (one, or all under a prefix) back through the handler',
+  },
+  delete: { type: 'boolean', description: 'with --replay: delete each object replayed' },
+  mark: { type: 'boolean', description: 'with --replay: move each object replayed under replayed/' },
+} as const satisfies OptionTable;
+
+type BatcherValues = CommandInput<typeof options>['values'];
+
+/** What --help adds after the flags: the settings in effect, from cdk.json. */
+const settingsHelp = (
   settings: EventSourceSettings,
-) => `npm run batcher -- [--batch-size N] [--batch-window-ms MS] [--retry-attempts N] [--on-failure s3|none]
-                      [--group ID] [--latest] [--seal-interval-s S]
-npm run batcher -- --replay s3://<bucket>/<object or prefix> [--delete | --mark]
+) => `Consumes the topics of TIMESTORE_STREAMING_BATCHERS (default: the sample dataset user-activity-1m on
+apphub.streaming.aggregates) and invokes the micro-batcher function's handler (createHandler in
+functions/micro-batcher) with MSK-shaped events, as the Kafka event source mapping deployed by the CDK
+does. Its settings are the mapping's: the apphub:*
+context of cdk.json, parsed with the CDK's schema and defaults. Now:
+  batch size ${settings.batchSize}, batching window ${settings.batchingWindowSeconds} s, starting position ${settings.startingPosition},
+  ${settings.retryAttempts} retries (-1: until the records expire; at most 10 with a destination), on failure: ${settings.onFailureDestination},
+  consumer group ${settings.consumerGroupId}
+The flags override them for local experiments only (a deployment never sees them).
+A batch whose retries run out is written, in Lambda's format and key layout, to
+s3://${LOCAL_FAILED_BATCH_BUCKET}/aws/lambda/... on the local S3 endpoint; then its offsets are
+committed and the partition goes on. Otherwise offsets are committed only after the handler succeeds.
+Ctrl-C stops after the batch in flight.
 
-  Consumes the topics of TIMESTORE_STREAMING_BATCHERS (default: the sample dataset user-activity-1m on
-  apphub.streaming.aggregates) and invokes functions/micro-batcher/handler.ts with MSK-shaped events, as
-  the Kafka event source mapping deployed by the CDK does. Its settings are the mapping's: the apphub:*
-  context of cdk.json, parsed with the CDK's schema and defaults. Now:
-    batch size ${settings.batchSize}, batching window ${settings.batchingWindowSeconds} s, starting position ${settings.startingPosition},
-    ${settings.retryAttempts} retries (-1: until the records expire; at most 10 with a destination), on failure: ${settings.onFailureDestination},
-    consumer group ${settings.consumerGroupId}
-  The flags override them for local experiments only (a deployment never sees them).
-  A batch whose retries run out is written, in Lambda's format and key layout, to
-  s3://${LOCAL_FAILED_BATCH_BUCKET}/aws/lambda/... on the local S3 endpoint; then its offsets are
-  committed and the partition goes on. Otherwise offsets are committed only after the handler succeeds.
-  Ctrl-C stops after the batch in flight.
-
-  --replay feeds the batches of failed-batch objects (one object, or every object under a prefix,
-  except replayed/) back through the same handler and prints each; it stops at the first failure,
-  naming the object. Only when asked, a replayed object is deleted (--delete) or moved under
-  replayed/ (--mark).`;
-
-/** Integer flag with a default; a bad value is one line naming the flag. */
-function integerFlag(
-  flags: Record<string, string | boolean>,
-  name: string,
-  fallback: number,
-  min = 1,
-): number {
-  const raw = flags[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    throw new ConfigInvalidError(`--${name} must be an integer >= ${min}, got ${String(raw)}`);
-  }
-  return value;
-}
+--replay feeds the batches of failed-batch objects (one object, or every object under a prefix,
+except replayed/) back through the same handler and prints each; it stops at the first failure,
+naming the object. Only when asked, a replayed object is deleted (--delete) or moved under
+replayed/ (--mark).`;
 
 /** Flags that override a setting, checked with the setting's own schema. */
 const settingFlags = {
@@ -69,13 +85,15 @@ const settingFlags = {
 } as const satisfies Record<string, keyof typeof eventSourceSettingsShape>;
 
 /** The settings from cdk.json with the flags applied; cross-setting rules are checked on the result. */
-function settingsWithFlags(flags: Record<string, string | boolean>): EventSourceSettings {
+function settingsWithFlags(flags: BatcherValues): EventSourceSettings {
   const fromCdk = loadEventSourceSettings();
   const overrides = Object.fromEntries(
-    Object.entries(settingFlags).flatMap(([flag, name]) =>
-      typeof flags[flag] === 'string'
-        ? [[name, parseWith(eventSourceSettingsShape[name], flags[flag], `--${flag}`)]]
-        : [],
+    (
+      Object.entries(settingFlags) as [keyof typeof settingFlags, keyof typeof eventSourceSettingsShape][]
+    ).flatMap(([flag, name]) =>
+      flags[flag] === undefined
+        ? []
+        : [[name, parseWith(eventSourceSettingsShape[name], flags[flag], `--${flag}`)]],
     ),
   );
   if (flags.latest) overrides.startingPosition = 'LATEST';
@@ -93,7 +111,7 @@ function describeReplayed({ uri, batch, nowAt }: ReplayedBatch): string {
   return `replayed ${uri}: ${partitions}; it had failed with ${batch.condition} after ${batch.invocations} invocations at ${batch.failedAt}${after}`;
 }
 
-async function replay(flags: Record<string, string | boolean>, uri: string): Promise<number> {
+async function replay(flags: BatcherValues, uri: string): Promise<number> {
   const ignored = [
     'batch-size',
     'batch-window-ms',
@@ -102,7 +120,7 @@ async function replay(flags: Record<string, string | boolean>, uri: string): Pro
     'group',
     'latest',
     'seal-interval-s',
-  ];
+  ] as const;
   const misplaced = ignored.filter((name) => flags[name] !== undefined);
   if (misplaced.length > 0) {
     throw new ConfigInvalidError(
@@ -132,30 +150,19 @@ async function replay(flags: Record<string, string | boolean>, uri: string): Pro
   return 0;
 }
 
-runCli(async () => {
-  const { flags } = parseFlags(process.argv.slice(2), {
-    'batch-size': 'string',
-    'batch-window-ms': 'string',
-    'retry-attempts': 'string',
-    'on-failure': 'string',
-    group: 'string',
-    'seal-interval-s': 'string',
-    latest: 'boolean',
-    replay: 'string',
-    delete: 'boolean',
-    mark: 'boolean',
-    help: 'boolean',
-  });
-  if (flags.help) {
-    console.log(usage(loadEventSourceSettings()));
-    return 0;
-  }
-  if (typeof flags.replay === 'string') return replay(flags, flags.replay);
+async function batcher({ values: flags }: CommandInput<typeof options>): Promise<number> {
+  if (flags.replay !== undefined) return replay(flags, flags.replay);
   if (flags.delete || flags.mark)
     throw new ConfigInvalidError('--delete and --mark apply only with --replay');
   const settings = settingsWithFlags(flags);
-  const batchWindowMs = integerFlag(flags, 'batch-window-ms', settings.batchingWindowSeconds * 1000, 0);
-  const sealIntervalMs = integerFlag(flags, 'seal-interval-s', 15, 0) * 1000;
+  const batchWindowMs =
+    flags['batch-window-ms'] === undefined
+      ? settings.batchingWindowSeconds * 1000
+      : integerOption('--batch-window-ms', flags['batch-window-ms']);
+  const sealIntervalMs =
+    (flags['seal-interval-s'] === undefined
+      ? defaultSealIntervalSeconds
+      : integerOption('--seal-interval-s', flags['seal-interval-s'])) * 1000;
 
   const endpoints = parseLocalEndpoints();
   const kafka = pipelineKafka(endpoints, 'apphub-micro-batcher');
@@ -214,4 +221,16 @@ runCli(async () => {
         : ''),
   );
   return 0;
+}
+
+/** `npm run batcher`: the micro-batcher Lambda fed by a local Kafka event source mapping. */
+export const cli = defineCommand({
+  program: 'npm run batcher --',
+  summary:
+    "Runs the micro-batcher's handler on the aggregates topic, as the Kafka event source mapping does.",
+  details: () => settingsHelp(loadEventSourceSettings()),
+  options,
+  run: batcher,
 });
+
+runCli(cli, import.meta.url);

@@ -1,21 +1,28 @@
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { consumeRecords } from '../sample/consume.js';
 import { localKafka } from '../stack/clients.js';
-import { parseFlags, runCli } from './run-cli.js';
+import { type CommandInput, defineCommand, integerOption, type OptionTable, runCli } from './run-cli.js';
 
-/** Like `rpk topic consume -n N`: prints N records from the start of a topic as JSON lines, then exits. */
-runCli(async () => {
-  const { flags } = parseFlags(process.argv.slice(2), {
-    topic: 'string',
-    n: 'string',
-    num: 'string',
-    'timeout-seconds': 'string',
-  });
-  const topic = typeof flags.topic === 'string' ? flags.topic : platform.topics.aggregates.name;
-  const limit = Number(flags.n ?? flags.num ?? 5);
-  if (!Number.isInteger(limit) || limit <= 0)
-    throw new Error(`-n must be a positive integer, got ${flags.n ?? flags.num}`);
-  const timeoutMs = Number(flags['timeout-seconds'] ?? 10) * 1000;
+const options = {
+  topic: {
+    type: 'string',
+    valueName: 'T',
+    description: 'topic to read',
+    default: platform.topics.aggregates.name,
+  },
+  num: { type: 'string', short: 'n', valueName: 'N', description: 'records to print', default: '5' },
+  'timeout-seconds': {
+    type: 'string',
+    valueName: 'S',
+    description: 'stop waiting for records after this long',
+    default: '10',
+  },
+} as const satisfies OptionTable;
+
+async function consume({ values }: CommandInput<typeof options>): Promise<number> {
+  const { topic } = values;
+  const limit = integerOption('-n', values.num, 1);
+  const timeoutMs = integerOption('--timeout-seconds', values['timeout-seconds']) * 1000;
   const records = await consumeRecords(localKafka(parseLocalEndpoints(), 'apphub-consume'), topic, {
     limit,
     timeoutMs,
@@ -37,4 +44,14 @@ runCli(async () => {
       `${records.length} of ${limit} records found in ${topic} within ${timeoutMs / 1000}s\n`,
     );
   return 0;
+}
+
+/** `npm run consume`: like `rpk topic consume -n N`. */
+export const cli = defineCommand({
+  program: 'npm run consume --',
+  summary: 'Prints the first N records of a topic as JSON lines, then exits (like rpk topic consume -n N).',
+  options,
+  run: consume,
 });
+
+runCli(cli, import.meta.url);

@@ -7,18 +7,24 @@ import { microBatchAggregates } from '../sample/micro-batch.js';
 import { produceEvents } from '../sample/produce.js';
 import { jobTasksRunning, submitSampleJob } from '../sample/submit.js';
 import { createProgress, localKafka, stackUp, waitUntil } from '../stack/index.js';
-import { parseFlags, runCli } from './run-cli.js';
+import { type CommandInput, defineCommand, integerOption, type OptionTable, runCli } from './run-cli.js';
+
+const options = {
+  users: { type: 'string', valueName: 'N', description: 'distinct users in the events', default: '20' },
+  events: { type: 'string', valueName: 'N', description: 'events to seed', default: '1200' },
+  minutes: {
+    type: 'string',
+    valueName: 'N',
+    description: 'minutes of event time, ending now (every minute but the newest closes)',
+    default: '5',
+  },
+} as const satisfies OptionTable;
 
 /**
  * The project's main job on one machine: start the stack, make sure the sample job runs, seed a
  * few minutes of events, wait for Flink to close their windows, print the aggregates.
  */
-runCli(async () => {
-  const { flags } = parseFlags(process.argv.slice(2), {
-    users: 'string',
-    events: 'string',
-    minutes: 'string',
-  });
+async function demo({ values }: CommandInput<typeof options>): Promise<number> {
   const progress = createProgress();
   const endpoints = parseLocalEndpoints();
   const kafka = localKafka(endpoints, 'apphub-demo');
@@ -42,12 +48,12 @@ runCli(async () => {
     progress,
   });
 
-  const minutes = Number(flags.minutes ?? 5);
+  const minutes = integerOption('--minutes', values.minutes, 1);
   const start = new Date(Date.now() - minutes * 60_000);
   start.setUTCSeconds(0, 0);
   const events = generateSampleEvents({
-    count: Number(flags.events ?? 1200),
-    users: Number(flags.users ?? 20),
+    count: integerOption('--events', values.events, 1),
+    users: integerOption('--users', values.users, 1),
     start,
     spanMs: minutes * 60_000,
     seed: start.getTime() % 100_000,
@@ -125,4 +131,16 @@ Where to look next:
   stack status        npm run local:status
   stop everything     npm run local:down`);
   return 0;
+}
+
+/** `npm run demo`: the sample pipeline end to end on the native stack. */
+export const cli = defineCommand({
+  program: 'npm run demo --',
+  summary: 'Starts the stack, runs the sample job on a few minutes of seeded events, prints the aggregates.',
+  details: () =>
+    'Then micro-batches the aggregates into Parquet and prints a hybrid read of them, and where to look next.',
+  options,
+  run: demo,
 });
+
+runCli(cli, import.meta.url);

@@ -6,15 +6,17 @@ import {
 } from '@apphub/microbatcher';
 import type { ParquetValue } from '@apphub/parquet';
 import { ConfigInvalidError, parseLocalEndpoints, platform } from '@apphub/platform';
-import { parseFlags, runCli } from './run-cli.js';
+import { type CommandInput, defineCommand, type OptionTable, runCli } from './run-cli.js';
 
-const usage = `npm run query -- --dataset SLUG --from TIME --to TIME [--json]
-  Hybrid read of a micro-batched dataset: rows of sealed windows from their manifests, the others
-  from hot parts (deduplicated). TIME is ISO-8601 (2026-11-29T10:00:00Z) or epoch milliseconds.
-  Datasets come from TIMESTORE_STREAMING_BATCHERS (default: the sample dataset user-activity-1m).`;
+const options = {
+  dataset: { type: 'string', valueName: 'SLUG', description: 'the dataset to read; required' },
+  from: { type: 'string', valueName: 'TIME', description: 'start of the range (inclusive); required' },
+  to: { type: 'string', valueName: 'TIME', description: 'end of the range (exclusive); required' },
+  json: { type: 'boolean', description: 'print one JSON object per row instead of a table' },
+} as const satisfies OptionTable;
 
-function parseTime(flag: string, raw: string | boolean | undefined): number {
-  if (typeof raw !== 'string') throw new ConfigInvalidError(`--${flag} is required\n${usage}`);
+function parseTime(flag: string, raw: string | undefined): number {
+  if (raw === undefined) throw new ConfigInvalidError(`--${flag} is required; see npm run query -- --help`);
   const time = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
   if (Number.isNaN(time))
     throw new ConfigInvalidError(`--${flag} must be ISO-8601 or epoch milliseconds, got ${raw}`);
@@ -35,21 +37,10 @@ function jsonValue(value: ParquetValue, isTimestamp: boolean): string | number |
   return value;
 }
 
-runCli(async () => {
-  const { flags } = parseFlags(process.argv.slice(2), {
-    dataset: 'string',
-    from: 'string',
-    to: 'string',
-    json: 'boolean',
-    help: 'boolean',
-  });
-  if (flags.help) {
-    console.log(usage);
-    return 0;
-  }
+async function query({ values: flags }: CommandInput<typeof options>): Promise<number> {
   const endpoints = parseLocalEndpoints();
   const descriptors = parseBatcherDescriptors(process.env.TIMESTORE_STREAMING_BATCHERS || sampleBatchersJson);
-  const slug = typeof flags.dataset === 'string' ? flags.dataset : undefined;
+  const slug = flags.dataset;
   const descriptor = descriptors.find((candidate) => candidate.dataset === slug);
   if (!descriptor) {
     throw new ConfigInvalidError(
@@ -94,4 +85,18 @@ runCli(async () => {
     `${result.rows.length} rows (${sealed} sealed, ${result.rows.length - sealed} hot); watermark ${watermark}, sealed through ${sealedThrough}`,
   );
   return 0;
+}
+
+/** `npm run query`: the hybrid read of a micro-batched dataset. */
+export const cli = defineCommand({
+  program: 'npm run query --',
+  summary: 'Reads a micro-batched dataset: sealed windows from their manifests, the others from hot parts.',
+  details: () =>
+    'Hot parts are deduplicated on the upsert key. TIME is ISO-8601 (2026-11-29T10:00:00Z) or epoch\n' +
+    'milliseconds. Datasets come from TIMESTORE_STREAMING_BATCHERS (default: the sample dataset\n' +
+    'user-activity-1m).',
+  options,
+  run: query,
 });
+
+runCli(cli, import.meta.url);

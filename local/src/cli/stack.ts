@@ -1,7 +1,6 @@
 import { type StackStatus, stackDown, stackStatus, stackUp } from '../stack/index.js';
-import { parseFlags, runCli } from './run-cli.js';
-
-const usage = 'usage: npm run local:up | npm run local:down [-- --purge] | npm run local:status [-- --json]';
+import { type CommandGroup, defineCommand, runCli } from './run-cli.js';
+import { table } from './table.js';
 
 function printTable(status: StackStatus): void {
   const rows = status.components.map((c) => [
@@ -11,12 +10,7 @@ function printTable(status: StackStatus): void {
     c.healthy ? 'healthy' : c.running ? 'UNHEALTHY' : c.state,
     c.detail,
   ]);
-  const header = ['COMPONENT', 'PID', 'PORT', 'STATE', 'DETAIL'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
-  console.log(line(header));
-  for (const row of rows) console.log(line(row));
+  console.log(table(['COMPONENT', 'PID', 'PORT', 'STATE', 'DETAIL'], rows));
   if (status.flink) {
     console.log(
       `\nFlink: ${status.flink.taskManagers} TaskManagers registered, ${status.flink.slotsAvailable}/${status.flink.slotsTotal} slots free, ${status.flink.runningJobs} jobs running`,
@@ -28,25 +22,46 @@ function printTable(status: StackStatus): void {
   );
 }
 
-runCli(async () => {
-  const [command, ...rest] = process.argv.slice(2);
-  if (command === 'up') {
-    parseFlags(rest, {});
-    const status = await stackUp();
-    printTable(status);
-    return status.healthy ? 0 : 1;
-  }
-  if (command === 'down') {
-    const { flags } = parseFlags(rest, { purge: 'boolean' });
-    await stackDown({ purge: flags.purge === true });
-    return 0;
-  }
-  if (command === 'status') {
-    const { flags } = parseFlags(rest, { json: 'boolean' });
-    const status = await stackStatus();
-    if (flags.json) console.log(JSON.stringify(status, null, 2));
-    else printTable(status);
-    return status.healthy ? 0 : 1;
-  }
-  throw new Error(usage);
-});
+/** `npm run local:up | local:down | local:status`: the native stack under supervisord. */
+export const cli: CommandGroup = {
+  program: 'tsx local/src/cli/stack.ts',
+  summary: 'Starts, stops and reports the native local stack (npm run local:up, local:down, local:status).',
+  commands: {
+    up: defineCommand({
+      program: 'npm run local:up --',
+      summary: 'Starts every component of the native stack under supervisord and waits until it is healthy.',
+      options: {},
+      async run() {
+        const status = await stackUp();
+        printTable(status);
+        return status.healthy ? 0 : 1;
+      },
+    }),
+    down: defineCommand({
+      program: 'npm run local:down --',
+      summary: 'Stops every component and supervisord.',
+      options: {
+        purge: { type: 'boolean', description: "also delete the stack's state and logs" },
+      },
+      async run({ values }) {
+        await stackDown({ purge: values.purge === true });
+        return 0;
+      },
+    }),
+    status: defineCommand({
+      program: 'npm run local:status --',
+      summary: "Shows each component's process and health; exits 1 unless every one is healthy.",
+      options: {
+        json: { type: 'boolean', description: 'print the status as JSON' },
+      },
+      async run({ values }) {
+        const status = await stackStatus();
+        if (values.json) console.log(JSON.stringify(status, null, 2));
+        else printTable(status);
+        return status.healthy ? 0 : 1;
+      },
+    }),
+  },
+};
+
+runCli(cli, import.meta.url);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { connect } from 'node:tls';
 import { promisify } from 'node:util';
+import { FlinkError, FlinkRestClient } from '@apphub/flink';
 import { LOCAL_AWS_CREDENTIALS, type LocalEndpoints, platform } from '@apphub/platform';
 import { getJson, localKafka } from './clients.js';
 import { kafkaClusterId, writeKafkaConf } from './config-files.js';
@@ -42,13 +43,20 @@ export interface ComponentSpec {
   probe(paths: StackPaths, endpoints: LocalEndpoints): Promise<Probe>;
 }
 
-/** JobManager /overview, as the status table and the TaskManager probes read it. */
-export interface FlinkOverview {
-  taskmanagers: number;
-  'slots-total': number;
-  'slots-available': number;
-  'jobs-running': number;
-  'flink-version': string;
+/**
+ * What the JobManager's REST API answered, through the typed client with the probe timeout and no
+ * retries; undefined when it did not answer or answered an error (starting, or down).
+ */
+export async function askJobManager<T>(
+  endpoints: LocalEndpoints,
+  read: (flink: FlinkRestClient) => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await read(FlinkRestClient.forHealthProbes(endpoints.flinkRestUrl));
+  } catch (error) {
+    if (error instanceof FlinkError) return undefined;
+    throw error;
+  }
 }
 
 const execFileAsync = promisify(execFile);
@@ -258,11 +266,11 @@ const jobManager: ComponentSpec = {
     };
   },
   probe: async (_paths, endpoints) => {
-    const overview = await getJson<FlinkOverview>(`${endpoints.flinkRestUrl}/overview`);
+    const overview = await askJobManager(endpoints, (flink) => flink.overview());
     if (!overview) return { healthy: false, detail: 'REST API not answering' };
     return {
       healthy: true,
-      detail: `Flink ${overview['flink-version']}: ${overview.taskmanagers} TaskManagers, ${overview['slots-available']}/${overview['slots-total']} slots free, ${overview['jobs-running']} jobs running`,
+      detail: `Flink ${overview.flinkVersion}: ${overview.taskManagers} TaskManagers, ${overview.slotsAvailable}/${overview.slotsTotal} slots free, ${overview.jobsRunning} jobs running`,
     };
   },
 };
@@ -319,14 +327,12 @@ export function taskManager(index: number): ComponentSpec {
     },
     probe: async (paths, endpoints) => {
       const resourceId = taskManagerResourceId(paths, name);
-      const list = await getJson<{ taskmanagers: { id: string; freeSlots: number; slotsNumber: number }[] }>(
-        `${endpoints.flinkRestUrl}/taskmanagers`,
-      );
-      const entry = list?.taskmanagers.find((tm) => tm.id === resourceId);
+      const list = await askJobManager(endpoints, (flink) => flink.taskManagers());
+      const entry = list?.find((tm) => tm.id === resourceId);
       return entry
         ? {
             healthy: true,
-            detail: `registered as ${resourceId}, ${entry.freeSlots}/${entry.slotsNumber} slots free, metrics :${promPort}`,
+            detail: `registered as ${resourceId}, ${entry.freeSlots}/${entry.slots} slots free, metrics :${promPort}`,
           }
         : {
             healthy: false,

@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { type LocalEndpoints, parseLocalEndpoints } from '@apphub/platform';
 import { ensureStorage, ensureTopics } from './bootstrap.js';
-import { getJson, localAwsClients, localKafka } from './clients.js';
+import { localAwsClients, localKafka } from './clients.js';
 import {
+  askJobManager,
   type ComponentSpec,
-  type FlinkOverview,
   type LaunchContext,
   stackComponents,
   taskManagerResourceId,
@@ -268,17 +268,17 @@ export async function stackStatus(options: StackOptions = {}): Promise<StackStat
       };
     }),
   );
-  const overview = await getJson<FlinkOverview>(`${endpoints.flinkRestUrl}/overview`);
+  const overview = await askJobManager(endpoints, (flink) => flink.overview());
   return {
     healthy: components.every((component) => component.healthy),
     supervised: states.size > 0,
     components,
     flink: overview
       ? {
-          taskManagers: overview.taskmanagers,
-          slotsTotal: overview['slots-total'],
-          slotsAvailable: overview['slots-available'],
-          runningJobs: overview['jobs-running'],
+          taskManagers: overview.taskManagers,
+          slotsTotal: overview.slotsTotal,
+          slotsAvailable: overview.slotsAvailable,
+          runningJobs: overview.jobsRunning,
         }
       : null,
   };

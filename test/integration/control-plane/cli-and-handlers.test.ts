@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { ReconcileOutcome } from '@apphub/control-plane';
+import { parseControlPlaneConfig, type ReconcileOutcome } from '@apphub/control-plane';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createHandler } from '../../../functions/reconcile/create-handler.js';
 import { lambdaContext } from '../../../local/src/batcher/local-handler.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
 import {
@@ -63,19 +64,12 @@ describe('npm run flink and the reconcile Lambda handler on the real cluster', (
       ['stop', 'COMPLETED'],
     ]);
 
-    // The real handler module, wired by middy, parses its environment at cold start like a Lambda.
-    const saved = { ...process.env };
-    Object.assign(process.env, controlPlaneEnv(), { LOG_LEVEL: 'warn' });
-    let outcomes: ReconcileOutcome[];
-    try {
-      const { handler } = await import('../../../functions/reconcile/handler.js');
-      outcomes = await handler(
-        scheduledEvent([scenario.jobName]),
-        lambdaContext('it-reconcile', { functionName: 'reconcile', timeoutMs: 10 * 60_000 }),
-      );
-    } finally {
-      process.env = saved;
-    }
+    // The reconcile function's handler, wired by middy as in Lambda, with the functions' configuration.
+    const handler = createHandler(parseControlPlaneConfig(controlPlaneEnv()));
+    const outcomes: ReconcileOutcome[] = await handler(
+      scheduledEvent([scenario.jobName]),
+      lambdaContext('it-reconcile', { functionName: 'reconcile', timeoutMs: 10 * 60_000 }),
+    );
     expect(outcomes).toEqual([
       {
         jobName: scenario.jobName,

@@ -1,6 +1,8 @@
 import {
   backoffAfter,
+  decideLiveJob,
   decideReconcile,
+  decideRestoreJob,
   decideRetention,
   decideSavepoint,
   isJobManagerReady,
@@ -10,6 +12,7 @@ import {
   type RescaleObservation,
   type SavepointRecord,
   taskManagersFor,
+  unmanagedJobNames,
 } from '@apphub/control-plane';
 import type { FlinkJob } from '@apphub/flink';
 import { describe, expect, it } from 'vitest';
@@ -354,5 +357,99 @@ describe('isJobManagerReady', () => {
     expect(isJobManagerReady(overview)).toBe(true);
     expect(isJobManagerReady(undefined)).toBe(false);
     expect(isJobManagerReady({ ...overview, taskManagers: 0, slotsTotal: 0, slotsAvailable: 0 })).toBe(false);
+  });
+});
+
+describe('decideLiveJob (stop and savepoint from the CLI)', () => {
+  it("acts on the record's job, else on a live job of that name submitted by hand", () => {
+    const byName = { ...flinkJob('RUNNING', 'j9'), name: 'orders' };
+
+    expect(decideLiveJob('orders', record(), [flinkJob('RUNNING')])).toEqual({
+      action: 'act',
+      job: flinkJob('RUNNING'),
+    });
+    expect(decideLiveJob('orders', undefined, [flinkJob('CANCELED', 'j0'), byName])).toEqual({
+      action: 'act',
+      job: byName,
+    });
+  });
+
+  it('refuses when Flink runs no job of that name, naming the last job id of a managed one', () => {
+    expect(decideLiveJob('orders', record(), [flinkJob('FINISHED')])).toEqual({
+      action: 'refuse',
+      reason: 'no running Flink job named orders; see npm run flink -- jobs (last job id j1)',
+    });
+    expect(decideLiveJob('orders', undefined, [])).toEqual({
+      action: 'refuse',
+      reason: 'no running Flink job named orders; see npm run flink -- jobs',
+    });
+  });
+});
+
+describe('decideRestoreJob', () => {
+  const from = 's3://checkpoints/savepoints/orders/savepoint-1';
+
+  it('wants a stopped managed job running again, adding (never removing) allowNonRestoredState', () => {
+    const stopped = record({ desiredState: 'stopped' });
+
+    expect(
+      decideRestoreJob({
+        jobName: 'orders',
+        record: stopped,
+        flinkJobs: [flinkJob('FINISHED')],
+        from,
+        allowNonRestoredState: true,
+      }),
+    ).toEqual({
+      action: 'restore',
+      desired: { ...stopped, desiredState: 'running', allowNonRestoredState: true },
+    });
+    expect(
+      decideRestoreJob({
+        jobName: 'orders',
+        record: record({ desiredState: 'stopped', allowNonRestoredState: true }),
+        flinkJobs: [],
+        from,
+        allowNonRestoredState: false,
+      }),
+    ).toMatchObject({ action: 'restore', desired: { allowNonRestoredState: true } });
+  });
+
+  it('refuses a job it does not manage, and a job that still runs', () => {
+    expect(
+      decideRestoreJob({
+        jobName: 'orders',
+        record: undefined,
+        flinkJobs: [],
+        from,
+        allowNonRestoredState: false,
+      }),
+    ).toMatchObject({
+      action: 'refuse',
+      because: 'unmanaged',
+      reason: expect.stringContaining(`--from-savepoint ${from}`),
+    });
+    expect(
+      decideRestoreJob({
+        jobName: 'orders',
+        record: record(),
+        flinkJobs: [flinkJob('RESTARTING')],
+        from,
+        allowNonRestoredState: false,
+      }),
+    ).toEqual({
+      action: 'refuse',
+      because: 'running',
+      reason: 'orders is running (j1); stop it first: npm run flink -- stop orders',
+    });
+  });
+});
+
+describe('unmanagedJobNames', () => {
+  it('names the jobs a command named that have no record', () => {
+    expect(
+      unmanagedJobNames(['orders', 'typo', 'payments'], [record(), record({ jobName: 'payments' })]),
+    ).toEqual(['typo']);
+    expect(unmanagedJobNames([], [])).toEqual([]);
   });
 });

@@ -1,60 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LeaseStore, withLease } from '@apphub/control-plane';
 import { createLogger } from '@apphub/observability';
 import { tables } from '@apphub/platform';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MotoServer, startMoto } from '../moto-server.js';
 
 // The lease is only as good as DynamoDB's conditional writes, so it is tested against a real
-// DynamoDB API: moto (the local stack's endpoint) started here on a free loopback port, no state file.
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const python = path.join(repoRoot, '.cache', 'venv', 'bin', 'python');
-
-let moto: ChildProcess | undefined;
+// DynamoDB API: moto (the local stack's endpoint), started for this file.
+let moto: MotoServer | undefined;
 let store: LeaseStore;
 const table = tables.leases.tableName;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function waitForEndpoint(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`moto exited with ${child.exitCode}`);
-    const answered = await fetch(url).then(
-      () => true,
-      () => false,
-    );
-    if (answered) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`moto did not answer on ${url} within 30 s`);
-}
-
 beforeAll(async () => {
-  if (!existsSync(python)) throw new Error(`the Python venv is missing at ${python}; run npm run setup`);
-  const port = await freePort();
-  moto = spawn(
-    python,
-    [path.join(repoRoot, 'local', 'moto', 'serve.py'), '-H', '127.0.0.1', '-p', String(port)],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const endpoint = `http://127.0.0.1:${port}`;
-  await waitForEndpoint(endpoint, moto);
+  moto = await startMoto();
+  const endpoint = moto.endpoint;
   const dynamodb = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
@@ -72,7 +31,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  moto?.kill('SIGTERM');
+  moto?.stop();
 });
 
 const t0 = Date.parse('2026-12-01T10:00:00Z');

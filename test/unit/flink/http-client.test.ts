@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  FLINK_PROBE_TIMEOUT_MS,
   FlinkJobNotFoundError,
   FlinkRequestError,
   FlinkRestClient,
@@ -152,6 +153,28 @@ describe('Flink HTTP transport', () => {
       `Flink JobManager REST API did not answer within 100 ms at ${server.url} — start the stack with npm run local:up`,
     );
     expect(server.hits()).toBe(2);
+  });
+
+  it('probes once: a health probe neither retries a 5xx nor waits longer than the probe timeout', async () => {
+    const busy = await serve((_request, response) => json(response, 503, { errors: ['starting'] }));
+    const silent = await serve(() => {
+      // never answers
+    });
+
+    const refused = await FlinkRestClient.forHealthProbes(busy.url)
+      .overview()
+      .catch((caught: unknown) => caught);
+    const startedAt = Date.now();
+    const timedOut = await FlinkRestClient.forHealthProbes(silent.url)
+      .taskManagers()
+      .catch((caught: unknown) => caught);
+
+    expect(refused).toBeInstanceOf(FlinkRequestError);
+    expect(busy.hits()).toBe(1);
+    expect(timedOut).toBeInstanceOf(FlinkUnreachableError);
+    expect((timedOut as Error).message).toContain(`did not answer within ${FLINK_PROBE_TIMEOUT_MS} ms`);
+    expect(silent.hits()).toBe(1);
+    expect(Date.now() - startedAt).toBeLessThan(FLINK_PROBE_TIMEOUT_MS * 2);
   });
 
   it('rejects a body that does not match the expected shape with a clear message', async () => {

@@ -1,6 +1,6 @@
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { describe, expect, it } from 'vitest';
-import { parseFlags } from '../../../local/src/cli/run-cli.js';
+import { CliArgumentInvalidError, integerOption, parseOptions } from '../../../local/src/cli/run-cli.js';
 import { splitByMinute } from '../../../local/src/sample/produce.js';
 import { renderSampleJob } from '../../../local/src/sample/submit.js';
 import { newKafkaClusterId } from '../../../local/src/stack/config-files.js';
@@ -8,23 +8,54 @@ import { StackPrerequisiteMissingError } from '../../../local/src/stack/errors.j
 import { nativeFlinkSettings, stackPaths } from '../../../local/src/stack/index.js';
 import { checkPrerequisites } from '../../../local/src/stack/prerequisites.js';
 
-describe('parseFlags', () => {
-  it('reads values, booleans and positionals', () => {
-    expect(
-      parseFlags(['status', '--json', '--topic', 't', '--n=5'], {
-        json: 'boolean',
-        topic: 'string',
-        n: 'string',
-      }),
-    ).toEqual({
-      flags: { json: true, topic: 't', n: '5' },
-      positionals: ['status'],
+describe("parseOptions (node:util parseArgs over a command's option table)", () => {
+  const options = {
+    json: { type: 'boolean', description: 'JSON' },
+    topic: { type: 'string', description: 'topic' },
+    num: { type: 'string', short: 'n', description: 'count', default: '5' },
+  } as const;
+
+  it('reads values, booleans, short flags, defaults and positionals', () => {
+    expect(parseOptions(options, ['status', '--json', '--topic', 't', '-n', '7', '--', '--literal'])).toEqual(
+      {
+        values: { json: true, topic: 't', num: '7' },
+        positionals: ['status', '--literal'],
+        help: false,
+      },
+    );
+    expect(parseOptions(options, ['--topic=a=b'])).toEqual({
+      values: { topic: 'a=b', num: '5' },
+      positionals: [],
+      help: false,
     });
+    expect(parseOptions(options, ['-h']).help).toBe(true);
   });
 
-  it('rejects an unknown option and a missing value', () => {
-    expect(() => parseFlags(['--tpoic', 'x'], { topic: 'string' })).toThrow(/unknown option --tpoic/);
-    expect(() => parseFlags(['--topic'], { topic: 'string' })).toThrow(/--topic needs a value/);
+  it('rejects an unknown flag, a missing value and a value given to a boolean, in one line naming the flag', () => {
+    const failure = (args: string[]) => {
+      try {
+        parseOptions(options, args);
+      } catch (error) {
+        expect(error).toBeInstanceOf(CliArgumentInvalidError);
+        return (error as Error).message;
+      }
+      throw new Error(`${args.join(' ')} was accepted`);
+    };
+
+    expect(failure(['--tpoic', 'x'])).toBe(
+      'unknown option --tpoic; known options: --json, --topic, -n/--num, -h/--help',
+    );
+    expect(failure(['--topic'])).toBe('option --topic needs a value');
+    expect(failure(['--topic', '--json'])).toBe('option --topic needs a value');
+    expect(failure(['-n'])).toBe('option -n needs a value');
+    expect(failure(['--json=yes'])).toBe('option --json takes no value');
+  });
+
+  it('reads integers, refusing anything else in one line naming the flag', () => {
+    expect(integerOption('--count', '12', 1)).toBe(12);
+    expect(() => integerOption('--count', '0', 1)).toThrow(/^--count must be an integer >= 1, got 0$/);
+    expect(() => integerOption('--count', '1.5')).toThrow(/^--count must be an integer >= 0, got 1\.5$/);
+    expect(() => integerOption('--count', '')).toThrow(CliArgumentInvalidError);
   });
 });
 

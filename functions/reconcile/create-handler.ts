@@ -1,0 +1,25 @@
+import {
+  type ControlPlaneConfig,
+  createControlPlane,
+  handleReconcileEvent,
+  metricsNamespace,
+} from '@apphub/control-plane';
+import { createLogger, Metrics, observability } from '@apphub/observability';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+
+/**
+ * The reconcile Lambda's handler for `config`: on its EventBridge schedule, or the JobManager's ECS
+ * task reaching RUNNING, brings Flink in line with the desired jobs. The deadline bounds the
+ * single-flight lease and the JobManager wait. The Flink and AWS clients are created once per handler.
+ */
+export function createHandler(config: ControlPlaneConfig) {
+  const logger = createLogger('reconcile');
+  const plane = createControlPlane(config, { logger, service: 'reconcile' });
+  const invocationMetrics = new Metrics(metricsNamespace, { Service: 'reconcile' });
+  return middy()
+    .use(observability({ logger, metrics: invocationMetrics }))
+    .handler((event: unknown, context: Context) =>
+      handleReconcileEvent(plane, event, { deadline: Date.now() + context.getRemainingTimeInMillis() }),
+    );
+}

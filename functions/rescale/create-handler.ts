@@ -1,0 +1,35 @@
+import {
+  type ControlPlaneConfig,
+  createControlPlane,
+  EcsTaskManagerScaler,
+  handleRescaleEvent,
+  metricsNamespace,
+  type TaskManagerServiceConfig,
+} from '@apphub/control-plane';
+import { createLogger, Metrics, observability } from '@apphub/observability';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+
+/** What the rescale function is configured with: the control plane and the TaskManagers' ECS service. */
+export interface RescaleConfig {
+  readonly controlPlane: ControlPlaneConfig;
+  readonly taskManagers: TaskManagerServiceConfig;
+}
+
+/**
+ * The rescale Lambda's handler for `config`: `{ jobName, parallelism }`; stops the job with a
+ * savepoint, resizes the TaskManagers' ECS service, restores. The Flink, AWS and ECS clients are
+ * created once per handler.
+ */
+export function createHandler(config: RescaleConfig) {
+  const logger = createLogger('rescale');
+  const plane = createControlPlane(config.controlPlane, { logger, service: 'rescale' });
+  const scaler = new EcsTaskManagerScaler(new ECSClient({}), config.taskManagers);
+  const invocationMetrics = new Metrics(metricsNamespace, { Service: 'rescale' });
+  return middy()
+    .use(observability({ logger, metrics: invocationMetrics }))
+    .handler((event: unknown, context: Context) =>
+      handleRescaleEvent(plane, scaler, event, { deadline: Date.now() + context.getRemainingTimeInMillis() }),
+    );
+}
