@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { FlinkRestClient } from '@apphub/flink';
 import { parseLocalEndpoints } from '@apphub/platform';
 import type { SampleEvent } from '@apphub/sample';
 import type { Kafka } from 'kafkajs';
 import { afterAll } from 'vitest';
+import { localControlPlane } from '../../local/src/control-plane/local-plane.js';
 import { type ProduceOptions, produceEvents } from '../../local/src/sample/produce.js';
 import { jobTasksRunning } from '../../local/src/sample/submit.js';
 import {
@@ -86,12 +86,19 @@ export async function sendLive(
   await produceEvents(kafka, topic, events, { pauseBetweenMinutesMs: 1_000, ...options });
 }
 
-/** A list for the Flink jobs a test file starts; each is cancelled when the file's tests end. */
-export function jobsCancelledAfterAll(): string[] {
-  const jobs: string[] = [];
-  const flink = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
+/**
+ * A list for the jobs a test file starts through the control plane (submit:sample does); when the
+ * file's tests end each one's desired state is removed first, so no reconcile brings it back (a later
+ * JobManager restart would otherwise resubmit every leftover job), then its Flink job is cancelled.
+ */
+export function jobsRemovedAfterAll(): { jobId: string; jobName: string }[] {
+  const jobs: { jobId: string; jobName: string }[] = [];
   afterAll(async () => {
-    for (const jobId of jobs) await flink.cancel(jobId).catch(() => undefined);
+    const plane = localControlPlane();
+    for (const { jobId, jobName } of jobs) {
+      await plane.jobs.delete(jobName).catch(() => undefined);
+      await plane.rest.cancel(jobId).catch(() => undefined);
+    }
   });
   return jobs;
 }

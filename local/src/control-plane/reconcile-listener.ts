@@ -1,4 +1,8 @@
-import { type ControlPlane, reconcileAfterJobManagerStart } from '@apphub/control-plane';
+import {
+  type ControlPlane,
+  type ReconcileOutcome,
+  reconcileAfterJobManagerStart,
+} from '@apphub/control-plane';
 import { createLogger } from '@apphub/observability';
 import { describeError } from '@apphub/platform';
 import { localControlPlane } from './local-plane.js';
@@ -58,11 +62,29 @@ export async function listen(
   }
 }
 
+/** True once the SQL Gateway answers: a resubmission goes through it, and it starts after the TaskManagers. */
+async function gatewayAnswers(plane: ControlPlane): Promise<boolean> {
+  try {
+    const response = await fetch(`${plane.config.sqlGatewayUrl}/v1/info`, {
+      signal: AbortSignal.timeout(3_000),
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Outcomes that leave a job to a later pass: a failed action, or a backoff after a failed resubmission. */
+function unsettled(outcomes: readonly ReconcileOutcome[]): ReconcileOutcome[] {
+  return outcomes.filter((outcome) => outcome.error !== undefined || outcome.decision.action === 'wait');
+}
+
 /**
- * Waits until the restarted JobManager can take jobs, then reconciles every managed job (the
- * control plane's reconcileAfterJobManagerStart, which the ECS rule's Lambda runs too). A pass that
- * failed for a job (the SQL Gateway still starting, say), or that found another pass holding the
- * lease, is repeated with a growing pause until every job is handled or the deadline passes.
+ * Waits until the restarted JobManager can take jobs and the SQL Gateway answers, then reconciles every
+ * managed job (the control plane's reconcileAfterJobManagerStart, which the ECS rule's Lambda runs too).
+ * A pass that left a job unsettled (an action failed, a resubmission waits out its backoff, another pass
+ * held the lease) is repeated with a growing pause until every job is settled or the deadline passes:
+ * the native stack has no reconcile schedule behind it, as ECS has.
  */
 export async function recoverManagedJobs(
   plane: ControlPlane,
@@ -70,11 +92,16 @@ export async function recoverManagedJobs(
 ): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   let pause = 1_000;
+  const wait = async () => {
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, 15_000);
+  };
+  while (Date.now() < deadline && !(await gatewayAnswers(plane))) await wait();
+  pause = 1_000;
   while (Date.now() < deadline) {
     try {
       const pass = await reconcileAfterJobManagerStart(plane, { deadline });
       if (pass.ran) {
-        const failed = pass.value.filter((outcome) => outcome.error);
         logger.info('reconcile after JobManager start', {
           outcomes: pass.value.map(({ jobName, decision, jobId, error }) => ({
             jobName,
@@ -83,15 +110,14 @@ export async function recoverManagedJobs(
             error,
           })),
         });
-        if (failed.length === 0) return;
+        if (unsettled(pass.value).length === 0) return;
       } else {
         logger.info('another reconcile pass holds the lease; trying again after it', { holder: pass.holder });
       }
     } catch (error) {
       logger.warn('reconcile after JobManager start failed; trying again', { error: describeError(error) });
     }
-    await new Promise((resolve) => setTimeout(resolve, pause));
-    pause = Math.min(pause * 2, 15_000);
+    await wait();
   }
   logger.error('managed jobs not all recovered before the deadline', { deadlineMs });
 }

@@ -22,7 +22,7 @@ import {
   createTopic,
   endpoints,
   eventually,
-  jobsCancelledAfterAll,
+  jobsRemovedAfterAll,
   kafka,
   sendLive,
   uniqueName,
@@ -31,7 +31,7 @@ import {
 import { lake, runnersStoppedAfterAll, store } from './harness.js';
 
 const exec = promisify(execFile);
-const jobs = jobsCancelledAfterAll();
+const jobs = jobsRemovedAfterAll();
 const runners = runnersStoppedAfterAll();
 
 /** pyarrow, an independent reader: schema types and rows of Parquet files, as JSON. */
@@ -72,14 +72,14 @@ describe('sample pipeline through the micro-batcher', () => {
       maxOutOfOrderMs: 4_000,
     });
     const closer = closerEvent('2026-11-29T10:09:30.000Z');
-    const { jobId } = await submitSampleJob({
+    const { jobId, jobName } = await submitSampleJob({
       jobName: uniqueName('it-mb-sample'),
       inputTopic,
       outputTopic,
       groupId: uniqueName('it-mb-sample-group'),
       startupMode: 'earliest-offset',
     });
-    jobs.push(jobId);
+    jobs.push({ jobId, jobName });
     await sendLive(jobId, inputTopic, events, { partition: userPartition });
     await new Promise((resolve) =>
       setTimeout(resolve, (platform.sampleJob.sourceIdleTimeoutSeconds + 5) * 1000),

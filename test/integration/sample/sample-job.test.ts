@@ -19,7 +19,7 @@ import {
   closerEvent,
   createTopic,
   eventually,
-  jobsCancelledAfterAll,
+  jobsRemovedAfterAll,
   kafka,
   sendLive,
   uniqueName,
@@ -27,7 +27,7 @@ import {
 } from '../helpers.js';
 
 const exec = promisify(execFile);
-const jobs = jobsCancelledAfterAll();
+const jobs = jobsRemovedAfterAll();
 
 /** Reads the sink topic as an upsert log: the last value per key wins, tombstones delete. */
 async function readAggregates(topic: string): Promise<Map<string, SampleAggregate>> {
@@ -93,14 +93,14 @@ describe('sample job on the real stack', () => {
     await producer.connect();
     try {
       const toFirstPartition = { partition: () => 0 };
-      const { jobId } = await submitSampleJob({
+      const { jobId, jobName } = await submitSampleJob({
         jobName: uniqueName('it-sample'),
         inputTopic,
         outputTopic,
         deadLetterTopic,
         groupId: uniqueName('it-group'),
       });
-      jobs.push(jobId);
+      jobs.push({ jobId, jobName });
       await sendLive(jobId, inputTopic, busy, { partition: userPartition });
       // Poison records between good ones: each must reach the dead-letter topic with its reason.
       const [poisonSent] = await producer.send({
