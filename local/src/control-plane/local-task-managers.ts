@@ -34,7 +34,7 @@ export function localTaskManagerScaler(endpoints: LocalEndpoints, progress?: Pro
     bounds: { min: endpoints.taskManagers, max: portRangeSize(platform.ports.prometheusTaskManagerRange) },
     current: async () => (await running()).length,
     scaleTo: async (count) => {
-      recordTaskManagerCount(stackPaths(), count);
+      recordTaskManagerCount(stackPaths(), count, endpoints.taskManagers);
       const wanted = new Set(names(1, count));
       const extra = (await running()).filter((name) => !wanted.has(name));
       if (extra.length > 0) await stackDown({ only: extra, ...(progress ? { progress } : {}) });

@@ -84,7 +84,12 @@ function taskManagerCountFile(paths: StackPaths): string {
  * Records the TaskManager count a rescale chose (npm run flink -- rescale), so a later local:up keeps
  * it instead of going back to APPHUB_FLINK_TASKMANAGERS and taking slots from running jobs.
  */
-export function recordTaskManagerCount(paths: StackPaths, count: number): void {
+export function recordTaskManagerCount(paths: StackPaths, count: number, configured: number): void {
+  // Back at the configured count there is nothing to remember: APPHUB_FLINK_TASKMANAGERS decides again.
+  if (count === configured) {
+    rmSync(taskManagerCountFile(paths), { force: true });
+    return;
+  }
   mkdirSync(paths.runtime, { recursive: true });
   writeFileSync(taskManagerCountFile(paths), `${count}\n`);
 }

@@ -97,7 +97,9 @@ describe('control-plane errors on the real cluster', () => {
       `error: ${jobName} is not managed by the control plane, so its SQL is unknown here; submit it with its own tool (e.g. npm run submit:sample -- --from-savepoint file:///tmp/nothing)`,
     ]);
     expect(usage.code).toBe(1);
-    expect(errorLines(usage.stderr)[0]).toMatch(/^error: usage: npm run flink -- jobs/);
+    expect(errorLines(usage.stderr)).toEqual([
+      'error: savepoint takes one <job> argument, got 0; see npm run flink -- savepoint --help',
+    ]);
   });
 
   it('reports an unreachable JobManager from the CLI in one line', async () => {

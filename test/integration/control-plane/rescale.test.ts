@@ -3,7 +3,6 @@ import { platform } from '@apphub/platform';
 import { afterAll, describe, expect, it } from 'vitest';
 import { localTaskManagerScaler } from '../../../local/src/control-plane/local-task-managers.js';
 import { consumeRecords } from '../../../local/src/sample/consume.js';
-import { stackDown } from '../../../local/src/stack/index.js';
 import { endpoints, kafka } from '../helpers.js';
 import { cleanUp, eventually, expectExactAggregates, localPlane, SampleScenario } from './harness.js';
 
@@ -19,11 +18,9 @@ describe('rescale on the real cluster', () => {
 
   afterAll(async () => {
     await cleanUp(plane, scenario.jobName);
-    // Only TaskManagers above the stack's own count, which a failed rescale could have left running.
-    const extra = Array.from({ length: scaler.bounds.max - endpoints.taskManagers }, (_, index) => {
-      return `taskmanager-${endpoints.taskManagers + index + 1}`;
-    });
-    await stackDown({ only: extra });
+    // Back to the stack's own count (a rescale that left more, e.g. while other jobs ran, is undone),
+    // which also forgets the count local:up would otherwise keep.
+    await scaler.scaleTo(endpoints.taskManagers);
   });
 
   /** The job's parallelism as Flink runs it (the largest vertex parallelism). */
@@ -49,8 +46,16 @@ describe('rescale on the real cluster', () => {
     await scenario.waitForWindows(scenario.closedByPhaseA());
     expect(await runningParallelism(jobId)).toBe(2);
     const slots = platform.flink.taskSlots;
-    const overview = await plane.rest.overview();
-    expect(overview.taskManagers).toBe(endpoints.taskManagers);
+    // A TaskManager another test stopped stays registered until its heartbeat times out.
+    const overview = await eventually(
+      "the stack's own TaskManager count",
+      async () => {
+        const current = await plane.rest.overview();
+        return current.taskManagers === endpoints.taskManagers ? current : undefined;
+      },
+      120_000,
+      2_000,
+    );
     // One slot more than the stack's TaskManagers have once other jobs' slots are counted.
     const usedByOthers = overview.slotsTotal - overview.slotsAvailable - 2;
     const wide = endpoints.taskManagers * slots - usedByOthers + 1;
