@@ -12,7 +12,7 @@ export interface FlinkImageAsset {
 
 /**
  * The Flink image from `imageDirectory` (infra/flink-image). The context is its parent folder, but
- * only the Dockerfile and sql/ go into it: the asset hash (the image tag, hence the task
+ * only the Dockerfile, flink-format/ and sql/ go into it: the asset hash (the image tag, hence the task
  * definitions) then changes only when the image would, and a change to platform.json or the
  * minikube manifests does not replace the running Flink tasks. Versions reach the image as build
  * args, which are part of the hash too.
@@ -22,9 +22,9 @@ export function flinkImageAsset(imageDirectory: string): FlinkImageAsset {
     directory: path.resolve(imageDirectory, '..'),
     options: {
       file: `${path.basename(imageDirectory)}/Dockerfile`,
-      // Docker ignore rules: everything, except the recipe and the SQL templates it copies.
+      // Docker ignore rules: everything, except the recipe, the format sources and SQL templates it copies.
       ignoreMode: IgnoreMode.DOCKER,
-      exclude: ['*', `!${path.basename(imageDirectory)}/Dockerfile`, '!sql'],
+      exclude: ['*', `!${path.basename(imageDirectory)}/Dockerfile`, '!flink-format', '!sql'],
       platform: ecrAssets.Platform.LINUX_AMD64,
       buildArgs: {
         FLINK_VERSION: platform.versions.flink,

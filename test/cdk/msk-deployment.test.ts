@@ -477,7 +477,13 @@ describe('Flink on ECS', () => {
     const context = path.join(synthesized.outdir, images[0]!.source.directory);
     expect(images[0]?.source.dockerFile).toBe('flink-image/Dockerfile');
     expect(existsSync(path.join(context, 'flink-image', 'Dockerfile'))).toBe(true);
-    // The Dockerfile copies the SQL templates from the context's sql/ folder.
+    // Everything the Dockerfile copies from its context (the SQL templates, the format's sources) is in it.
+    const copied = readFileSync(path.join(context, 'flink-image', 'Dockerfile'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('COPY ') && !line.includes('--from='))
+      .map((line) => line.split(/\s+/).filter((word) => !word.startsWith('--'))[1]!);
+    expect(copied).toEqual(['flink-format/src', 'sql/']);
+    for (const source of copied) expect(existsSync(path.join(context, source)), source).toBe(true);
     expect(existsSync(path.join(context, 'sql', 'tumbling-window.sql'))).toBe(true);
   });
 

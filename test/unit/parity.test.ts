@@ -194,7 +194,10 @@ describe('versions', () => {
     expect(argDefault('FLINK_VERSION')).toBe(platform.versions.flink);
     expect(argDefault('JAVA_VERSION')).toBe(platform.versions.java);
     expect(argDefault('KAFKA_CONNECTOR_VERSION')).toBe(platform.versions.flinkKafkaConnector);
-    expect(dockerfile).toMatch(/^FROM flink:\$\{FLINK_VERSION\}-java\$\{JAVA_VERSION\}$/m);
+    expect(dockerfile).toMatch(/^FROM flink:\$\{FLINK_VERSION\}-java\$\{JAVA_VERSION\} AS flink-base$/m);
+    // The format is compiled with the same Java as the image runs, against the image's own lib/.
+    expect(dockerfile).toMatch(/^FROM eclipse-temurin:\$\{JAVA_VERSION\}-jdk-jammy AS flink-format$/m);
+    expect(dockerfile).toMatch(/^FROM flink-base$/m);
   });
 
   it('the image enables the S3 filesystem plugin the s3:// checkpoints need and the Prometheus reporter plugin', () => {

@@ -2,7 +2,7 @@ import { createProgress, stackPaths } from '../stack/index.js';
 import {
   ensureFlinkPlugins,
   ensureJars,
-  ensureLoopbackReporter,
+  ensureJavaLibraries,
   ensureMinio,
   ensurePythonEnv,
 } from '../stack/installer.js';
@@ -10,8 +10,8 @@ import { checkPrerequisites } from '../stack/prerequisites.js';
 import { defineCommand, runCli } from './run-cli.js';
 
 /**
- * Installs what the stack and the test suite download or build (jars, Flink plugins, the loopback
- * reporter, the Python venv with moto and supervisor, MinIO); a no-op when current.
+ * Installs what the stack and the test suite download or build (jars, Flink plugins, the Java
+ * libraries of local/jars and infra/flink-format, the Python venv with moto and supervisor, MinIO); a no-op when current.
  */
 export const cli = defineCommand({
   program: 'npm run setup --',
@@ -29,7 +29,7 @@ export const cli = defineCommand({
       ensurePythonEnv(paths, progress),
       ensureMinio(paths, progress),
     ]);
-    await ensureLoopbackReporter(paths, flinkJars, progress);
+    await ensureJavaLibraries(paths, flinkJars, progress);
     progress.step(
       'setup complete: jars in .cache/jars, plugins in .cache/flink-plugins, venv in .cache/venv, MinIO in .cache/minio',
     );

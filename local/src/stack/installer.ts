@@ -1,6 +1,15 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { platform } from '@apphub/platform';
 import { StackInstallFailedError } from './errors.js';
@@ -132,39 +141,82 @@ export async function ensureMinio(paths: StackPaths, progress: Progress): Promis
   return paths.minioBin;
 }
 
+/** A Java library the stack compiles from source against the resolved Flink jars. */
+export interface JavaLibrary {
+  /** Names the jar and its folder under .cache/jars. */
+  readonly name: string;
+  /** Source root (Java packages and META-INF/services) relative to the repository. */
+  readonly sources: string;
+  readonly description: string;
+}
+
+/** The loopback-bound Prometheus reporter: the stock one has no host option. */
+export const loopbackReporter: JavaLibrary = {
+  name: 'apphub-loopback-reporter',
+  sources: 'local/jars/reporter/src',
+  description: 'the loopback Prometheus reporter',
+};
+
+/** The sample job's one-parse JSON format; the Flink image builds the same sources (infra/flink-image). */
+export const checkedJsonFormat: JavaLibrary = {
+  name: 'apphub-checked-json-format',
+  sources: 'infra/flink-format/src',
+  description: "the sample job's apphub-checked-json format",
+};
+
+/** The Java libraries every Flink process of the native stack has on its classpath. */
+export const javaLibraries: readonly JavaLibrary[] = [loopbackReporter, checkedJsonFormat];
+
+/** Builds every one of {@link javaLibraries} that is not current; returns their jars. */
+export async function ensureJavaLibraries(
+  paths: StackPaths,
+  flinkJars: readonly string[],
+  progress: Progress,
+): Promise<string[]> {
+  const jars: string[] = [];
+  for (const library of javaLibraries)
+    jars.push(await ensureJavaLibrary(library, paths, flinkJars, progress));
+  return jars;
+}
+
+/** Every file under `directory`, sorted, as absolute paths. */
+function filesUnder(directory: string): string[] {
+  return readdirSync(directory, { recursive: true, encoding: 'utf8' })
+    .map((name) => path.join(directory, name))
+    .filter((file) => statSync(file).isFile())
+    .sort();
+}
+
 /**
- * Builds the loopback-bound Prometheus reporter (local/jars/reporter) against the resolved Flink
- * jars with javac, once per source change; the native stack adds it to the Flink classpath.
+ * Builds `library` with javac and jar, once per source change (the jar is named by the digest of its
+ * sources); the native stack adds it to the Flink classpath.
  */
-export async function ensureLoopbackReporter(
+export async function ensureJavaLibrary(
+  library: JavaLibrary,
   paths: StackPaths,
   flinkJars: readonly string[],
   progress: Progress,
 ): Promise<string> {
-  const sources = path.join(repoRoot, 'local', 'jars', 'reporter', 'src');
-  const javaFiles = readdirSync(path.join(sources, 'org/apache/flink/metrics/prometheus')).map((name) =>
-    path.join(sources, 'org/apache/flink/metrics/prometheus', name),
-  );
+  const sources = path.join(repoRoot, library.sources);
+  const files = filesUnder(sources);
+  const javaFiles = files.filter((file) => file.endsWith('.java'));
   const digest = createHash('sha256');
-  for (const file of javaFiles.sort()) digest.update(readFileSync(file));
-  const jar = path.join(
-    paths.jars,
-    'reporter',
-    `apphub-loopback-reporter-${digest.digest('hex').slice(0, 12)}.jar`,
-  );
+  for (const file of files) digest.update(path.relative(sources, file)).update(readFileSync(file));
+  const home = path.join(paths.jars, library.name);
+  const jar = path.join(home, `${library.name}-${digest.digest('hex').slice(0, 12)}.jar`);
   if (existsSync(jar)) return jar;
 
-  progress.step('building the loopback Prometheus reporter (javac)');
-  const classes = path.join(paths.jars, 'reporter', 'classes');
-  rmSync(path.join(paths.jars, 'reporter'), { recursive: true, force: true });
+  progress.step(`building ${library.description} (javac)`);
+  const classes = path.join(home, 'classes');
+  rmSync(home, { recursive: true, force: true });
   mkdirSync(classes, { recursive: true });
   await run(
     'javac',
     ['-nowarn', '-d', classes, '-cp', flinkJars.join(':'), ...javaFiles],
-    'javac of the loopback reporter',
+    `javac of ${library.description}`,
   );
   cpSync(path.join(sources, 'META-INF'), path.join(classes, 'META-INF'), { recursive: true });
-  await run('jar', ['cf', jar, '-C', classes, '.'], 'jar of the loopback reporter');
+  await run('jar', ['cf', jar, '-C', classes, '.'], `jar of ${library.description}`);
   return jar;
 }
 

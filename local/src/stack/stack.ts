@@ -15,7 +15,7 @@ import { StackComponentUnhealthyError, StackPortInUseError } from './errors.js';
 import {
   ensureFlinkPlugins,
   ensureJars,
-  ensureLoopbackReporter,
+  ensureJavaLibraries,
   ensureMinio,
   ensurePythonEnv,
 } from './installer.js';
@@ -122,12 +122,12 @@ async function prepareLaunch(paths: StackPaths, endpoints: LocalEndpoints, progr
     ensureFlinkPlugins(paths, progress),
     ensureMinio(paths, progress),
   ]);
-  const reporterJar = await ensureLoopbackReporter(paths, flinkJars, progress);
+  const libraryJars = await ensureJavaLibraries(paths, flinkJars, progress);
   await ensureKafkaTls(paths, progress);
   const context: LaunchContext = {
     paths,
     endpoints,
-    flinkClasspath: [...flinkJars, reporterJar].join(':'),
+    flinkClasspath: [...flinkJars, ...libraryJars].join(':'),
     kafkaClasspath: kafkaJars.join(':'),
     python,
     minio,

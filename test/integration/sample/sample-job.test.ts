@@ -86,6 +86,13 @@ describe('sample job on the real stack', () => {
         value: JSON.stringify({ ...busy[0], event_id: 'p3', value: 'a lot' }),
         reason: 'value is not a number',
       },
+      { value: JSON.stringify({ ...busy[0], event_id: undefined }), reason: 'event_id is missing' },
+      {
+        value: JSON.stringify({ ...busy[0], event_id: 'p4', occurred_at: null }),
+        reason: 'occurred_at is missing',
+      },
+      { value: JSON.stringify({ ...busy[0], event_id: 'p5', value: undefined }), reason: 'value is missing' },
+      { value: null, reason: 'record has no value (tombstone)' },
     ];
     let poisonBaseOffset = -1;
 
