@@ -104,9 +104,18 @@ const jobSchema = z.looseObject({
   // /jobs/overview counts tasks per state; /jobs/{id} lists vertices with their status.
   tasks: z.record(z.string(), z.number()).optional(),
   vertices: z
-    .array(z.looseObject({ parallelism: z.number(), tasks: z.record(z.string(), z.number()).optional() }))
+    .array(
+      z.looseObject({
+        id: z.string().optional(),
+        parallelism: z.number(),
+        tasks: z.record(z.string(), z.number()).optional(),
+      }),
+    )
     .optional(),
 });
+
+/** GET .../subtasks/metrics?get=<name>&agg=sum answers one entry per metric found. */
+const aggregatedMetricsSchema = z.array(z.looseObject({ id: z.string(), sum: z.number().optional() }));
 
 const checkpointSchema = z
   .looseObject({
@@ -213,6 +222,24 @@ export class FlinkRestClient {
   /** One job; throws FlinkJobNotFoundError when Flink does not know it. */
   async job(jobId: string): Promise<FlinkJob> {
     return toJob(parse(jobSchema, await this.get(`/jobs/${encodeURIComponent(jobId)}`), `job ${jobId}`));
+  }
+
+  /**
+   * The time every subtask of the job spent busy (Flink's `accumulateBusyTimeMs`, summed over all
+   * subtasks of all vertices), in ms: the job's CPU cost independent of how long it waited for input.
+   * Metrics reach the REST API at the JobManager's metric fetch interval, so a fresh value can lag.
+   */
+  async accumulatedBusyTimeMs(jobId: string): Promise<number> {
+    const id = encodeURIComponent(jobId);
+    const job = parse(jobSchema, await this.get(`/jobs/${id}`), `job ${jobId}`);
+    let total = 0;
+    for (const vertex of job.vertices ?? []) {
+      if (!vertex.id) continue;
+      const path = `/jobs/${id}/vertices/${vertex.id}/subtasks/metrics?get=accumulateBusyTimeMs&agg=sum`;
+      const metrics = parse(aggregatedMetricsSchema, await this.get(path), path);
+      total += metrics.find((metric) => metric.id === 'accumulateBusyTimeMs')?.sum ?? 0;
+    }
+    return total;
   }
 
   /** Checkpoint counts and the latest completed checkpoint and savepoint of a job. */

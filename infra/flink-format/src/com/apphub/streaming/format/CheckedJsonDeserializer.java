@@ -164,14 +164,22 @@ final class CheckedJsonDeserializer implements DeserializationSchema<RowData> {
             row.setField(reasonIndex, StringData.fromString("record has no value (tombstone)"));
             return row;
         }
-        // Decoded as the raw format decodes it, so the dead-letter payload is the text Flink saw.
-        String text = new String(message, StandardCharsets.UTF_8);
-        row.setField(payloadIndex, StringData.fromString(text));
         JsonNode root;
         try {
-            root = mapper().readTree(text);
-        } catch (IOException notJson) {
-            root = null;
+            // Parsed from the bytes, and the payload kept as a copy of those bytes (the caller owns the
+            // array; decoded only if a dead letter is written): what Jackson reads is well-formed UTF-8.
+            root = mapper().readTree(message);
+            row.setField(payloadIndex, StringData.fromBytes(message.clone()));
+        } catch (IOException notJsonOrNotUtf8) {
+            // Decoded as the raw format decodes it (malformed bytes become U+FFFD), so the reason and
+            // the dead-letter payload are what SQL over the raw text gave.
+            String text = new String(message, StandardCharsets.UTF_8);
+            row.setField(payloadIndex, StringData.fromString(text));
+            try {
+                root = mapper().readTree(text);
+            } catch (IOException notJson) {
+                root = null;
+            }
         }
         if (root == null || !root.isObject()) {
             row.setField(reasonIndex, StringData.fromString("value is not a JSON object"));

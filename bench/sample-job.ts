@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { FlinkRestClient, SqlGatewayClient } from '@apphub/flink';
+import { type LocalEndpoints, platform } from '@apphub/platform';
+import type { Kafka } from 'kafkajs';
+import { followTopic } from '../local/src/sample/consume.js';
+import { renderSampleJob } from '../local/src/sample/submit.js';
+import { createTopicsWithLeaders } from '../local/src/stack/index.js';
+
+/** The sample job and its peer: the same window and sink, the events read by Flink's own json format. */
+export const sampleJobVariants = [
+  { name: 'sample job (apphub-checked-json, dead letters)', template: platform.sampleJob.sqlTemplate },
+  { name: "peer ('format' = 'json', no dead letters)", template: 'bench/sql/tumbling-window-json.sql' },
+] as const;
+
+export interface SampleJobRun {
+  readonly name: string;
+  readonly events: number;
+  /** From submission until the backlog's last window is on the sink topic. */
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  /** Busy time of all subtasks per event (accumulateBusyTimeMs), in microseconds. */
+  readonly busyMicrosPerEvent: number;
+}
+
+const partitions = 4;
+const users = 1000;
+const minutes = 50;
+const windowMs = 60_000;
+
+/**
+ * Produces `events` sample events spread evenly over 50 minutes for 1000 users (a little out of
+ * order, within the watermark delay), keyed by user over 4 partitions, then one closer per partition
+ * two minutes later so every data window closes. Returns the start of the last data window.
+ */
+export async function seedSampleBacklog(
+  kafka: Kafka,
+  topic: string,
+  events: number,
+  progress: (line: string) => void,
+): Promise<string> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await createTopicsWithLeaders(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
+  } finally {
+    await admin.disconnect();
+  }
+  const start = Date.parse('2026-11-29T10:00:00.000Z');
+  const spanMs = minutes * windowMs;
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    const batch = 20_000;
+    for (let first = 0; first < events; first += batch) {
+      const byPartition = new Map<number, { key: string; value: string }[]>();
+      for (let index = first; index < Math.min(first + batch, events); index++) {
+        const user = (index * 7919) % users;
+        // Up to 2 s early: out of order, but within the 5 s watermark delay, so nothing is late.
+        const at = start + Math.floor((index / events) * spanMs) - ((index * 31) % 2_000);
+        const event = {
+          event_id: `e${index}`,
+          user_id: `user-${user}`,
+          event_type: 'click',
+          value: ((index * 13) % 1000) / 100,
+          occurred_at: new Date(Math.max(start, at)).toISOString(),
+        };
+        const partition = user % partitions;
+        const list = byPartition.get(partition) ?? [];
+        list.push({ key: event.user_id, value: JSON.stringify(event) });
+        byPartition.set(partition, list);
+      }
+      await producer.sendBatch({
+        acks: 1,
+        topicMessages: [...byPartition].map(([partition, messages]) => ({
+          topic,
+          messages: messages.map((message) => ({ ...message, partition })),
+        })),
+      });
+      if ((first / batch) % 10 === 0) progress(`  seeded ${first + batch} of ${events} events`);
+    }
+    const closerAt = new Date(start + spanMs + 2 * windowMs).toISOString();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: partitions }, (_, partition) => ({
+        partition,
+        key: 'closer',
+        value: JSON.stringify({ event_id: `closer-${partition}`, user_id: 'closer', value: 0, occurred_at: closerAt }),
+      })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+  return new Date(start + spanMs - windowMs).toISOString();
+}
+
+/** Waits until `read` gives the same value twice in a row at the metric fetch pace (metrics lag). */
+async function settledValue(read: () => Promise<number>, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const current = await read();
+    if (current === last && current > 0) return current;
+    last = current;
+  }
+  return last;
+}
+
+/**
+ * Runs one variant over the whole backlog of `inputTopic` from the earliest offset: the time from
+ * submission until the last data window's aggregate is on a fresh sink topic, and the busy time of
+ * all subtasks once the job is idle. The job is cancelled afterwards.
+ */
+export async function drainBacklog(
+  kafka: Kafka,
+  endpoints: LocalEndpoints,
+  variant: (typeof sampleJobVariants)[number],
+  inputTopic: string,
+  events: number,
+  lastWindowStart: string,
+): Promise<SampleJobRun> {
+  const suffix = randomUUID().slice(0, 8);
+  const outputTopic = `bench-sample-out-${suffix}`;
+  const deadLetterTopic = `bench-sample-dlq-${suffix}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await createTopicsWithLeaders(admin, [
+      { topic: outputTopic, numPartitions: 1, replicationFactor: 1 },
+      { topic: deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
+    ]);
+  } finally {
+    await admin.disconnect();
+  }
+  let done: () => void = () => {};
+  const lastWindow = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const stopFollowing = await followTopic(kafka, outputTopic, (record) => {
+    if (record.value?.includes(`"window_start":"${lastWindowStart}"`)) done();
+  });
+  const rest = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
+  const gateway = new SqlGatewayClient({ baseUrl: endpoints.sqlGatewayUrl });
+  const jobName = `bench-sample-${suffix}`;
+  const started = performance.now();
+  const { jobId } = await gateway.runStatements(
+    renderSampleJob({
+      jobName,
+      templatePath: variant.template,
+      inputTopic,
+      outputTopic,
+      deadLetterTopic,
+      groupId: jobName,
+      startupMode: 'earliest-offset',
+    }),
+    // The cluster's default parallelism (platform.flink.parallelism), as the sample job runs.
+    { sessionName: jobName },
+  );
+  try {
+    await Promise.race([
+      lastWindow,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`${variant.name}: no last window after 15 minutes`)), 15 * 60_000).unref(),
+      ),
+    ]);
+    const seconds = (performance.now() - started) / 1000;
+    const busyMs = await settledValue(() => rest.accumulatedBusyTimeMs(jobId), 60_000);
+    return {
+      name: variant.name,
+      events,
+      seconds,
+      eventsPerSecond: events / seconds,
+      busyMicrosPerEvent: (busyMs * 1000) / events,
+    };
+  } finally {
+    await stopFollowing();
+    await rest.cancel(jobId).catch(() => undefined);
+  }
+}
+
+/** The ratio the sample job must reach against the peer's events/s. */
+export const sampleJobTarget = 0.8;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * Seeds one backlog of `events` events and drains it `runs` times with each variant, alternating,
+ * so both see the same machine; prints the medians and the ratio against the target. True when met.
+ */
+export async function reportSampleJob(
+  kafka: Kafka,
+  endpoints: LocalEndpoints,
+  events: number,
+  runs: number,
+  progress: (line: string) => void = (line) => console.error(line),
+): Promise<boolean> {
+  const inputTopic = `bench-sample-in-${randomUUID().slice(0, 8)}`;
+  progress(`seeding ${inputTopic} with ${events} sample events on ${partitions} partitions...`);
+  const lastWindowStart = await seedSampleBacklog(kafka, inputTopic, events, progress);
+  const results = new Map<string, SampleJobRun[]>(sampleJobVariants.map((variant) => [variant.name, []]));
+  for (let run = 1; run <= runs; run++) {
+    for (const variant of sampleJobVariants) {
+      progress(`draining the backlog with the ${variant.name}, run ${run} of ${runs}...`);
+      const result = await drainBacklog(kafka, endpoints, variant, inputTopic, events, lastWindowStart);
+      progress(`  ${result.seconds.toFixed(1)} s, ${Math.round(result.eventsPerSecond)} events/s`);
+      results.get(variant.name)!.push(result);
+    }
+  }
+  const rows = sampleJobVariants.map((variant) => {
+    const runsOf = results.get(variant.name)!;
+    return {
+      name: variant.name,
+      seconds: median(runsOf.map((r) => r.seconds)),
+      eventsPerSecond: median(runsOf.map((r) => r.eventsPerSecond)),
+      busy: median(runsOf.map((r) => r.busyMicrosPerEvent)),
+    };
+  });
+  const [sample, peer] = rows as [(typeof rows)[number], (typeof rows)[number]];
+  const ratio = sample.eventsPerSecond / peer.eventsPerSecond;
+  console.log(
+    `\nSample job on a backlog of ${events} events (${inputTopic}, parallelism ${platform.flink.parallelism}, median of ${runs} runs each, alternating)\n`,
+  );
+  console.log('| job | drain s (incl. submit) | events/s | busy time per event (µs) |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const row of rows) {
+    console.log(
+      `| ${row.name} | ${row.seconds.toFixed(1)} | ${Math.round(row.eventsPerSecond)} | ${row.busy.toFixed(1)} |`,
+    );
+  }
+  const met = ratio >= sampleJobTarget;
+  console.log(
+    `\nratio sample job / peer events/s: ${ratio.toFixed(2)} (target >= ${sampleJobTarget}) ${met ? 'PASS' : 'BELOW'}`,
+  );
+  return met;
+}
