@@ -6,13 +6,16 @@ import { platform } from '@apphub/platform';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import {
+  composeEnvFile,
   composeFiles,
   kubernetesHaSettings,
   ManifestInvalidError,
   minikubeDir,
   parseFlinkProperties,
+  streamingNoticeService,
 } from '../../local/src/manifests/index.js';
 import { repoRoot } from '../../local/src/stack/paths.js';
+import { streamingDisabledMessage } from '../../local/src/stack/streaming-flag.js';
 
 /** Parsed YAML: its shape is what the assertions check. */
 // biome-ignore lint/suspicious/noExplicitAny: parsed YAML, checked field by field below
@@ -558,6 +561,57 @@ describe(`compose files validated by docker-compose v1${skipReason}`, () => {
   );
 });
 
+describe(`APPHUB_STREAMING_ENABLED in compose, resolved by docker-compose v1${skipReason}`, () => {
+  /** COMPOSE_PROFILES of the committed local/compose/.env, which compose reads from the project directory. */
+  const enabledProfiles = new Set(
+    /^COMPOSE_PROFILES=(.*)$/m
+      .exec(readFileSync(path.join(repoRoot, composeEnvFile), 'utf8'))?.[1]
+      ?.split(',') ?? [],
+  );
+
+  /**
+   * The services `docker compose up` starts with no service named: those without profiles, and those
+   * with an enabled profile (https://docs.docker.com/compose/how-tos/profiles/). docker-compose v1's
+   * `config --services` lists every service whatever its profile, so the rule is applied to what
+   * `config` resolved; run from the repository root, as the runbook does, to prove the interpolation.
+   */
+  function startedServices(file: string, flag: string | undefined): string[] {
+    const env = {
+      APPHUB_E2E_REPO_ROOT: repoRoot,
+      ...(flag === undefined ? {} : { APPHUB_STREAMING_ENABLED: flag }),
+    };
+    const result = run('docker-compose', ['-f', file, 'config'], env);
+    expect(result.status, result.stderr).toBe(0);
+    const services = parse(result.stdout).services as Record<string, { profiles?: string[] }>;
+    return Object.entries(services)
+      .filter(([, service]) => !service.profiles || service.profiles.some((p) => enabledProfiles.has(p)))
+      .map(([name]) => name)
+      .sort();
+  }
+
+  for (const file of [composeFiles.demo, composeFiles.e2e]) {
+    it.skipIf(composeMissing)(`${file}: unset or 1 starts the stack, 0 only the one-line notice`, () => {
+      const stack = Object.keys(parse(readFileSync(path.join(repoRoot, file), 'utf8')).services)
+        .filter((name) => name !== streamingNoticeService)
+        .sort();
+      expect(stack).toEqual(expect.arrayContaining(['redpanda', 'flink-jobmanager', 'minio', 'moto']));
+      expect(startedServices(file, undefined)).toEqual(stack);
+      expect(startedServices(file, '1')).toEqual(stack);
+      expect(startedServices(file, '0')).toEqual([streamingNoticeService]);
+    });
+  }
+
+  it('the notice prints the one line the native stack prints, and runs once', () => {
+    const notice = parse(readFileSync(path.join(repoRoot, composeFiles.demo), 'utf8')).services[
+      streamingNoticeService
+    ];
+    expect(notice.entrypoint).toEqual(['echo']);
+    expect(notice.command).toEqual([streamingDisabledMessage('compose')]);
+    expect(notice.command[0]).not.toContain('\n');
+    expect(notice.restart).toBe('no');
+  });
+});
+
 describe('compose stack shape', () => {
   const services = (file: string) =>
     (
@@ -588,7 +642,7 @@ describe('compose stack shape', () => {
       expect(taskManager.ports).toBeUndefined();
       expect(taskManager.scale).toBe(platform.flink.taskManagers);
       for (const [name, service] of Object.entries(all)) {
-        const oneShot = name.endsWith('-init') || name === 'micro-batcher';
+        const oneShot = name.endsWith('-init') || name === 'micro-batcher' || name === streamingNoticeService;
         if (!oneShot) expect(service.healthcheck?.test, `${name} healthcheck`).toBeDefined();
         for (const [dependency, condition] of Object.entries(
           (service.depends_on ?? {}) as Record<string, K8sObject>,

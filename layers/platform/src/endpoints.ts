@@ -42,6 +42,11 @@ export interface LocalEndpoints {
   readonly s3EndpointUrl: string;
   readonly taskManagers: number;
   readonly checkpointInterval: string;
+  /**
+   * False when APPHUB_STREAMING_ENABLED=0: the local stack, compose and minikube start nothing.
+   * Unset means enabled, as compose's `${APPHUB_STREAMING_ENABLED:-1}` and cdk.json's default.
+   */
+  readonly streamingEnabled: boolean;
 }
 
 /** Parses the APPHUB_* variables of `env` into the local stack's endpoints, with platform defaults. */
@@ -70,6 +75,7 @@ export function parseLocalEndpoints(env: NodeJS.ProcessEnv = process.env): Local
       parsed.APPHUB_FLINK_CHECKPOINT_INTERVAL ??
       platform.flink.settings['execution.checkpointing.interval'] ??
       '1 min',
+    streamingEnabled: parsed.APPHUB_STREAMING_ENABLED !== '0',
   });
 }
 

@@ -6,7 +6,14 @@ import { followTopic } from '../sample/consume.js';
 import { microBatchAggregates } from '../sample/micro-batch.js';
 import { produceEvents } from '../sample/produce.js';
 import { jobTasksRunning, submitSampleJob } from '../sample/submit.js';
-import { createProgress, localKafka, stackUp, waitUntil } from '../stack/index.js';
+import {
+  createProgress,
+  localKafka,
+  StackStreamingDisabledError,
+  stackUp,
+  streamingRequiredMessage,
+  waitUntil,
+} from '../stack/index.js';
 import { type CommandInput, defineCommand, integerOption, type OptionTable, runCli } from './run-cli.js';
 
 const options = {
@@ -27,6 +34,9 @@ const options = {
 async function demo({ values }: CommandInput<typeof options>): Promise<number> {
   const progress = createProgress();
   const endpoints = parseLocalEndpoints();
+  if (!endpoints.streamingEnabled) {
+    throw new StackStreamingDisabledError(streamingRequiredMessage('npm run demo'));
+  }
   const kafka = localKafka(endpoints, 'apphub-demo');
   const flink = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
 

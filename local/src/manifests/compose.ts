@@ -1,4 +1,5 @@
 import { platform } from '@apphub/platform';
+import { streamingDisabledMessage, streamingFlag } from '../stack/streaming-flag.js';
 import { awsBootstrapScript, bucketBootstrapScript, topicBootstrapScript } from './bootstrap-scripts.js';
 import {
   composeFlinkDataDir,
@@ -38,6 +39,36 @@ function variableOr(name: string, fallback: string): string {
 /** `${NAME:?message}`: compose refuses to read the file without the variable. */
 function requiredVariable(name: string, message: string): string {
   return `\${${name}:?${message}}`;
+}
+
+/**
+ * Profiles carry APPHUB_STREAMING_ENABLED: every service of the stack is in `streaming-<flag>` and the
+ * notice in `streaming-off-<flag>`; local/compose/.env enables `streaming-1` and `streaming-off-0`, so
+ * the flag unset or 1 starts the stack and 0 starts only the notice. A service named on the command
+ * line starts whatever its profile (https://docs.docker.com/compose/how-tos/profiles/).
+ */
+const streamingProfile = `streaming-${variableOr(streamingFlag, '1')}`;
+const streamingOffProfile = `streaming-off-${variableOr(streamingFlag, '1')}`;
+/** COMPOSE_PROFILES of local/compose/.env: the profiles above as they resolve for the wanted flag value. */
+export const composeProfiles: readonly string[] = Object.freeze(['streaming-1', 'streaming-off-0']);
+/** The one-shot service that prints why nothing else started. */
+export const streamingNoticeService = 'streaming-disabled';
+
+/** `services` with every one in the streaming profile, plus the notice that runs instead of them. */
+function withStreamingProfiles(services: Record<string, Record<string, unknown>>): Record<string, unknown> {
+  const profiled = Object.fromEntries(
+    Object.entries(services).map(([name, service]) => [name, { ...service, profiles: [streamingProfile] }]),
+  );
+  return {
+    ...profiled,
+    [streamingNoticeService]: {
+      image: images.node,
+      entrypoint: ['echo'],
+      command: [streamingDisabledMessage('compose')],
+      profiles: [streamingOffProfile],
+      restart: 'no',
+    },
+  };
 }
 
 const healthy = { condition: 'service_healthy' } as const;
@@ -91,7 +122,7 @@ export function composeDocument(variant: ComposeVariant): Record<string, unknown
   };
 
   return {
-    services: {
+    services: withStreamingProfiles({
       redpanda: {
         image: images.redpanda,
         command: [
@@ -213,7 +244,7 @@ export function composeDocument(variant: ComposeVariant): Record<string, unknown
         depends_on: { 'redpanda-init': completed, 'minio-init': completed, 'moto-init': completed },
         restart: 'on-failure',
       },
-    },
+    }),
     volumes: { 'redpanda-data': {}, 'minio-data': {} },
   };
 }

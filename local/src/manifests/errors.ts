@@ -5,3 +5,6 @@ export class ManifestInvalidError extends AppHubError {}
 
 /** A committed manifest differs from what `npm run render:manifests` renders from infra/platform.json. */
 export class ManifestOutdatedError extends AppHubError {}
+
+/** `kubectl apply -k infra/minikube` could not run or failed. */
+export class ManifestApplyFailedError extends AppHubError {}

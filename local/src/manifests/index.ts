@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { type ComposeVariant, composeDocument } from './compose.js';
+import { type ComposeVariant, composeDocument, composeProfiles } from './compose.js';
 import { ManifestOutdatedError } from './errors.js';
 import { kustomization, minikubeManifests } from './minikube.js';
 
@@ -21,6 +21,8 @@ export const composeFiles: Readonly<Record<ComposeVariant, string>> = Object.fre
   demo: 'local/compose/demo-stack.compose.yml',
   e2e: 'local/compose/e2e-stack.compose.yml',
 });
+/** Read by compose from the compose files' folder (the project directory): the profiles the flag picks from. */
+export const composeEnvFile = 'local/compose/.env';
 export const minikubeDir = 'infra/minikube';
 
 /** YAML 1.1 quoting (`"no"`, `"on"` stay strings) because docker-compose (PyYAML) and kubectl read YAML 1.1. */
@@ -44,6 +46,10 @@ export function renderManifests(): ReadonlyMap<string, string> {
   files.set(
     composeFiles.e2e,
     `${header('Compose E2E stack: APPHUB_E2E_REPO_ROOT=$PWD docker compose -f local/compose/e2e-stack.compose.yml up -d')}${toYaml(composeDocument('e2e'))}`,
+  );
+  files.set(
+    composeEnvFile,
+    `${header('Compose settings: APPHUB_STREAMING_ENABLED=0 leaves only the streaming-disabled notice (docs/runbook.md)')}COMPOSE_PROFILES=${composeProfiles.join(',')}\n`,
   );
   const manifests = minikubeManifests();
   for (const [file, documents] of Object.entries(manifests)) {

@@ -10,3 +10,5 @@ export class StackComponentUnhealthyError extends AppHubError {}
 export class StackInstallFailedError extends AppHubError {}
 /** supervisord could not be started, reached or told what to do. */
 export class StackSupervisorError extends AppHubError {}
+/** APPHUB_STREAMING_ENABLED=0 and something asked to start the stack; the message is the one line to print. */
+export class StackStreamingDisabledError extends AppHubError {}

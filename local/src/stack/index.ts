@@ -7,5 +7,6 @@ export * from './paths.js';
 export * from './ports.js';
 export * from './progress.js';
 export * from './stack.js';
+export * from './streaming-flag.js';
 export * from './supervisor.js';
 export * from './tls.js';

@@ -11,7 +11,7 @@ import {
   taskManagerResourceId,
 } from './components.js';
 import { writeFlinkConf } from './config-files.js';
-import { StackComponentUnhealthyError, StackPortInUseError } from './errors.js';
+import { StackComponentUnhealthyError, StackPortInUseError, StackStreamingDisabledError } from './errors.js';
 import {
   ensureFlinkPlugins,
   ensureJars,
@@ -23,6 +23,7 @@ import { logFile, type StackPaths, stackPaths } from './paths.js';
 import { portOwner, tailLog } from './ports.js';
 import { checkPrerequisites } from './prerequisites.js';
 import { createProgress, type Progress, waitUntil } from './progress.js';
+import { decideStreaming } from './streaming-flag.js';
 import {
   ensureSupervisord,
   type ProgramState,
@@ -145,12 +146,15 @@ async function prepareLaunch(paths: StackPaths, endpoints: LocalEndpoints, progr
 /**
  * Installs what is missing, starts supervisord, then starts every component that is not already
  * running and healthy, in dependency order, waiting for each to be healthy. Components that die later
- * are restarted by supervisord.
+ * are restarted by supervisord. With APPHUB_STREAMING_ENABLED=0 it throws StackStreamingDisabledError
+ * before installing, writing or starting anything.
  */
 export async function stackUp(
   options: StackOptions & { only?: readonly string[] } = {},
 ): Promise<StackStatus> {
   const { paths, endpoints, progress } = resolve(options);
+  const decision = decideStreaming(endpoints, 'local:up');
+  if (!decision.start) throw new StackStreamingDisabledError(decision.message);
   const { context, components } = await prepareLaunch(paths, endpoints, progress);
   noteLegacyProcessTable(paths, progress);
   await ensureSupervisord(paths);
