@@ -9,6 +9,7 @@ import {
 } from '../local/src/cli/run-cli.js';
 import { localKafka } from '../local/src/stack/index.js';
 import { benchmarkEncoders } from './encoder.js';
+import { reportSampleJob } from './sample-job.js';
 import { microBatch, rawConsume, seedTopic } from './throughput.js';
 
 // The BENCH_* variables of earlier runs still set the defaults.
@@ -24,6 +25,18 @@ const options = {
     valueName: 'N',
     description: 'records per micro-batcher invocation (or BENCH_BATCH_SIZE)',
     default: process.env.BENCH_BATCH_SIZE ?? '10000',
+  },
+  'sample-events': {
+    type: 'string',
+    valueName: 'N',
+    description: 'events in the backlog the sample job and its json-format peer drain (0 skips them)',
+    default: '1000000',
+  },
+  'sample-runs': {
+    type: 'string',
+    valueName: 'N',
+    description: 'drains of that backlog per job, alternating (the table shows medians)',
+    default: '3',
   },
   'encoder-rows': {
     type: 'string',
@@ -42,6 +55,8 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
   const minutes = integerOption('--minutes', values.minutes, 1);
   const batchSize = integerOption('--batch-size', values['batch-size'], 1);
   const encoderRows = integerOption('--encoder-rows', values['encoder-rows'], 1);
+  const sampleEvents = integerOption('--sample-events', values['sample-events'], 0);
+  const sampleRuns = integerOption('--sample-runs', values['sample-runs'], 1);
   const endpoints = parseLocalEndpoints();
   const kafka = localKafka(endpoints, 'apphub-bench');
   const topic = `bench-mb-${randomUUID().slice(0, 8)}`;
@@ -78,7 +93,9 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
     `\nspeed-up over parquetjs-lite: ${speedup.toFixed(1)}x (target >= 5x) ${speedup >= 5 ? 'PASS' : 'BELOW TARGET'}; ` +
       `size ratio ${(lite!.bytes / ours!.bytes).toFixed(1)}x smaller`,
   );
-  return ratio < 0.5 || speedup < 5 ? 1 : 0;
+  const sampleJobMet =
+    sampleEvents === 0 || (await reportSampleJob(kafka, endpoints, sampleEvents, sampleRuns));
+  return ratio < 0.5 || speedup < 5 || !sampleJobMet ? 1 : 0;
 }
 
 /** `npm run bench`, with its flags. */

@@ -85,7 +85,12 @@ export async function seedSampleBacklog(
       messages: Array.from({ length: partitions }, (_, partition) => ({
         partition,
         key: 'closer',
-        value: JSON.stringify({ event_id: `closer-${partition}`, user_id: 'closer', value: 0, occurred_at: closerAt }),
+        value: JSON.stringify({
+          event_id: `closer-${partition}`,
+          user_id: 'closer',
+          value: 0,
+          occurred_at: closerAt,
+        }),
       })),
     });
   } finally {
@@ -161,7 +166,10 @@ export async function drainBacklog(
     await Promise.race([
       lastWindow,
       new Promise((_, reject) =>
-        setTimeout(() => reject(new Error(`${variant.name}: no last window after 15 minutes`)), 15 * 60_000).unref(),
+        setTimeout(
+          () => reject(new Error(`${variant.name}: no last window after 15 minutes`)),
+          15 * 60_000,
+        ).unref(),
       ),
     ]);
     const seconds = (performance.now() - started) / 1000;
