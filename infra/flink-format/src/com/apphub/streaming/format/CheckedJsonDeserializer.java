@@ -3,13 +3,14 @@ package com.apphub.streaming.format;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.DeserializationFeature;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonFactory;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
 import org.apache.flink.table.data.DecimalData;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
@@ -132,7 +133,8 @@ final class CheckedJsonDeserializer implements DeserializationSchema<RowData> {
     private final int payloadIndex;
     private final int reasonIndex;
     private final TypeInformation<RowData> producedType;
-    private transient ObjectMapper mapper;
+    private transient JsonFactory json;
+    private transient Map<String, Integer> fieldIndex;
 
     CheckedJsonDeserializer(Field[] fields, int payloadIndex, int reasonIndex, TypeInformation<RowData> producedType) {
         this.fields = fields;
@@ -143,18 +145,18 @@ final class CheckedJsonDeserializer implements DeserializationSchema<RowData> {
 
     @Override
     public void open(InitializationContext context) {
-        mapper();
+        json();
     }
 
-    private ObjectMapper mapper() {
-        if (mapper == null) {
-            // As SQL's IS JSON and JSON_VALUE parse: a repeated key's last value wins, and a fraction
-            // keeps its digits as written (1.50 stays 1.50 and 1e20 reads 1E+20, as JSON_VALUE returns them).
-            mapper = new ObjectMapper()
-                    .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-                    .setNodeFactory(JsonNodeFactory.withExactBigDecimals(true));
+    private JsonFactory json() {
+        if (json == null) {
+            json = new JsonFactory();
+            fieldIndex = new HashMap<>();
+            for (int index = 0; index < fields.length; index++) {
+                if (fields[index] != null) fieldIndex.put(fields[index].name, index);
+            }
         }
-        return mapper;
+        return json;
     }
 
     @Override
@@ -164,11 +166,12 @@ final class CheckedJsonDeserializer implements DeserializationSchema<RowData> {
             row.setField(reasonIndex, StringData.fromString("record has no value (tombstone)"));
             return row;
         }
-        JsonNode root;
+        String[] texts = new String[fields.length];
+        boolean object;
         try {
             // Parsed from the bytes, and the payload kept as a copy of those bytes (the caller owns the
             // array; decoded only if a dead letter is written): what Jackson reads is well-formed UTF-8.
-            root = mapper().readTree(message);
+            object = readFields(json().createParser(message), texts);
             row.setField(payloadIndex, StringData.fromBytes(message.clone()));
         } catch (IOException notJsonOrNotUtf8) {
             // Decoded as the raw format decodes it (malformed bytes become U+FFFD), so the reason and
@@ -176,27 +179,65 @@ final class CheckedJsonDeserializer implements DeserializationSchema<RowData> {
             String text = new String(message, StandardCharsets.UTF_8);
             row.setField(payloadIndex, StringData.fromString(text));
             try {
-                root = mapper().readTree(text);
+                object = readFields(json().createParser(text), texts);
             } catch (IOException notJson) {
-                root = null;
+                object = false;
             }
         }
-        if (root == null || !root.isObject()) {
+        if (!object) {
             row.setField(reasonIndex, StringData.fromString("value is not a JSON object"));
             return row;
         }
         for (int index = 0; index < fields.length; index++) {
             Field field = fields[index];
             if (field == null) continue;
-            JsonNode node = root.get(field.name);
-            if (node == null || node.isNull() || node.isContainerNode() || node.isMissingNode()) {
-                return reject(row, field.name + " is missing");
-            }
-            Object value = field.convert(node.asText());
+            if (texts[index] == null) return reject(row, field.name + " is missing");
+            Object value = field.convert(texts[index]);
             if (value == null) return reject(row, field.invalid());
             row.setField(index, value);
         }
         return row;
+    }
+
+    /**
+     * Reads one JSON object token by token (other fields are skipped, not built), leaving each declared
+     * field's text as JSON_VALUE returns it: a string as is, a number as its exact decimal text, a
+     * boolean as true/false, and null for null, an object or an array. A repeated key's last value
+     * wins, as in a parsed tree; what follows the object is not read, as SQL's JSON functions do not.
+     * False when the value is not an object; throws when it is not JSON.
+     */
+    private boolean readFields(JsonParser parser, String[] texts) throws IOException {
+        try (parser) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) return false;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                Integer index = fieldIndex.get(parser.currentName());
+                JsonToken value = parser.nextToken();
+                if (index == null) {
+                    parser.skipChildren();
+                    continue;
+                }
+                switch (value) {
+                    case VALUE_STRING:
+                        texts[index] = parser.getText();
+                        break;
+                    case VALUE_NUMBER_INT:
+                        texts[index] = parser.getNumberValue().toString();
+                        break;
+                    case VALUE_NUMBER_FLOAT:
+                        texts[index] = parser.getDecimalValue().toString();
+                        break;
+                    case VALUE_TRUE:
+                    case VALUE_FALSE:
+                        texts[index] = parser.getText();
+                        break;
+                    default:
+                        parser.skipChildren();
+                        texts[index] = null;
+                }
+            }
+            if (parser.currentToken() != JsonToken.END_OBJECT) throw new IOException("unterminated object");
+            return true;
+        }
     }
 
     /** A rejected row keeps only its payload and reason: nothing half-read reaches the aggregation. */
