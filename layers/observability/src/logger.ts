@@ -2,10 +2,11 @@ import { type LogItem, Logger as PowertoolsLogger } from '@aws-lambda-powertools
 import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
 
 /** Log levels in increasing severity. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface LoggerOptions {
-  /** Default: POWERTOOLS_LOG_LEVEL, LOG_LEVEL or AWS_LAMBDA_LOG_LEVEL, else info. */
+  /** Default: LOG_LEVEL (any case; the CDK's `logLevel` sets it on every Lambda), else info. */
   readonly level?: LogLevel;
   /** Where lines go instead of Powertools' console (stdout; warn and error on stderr). */
   readonly sink?: (line: string) => void;
@@ -46,10 +47,13 @@ export class Logger extends PowertoolsLogger {
 
 /** Creates the logger of `service` (the Powertools `service` key). */
 export function createLogger(service: string, options: LoggerOptions = {}): Logger {
+  const fromEnvironment = process.env.LOG_LEVEL?.toLowerCase();
+  const level = options.level ?? LOG_LEVELS.find((known) => known === fromEnvironment);
   return new Logger(
     {
       serviceName: service,
-      ...(options.level ? { logLevel: options.level } : {}),
+      // Powertools reads LOG_LEVEL only in upper case; its constructor option takes any case.
+      ...(level ? { logLevel: level } : {}),
       ...(options.fields ? { persistentKeys: options.fields } : {}),
     },
     options.sink,

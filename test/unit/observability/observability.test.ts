@@ -10,7 +10,7 @@ import {
 } from '@apphub/observability';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { captureEmf, dimensionsOf } from './emf-capture.js';
 
 /** What Lambda passes a Node.js handler (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html). */
@@ -135,5 +135,16 @@ describe('createLogger', () => {
       error: { name: 'Error', message: 'timed out', cause: { message: 'socket hang up' } },
     });
     expect(typeof lines[0]?.timestamp).toBe('string');
+  });
+
+  it('takes its level from LOG_LEVEL, which the CDK option logLevel sets on every Lambda', () => {
+    vi.stubEnv('LOG_LEVEL', 'debug');
+    const lines: string[] = [];
+
+    createLogger('reconcile', { sink: (line) => lines.push(line) }).debug('polling');
+    vi.unstubAllEnvs();
+    createLogger('reconcile', { sink: (line) => lines.push(line) }).debug('not shown at the default info');
+
+    expect(lines.map((line) => JSON.parse(line).message)).toEqual(['polling']);
   });
 });
