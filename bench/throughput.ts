@@ -7,7 +7,7 @@ import {
   sampleBatcherDescriptor,
   sealDueWindows,
 } from '@apphub/microbatcher';
-import { createLogger, Metrics } from '@apphub/observability';
+import { createLogger } from '@apphub/observability';
 import { type LocalEndpoints, platform } from '@apphub/platform';
 import { WatermarkStore } from '@apphub/watermarks';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -135,15 +135,13 @@ export async function microBatch(
     topicPartitions: partitions,
   });
   const aws = localAwsClients(endpoints);
-  const quiet = () => undefined;
   const context: BatcherContext = {
     descriptors: [descriptor],
     lake: new Lake(aws.s3, platform.storage.dataLakeBucket),
     store: new WatermarkStore(DynamoDBDocumentClient.from(aws.dynamodb), platform.storage.watermarkTable),
     // As the function's cold start creates it.
     partCache: new PartCache(),
-    logger: createLogger('bench', { sink: quiet }),
-    metricsFor: (dataset) => new Metrics('AppHub/Streaming', { Dataset: dataset }, quiet),
+    logger: createLogger('bench', { sink: () => undefined }),
   };
   let sealed = 0;
   const runner = new BatcherRunner({

@@ -2,10 +2,9 @@ import {
   type BatcherConfig,
   createBatcherStorage,
   handleBatcherEvent,
-  metricsNamespace,
   PartCache,
 } from '@apphub/microbatcher';
-import { createLogger, Metrics, observability } from '@apphub/observability';
+import { createLogger, createMetrics, FunctionFolder, observability } from '@apphub/observability';
 import middy from '@middy/core';
 
 /**
@@ -15,11 +14,11 @@ import middy from '@middy/core';
  */
 export function createHandler(config: BatcherConfig) {
   const { lake, store } = createBatcherStorage(config);
-  const logger = createLogger('micro-batcher');
-  const invocationMetrics = new Metrics(metricsNamespace, { Service: 'micro-batcher' });
+  const logger = createLogger(FunctionFolder.microBatcher);
+  const metrics = createMetrics(FunctionFolder.microBatcher, logger);
   const partCache = new PartCache();
   return middy()
-    .use(observability({ logger, metrics: invocationMetrics }))
+    .use(observability({ logger, metrics }))
     .handler((event: unknown) =>
       handleBatcherEvent(
         {
@@ -28,8 +27,7 @@ export function createHandler(config: BatcherConfig) {
           store,
           partCache,
           logger,
-          metricsFor: (dataset) => new Metrics(metricsNamespace, { Dataset: dataset }),
-          serviceMetrics: invocationMetrics,
+          metrics,
         },
         event,
       ),

@@ -1,10 +1,5 @@
-import {
-  type ControlPlaneConfig,
-  createControlPlane,
-  handleReconcileEvent,
-  metricsNamespace,
-} from '@apphub/control-plane';
-import { createLogger, Metrics, observability } from '@apphub/observability';
+import { type ControlPlaneConfig, createControlPlane, handleReconcileEvent } from '@apphub/control-plane';
+import { createLogger, createMetrics, FunctionFolder, observability } from '@apphub/observability';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 
@@ -14,11 +9,11 @@ import type { Context } from 'aws-lambda';
  * single-flight lease and the JobManager wait. The Flink and AWS clients are created once per handler.
  */
 export function createHandler(config: ControlPlaneConfig) {
-  const logger = createLogger('reconcile');
-  const plane = createControlPlane(config, { logger, service: 'reconcile' });
-  const invocationMetrics = new Metrics(metricsNamespace, { Service: 'reconcile' });
+  const logger = createLogger(FunctionFolder.reconcile);
+  const metrics = createMetrics(FunctionFolder.reconcile, logger);
+  const plane = createControlPlane(config, { logger, metrics, service: FunctionFolder.reconcile });
   return middy()
-    .use(observability({ logger, metrics: invocationMetrics }))
+    .use(observability({ logger, metrics }))
     .handler((event: unknown, context: Context) =>
       handleReconcileEvent(plane, event, { deadline: Date.now() + context.getRemainingTimeInMillis() }),
     );

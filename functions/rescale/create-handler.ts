@@ -3,10 +3,9 @@ import {
   createControlPlane,
   EcsTaskManagerScaler,
   handleRescaleEvent,
-  metricsNamespace,
   type TaskManagerServiceConfig,
 } from '@apphub/control-plane';
-import { createLogger, Metrics, observability } from '@apphub/observability';
+import { createLogger, createMetrics, FunctionFolder, observability } from '@apphub/observability';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -23,12 +22,12 @@ export interface RescaleConfig {
  * created once per handler.
  */
 export function createHandler(config: RescaleConfig) {
-  const logger = createLogger('rescale');
-  const plane = createControlPlane(config.controlPlane, { logger, service: 'rescale' });
+  const logger = createLogger(FunctionFolder.rescale);
+  const metrics = createMetrics(FunctionFolder.rescale, logger);
+  const plane = createControlPlane(config.controlPlane, { logger, metrics, service: FunctionFolder.rescale });
   const scaler = new EcsTaskManagerScaler(new ECSClient({}), config.taskManagers);
-  const invocationMetrics = new Metrics(metricsNamespace, { Service: 'rescale' });
   return middy()
-    .use(observability({ logger, metrics: invocationMetrics }))
+    .use(observability({ logger, metrics }))
     .handler((event: unknown, context: Context) =>
       handleRescaleEvent(plane, scaler, event, { deadline: Date.now() + context.getRemainingTimeInMillis() }),
     );

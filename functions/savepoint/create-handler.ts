@@ -1,10 +1,5 @@
-import {
-  type ControlPlaneConfig,
-  createControlPlane,
-  handleSavepointEvent,
-  metricsNamespace,
-} from '@apphub/control-plane';
-import { createLogger, Metrics, observability } from '@apphub/observability';
+import { type ControlPlaneConfig, createControlPlane, handleSavepointEvent } from '@apphub/control-plane';
+import { createLogger, createMetrics, FunctionFolder, observability } from '@apphub/observability';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 
@@ -13,11 +8,11 @@ import type { Context } from 'aws-lambda';
  * running job and applies retention. The Flink and AWS clients are created once per handler.
  */
 export function createHandler(config: ControlPlaneConfig) {
-  const logger = createLogger('savepoint');
-  const plane = createControlPlane(config, { logger, service: 'savepoint' });
-  const invocationMetrics = new Metrics(metricsNamespace, { Service: 'savepoint' });
+  const logger = createLogger(FunctionFolder.savepoint);
+  const metrics = createMetrics(FunctionFolder.savepoint, logger);
+  const plane = createControlPlane(config, { logger, metrics, service: FunctionFolder.savepoint });
   return middy()
-    .use(observability({ logger, metrics: invocationMetrics }))
+    .use(observability({ logger, metrics }))
     .handler((event: unknown, context: Context) =>
       handleSavepointEvent(plane, event, { deadline: Date.now() + context.getRemainingTimeInMillis() }),
     );

@@ -1,10 +1,5 @@
-import {
-  type ControlPlaneConfig,
-  createControlPlane,
-  handleSubmitSqlEvent,
-  metricsNamespace,
-} from '@apphub/control-plane';
-import { createLogger, Metrics, observability } from '@apphub/observability';
+import { type ControlPlaneConfig, createControlPlane, handleSubmitSqlEvent } from '@apphub/control-plane';
+import { createLogger, createMetrics, FunctionFolder, observability } from '@apphub/observability';
 import middy from '@middy/core';
 
 /**
@@ -12,10 +7,10 @@ import middy from '@middy/core';
  * allowNonRestoredState?, sessionProperties? }`. The Flink and AWS clients are created once per handler.
  */
 export function createHandler(config: ControlPlaneConfig) {
-  const logger = createLogger('submit-sql');
-  const plane = createControlPlane(config, { logger, service: 'submit-sql' });
-  const invocationMetrics = new Metrics(metricsNamespace, { Service: 'submit-sql' });
+  const logger = createLogger(FunctionFolder.submitSql);
+  const metrics = createMetrics(FunctionFolder.submitSql, logger);
+  const plane = createControlPlane(config, { logger, metrics, service: FunctionFolder.submitSql });
   return middy()
-    .use(observability({ logger, metrics: invocationMetrics }))
+    .use(observability({ logger, metrics }))
     .handler((event: unknown) => handleSubmitSqlEvent(plane, event));
 }

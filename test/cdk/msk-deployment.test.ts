@@ -354,7 +354,6 @@ describe('Kafka clients reach MSK', () => {
         APPHUB_KAFKA_BOOTSTRAP_SERVERS: 'b-1.msk:9094,b-2.msk:9094',
         APPHUB_KAFKA_SECURITY: variables.APPHUB_KAFKA_SECURITY as string,
       }),
-      { metricsSink: () => undefined },
     );
     const template = readFileSync(path.join(PROJECT_ROOT, platform.sampleJob.sqlTemplate), 'utf8');
 

@@ -1,5 +1,11 @@
 import { FlinkRestClient, SqlGatewayClient, sleep } from '@apphub/flink';
-import { createLogger, type Logger, METRIC_NAMESPACE, Metrics, type MetricUnit } from '@apphub/observability';
+import {
+  createLogger,
+  type Logger,
+  type MetricRecorder,
+  type Metrics,
+  metricRecorder,
+} from '@apphub/observability';
 import { awsClientSettings } from '@apphub/platform';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -8,9 +14,6 @@ import type { JobRecord } from './records.js';
 import type { ControlPlaneConfig } from './settings.js';
 import { SnapshotStorage } from './snapshot-storage.js';
 import { JobStore, SavepointStore } from './stores.js';
-
-/** EMF namespace of the control plane's metrics (dimensions `JobName` per job, `Service` per function). */
-export const metricsNamespace = METRIC_NAMESPACE;
 
 /** Everything the control-plane operations need, passed in so tests and the CLI can build their own. */
 export interface ControlPlane {
@@ -25,12 +28,10 @@ export interface ControlPlane {
   readonly storage: SnapshotStorage;
   readonly logger: Logger;
   /**
-   * Per-job metrics with the `JobName` dimension; every value is also added to `serviceMetrics`.
-   * Operations flush both when they finish.
+   * Records a job's metrics in its own series (dimension `JobName`) and in the invocation's metrics
+   * (dimension `Service`, which the CDK alarms read; published by the handler's middleware).
    */
-  readonly metricsFor: (jobName: string) => Metrics;
-  /** The same metrics summed over jobs with the `Service` dimension, which the CDK alarms read. */
-  readonly serviceMetrics: Metrics;
+  readonly metricsFor: (jobName: string) => MetricRecorder;
   readonly now: () => number;
   /** Waits between polls; tests inject a clock that advances `now` instead. */
   readonly sleep: (ms: number) => Promise<void>;
@@ -39,9 +40,12 @@ export interface ControlPlane {
 /** Options for {@link createControlPlane}. */
 export interface ControlPlaneOptions {
   readonly logger?: Logger;
-  /** Where EMF lines go; defaults to stdout. */
-  readonly metricsSink?: (line: string) => void;
-  /** The function folder (`savepoint`, `reconcile`, ...), the `Service` dimension. Default `control-plane`. */
+  /**
+   * The invocation's Powertools metrics (`createMetrics(service)`); without them (local tools,
+   * whose stdout carries a command's answer or supervisord's protocol) no metrics are recorded.
+   */
+  readonly metrics?: Metrics;
+  /** The function folder (`savepoint`, `reconcile`, ...), part of the lease owner. Default `control-plane`. */
   readonly service?: string;
   /** What to do when Flink is unreachable; defaults depend on whether this runs locally or in AWS. */
   readonly unreachableHint?: string;
@@ -62,11 +66,6 @@ export function createControlPlane(
         ? 'start the stack with npm run local:up'
         : "check the Flink service and the Lambda's security group"),
   };
-  const serviceMetrics = new Metrics(
-    metricsNamespace,
-    { Service: options.service ?? 'control-plane' },
-    options.metricsSink,
-  );
   return {
     config,
     rest: new FlinkRestClient({ baseUrl: config.flinkRestUrl, ...hint }),
@@ -77,53 +76,25 @@ export function createControlPlane(
     owner: newLeaseOwner(options.service ?? 'control-plane'),
     storage: new SnapshotStorage(s3),
     logger: options.logger ?? createLogger('control-plane'),
-    metricsFor: (jobName) => new JobMetrics(jobName, serviceMetrics, options.metricsSink),
-    serviceMetrics,
+    metricsFor: (jobName) => metricRecorder(options.metrics, { JobName: jobName }),
     now: Date.now,
     sleep,
   };
 }
 
-/** Metrics of one job (dimension `JobName`) that also add every value to the service-wide metrics. */
-class JobMetrics extends Metrics {
-  constructor(
-    jobName: string,
-    private readonly service: Metrics,
-    sink?: (line: string) => void,
-  ) {
-    super(metricsNamespace, { JobName: jobName }, sink);
-  }
-
-  override add(name: string, unit: MetricUnit, value = 1): void {
-    super.add(name, unit, value);
-    this.service.add(name, unit, value);
-  }
-}
-
 /**
- * Runs `act` for each managed job (or the named ones) with that job's metrics, flushing them
- * afterwards whatever happens. Jobs run one after another: Flink's JobManager is shared.
+ * Runs `act` for each managed job (or the named ones) with that job's metrics. Jobs run one after
+ * another: Flink's JobManager is shared.
  */
 export async function forEachManagedJob<T>(
   plane: ControlPlane,
   jobNames: readonly string[] | undefined,
-  act: (record: JobRecord, metrics: Metrics) => Promise<T>,
+  act: (record: JobRecord, metrics: MetricRecorder) => Promise<T>,
 ): Promise<T[]> {
   const records = (await plane.jobs.list()).filter(
     (record) => !jobNames || jobNames.includes(record.jobName),
   );
   const outcomes: T[] = [];
-  try {
-    for (const record of records) {
-      const metrics = plane.metricsFor(record.jobName);
-      try {
-        outcomes.push(await act(record, metrics));
-      } finally {
-        metrics.flush();
-      }
-    }
-  } finally {
-    plane.serviceMetrics.flush();
-  }
+  for (const record of records) outcomes.push(await act(record, plane.metricsFor(record.jobName)));
   return outcomes;
 }

@@ -1,5 +1,5 @@
 import type { FlinkJob } from '@apphub/flink';
-import type { Metrics } from '@apphub/observability';
+import type { MetricRecorder } from '@apphub/observability';
 import { type ControlPlane, forEachManagedJob } from './context.js';
 import {
   jobLease,
@@ -26,7 +26,7 @@ export function runPass<T>(
   plane: ControlPlane,
   pass: 'savepoint' | 'reconcile',
   options: PassOptions,
-  act: (record: JobRecord, flinkJobs: readonly FlinkJob[], metrics: Metrics) => Promise<T>,
+  act: (record: JobRecord, flinkJobs: readonly FlinkJob[], metrics: MetricRecorder) => Promise<T>,
   busy: (record: JobRecord, reason: string) => T,
 ): Promise<LeaseOutcome<T[]>> {
   return withLease(plane, passLease(pass), options, () =>

@@ -1,5 +1,5 @@
 import { type FlinkJob, FlinkJobNotFoundError } from '@apphub/flink';
-import { MetricName, type Metrics } from '@apphub/observability';
+import { MetricName, type MetricRecorder } from '@apphub/observability';
 import type { ControlPlane } from './context.js';
 import {
   decideReconcile,
@@ -111,7 +111,7 @@ async function reconcileOne(
   plane: ControlPlane,
   stored: JobRecord,
   flinkJobs: readonly FlinkJob[],
-  metrics: Metrics,
+  metrics: MetricRecorder,
 ): Promise<ReconcileOutcome> {
   const log = plane.logger.child({ jobName: stored.jobName });
   const observed = await observeJob(plane, stored, flinkJobs);
@@ -182,7 +182,7 @@ async function reconcileOne(
 async function reportHealth(
   plane: ControlPlane,
   observed: ObservedJob,
-  metrics: Metrics,
+  metrics: MetricRecorder,
 ): Promise<HealthCounters | undefined> {
   const { record, flinkJob } = observed;
   if (record.desiredState === 'stopped') return record.health;

@@ -1,5 +1,5 @@
 import { FlinkRequestError, FlinkSavepointError, sleep } from '@apphub/flink';
-import { MetricName, type Metrics } from '@apphub/observability';
+import { MetricName, type MetricRecorder } from '@apphub/observability';
 import type { ControlPlane } from './context.js';
 import { decideRetention, decideSavepoint, type SavepointDecision } from './decisions.js';
 import { matchFlinkJob } from './deploy.js';
@@ -189,7 +189,7 @@ async function savepointOne(
   plane: ControlPlane,
   record: JobRecord,
   flinkJobs: Parameters<typeof matchFlinkJob>[1],
-  metrics: Metrics,
+  metrics: MetricRecorder,
 ): Promise<SavepointOutcome> {
   const log = plane.logger.child({ jobName: record.jobName });
   const history = await refreshInFlight(plane, await plane.savepoints.history(record.jobName));

@@ -1,3 +1,4 @@
+import pRetry from 'p-retry';
 import { FlinkJobNotFoundError, FlinkRequestError, FlinkUnreachableError } from './errors.js';
 import { flinkRootCause } from './root-cause.js';
 
@@ -48,22 +49,21 @@ export class FlinkHttp {
     this.hint = options.unreachableHint ?? defaultHint;
   }
 
-  /** Sends `request` and returns the parsed JSON body (undefined for an empty body). */
+  /**
+   * Sends `request` and returns the parsed JSON body (undefined for an empty body); p-retry repeats
+   * the failures {@link isTransient} allows, waiting `backoffMs` doubled on every retry.
+   */
   async request(request: FlinkRequest): Promise<unknown> {
-    for (let attempt = 0; ; attempt += 1) {
-      const outcome = await this.attempt(request);
-      const last = attempt >= this.retries;
-      if (outcome.kind === 'ok') return outcome.body;
-      if (outcome.kind === 'http') {
-        if (last || outcome.status < 500 || request.retry !== 'safe') throw outcome.error;
-      } else if (last || !(request.retry === 'safe' || outcome.refused)) {
-        throw outcome.error;
-      }
-      await sleep(this.backoffMs * 2 ** attempt);
-    }
+    return pRetry(() => this.attempt(request), {
+      retries: this.retries,
+      factor: 2,
+      minTimeout: this.backoffMs,
+      randomize: false,
+      shouldRetry: ({ error }) => isTransient(error, request.retry),
+    });
   }
 
-  private async attempt(request: FlinkRequest): Promise<Outcome> {
+  private async attempt(request: FlinkRequest): Promise<unknown> {
     const url = `${this.baseUrl}${request.path}`;
     let response: Response;
     try {
@@ -74,16 +74,16 @@ export class FlinkHttp {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      return this.networkFailure(error);
+      throw this.networkFailure(error);
     }
     let text: string;
     try {
       text = await response.text();
     } catch (error) {
-      return this.networkFailure(error);
+      throw this.networkFailure(error);
     }
     const body = parseJson(text);
-    if (response.ok) return { kind: 'ok', body };
+    if (response.ok) return body;
     const flinkErrors = extractErrors(body, text);
     const rootCause = flinkRootCause(flinkErrors);
     const message = `${this.component} ${request.method} ${request.path} failed with HTTP ${response.status}: ${rootCause}`;
@@ -91,31 +91,28 @@ export class FlinkHttp {
       response.status === 404 && /job/i.test(flinkErrors.join(' '))
         ? FlinkJobNotFoundError
         : FlinkRequestError;
-    return {
-      kind: 'http',
-      status: response.status,
-      error: new ErrorClass(message, response.status, flinkErrors, rootCause),
-    };
+    throw new ErrorClass(message, response.status, flinkErrors, rootCause);
   }
 
-  private networkFailure(error: unknown): Outcome {
+  private networkFailure(error: unknown): FlinkUnreachableError {
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    const code = networkCode(error);
     const what = timedOut
       ? `${this.component} did not answer within ${this.timeoutMs} ms at ${this.baseUrl}`
       : `${this.component} not reachable at ${this.baseUrl}`;
-    return {
-      kind: 'network',
-      refused: code === 'ECONNREFUSED',
-      error: new FlinkUnreachableError(`${what} — ${this.hint}`, this.baseUrl, { cause: error }),
-    };
+    return new FlinkUnreachableError(`${what} — ${this.hint}`, this.baseUrl, { cause: error });
   }
 }
 
-type Outcome =
-  | { kind: 'ok'; body: unknown }
-  | { kind: 'http'; status: number; error: FlinkRequestError }
-  | { kind: 'network'; refused: boolean; error: FlinkUnreachableError };
+/**
+ * Whether a failed attempt may be repeated: `safe` requests on a connection error, a timeout or a
+ * 5xx; `unsent-only` requests only when the connection was refused (the request never arrived).
+ */
+function isTransient(error: Error, retry: FlinkRequest['retry']): boolean {
+  if (error instanceof FlinkRequestError) return retry === 'safe' && error.status >= 500;
+  if (error instanceof FlinkUnreachableError)
+    return retry === 'safe' || networkCode(error) === 'ECONNREFUSED';
+  return false;
+}
 
 function parseJson(text: string): unknown {
   if (text.trim() === '') return undefined;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type DecodedKafkaRecord, decodeKafkaEvent } from '@apphub/kafka-event';
-import type { Logger, Metrics } from '@apphub/observability';
+import { type Logger, MetricName, type Metrics } from '@apphub/observability';
 import {
   computeDatasetWatermark,
   sealableThrough,
@@ -12,7 +12,7 @@ import type { DatasetDescriptor } from './descriptor.js';
 import { WindowSealError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
 import { datasetRoot, deadLetterKey, SEALED_PART_TAG } from './layout.js';
-import { BatcherMetrics, MetricName, unroutedDataset } from './metrics.js';
+import { BatcherMetrics, unroutedDataset } from './metrics.js';
 import { PartCache } from './part-cache.js';
 import { encodeHotPart, groupIntoParts } from './parts.js';
 import { type DatasetRow, decodeDatasetRecord } from './records.js';
@@ -24,13 +24,11 @@ export interface BatcherContext {
   readonly lake: Lake;
   readonly store: WatermarkStore;
   readonly logger: Logger;
-  /** A metrics collector with dimension `Dataset` = `dataset`; flushed once per dataset and call. */
-  readonly metricsFor: (dataset: string) => Metrics;
   /**
-   * Invocation-wide collector (dimension `Service`), flushed by the observability middleware: it
-   * receives every count summed over datasets, and the largest watermark lag.
+   * The invocation's Powertools metrics (dimension `Service`), published by the handler's middleware;
+   * each value also goes at once to a series with dimension `Dataset`. Without them nothing is recorded.
    */
-  readonly serviceMetrics?: Metrics;
+  readonly metrics?: Metrics;
   /** Processing time; defaults to Date.now. */
   readonly now?: () => number;
   /** S3 requests in flight at once. */
@@ -82,18 +80,14 @@ export async function processKafkaEvent(
   const unrouted = records.filter((record) => !routedTopics.has(record.topic));
   if (unrouted.length > 0) {
     const metrics = metricsOf(context, unroutedDataset);
-    try {
-      metrics.count(MetricName.RecordsProcessed, unrouted.length);
-      await writeDeadLetters(
-        context,
-        `${context.descriptors[0]?.prefix ?? 'streaming'}/${unroutedDataset}`,
-        unroutedDataset,
-        unrouted.map((record) => ({ record, reason: `no dataset descriptor reads topic ${record.topic}` })),
-        metrics,
-      );
-    } finally {
-      metrics.flush();
-    }
+    metrics.count(MetricName.recordsProcessed, unrouted.length);
+    await writeDeadLetters(
+      context,
+      `${context.descriptors[0]?.prefix ?? 'streaming'}/${unroutedDataset}`,
+      unroutedDataset,
+      unrouted.map((record) => ({ record, reason: `no dataset descriptor reads topic ${record.topic}` })),
+      metrics,
+    );
   }
   for (const descriptor of context.descriptors) {
     const own = records.filter((record) => record.topic === descriptor.topic);
@@ -111,71 +105,67 @@ async function processDatasetRecords(
   const now = (context.now ?? Date.now)();
   const metrics = metricsOf(context, descriptor.dataset);
   const concurrency = context.concurrency ?? 16;
-  try {
-    metrics.count(MetricName.RecordsProcessed, records.length);
-    const rows: DatasetRow[] = [];
-    const bad: { record: DecodedKafkaRecord; reason: string }[] = [];
-    for (const record of records) {
-      const outcome = decodeDatasetRecord(record, descriptor);
-      if (outcome.ok) rows.push(outcome.row);
-      else bad.push({ record, reason: outcome.reason });
-    }
-    await writeDeadLetters(context, datasetRoot(descriptor), descriptor.dataset, bad, metrics);
-
-    const parts = groupIntoParts(descriptor, rows);
-    const partCache = context.partCache ?? new PartCache();
-    const [before] = await Promise.all([
-      context.store.getDatasetWatermark(descriptor.dataset),
-      mapWithLimit(parts, concurrency, async (part) => {
-        await context.lake.put(
-          part.key,
-          encodeHotPart(descriptor, part.rows),
-          'application/vnd.apache.parquet',
-        );
-        partCache.set(part.key, part.rows);
-      }),
-    ]);
-    let lateRecords = 0;
-    const manifests = new Map<string, Promise<WindowManifest>>();
-    await mapWithLimit(parts, concurrency, async (part) => {
-      const previous = await context.store.addWindowPart(descriptor.dataset, part.windowStart, part.key);
-      const isNew = !previous?.parts.includes(part.key);
-      if (!isNew) await retagCoveredPart(context.lake, part.key, previous!, manifests);
-      const behindWatermark =
-        before.watermark !== undefined &&
-        part.windowStart + descriptor.windowDuration + descriptor.allowedLateness <= before.watermark;
-      if (isNew && ((previous?.manifestVersion ?? 0) > 0 || behindWatermark)) lateRecords += part.rows.length;
-    });
-    if (lateRecords > 0) {
-      metrics.count(MetricName.LateRecords, lateRecords);
-      context.logger.info('late records re-open sealed windows', {
-        dataset: descriptor.dataset,
-        lateRecords,
-      });
-    }
-
-    await mapWithLimit(progressByPartition(records, rows), concurrency, (progress) =>
-      context.store.recordPartitionProgress(descriptor.dataset, { ...progress, updatedAt: now }),
-    );
-
-    const touched = [...new Set(parts.map((part) => part.windowStart))];
-    const sealing = await sealDueWindows(context, descriptor, {
-      now,
-      touchedWindows: touched,
-      metrics,
-      owner: batchOwner(records),
-      partCache,
-    });
-    return {
-      records: records.length,
-      deadLetters: bad.length,
-      lateRecords,
-      partsWritten: parts.length,
-      ...sealing,
-    };
-  } finally {
-    metrics.flush();
+  metrics.count(MetricName.recordsProcessed, records.length);
+  const rows: DatasetRow[] = [];
+  const bad: { record: DecodedKafkaRecord; reason: string }[] = [];
+  for (const record of records) {
+    const outcome = decodeDatasetRecord(record, descriptor);
+    if (outcome.ok) rows.push(outcome.row);
+    else bad.push({ record, reason: outcome.reason });
   }
+  await writeDeadLetters(context, datasetRoot(descriptor), descriptor.dataset, bad, metrics);
+
+  const parts = groupIntoParts(descriptor, rows);
+  const partCache = context.partCache ?? new PartCache();
+  const [before] = await Promise.all([
+    context.store.getDatasetWatermark(descriptor.dataset),
+    mapWithLimit(parts, concurrency, async (part) => {
+      await context.lake.put(
+        part.key,
+        encodeHotPart(descriptor, part.rows),
+        'application/vnd.apache.parquet',
+      );
+      partCache.set(part.key, part.rows);
+    }),
+  ]);
+  let lateRecords = 0;
+  const manifests = new Map<string, Promise<WindowManifest>>();
+  await mapWithLimit(parts, concurrency, async (part) => {
+    const previous = await context.store.addWindowPart(descriptor.dataset, part.windowStart, part.key);
+    const isNew = !previous?.parts.includes(part.key);
+    if (!isNew) await retagCoveredPart(context.lake, part.key, previous!, manifests);
+    const behindWatermark =
+      before.watermark !== undefined &&
+      part.windowStart + descriptor.windowDuration + descriptor.allowedLateness <= before.watermark;
+    if (isNew && ((previous?.manifestVersion ?? 0) > 0 || behindWatermark)) lateRecords += part.rows.length;
+  });
+  if (lateRecords > 0) {
+    metrics.count(MetricName.lateRecords, lateRecords);
+    context.logger.info('late records re-open sealed windows', {
+      dataset: descriptor.dataset,
+      lateRecords,
+    });
+  }
+
+  await mapWithLimit(progressByPartition(records, rows), concurrency, (progress) =>
+    context.store.recordPartitionProgress(descriptor.dataset, { ...progress, updatedAt: now }),
+  );
+
+  const touched = [...new Set(parts.map((part) => part.windowStart))];
+  const sealing = await sealDueWindows(context, descriptor, {
+    now,
+    touchedWindows: touched,
+    metrics,
+    owner: batchOwner(records),
+    partCache,
+  });
+  return {
+    records: records.length,
+    deadLetters: bad.length,
+    lateRecords,
+    partsWritten: parts.length,
+    ...sealing,
+  };
 }
 
 /**
@@ -238,7 +228,7 @@ async function writeDeadLetters(
   metrics: BatcherMetrics,
 ): Promise<void> {
   if (bad.length === 0) return;
-  metrics.count(MetricName.DeadLetterRecords, bad.length);
+  metrics.count(MetricName.deadLetterRecords, bad.length);
   await mapWithLimit(bad, context.concurrency ?? 16, async ({ record, reason }) => {
     const key = deadLetterKey(root, record);
     const letter: DeadLetter = {
@@ -267,12 +257,9 @@ async function writeDeadLetters(
   });
 }
 
-/** The metrics of one dataset for this call, mirrored into the service-wide collector. */
-export function metricsOf(
-  context: Pick<BatcherContext, 'metricsFor' | 'serviceMetrics'>,
-  dataset: string,
-): BatcherMetrics {
-  return new BatcherMetrics(context.metricsFor(dataset), context.serviceMetrics);
+/** The metrics of one dataset for this call, mirrored into the invocation's metrics. */
+export function metricsOf(context: Pick<BatcherContext, 'metrics'>, dataset: string): BatcherMetrics {
+  return new BatcherMetrics(dataset, context.metrics);
 }
 
 /** The watermark policy of a descriptor. */
@@ -402,7 +389,7 @@ export async function sealDueWindows(
     known !== undefined && target <= known
       ? known
       : await context.store.advanceSealedThrough(descriptor.dataset, target, now);
-  options.metrics?.count(MetricName.WindowsSealed, windowsSealed);
+  options.metrics?.count(MetricName.windowsSealed, windowsSealed);
   options.metrics?.watermarkLag(Math.max(0, (now - watermark) / 1000));
   return { windowsSealed, watermark, sealedThrough };
 }

@@ -34,11 +34,7 @@ export async function handleBatcherEvent(
     const summaries: Record<string, Partial<DatasetBatchSummary>> = {};
     for (const descriptor of context.descriptors) {
       const metrics = metricsOf(context, descriptor.dataset);
-      try {
-        summaries[descriptor.dataset] = await sealDueWindows(context, descriptor, { metrics });
-      } finally {
-        metrics.flush();
-      }
+      summaries[descriptor.dataset] = await sealDueWindows(context, descriptor, { metrics });
     }
     return summaries;
   }

@@ -6,6 +6,7 @@ import {
   PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import pMap from 'p-map';
 import { LakeObjectError } from './errors.js';
 
 /** What a conditional put requires of the object: absent, or still the version with this ETag. */
@@ -124,20 +125,14 @@ function isNoSuchKey(error: unknown): boolean {
   return error instanceof NoSuchKey || (error as { name?: unknown }).name === 'NoSuchKey';
 }
 
-/** Runs `task` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapWithLimit<T, R>(
+/**
+ * Runs `task` over `items` with at most `limit` in flight (p-map); results keep the input order, and
+ * the first failure rejects and starts no further task.
+ */
+export function mapWithLimit<T, R>(
   items: readonly T[],
   limit: number,
   task: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+  return pMap(items, task, { concurrency: limit });
 }

@@ -1,72 +1,61 @@
+import { type LogItem, Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
+
 /** Log levels in increasing severity. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-const severity: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-/** Structured JSON logger: one line per entry, readable by CloudWatch Logs Insights and by `jq` locally. */
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-  /** A logger that adds `fields` to every entry. */
-  child(fields: Record<string, unknown>): Logger;
-}
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface LoggerOptions {
+  /** Default: LOG_LEVEL (any case; the CDK's `logLevel` sets it on every Lambda), else info. */
   readonly level?: LogLevel;
-  /** Where lines go; defaults to stdout (Lambda forwards it to CloudWatch). */
+  /** Where lines go instead of Powertools' console (stdout; warn and error on stderr). */
   readonly sink?: (line: string) => void;
+  /** Keys added to every entry. */
   readonly fields?: Record<string, unknown>;
 }
 
-/** Creates a logger for `service`; the level defaults to LOG_LEVEL or info. */
+/**
+ * The Powertools Logger, one JSON line per entry (CloudWatch Logs Insights in AWS, `jq` locally),
+ * with an optional sink for local tools whose stdout carries something else, and `child(fields)`.
+ */
+export class Logger extends PowertoolsLogger {
+  readonly #sink: ((line: string) => void) | undefined;
+
+  constructor(options: ConstructorOptions, sink?: (line: string) => void) {
+    super(options);
+    this.#sink = sink;
+  }
+
+  /** A logger that adds `fields` to every entry. */
+  child(fields: Record<string, unknown>): Logger {
+    return this.createChild({ persistentKeys: fields }) as Logger;
+  }
+
+  protected override createLogger(options?: ConstructorOptions): Logger {
+    return new Logger(options ?? {}, this.#sink);
+  }
+
+  protected override printLog(logLevel: number, log: LogItem): void {
+    if (!this.#sink) {
+      super.printLog(logLevel, log);
+      return;
+    }
+    log.prepareForPrint();
+    this.#sink(JSON.stringify(log.getAttributes(), this.getJsonReplacer()));
+  }
+}
+
+/** Creates the logger of `service` (the Powertools `service` key). */
 export function createLogger(service: string, options: LoggerOptions = {}): Logger {
-  const level = options.level ?? parseLevel(process.env.LOG_LEVEL);
-  const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const base = { service, ...options.fields };
-  const write = (entryLevel: LogLevel, message: string, fields?: Record<string, unknown>) => {
-    if (severity[entryLevel] < severity[level]) return;
-    sink(
-      JSON.stringify({
-        timestamp: new Date().toISOString(),
-        level: entryLevel,
-        message,
-        ...base,
-        ...serialize(fields),
-      }),
-    );
-  };
-  return {
-    debug: (message, fields) => write('debug', message, fields),
-    info: (message, fields) => write('info', message, fields),
-    warn: (message, fields) => write('warn', message, fields),
-    error: (message, fields) => write('error', message, fields),
-    child: (fields) => createLogger(service, { level, sink, fields: { ...options.fields, ...fields } }),
-  };
-}
-
-function parseLevel(value: string | undefined): LogLevel {
-  const lower = value?.toLowerCase();
-  return lower === 'debug' || lower === 'warn' || lower === 'error' ? lower : 'info';
-}
-
-/** Errors do not survive JSON.stringify; turn them into name, message and the cause chain. */
-function serialize(fields: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (!fields) return fields;
-  return Object.fromEntries(
-    Object.entries(fields).map(([key, value]) => [key, value instanceof Error ? errorToJson(value) : value]),
+  const fromEnvironment = process.env.LOG_LEVEL?.toLowerCase();
+  const level = options.level ?? LOG_LEVELS.find((known) => known === fromEnvironment);
+  return new Logger(
+    {
+      serviceName: service,
+      // Powertools reads LOG_LEVEL only in upper case; its constructor option takes any case.
+      ...(level ? { logLevel: level } : {}),
+      ...(options.fields ? { persistentKeys: options.fields } : {}),
+    },
+    options.sink,
   );
-}
-
-function errorToJson(error: Error): Record<string, unknown> {
-  return {
-    name: error.name,
-    message: error.message,
-    ...(error.cause instanceof Error
-      ? { cause: errorToJson(error.cause) }
-      : error.cause === undefined
-        ? {}
-        : { cause: String(error.cause) }),
-  };
 }

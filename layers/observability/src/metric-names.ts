@@ -1,6 +1,6 @@
 /**
  * The custom metrics the alarms and dashboard read. The Lambdas publish them as CloudWatch EMF
- * (`new Metrics(METRIC_NAMESPACE, { Service: '<function folder>' })`); a metric published with a
+ * through Powertools (`createMetrics('<function folder>')`, dimension `Service`); a metric published with a
  * different namespace, name or dimension set is a different metric and no alarm would see it.
  * docs/deploy.md lists the same names. One list for the functions that publish and the CDK that alarms.
  */
@@ -32,6 +32,8 @@ export const MetricName = {
   savepointsCompleted: 'SavepointsCompleted',
   /** reconcile: jobs resubmitted from a checkpoint or savepoint (Count). */
   resubmissions: 'Resubmissions',
+  /** every function: invocations that threw (Count); Lambda's own Errors metric is what alarms read. */
+  invocationErrors: 'InvocationErrors',
 } as const;
 
 /** Function folders under functions/, also the Service dimension values. */

@@ -1,45 +1,50 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { MetricsOptions } from '@aws-lambda-powertools/metrics/types';
+import { METRIC_NAMESPACE, SERVICE_DIMENSION } from './metric-names.js';
+
+export { Metrics };
+
 /** CloudWatch metric units used by this project. */
-export type MetricUnit = 'Count' | 'Milliseconds' | 'Seconds' | 'Bytes' | 'None';
+export type MetricUnitName = 'Count' | 'Seconds';
 
 /**
- * Collects metrics during one invocation and writes them as one CloudWatch Embedded Metric Format
- * line on flush: CloudWatch turns it into metrics in AWS, and locally it is a readable JSON line.
+ * The one Powertools Metrics object of a function: namespace METRIC_NAMESPACE and exactly the
+ * dimension `Service` = `service`, the set the CDK alarms read (Powertools' own lower-case `service`
+ * dimension is dropped: a metric with another dimension set is another metric). The `logMetrics`
+ * middleware publishes what an invocation stored as one EMF line.
  */
-export class Metrics {
-  private readonly values = new Map<string, { unit: MetricUnit; value: number }>();
+export function createMetrics(service: string, logger?: MetricsOptions['logger']): Metrics {
+  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, ...(logger ? { logger } : {}) });
+  metrics.clearDefaultDimensions();
+  metrics.setDefaultDimensions({ [SERVICE_DIMENSION]: service });
+  return metrics;
+}
 
-  constructor(
-    private readonly namespace: string,
-    private readonly dimensions: Readonly<Record<string, string>>,
-    private readonly sink: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-  ) {}
+/** Records metrics for one entity (a job, a dataset) of an invocation. */
+export interface MetricRecorder {
+  /** Adds `value` to `name` in the invocation's `Service` series and in the entity's own series. */
+  add(name: string, unit: MetricUnitName, value?: number): void;
+}
 
-  /** Adds `value` to the metric `name` (metrics of one invocation are summed). */
-  add(name: string, unit: MetricUnit, value = 1): void {
-    const current = this.values.get(name);
-    this.values.set(name, { unit, value: (current?.value ?? 0) + value });
-  }
-
-  /** The values collected so far, for tests and local summaries. */
-  snapshot(): Record<string, number> {
-    return Object.fromEntries([...this.values].map(([name, metric]) => [name, metric.value]));
-  }
-
-  /** Writes the EMF line (if anything was recorded) and starts over. */
-  flush(timestamp = Date.now()): void {
-    if (this.values.size === 0) return;
-    const metrics = [...this.values].map(([name, metric]) => ({ Name: name, Unit: metric.unit }));
-    const line = {
-      _aws: {
-        Timestamp: timestamp,
-        CloudWatchMetrics: [
-          { Namespace: this.namespace, Dimensions: [Object.keys(this.dimensions)], Metrics: metrics },
-        ],
-      },
-      ...this.dimensions,
-      ...this.snapshot(),
-    };
-    this.values.clear();
-    this.sink(JSON.stringify(line));
-  }
+/**
+ * A recorder whose values go into `metrics` (published with the invocation) and, at once, into a
+ * series with exactly `dimensions` (for example `{ JobName }`) through Powertools' `singleMetric()`.
+ * Without `metrics` (local tools whose stdout carries something else) nothing is recorded.
+ */
+export function metricRecorder(
+  metrics: Metrics | undefined,
+  dimensions: Readonly<Record<string, string>>,
+): MetricRecorder {
+  return {
+    add(name, unit, value = 1) {
+      if (!metrics) return;
+      metrics.addMetric(name, MetricUnit[unit], value);
+      const series = metrics.singleMetric();
+      series.clearDefaultDimensions();
+      for (const [dimension, dimensionValue] of Object.entries(dimensions)) {
+        series.addDimension(dimension, dimensionValue);
+      }
+      series.addMetric(name, MetricUnit[unit], value);
+    },
+  };
 }

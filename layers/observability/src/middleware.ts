@@ -1,27 +1,29 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { MiddlewareObj } from '@middy/core';
 import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import { MetricName } from './metric-names.js';
 
 /**
- * Middy middleware: logs each invocation's start and failure as structured lines and flushes the
- * invocation's metrics whether it succeeded or failed. Errors are re-thrown so Lambda retries.
+ * Middy middlewares of every function: Powertools adds the Lambda context to each log line and
+ * publishes the invocation's metrics as one EMF line whether it succeeded or failed; a failure is
+ * logged and counted first (middy runs `onError` in reverse order). Errors are re-thrown so Lambda retries.
  */
-export function observability(options: { logger: Logger; metrics: Metrics }): MiddlewareObj {
+export function observability(options: { logger: Logger; metrics: Metrics }): MiddlewareObj[] {
   const { logger, metrics } = options;
-  return {
-    before: async (request) => {
-      logger.debug('invocation started', { requestId: request.context?.awsRequestId });
+  return [
+    injectLambdaContext(logger),
+    logMetrics(metrics),
+    {
+      before: async () => {
+        logger.debug('invocation started');
+      },
+      onError: async (request) => {
+        metrics.addMetric(MetricName.invocationErrors, MetricUnit.Count, 1);
+        logger.error('invocation failed', { error: request.error ?? undefined });
+      },
     },
-    after: async () => {
-      metrics.flush();
-    },
-    onError: async (request) => {
-      metrics.add('InvocationErrors', 'Count');
-      metrics.flush();
-      logger.error('invocation failed', {
-        requestId: request.context?.awsRequestId,
-        error: request.error ?? undefined,
-      });
-    },
-  };
+  ];
 }

@@ -37,5 +37,6 @@ export function localControlPlane(
   const logger =
     options.logger ??
     createLogger('flink-cli', { level: 'warn', sink: (line) => process.stderr.write(`${line}\n`) });
-  return createControlPlane(config, { logger, metricsSink: () => undefined });
+  // No metrics: they are for CloudWatch, and stdout carries the command's answer.
+  return createControlPlane(config, { logger });
 }

@@ -14,7 +14,7 @@ import {
   queryDataset,
   sampleBatcherDescriptor,
 } from '@apphub/microbatcher';
-import { createLogger } from '@apphub/observability';
+import { createLogger, createMetrics, type Metrics } from '@apphub/observability';
 import { platform } from '@apphub/platform';
 import {
   computeAggregates,
@@ -27,6 +27,10 @@ import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
 import { localControlPlaneEnv } from '../../../local/src/control-plane/local-plane.js';
+import type { EmfLine } from '../../unit/observability/emf-capture.js';
+
+export { captureEmf } from '../../unit/observability/emf-capture.js';
+
 import { consumeRecords } from '../../../local/src/sample/consume.js';
 import { produceEvents } from '../../../local/src/sample/produce.js';
 import { sampleJobVariables } from '../../../local/src/sample/submit.js';
@@ -82,9 +86,11 @@ export async function hasMetadata(location: string): Promise<boolean> {
   return (await objectsUnder(location)).includes(`${prefix}/_metadata`);
 }
 
-/** A control plane on the local stack; metrics lines are collected for assertions instead of printed. */
-export function localPlane(env: Record<string, string> = {}): ControlPlane & { metricLines: string[] } {
-  const metricLines: string[] = [];
+/**
+ * A control plane on the local stack with the Powertools metrics a handler gives it (dimension
+ * `Service` = `control-plane`); a test plays the middleware and publishes them (`captureEmf` reads them).
+ */
+export function localPlane(env: Record<string, string> = {}): ControlPlane & { metrics: Metrics } {
   const config = parseControlPlaneConfig({
     ...controlPlaneEnv(),
     APPHUB_SAVEPOINT_TIMEOUT_SECONDS: '60',
@@ -94,17 +100,17 @@ export function localPlane(env: Record<string, string> = {}): ControlPlane & { m
   const logger = createLogger('control-plane-it', {
     level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn',
   });
-  const plane = createControlPlane(config, { logger, metricsSink: (line) => metricLines.push(line) });
-  return { ...plane, metricLines };
+  const metrics = createMetrics('control-plane', logger);
+  return { ...createControlPlane(config, { logger, metrics }), metrics };
 }
 
 /** Sums a metric over the EMF lines of one job, or of the service when `jobName` is undefined. */
-export function metricTotal(lines: readonly string[], jobName: string | undefined, metric: string): number {
+export function metricTotal(lines: readonly EmfLine[], jobName: string | undefined, metric: string): number {
   return lines
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
     .filter((entry) => (jobName ? entry.JobName === jobName : entry.Service !== undefined))
-    .filter((entry) => typeof entry[metric] === 'number')
-    .reduce((sum, entry) => sum + (entry[metric] as number), 0);
+    .flatMap((entry) => [entry[metric]].flat())
+    .filter((value): value is number => typeof value === 'number')
+    .reduce((sum, value) => sum + value, 0);
 }
 
 const template = readFileSync(path.join(repoRoot, platform.sampleJob.sqlTemplate), 'utf8');

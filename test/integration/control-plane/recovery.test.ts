@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { componentProcess, stackDown, stackUp } from '../../../local/src/stack/index.js';
 import { endpoints } from '../helpers.js';
 import {
+  captureEmf,
   checkpointAfter,
   cleanUp,
   eventually,
@@ -47,6 +48,7 @@ describe('reconcile and upgrades on the real cluster', () => {
     const stored = await plane.storage.latestCheckpoint((await checkpointRoot(plane))!, jobId);
     expect(stored?.path).toBe(stats.latestCompleted?.externalPath);
 
+    const emf = captureEmf();
     const [outcome] = await handleReconcileEvent(plane, scheduledEvent([scenario.jobName]));
 
     expect(outcome?.decision).toMatchObject({
@@ -57,8 +59,8 @@ describe('reconcile and upgrades on the real cluster', () => {
     });
     expect(outcome?.jobId).not.toBe(jobId);
     expect((await plane.jobs.get(scenario.jobName))?.jobId).toBe(outcome?.jobId);
-    expect(metricTotal(plane.metricLines, scenario.jobName, 'Resubmissions')).toBe(1);
-    expect(metricTotal(plane.metricLines, scenario.jobName, 'JobsNotRunning')).toBe(1);
+    expect(metricTotal(emf, scenario.jobName, 'Resubmissions')).toBe(1);
+    expect(metricTotal(emf, scenario.jobName, 'JobsNotRunning')).toBe(1);
     await scenario.produce([...scenario.phaseB, scenario.closer]);
     await expectExactAggregates(scenario);
     expect((await plane.rest.checkpoints(outcome!.jobId!)).restored).toBe(1);

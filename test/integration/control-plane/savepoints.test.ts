@@ -2,6 +2,7 @@ import { ControlPlaneError, handleSavepointEvent } from '@apphub/control-plane';
 import { platform } from '@apphub/platform';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  captureEmf,
   cleanUp,
   eventually,
   hasMetadata,
@@ -29,6 +30,7 @@ describe('scheduled savepoints on the real cluster', () => {
     );
 
     const locations: string[] = [];
+    const emf = captureEmf();
     for (let round = 0; round < 3; round += 1) {
       const [outcome] = await handleSavepointEvent(plane, event);
       expect(outcome?.decision).toEqual({ action: 'trigger' });
@@ -53,13 +55,15 @@ describe('scheduled savepoints on the real cluster', () => {
       new RegExp(`^s3://${platform.storage.checkpointBucket}/checkpoints/${jobId}/chk-\\d+$`),
     );
     expect(await hasMetadata(checkpoint!)).toBe(true);
-    expect(metricTotal(plane.metricLines, scenario.jobName, 'SavepointsCompleted')).toBe(3);
-    // The same counts summed per function (dimension Service), which the CDK alarms read.
-    expect(metricTotal(plane.metricLines, undefined, 'SavepointsCompleted')).toBe(3);
+    expect(metricTotal(emf, scenario.jobName, 'SavepointsCompleted')).toBe(3);
+    // The same counts in the invocation's metrics (dimension Service), which the CDK alarms read.
+    plane.metrics.publishStoredMetrics();
+    expect(metricTotal(emf, undefined, 'SavepointsCompleted')).toBe(3);
   });
 
   it('reports a savepoint Flink cannot write as a failed invocation with the root cause, and records it', async () => {
     const unwritable = localPlane({ APPHUB_SAVEPOINT_DIR: 'file:///proc/apphub-unwritable-savepoints' });
+    const emf = captureEmf();
 
     const error = await handleSavepointEvent(unwritable, event).catch((caught: unknown) => caught);
 
@@ -73,7 +77,7 @@ describe('scheduled savepoints on the real cluster', () => {
     );
     expect(failed).toHaveLength(1);
     expect(failed[0]?.directory).toBe(`file:///proc/apphub-unwritable-savepoints/${scenario.jobName}`);
-    expect(metricTotal(unwritable.metricLines, scenario.jobName, 'SavepointsFailed')).toBe(1);
+    expect(metricTotal(emf, scenario.jobName, 'SavepointsFailed')).toBe(1);
   });
 
   it('skips a job that is not running, and an event that is not a schedule is rejected', async () => {

@@ -6,6 +6,7 @@ import { uniqueName } from '../helpers.js';
 import {
   aggregate,
   base,
+  datasetSeries,
   documents,
   lake,
   minute,
@@ -90,14 +91,16 @@ describe('micro-batcher exactly-once effect', () => {
       version: 1,
       rows: [['u-003', '2026-11-29T10:02:00.000Z', 8n]],
     });
-    const datasetLines = emf.filter((line) => line.Dataset === descriptor.dataset);
-    expect(datasetLines.map((line) => [line.RecordsProcessed, line.WindowsSealed, line.LateRecords])).toEqual(
-      [
-        [10, 3, undefined],
-        [10, 0, undefined],
-        [10, 0, undefined],
-      ],
-    );
+    expect(
+      datasetSeries(emf, descriptor.dataset, ['RecordsProcessed', 'WindowsSealed', 'LateRecords']),
+    ).toEqual([
+      ['RecordsProcessed', 10],
+      ['WindowsSealed', 3],
+      ['RecordsProcessed', 10],
+      ['WindowsSealed', 0],
+      ['RecordsProcessed', 10],
+      ['WindowsSealed', 0],
+    ]);
   });
 
   it.each([

@@ -6,13 +6,14 @@ import {
   parseDatasetDescriptor,
   sampleBatcherDescriptor,
 } from '@apphub/microbatcher';
-import { createLogger, Metrics } from '@apphub/observability';
+import { createLogger, createMetrics } from '@apphub/observability';
 import { platform } from '@apphub/platform';
 import { WatermarkStore } from '@apphub/watermarks';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll } from 'vitest';
 import type { BatcherRunner } from '../../../local/src/batcher/index.js';
+import { captureEmf, type EmfLine } from '../../unit/observability/emf-capture.js';
 import { aws, eventually, kafka, uniqueName } from '../helpers.js';
 
 export const bucket = platform.storage.dataLakeBucket;
@@ -37,23 +38,38 @@ export function testDescriptor(overrides: Partial<DatasetDescriptorInput> = {}) 
   });
 }
 
-/** A context whose log lines and EMF lines are captured for assertions. */
+/**
+ * A context whose log lines and EMF lines (Powertools' output on stdout) are captured for
+ * assertions; the invocation's metrics are the handler's (dimension `Service` = `micro-batcher`).
+ */
 export function testContext(
   descriptors: BatcherContext['descriptors'],
   options: { now?: () => number; store?: WatermarkStore } = {},
 ) {
   const logs: Record<string, unknown>[] = [];
-  const emf: Record<string, unknown>[] = [];
+  const emf = captureEmf();
   const context: BatcherContext = {
     descriptors,
     lake,
     store: options.store ?? store,
     logger: createLogger('micro-batcher-test', { sink: (line) => logs.push(JSON.parse(line)) }),
-    metricsFor: (dataset) =>
-      new Metrics('AppHub/Streaming', { Dataset: dataset }, (line) => emf.push(JSON.parse(line))),
+    metrics: createMetrics('micro-batcher'),
     ...(options.now ? { now: options.now } : {}),
   };
   return { context, logs, emf };
+}
+
+/** The values of `names` in the series of `dataset`, in the order they were published. */
+export function datasetSeries(
+  emf: readonly EmfLine[],
+  dataset: string,
+  names: readonly string[],
+): [string, unknown][] {
+  return emf
+    .filter((line) => line.Dataset === dataset)
+    .flatMap((line) =>
+      names.filter((name) => name in line).map((name): [string, unknown] => [name, line[name]]),
+    );
 }
 
 export const minute = 60_000;

@@ -98,7 +98,7 @@ function planeOn(url: string, start: number) {
       APPHUB_LEASES_TABLE: 'streaming_leases',
       APPHUB_SAVEPOINT_DIR: 'file:///tmp/savepoints',
     }),
-    { logger: createLogger('jobmanager-test', { sink: () => undefined }), metricsSink: () => undefined },
+    { logger: createLogger('jobmanager-test', { sink: () => undefined }) },
   );
   const clock = { now: start, slept: [] as number[] };
   return {

@@ -128,6 +128,17 @@ describe('Flink HTTP transport', () => {
     expect(server.hits()).toBe(1);
   });
 
+  it('never repeats a savepoint trigger that timed out: it may have reached Flink', async () => {
+    const server = await serve(() => {
+      // never answers
+    });
+    const client = new FlinkRestClient({ baseUrl: server.url, timeoutMs: 100, retries: 2, backoffMs: 1 });
+
+    await expect(client.triggerSavepoint('abc', 'file:///tmp/sp')).rejects.toThrow(FlinkUnreachableError);
+
+    expect(server.hits()).toBe(1);
+  });
+
   it('reports a refused connection as one line naming the URL and what to start', async () => {
     const url = await closedPortUrl();
     const client = new SqlGatewayClient({ baseUrl: url, retries: 1, backoffMs: 1 });

@@ -50,9 +50,7 @@ describe('handleBatcherEvent', () => {
       }),
     ).toBe(true);
     expect(isScheduledEvent({ source: 'aws.s3' })).toBe(false);
-    const context = { descriptors: [], metricsFor: () => undefined } as unknown as Parameters<
-      typeof handleBatcherEvent
-    >[0];
+    const context = { descriptors: [] } as unknown as Parameters<typeof handleBatcherEvent>[0];
     await expect(handleBatcherEvent(context, { Records: [] })).rejects.toThrow(BatcherEventUnsupportedError);
   });
 });

@@ -1,0 +1,150 @@
+import {
+  createLogger,
+  createMetrics,
+  FunctionFolder,
+  METRIC_NAMESPACE,
+  MetricName,
+  metricRecorder,
+  observability,
+  SERVICE_DIMENSION,
+} from '@apphub/observability';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { describe, expect, it, vi } from 'vitest';
+import { captureEmf, dimensionsOf } from './emf-capture.js';
+
+/** What Lambda passes a Node.js handler (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html). */
+const lambdaContext = (awsRequestId: string): Context => ({
+  callbackWaitsForEmptyEventLoop: true,
+  functionName: 'apphub-reconcile',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:apphub-reconcile',
+  memoryLimitInMB: '256',
+  awsRequestId,
+  logGroupName: '/aws/lambda/apphub-reconcile',
+  logStreamName: '2026/12/03/[$LATEST]abc',
+  getRemainingTimeInMillis: () => 60_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});
+
+/** A reconcile-like handler: records JobsNotRunning for two jobs, then fails when asked to. */
+function reconcileHandler() {
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger(FunctionFolder.reconcile, { sink: (line) => logs.push(JSON.parse(line)) });
+  const metrics = createMetrics(FunctionFolder.reconcile, logger);
+  const handler = middy()
+    .use(observability({ logger, metrics }))
+    .handler(async (event: unknown) => {
+      metricRecorder(metrics, { JobName: 'orders' }).add(MetricName.jobsNotRunning, 'Count', 1);
+      metricRecorder(metrics, { JobName: 'clicks' }).add(MetricName.jobsNotRunning, 'Count', 0);
+      if ((event as { fail?: boolean }).fail)
+        throw new Error('Flink unreachable', { cause: new Error('ECONNREFUSED') });
+      return 'done';
+    });
+  return { handler, logs };
+}
+
+const serviceLines = (lines: readonly ReturnType<typeof captureEmf>[number][]) =>
+  lines.filter((line) => JSON.stringify(dimensionsOf(line)) === JSON.stringify([[SERVICE_DIMENSION]]));
+
+describe('observability middleware (Powertools logger and metrics)', () => {
+  it('publishes one Service line per invocation, the job series at once, each with exactly its dimension', async () => {
+    const emf = captureEmf();
+    const { handler } = reconcileHandler();
+
+    await expect(handler({}, lambdaContext('req-1'))).resolves.toBe('done');
+
+    const service = serviceLines(emf);
+    expect(service).toHaveLength(1);
+    expect(service[0]).toMatchObject({ Service: 'reconcile', JobsNotRunning: [1, 0] });
+    expect(service[0]).not.toHaveProperty('service');
+    expect(service[0]?._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: METRIC_NAMESPACE,
+      Metrics: [{ Name: 'JobsNotRunning', Unit: 'Count' }],
+    });
+    const jobs = emf.filter((line) => JSON.stringify(dimensionsOf(line)) === '[["JobName"]]');
+    expect(jobs.map((line) => [line.JobName, line.JobsNotRunning])).toEqual([
+      ['orders', 1],
+      ['clicks', 0],
+    ]);
+    expect(jobs.every((line) => line.Service === undefined)).toBe(true);
+    expect(emf).toHaveLength(3);
+  });
+
+  it('starts every invocation empty: a warm function publishes only that invocation’s values', async () => {
+    const emf = captureEmf();
+    const { handler } = reconcileHandler();
+
+    await handler({}, lambdaContext('req-1'));
+    await handler({}, lambdaContext('req-2'));
+
+    expect(serviceLines(emf).map((line) => line.JobsNotRunning)).toEqual([
+      [1, 0],
+      [1, 0],
+    ]);
+  });
+
+  it('logs and counts a failed invocation in the same one line, and re-throws for Lambda to retry', async () => {
+    const emf = captureEmf();
+    const { handler, logs } = reconcileHandler();
+
+    await expect(handler({ fail: true }, lambdaContext('req-3'))).rejects.toThrow('Flink unreachable');
+
+    const service = serviceLines(emf);
+    expect(service).toHaveLength(1);
+    expect(service[0]).toMatchObject({ Service: 'reconcile', JobsNotRunning: [1, 0], InvocationErrors: 1 });
+    const failed = logs.find((line) => line.message === 'invocation failed');
+    expect(failed).toMatchObject({
+      level: 'ERROR',
+      service: 'reconcile',
+      function_name: 'apphub-reconcile',
+      function_request_id: 'req-3',
+      error: { name: 'Error', message: 'Flink unreachable', cause: { message: 'ECONNREFUSED' } },
+    });
+  });
+});
+
+describe('metricRecorder', () => {
+  it('records nothing without a metrics object (local tools whose stdout carries an answer)', () => {
+    const emf = captureEmf();
+
+    metricRecorder(undefined, { JobName: 'orders' }).add(MetricName.resubmissions, 'Count');
+
+    expect(emf).toEqual([]);
+  });
+});
+
+describe('createLogger', () => {
+  it('writes JSON lines to the sink at or above its level, with the child’s fields and errors with their cause', () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger('flink-cli', { level: 'warn', sink: (line) => lines.push(JSON.parse(line)) });
+
+    logger.info('not shown');
+    logger.child({ jobName: 'orders' }).warn('savepoint slow', {
+      error: new Error('timed out', { cause: new Error('socket hang up') }),
+    });
+
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'WARN',
+      message: 'savepoint slow',
+      service: 'flink-cli',
+      jobName: 'orders',
+      error: { name: 'Error', message: 'timed out', cause: { message: 'socket hang up' } },
+    });
+    expect(typeof lines[0]?.timestamp).toBe('string');
+  });
+
+  it('takes its level from LOG_LEVEL, which the CDK option logLevel sets on every Lambda', () => {
+    vi.stubEnv('LOG_LEVEL', 'debug');
+    const lines: string[] = [];
+
+    createLogger('reconcile', { sink: (line) => lines.push(line) }).debug('polling');
+    vi.unstubAllEnvs();
+    createLogger('reconcile', { sink: (line) => lines.push(line) }).debug('not shown at the default info');
+
+    expect(lines.map((line) => JSON.parse(line).message)).toEqual(['polling']);
+  });
+});
