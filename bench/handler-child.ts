@@ -7,6 +7,7 @@
  * Sends one JSON result to the parent over IPC.
  */
 import { randomUUID } from 'node:crypto';
+import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -26,6 +27,8 @@ export interface HandlerRun {
   readonly wallMicrosPerRecord: number;
   /** Garbage-collection pauses during the invocation, µs per record. */
   readonly gcMicrosPerRecord: number;
+  /** HTTP requests to S3 and DynamoDB during the invocation. */
+  readonly storageRequests: number;
 }
 
 /** Where the handler's CPU time goes: shares of the profiled invocations' samples, by category. */
@@ -61,6 +64,11 @@ function warmFunction(datasets: number) {
   return { names, handler: createHandler(config) };
 }
 
+let requests = 0;
+subscribe('http.client.request.start', () => {
+  requests += 1;
+});
+
 let gcMillis = 0;
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcMillis += entry.duration;
@@ -72,6 +80,7 @@ type Handler = ReturnType<typeof createHandler>;
 async function invokeOnce(handler: Handler, dataset: string, records: number): Promise<HandlerRun> {
   const event = benchEvent(dataset, records);
   const gcBefore = gcMillis;
+  const requestsBefore = requests;
   const cpu = process.cpuUsage();
   const started = performance.now();
   await handler(event, lambdaContext(dataset));
@@ -82,6 +91,7 @@ async function invokeOnce(handler: Handler, dataset: string, records: number): P
     cpuMicrosPerRecord: (used.user + used.system) / records,
     wallMicrosPerRecord: (wall * 1000) / records,
     gcMicrosPerRecord: ((gcMillis - gcBefore) * 1000) / records,
+    storageRequests: requests - requestsBefore,
   };
 }
 
