@@ -9,8 +9,12 @@ import {
 } from '../local/src/cli/run-cli.js';
 import { localKafka } from '../local/src/stack/index.js';
 import { benchmarkEncoders } from './encoder.js';
-import { reportSampleJob } from './sample-job.js';
-import { microBatch, rawConsume, seedTopic } from './throughput.js';
+import { measureFreshness } from './freshness.js';
+import { median, quantile, runHandlerChild } from './handler.js';
+import type { HandlerBreakdown, HandlerRun } from './handler-child.js';
+import { costCategories, costCategoryDetails } from './profile.js';
+import { reportSampleJob, sampleJobTarget } from './sample-job.js';
+import { microBatch, rawConsume, seedTopic, type ThroughputResult } from './throughput.js';
 
 // The BENCH_* variables of earlier runs still set the defaults.
 const options = {
@@ -25,6 +29,18 @@ const options = {
     valueName: 'N',
     description: 'records per micro-batcher invocation (or BENCH_BATCH_SIZE)',
     default: process.env.BENCH_BATCH_SIZE ?? '10000',
+  },
+  runs: {
+    type: 'string',
+    valueName: 'N',
+    description: 'runs of each measurement; the table shows their median (at least 5)',
+    default: '5',
+  },
+  'freshness-windows': {
+    type: 'string',
+    valueName: 'N',
+    description: 'windows the live freshness run closes (5 s each)',
+    default: '8',
   },
   'sample-events': {
     type: 'string',
@@ -46,64 +62,218 @@ const options = {
   },
 } as const satisfies OptionTable;
 
+/** The targets of issue 13, one per row of the summary. */
+const targets = {
+  handlerMicrosPerRecord: 8,
+  endToEndRatio: 0.35,
+  freshnessP95Seconds: 10,
+  peakRssBytes: 256 * 1_048_576,
+  encoderSpeedup: 5,
+} as const;
+
+interface SummaryRow {
+  readonly measure: string;
+  readonly result: string;
+  readonly target: string;
+  /** Undefined when the row could not be measured. */
+  readonly pass: boolean | undefined;
+  readonly notes: string;
+}
+
+const verdict = (pass: boolean | undefined) => (pass === undefined ? 'NOT RUN' : pass ? 'PASS' : 'BELOW');
+
+function printTable(
+  header: readonly string[],
+  align: readonly string[],
+  rows: readonly (readonly string[])[],
+) {
+  console.log(`| ${header.join(' | ')} |`);
+  console.log(`| ${align.join(' | ')} |`);
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+}
+
+/** The handler alone (target 1, with where its time goes) and one invocation's peak RSS (target 4). */
+async function benchHandler(runs: number, batchSize: number) {
+  const cpu = await runHandlerChild(['cpu', String(batchSize), String(runs)]);
+  if (cpu.mode !== 'cpu') throw new Error('the handler bench process answered the wrong mode');
+  const rss: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const result = await runHandlerChild(['rss', String(batchSize)]);
+    if (result.mode === 'rss') rss.push(result.peakRssBytes);
+  }
+  return { runs: cpu.runs, breakdown: cpu.breakdown, rss };
+}
+
+function printHandler(runs: readonly HandlerRun[], breakdown: HandlerBreakdown, batchSize: number) {
+  const cpu = median(runs.map((run) => run.cpuMicrosPerRecord));
+  console.log(
+    `\nMicro-batcher handler alone (functions/micro-batcher createHandler), ${batchSize} records per MSK-shaped event, ` +
+      `storage on the local endpoints: CPU µs per record per run ${runs.map((run) => run.cpuMicrosPerRecord.toFixed(1)).join(', ')}; ` +
+      `wall ${median(runs.map((run) => run.wallMicrosPerRecord)).toFixed(1)} µs per record, ` +
+      `${median(runs.map((run) => run.storageRequests))} storage requests per batch (medians)\n`,
+  );
+  printTable(
+    ['where the time goes', 'share', 'µs per record', 'covers'],
+    ['---', '---:', '---:', '---'],
+    costCategories.map((category) => [
+      category,
+      `${(breakdown[category] * 100).toFixed(0)}%`,
+      (breakdown[category] * cpu).toFixed(1),
+      costCategoryDetails[category],
+    ]),
+  );
+  console.log(
+    '\nShares from V8 CPU profiles of 3 more invocations (sampled separately: profiling slows them), applied to the median.',
+  );
+}
+
+function printThroughput(pairs: readonly (readonly [ThroughputResult, ThroughputResult])[], total: number) {
+  console.log(`\nEnd to end on ${total} records, raw consume and micro-batcher side by side per run\n`);
+  printTable(
+    ['run', 'path', 'seconds', 'records/s', 'Node CPU s', 'notes'],
+    ['---:', '---', '---:', '---:', '---:', '---'],
+    pairs.flatMap((pair, run) =>
+      pair.map((row) => [
+        String(run + 1),
+        row.name,
+        row.seconds.toFixed(2),
+        String(Math.round(row.recordsPerSecond)),
+        row.cpuSeconds.toFixed(2),
+        row.detail,
+      ]),
+    ),
+  );
+}
+
 /**
- * `npm run bench`: on one freshly seeded topic, the micro-batcher's end-to-end throughput against
- * the raw consume rate of the same client (target ratio >= 0.5), then the Parquet encoder against
- * parquetjs-lite on the same rows (target >= 5x). Needs the local stack (npm run local:up).
+ * `npm run bench`: the targets of the micro-batcher (handler CPU per record, end to end against the
+ * raw consume rate, freshness, peak RSS) measured side by side in one run, median of `--runs`, then
+ * the Parquet encoder against parquetjs-lite. Needs the local stack (npm run local:up).
  */
 async function main({ values }: CommandInput<typeof options>): Promise<number> {
   const minutes = integerOption('--minutes', values.minutes, 1);
   const batchSize = integerOption('--batch-size', values['batch-size'], 1);
+  const runs = integerOption('--runs', values.runs, 5);
+  const freshnessWindows = integerOption('--freshness-windows', values['freshness-windows'], 1);
   const encoderRows = integerOption('--encoder-rows', values['encoder-rows'], 1);
   const sampleEvents = integerOption('--sample-events', values['sample-events'], 0);
   const sampleRuns = integerOption('--sample-runs', values['sample-runs'], 1);
   const endpoints = parseLocalEndpoints();
   const kafka = localKafka(endpoints, 'apphub-bench');
-  const topic = `bench-mb-${randomUUID().slice(0, 8)}`;
 
+  console.log(`handler: ${runs} runs of ${batchSize} records, and ${runs} processes for peak RSS...`);
+  const handler = await benchHandler(runs, batchSize);
+
+  const topic = `bench-mb-${randomUUID().slice(0, 8)}`;
   console.log(`seeding ${topic}: ${minutes} minutes x 1000 users of aggregates on 3 partitions...`);
   const total = await seedTopic(kafka, topic, minutes);
-  const raw = await rawConsume(kafka, topic, total);
-  const batched = await microBatch(kafka, endpoints, topic, total, batchSize);
-  const ratio = batched.recordsPerSecond / raw.recordsPerSecond;
-
-  console.log(`\nThroughput on ${total} records (${topic}, same kafkajs client, measured in this run)\n`);
-  console.log('| path | records | seconds | records/s | Node CPU s | notes |');
-  console.log('| --- | ---: | ---: | ---: | ---: | --- |');
-  for (const row of [raw, batched]) {
-    console.log(
-      `| ${row.name} | ${row.records} | ${row.seconds.toFixed(2)} | ${Math.round(row.recordsPerSecond)} | ${row.cpuSeconds.toFixed(2)} | ${row.detail} |`,
-    );
+  const pairs: (readonly [ThroughputResult, ThroughputResult])[] = [];
+  for (let run = 0; run < runs; run++) {
+    const raw = await rawConsume(kafka, topic, total, run);
+    pairs.push([raw, await microBatch(kafka, endpoints, topic, total, batchSize, run)]);
   }
+
   console.log(
-    `\nratio micro-batcher / raw consume: ${ratio.toFixed(2)} (target >= 0.5) ${ratio >= 0.5 ? 'PASS' : 'BELOW TARGET'}`,
+    `freshness: live run closing ${freshnessWindows} windows with the runner's default settings...`,
   );
+  const freshness = await measureFreshness(kafka, endpoints, freshnessWindows);
+
+  printHandler(handler.runs, handler.breakdown, batchSize);
+  printThroughput(pairs, total);
+
+  const handlerMicros = median(handler.runs.map((run) => run.cpuMicrosPerRecord));
+  const ratio = median(pairs.map(([raw, batched]) => batched.recordsPerSecond / raw.recordsPerSecond));
+  const perCore = median(pairs.map(([, batched]) => batched.records / batched.cpuSeconds));
+  const p50 = freshness.seconds.length > 0 ? quantile(freshness.seconds, 0.5) : Number.NaN;
+  const p95 = freshness.seconds.length > 0 ? quantile(freshness.seconds, 0.95) : Number.NaN;
+  const rss = median(handler.rss);
+  const summary: SummaryRow[] = [
+    {
+      measure: '1. handler CPU per record',
+      result: `${handlerMicros.toFixed(1)} µs`,
+      target: `<= ${targets.handlerMicrosPerRecord} µs`,
+      pass: handlerMicros <= targets.handlerMicrosPerRecord,
+      notes: `batch size ${batchSize}, median of ${runs}`,
+    },
+    {
+      measure: '2. end to end / raw consume',
+      result: ratio.toFixed(2),
+      target: `>= ${targets.endToEndRatio}`,
+      pass: ratio >= targets.endToEndRatio,
+      notes: `median of ${runs}; ${Math.round(perCore)} records per Node CPU second`,
+    },
+    {
+      measure: '3. freshness p50 / p95',
+      result: `${p50.toFixed(1)} s / ${p95.toFixed(1)} s`,
+      target: `p95 <= ${targets.freshnessP95Seconds} s`,
+      pass: p95 <= targets.freshnessP95Seconds,
+      notes: freshness.detail,
+    },
+    {
+      measure: '4. peak RSS, one invocation',
+      result: `${(rss / 1_048_576).toFixed(0)} MB`,
+      target: `<= ${targets.peakRssBytes / 1_048_576} MB`,
+      pass: rss <= targets.peakRssBytes,
+      notes: `${batchSize} records, fresh process, median of ${runs}`,
+    },
+    {
+      measure: "5. peer: Flink's filesystem sink, Parquet",
+      result: `micro-batcher ${Math.round(perCore)} records/s per core, p95 ${p95.toFixed(1)} s`,
+      target: 'beat its freshness, match it per core',
+      pass: undefined,
+      notes:
+        'not measured: flink-parquet 2.2.0 needs hadoop-common on the Flink classpath, a stack restart (docs/microbatcher.md#performance)',
+    },
+  ];
 
   const [ours, lite] = await benchmarkEncoders(encoderRows);
   const speedup = ours!.rowsPerSecond / lite!.rowsPerSecond;
   console.log(`\nParquet encoding of ${encoderRows} aggregate rows (5 columns; best of 3 after a warm-up)\n`);
-  console.log('| encoder | ms | rows/s | file bytes |');
-  console.log('| --- | ---: | ---: | ---: |');
-  for (const row of [ours!, lite!]) {
-    console.log(
-      `| ${row.name} | ${row.millis.toFixed(0)} | ${Math.round(row.rowsPerSecond)} | ${row.bytes} |`,
-    );
-  }
-  console.log(
-    `\nspeed-up over parquetjs-lite: ${speedup.toFixed(1)}x (target >= 5x) ${speedup >= 5 ? 'PASS' : 'BELOW TARGET'}; ` +
-      `size ratio ${(lite!.bytes / ours!.bytes).toFixed(1)}x smaller`,
+  printTable(
+    ['encoder', 'ms', 'rows/s', 'file bytes'],
+    ['---', '---:', '---:', '---:'],
+    [ours!, lite!].map((row) => [
+      row.name,
+      row.millis.toFixed(0),
+      String(Math.round(row.rowsPerSecond)),
+      String(row.bytes),
+    ]),
   );
-  const sampleJobMet =
-    sampleEvents === 0 || (await reportSampleJob(kafka, endpoints, sampleEvents, sampleRuns));
-  return ratio < 0.5 || speedup < 5 || !sampleJobMet ? 1 : 0;
+  summary.push({
+    measure: 'encoder speed-up over parquetjs-lite',
+    result: `${speedup.toFixed(1)}x`,
+    target: `>= ${targets.encoderSpeedup}x`,
+    pass: speedup >= targets.encoderSpeedup,
+    notes: `files ${(lite!.bytes / ours!.bytes).toFixed(1)}x smaller`,
+  });
+
+  if (sampleEvents > 0) {
+    const sampleJob = await reportSampleJob(kafka, endpoints, sampleEvents, sampleRuns);
+    summary.push({
+      measure: "sample job / Flink's json format, events/s",
+      result: sampleJob.ratio.toFixed(2),
+      target: `>= ${sampleJobTarget}`,
+      pass: sampleJob.ratio >= sampleJobTarget,
+      notes: sampleJob.detail,
+    });
+  }
+
+  console.log('\nSummary\n');
+  printTable(
+    ['measure', 'result', 'target', 'verdict', 'notes'],
+    ['---', '---:', '---', '---', '---'],
+    summary.map((row) => [row.measure, row.result, row.target, verdict(row.pass), row.notes]),
+  );
+  return summary.every((row) => row.pass === true) ? 0 : 1;
 }
 
 /** `npm run bench`, with its flags. */
 export const cli = defineCommand({
   program: 'npm run bench --',
-  summary: "Measures the micro-batcher's throughput and the Parquet encoder's speed on the local stack.",
+  summary: "Measures the micro-batcher's cost, throughput, freshness and memory on the local stack.",
   details: () =>
-    'Targets: micro-batcher / raw consume >= 0.5, encoder >= 5x parquetjs-lite; exits 1 below either.',
+    'Targets: handler <= 8 µs CPU per record, end to end >= 0.35 of raw consume, freshness p95 <= 10 s, ' +
+    'peak RSS <= 256 MB, encoder >= 5x parquetjs-lite, sample job >= 0.8 of the json-format peer; exits 1 below any.',
   options,
   run: main,
 });

@@ -1,4 +1,4 @@
-import type { BatcherContext } from '@apphub/microbatcher';
+import type { BatcherContext, DatasetDescriptor } from '@apphub/microbatcher';
 import {
   handleBatcherEvent,
   Lake,
@@ -14,6 +14,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Kafka } from 'kafkajs';
 import { BatcherRunner } from '../local/src/batcher/index.js';
 import { createTopicsWithLeaders, localAwsClients } from '../local/src/stack/index.js';
+import {
+  aggregateMessage,
+  benchBase,
+  benchPartitions as partitions,
+  benchUsers as users,
+} from './records.js';
 
 export interface ThroughputResult {
   readonly name: string;
@@ -30,8 +36,26 @@ function cpuSecondsSince(start: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1e6;
 }
 
-const partitions = 3;
-const users = 1000;
+/**
+ * What the handler gets, for `descriptor` on the local endpoints, with logs and metrics discarded:
+ * the bench measures the batching, and the runner's own logs would interleave with its tables.
+ */
+export function quietBatcherContext(
+  endpoints: LocalEndpoints,
+  descriptor: DatasetDescriptor,
+): BatcherContext {
+  const aws = localAwsClients(endpoints);
+  const quiet = () => undefined;
+  return {
+    descriptors: [descriptor],
+    lake: new Lake(aws.s3, platform.storage.dataLakeBucket),
+    store: new WatermarkStore(DynamoDBDocumentClient.from(aws.dynamodb), platform.storage.watermarkTable),
+    // As the function's cold start creates it.
+    partCache: new PartCache(),
+    logger: createLogger('bench', { sink: quiet }),
+    // No metrics object: nothing is recorded or printed.
+  };
+}
 
 /** Produces `minutes` x 1000 users aggregates (as the sample job writes them) plus one closer per partition. */
 export async function seedTopic(kafka: Kafka, topic: string, minutes: number): Promise<number> {
@@ -39,26 +63,15 @@ export async function seedTopic(kafka: Kafka, topic: string, minutes: number): P
   await admin.connect();
   await createTopicsWithLeaders(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
   await admin.disconnect();
-  const base = Date.UTC(2026, 10, 29, 0, 0);
   const producer = kafka.producer();
   await producer.connect();
   let count = 0;
   const message = (user: string, start: number, partition: number, events: number) => {
     count += 1;
-    const window = { user_id: user, window_start: new Date(start).toISOString() };
-    return {
-      partition,
-      key: JSON.stringify(window),
-      value: JSON.stringify({
-        ...window,
-        window_end: new Date(start + 60_000).toISOString(),
-        event_count: events,
-        total_value: events * 1.25,
-      }),
-    };
+    return { partition, ...aggregateMessage(user, start, events) };
   };
   for (let minute = 0; minute < minutes; minute++) {
-    const start = base + minute * 60_000;
+    const start = benchBase + minute * 60_000;
     const messages = Array.from({ length: users }, (_, user) =>
       message(`u-${String(user).padStart(4, '0')}`, start, user % partitions, 1 + (user % 9)),
     );
@@ -66,7 +79,7 @@ export async function seedTopic(kafka: Kafka, topic: string, minutes: number): P
   }
   // One aggregate per partition well after the data moves every partition's event time past the last window.
   const closers = Array.from({ length: partitions }, (_, partition) =>
-    message(`closer-${partition}`, base + (minutes + 30) * 60_000, partition, 1),
+    message(`closer-${partition}`, benchBase + (minutes + 30) * 60_000, partition, 1),
   );
   await producer.send({ topic, acks: -1, messages: closers });
   await producer.disconnect();
@@ -74,9 +87,14 @@ export async function seedTopic(kafka: Kafka, topic: string, minutes: number): P
 }
 
 /** Consumes the whole topic with kafkajs, doing nothing per record: the ceiling. */
-export async function rawConsume(kafka: Kafka, topic: string, total: number): Promise<ThroughputResult> {
+export async function rawConsume(
+  kafka: Kafka,
+  topic: string,
+  total: number,
+  run: number,
+): Promise<ThroughputResult> {
   const consumer = kafka.consumer({
-    groupId: `${topic}-raw`,
+    groupId: `${topic}-raw-${run}`,
     maxBytesPerPartition: 16 * 1_048_576,
     maxBytes: 64 * 1_048_576,
     maxWaitTimeInMs: 100,
@@ -118,7 +136,7 @@ export async function rawConsume(kafka: Kafka, topic: string, total: number): Pr
 
 /**
  * The micro-batcher end to end on the same topic: the local runner (same kafkajs client) feeding
- * the handler's logic, with S3 and DynamoDB on the local endpoint, until every offset is committed
+ * the handler's logic (a fresh dataset per run), with S3 and DynamoDB on the local endpoint, until every offset is committed
  * and every data window is sealed.
  */
 export async function microBatch(
@@ -127,26 +145,19 @@ export async function microBatch(
   topic: string,
   total: number,
   batchSize: number,
+  run: number,
 ): Promise<ThroughputResult> {
   const descriptor = parseDatasetDescriptor({
     ...sampleBatcherDescriptor,
-    dataset: topic,
+    dataset: `${topic}-${run}`,
     topic,
     topicPartitions: partitions,
   });
-  const aws = localAwsClients(endpoints);
-  const context: BatcherContext = {
-    descriptors: [descriptor],
-    lake: new Lake(aws.s3, platform.storage.dataLakeBucket),
-    store: new WatermarkStore(DynamoDBDocumentClient.from(aws.dynamodb), platform.storage.watermarkTable),
-    // As the function's cold start creates it.
-    partCache: new PartCache(),
-    logger: createLogger('bench', { sink: () => undefined }),
-  };
+  const context = quietBatcherContext(endpoints, descriptor);
   let sealed = 0;
   const runner = new BatcherRunner({
     kafka,
-    groupId: `${topic}-batcher`,
+    groupId: `${topic}-batcher-${run}`,
     topics: [topic],
     logger: context.logger,
     batchSize,

@@ -120,12 +120,9 @@ async function processDatasetRecords(
   const [before] = await Promise.all([
     context.store.getDatasetWatermark(descriptor.dataset),
     mapWithLimit(parts, concurrency, async (part) => {
-      await context.lake.put(
-        part.key,
-        encodeHotPart(descriptor, part.rows),
-        'application/vnd.apache.parquet',
-      );
-      partCache.set(part.key, part.rows);
+      const bytes = encodeHotPart(descriptor, part.rows);
+      await context.lake.put(part.key, bytes, 'application/vnd.apache.parquet');
+      partCache.set(part.key, part.rows, bytes);
     }),
   ]);
   let lateRecords = 0;

@@ -38,7 +38,9 @@ const lineageColumns: readonly ParquetColumn[] = [
 
 /**
  * Groups rows by window, partition-key cell and Kafka partition. Each group becomes one part whose
- * key names its offset range, so the same records always land in the same object.
+ * key names its offset range, so the same records always land in the same object. A part's rows are
+ * in upsert-key order (offset order within a key), the order compaction gives its winners: a part
+ * without repeated keys is then its own compaction, and its encoding can be reused (cachedEncoding).
  */
 export function groupIntoParts(descriptor: DatasetDescriptor, rows: readonly DatasetRow[]): HotPart[] {
   const groups = new Map<
@@ -54,9 +56,12 @@ export function groupIntoParts(descriptor: DatasetDescriptor, rows: readonly Dat
     groups.set(id, group);
   }
   return [...groups.values()].map((group) => {
-    const sorted = group.rows.sort((a, b) => a.offset - b.offset);
-    const firstOffset = sorted[0]!.offset;
-    const lastOffset = sorted[sorted.length - 1]!.offset;
+    let firstOffset = Number.POSITIVE_INFINITY;
+    let lastOffset = Number.NEGATIVE_INFINITY;
+    for (const row of group.rows) {
+      firstOffset = Math.min(firstOffset, row.offset);
+      lastOffset = Math.max(lastOffset, row.offset);
+    }
     return {
       key: hotPartKey(descriptor, group.windowStart, group.cellPath, {
         topic: descriptor.topic,
@@ -69,7 +74,9 @@ export function groupIntoParts(descriptor: DatasetDescriptor, rows: readonly Dat
       partition: group.partition,
       firstOffset,
       lastOffset,
-      rows: sorted,
+      rows: group.rows.sort(
+        (a, b) => compareUpsertKeys(descriptor, a.values, b.values) || a.offset - b.offset,
+      ),
     };
   });
 }
@@ -79,6 +86,7 @@ function hotColumns(descriptor: DatasetDescriptor): ParquetColumn[] {
   return [...descriptor.schema.fields.map((field) => ({ ...field, nullable: true })), ...lineageColumns];
 }
 
+/** A hot part's Parquet bytes: the schema's fields, all nullable, then the lineage columns. */
 export function encodeHotPart(descriptor: DatasetDescriptor, rows: readonly StoredRow[]): Uint8Array {
   return encodeParquetColumns(hotColumns(descriptor), rows.length, (column, index) => {
     const row = rows[index]!;

@@ -12,7 +12,7 @@ import {
   SEALED_PART_TAG,
   sealedFileKey,
 } from './layout.js';
-import type { PartCache } from './part-cache.js';
+import { cachedEncoding, type PartCache } from './part-cache.js';
 import { encodeHotPart, encodeSealedFile, latestRecords, liveValues } from './parts.js';
 import { writeSymlinkManifests } from './symlinks.js';
 import { readWindowRecords } from './window-records.js';
@@ -163,7 +163,12 @@ async function compactAndPublish(
   const key = manifestKey(descriptor, windowStart, version, partsHash);
   // Everything goes up together: nothing points at these objects until the manifest is published below.
   await Promise.all([
-    context.lake.put(compactedPart, encodeHotPart(descriptor, latest.rows), 'application/vnd.apache.parquet'),
+    context.lake.put(
+      compactedPart,
+      cachedEncoding(options.partCache, window.parts, previous?.compactedPart, latest.rows) ??
+        encodeHotPart(descriptor, latest.rows),
+      'application/vnd.apache.parquet',
+    ),
     mapWithLimit(files, 8, (file) =>
       context.lake.put(
         file.key,

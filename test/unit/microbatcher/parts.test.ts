@@ -1,10 +1,13 @@
 import {
+  cachedEncoding,
   compactRows,
   compareUpsertKeys,
   decodeHotPart,
   encodeHotPart,
   groupIntoParts,
   hashParts,
+  latestRecords,
+  PartCache,
   parseDatasetDescriptor,
   partitionPath,
   type StoredRow,
@@ -50,7 +53,8 @@ describe('groupIntoParts', () => {
       'streaming/user-activity-1m/hot/window=20261129T100000Z/user_id=a/part-apphub.streaming.aggregates+1+00000000000000000003+00000000000000000003.parquet',
       'streaming/user-activity-1m/hot/window=20261129T101000Z/user_id=b%2Fc/part-apphub.streaming.aggregates+0+00000000000000000009+00000000000000000009.parquet',
     ]);
-    expect(parts[0]?.rows.map((stored) => stored.offset)).toEqual([5, 7]);
+    // Upsert-key order (user, then window start), as compaction orders its winners.
+    expect(parts[0]?.rows.map((stored) => stored.offset)).toEqual([7, 5]);
   });
 
   it('labels windows and escapes Hive values so keys stay one segment per value', () => {
@@ -111,5 +115,56 @@ describe('hot parts and compaction', () => {
     expect(
       compareUpsertKeys(pair, { user_id: 'a', event_count: 2n }, { user_id: 'a', event_count: 10n }),
     ).toBe(-1);
+  });
+});
+
+describe('cachedEncoding: a window of one hot part is not encoded twice', () => {
+  // One user per row except the repeat: minutes 1-3 of one window, written in offset order.
+  const records = [
+    row(0, 10, 'c', 2, 3),
+    row(0, 11, 'a', 3, 1),
+    row(0, 12, 'b', 1, 2),
+    row(0, 13, 'a', 2, 4),
+  ];
+
+  // Without partition keys, so that one window is one part.
+  const unpartitioned = parseDatasetDescriptor(sampleBatcherDescriptor);
+  const written = (rows: ReturnType<typeof row>[]) => {
+    const [part] = groupIntoParts(unpartitioned, rows);
+    const bytes = encodeHotPart(descriptor, part!.rows);
+    const cache = new PartCache();
+    cache.set(part!.key, part!.rows, bytes);
+    return { part: part!, bytes, cache };
+  };
+
+  it('reuses the written bytes when compaction keeps every row, and they equal encoding the winners', () => {
+    // Prepare
+    const { part, bytes, cache } = written(records);
+    const winners = latestRecords(descriptor, [...part.rows]).rows;
+
+    // Act
+    const reused = cachedEncoding(cache, [part.key], undefined, winners);
+
+    // Assess: byte for byte what sealing without the cache writes.
+    expect(reused).toBe(bytes);
+    expect(reused).toEqual(encodeHotPart(descriptor, winners));
+  });
+
+  it('encodes again when a key repeats, an earlier compacted part counts, or the window has several parts', () => {
+    // Prepare
+    const { part, cache } = written([...records, row(0, 14, 'b', 1, 9)]);
+    const winners = latestRecords(descriptor, [...part.rows]).rows;
+    const unique = written(records);
+    const uniqueWinners = latestRecords(descriptor, [...unique.part.rows]).rows;
+
+    // Act / Assess
+    expect(cachedEncoding(cache, [part.key], undefined, winners)).toBeUndefined();
+    expect(
+      cachedEncoding(unique.cache, [unique.part.key], 'compacted.parquet', uniqueWinners),
+    ).toBeUndefined();
+    expect(
+      cachedEncoding(unique.cache, [unique.part.key, 'other'], undefined, uniqueWinners),
+    ).toBeUndefined();
+    expect(cachedEncoding(new PartCache(), [unique.part.key], undefined, uniqueWinners)).toBeUndefined();
   });
 });
