@@ -3,12 +3,12 @@ import { type DecodedKafkaRecord, decodeKafkaEvent } from '@apphub/kafka-event';
 import type { Logger, Metrics } from '@apphub/observability';
 import {
   computeDatasetWatermark,
+  isWindowClosed,
   sealableThrough,
-  type WatermarkPolicy,
   type WatermarkStore,
   type WindowState,
 } from '@apphub/watermarks';
-import type { DatasetDescriptor } from './descriptor.js';
+import { type DatasetDescriptor, policyOf } from './descriptor.js';
 import { WindowSealError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
 import { datasetRoot, deadLetterKey, SEALED_PART_TAG } from './layout.js';
@@ -141,9 +141,7 @@ async function processDatasetRecords(
       const previous = await context.store.addWindowPart(descriptor.dataset, part.windowStart, part.key);
       const isNew = !previous?.parts.includes(part.key);
       if (!isNew) await retagCoveredPart(context.lake, part.key, previous!, manifests);
-      const behindWatermark =
-        before.watermark !== undefined &&
-        part.windowStart + descriptor.windowDuration + descriptor.allowedLateness <= before.watermark;
+      const behindWatermark = isWindowClosed(part.windowStart, before.watermark, policyOf(descriptor));
       if (isNew && ((previous?.manifestVersion ?? 0) > 0 || behindWatermark)) lateRecords += part.rows.length;
     });
     if (lateRecords > 0) {
@@ -275,16 +273,6 @@ export function metricsOf(
   return new BatcherMetrics(context.metricsFor(dataset), context.serviceMetrics);
 }
 
-/** The watermark policy of a descriptor. */
-export function policyOf(descriptor: DatasetDescriptor): WatermarkPolicy {
-  return {
-    idleTimeoutMs: descriptor.idleTimeout,
-    windowDurationMs: descriptor.windowDuration,
-    allowedLatenessMs: descriptor.allowedLateness,
-    ...(descriptor.topicPartitions === undefined ? {} : { expectedPartitions: descriptor.topicPartitions }),
-  };
-}
-
 /**
  * Advances the dataset watermark from its partitions' progress (never backwards) and seals every
  * window whose end plus allowed lateness it has passed and that has unsealed parts: windows after
@@ -319,7 +307,7 @@ export async function sealDueWindows(
     { unsealedOnly: true },
   );
   const touched = new Set(
-    (options.touchedWindows ?? []).filter((start) => start + descriptor.windowDuration <= through),
+    (options.touchedWindows ?? []).filter((start) => isWindowClosed(start, watermark, policy)),
   );
   const due = new Set([...pending.map((window) => window.windowStart), ...touched]);
   const owner = options.owner ?? `pass-${randomUUID()}`;

@@ -1,7 +1,13 @@
 import type { ParquetValue } from '@apphub/parquet';
 import { decodeParquet } from '@apphub/parquet';
-import { hasUnsealedParts, type WatermarkStore, type WindowState, windowStartOf } from '@apphub/watermarks';
-import type { DatasetDescriptor } from './descriptor.js';
+import {
+  hasUnsealedParts,
+  isWindowClosed,
+  type WatermarkStore,
+  type WindowState,
+  windowStartOf,
+} from '@apphub/watermarks';
+import { type DatasetDescriptor, policyOf } from './descriptor.js';
 import { QueryInvalidError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
 import { compactRows, compareUpsertKeys } from './parts.js';
@@ -75,8 +81,7 @@ export function isWindowSealed(
   return (
     window.manifestKey !== undefined &&
     !hasUnsealedParts(window) &&
-    watermark !== undefined &&
-    window.windowStart + descriptor.windowDuration + descriptor.allowedLateness <= watermark
+    isWindowClosed(window.windowStart, watermark, policyOf(descriptor))
   );
 }
 
