@@ -9,7 +9,7 @@ import {
 } from '@apphub/microbatcher';
 import { createLogger, Metrics } from '@apphub/observability';
 import { type LocalEndpoints, platform } from '@apphub/platform';
-import { WatermarkStore } from '@apphub/watermarks';
+import { createWatermarkStore } from '@apphub/watermarks';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Kafka } from 'kafkajs';
 import { BatcherRunner } from '../local/src/batcher/index.js';
@@ -139,7 +139,7 @@ export async function microBatch(
   const context: BatcherContext = {
     descriptors: [descriptor],
     lake: new Lake(aws.s3, platform.storage.dataLakeBucket),
-    store: new WatermarkStore(DynamoDBDocumentClient.from(aws.dynamodb), platform.storage.watermarkTable),
+    store: createWatermarkStore(DynamoDBDocumentClient.from(aws.dynamodb), platform.storage.watermarkTable),
     // As the function's cold start creates it.
     partCache: new PartCache(),
     logger: createLogger('bench', { sink: quiet }),

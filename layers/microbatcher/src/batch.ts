@@ -115,7 +115,7 @@ async function processDatasetRecords(
     const parts = groupIntoParts(descriptor, rows);
     const partCache = context.partCache ?? new PartCache();
     const [before] = await Promise.all([
-      context.store.getDatasetWatermark(descriptor.dataset),
+      context.store.watermarks.get(descriptor.dataset),
       mapWithLimit(parts, concurrency, async (part) => {
         await context.lake.put(
           part.key,
@@ -128,7 +128,7 @@ async function processDatasetRecords(
     let lateRecords = 0;
     const manifests = new Map<string, Promise<WindowManifest>>();
     await mapWithLimit(parts, concurrency, async (part) => {
-      const previous = await context.store.addWindowPart(descriptor.dataset, part.windowStart, part.key);
+      const previous = await context.store.windows.addPart(descriptor.dataset, part.windowStart, part.key);
       const isNew = !previous?.parts.includes(part.key);
       if (!isNew) await retagCoveredPart(context.lake, part.key, previous!, manifests);
       const behindWatermark = isWindowClosed(part.windowStart, before.watermark, policyOf(descriptor));
@@ -143,7 +143,7 @@ async function processDatasetRecords(
     }
 
     await mapWithLimit(progressByPartition(records, rows), concurrency, (progress) =>
-      context.store.recordPartitionProgress(descriptor.dataset, { ...progress, updatedAt: now }),
+      context.store.partitions.record(descriptor.dataset, { ...progress, updatedAt: now }),
     );
 
     const touched = [...new Set(parts.map((part) => part.windowStart))];

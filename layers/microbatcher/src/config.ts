@@ -1,5 +1,5 @@
 import { awsClientSettings, parseWith, z } from '@apphub/platform';
-import { WatermarkStore } from '@apphub/watermarks';
+import { createWatermarkStore, type WatermarkStore } from '@apphub/watermarks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -59,5 +59,5 @@ export function createBatcherStorage(
     new DynamoDBClient(awsClientSettings(config.awsEndpointUrl, 'dynamodb')),
     { marshallOptions: { removeUndefinedValues: true } },
   );
-  return { lake: new Lake(s3, config.bucket), store: new WatermarkStore(dynamodb, config.table) };
+  return { lake: new Lake(s3, config.bucket), store: createWatermarkStore(dynamodb, config.table) };
 }

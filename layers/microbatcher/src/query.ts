@@ -44,8 +44,8 @@ export async function queryDataset(
       `query range is empty: --from ${new Date(range.from).toISOString()} must be before --to ${new Date(range.to).toISOString()}`,
     );
   }
-  const { watermark, sealedThrough } = await context.store.getDatasetWatermark(descriptor.dataset);
-  const windows = await context.store.listWindows(
+  const { watermark, sealedThrough } = await context.store.watermarks.get(descriptor.dataset);
+  const windows = await context.store.windows.list(
     descriptor.dataset,
     windowStartOf(range.from, descriptor.windowDuration),
     windowStartOf(range.to - 1, descriptor.windowDuration),

@@ -36,13 +36,13 @@ export async function sealDueWindows(
 ): Promise<SealingPassSummary> {
   const now = options.now ?? (context.now ?? Date.now)();
   const policy = policyOf(descriptor);
-  const partitions = await context.store.listPartitions(descriptor.dataset);
+  const partitions = await context.store.partitions.list(descriptor.dataset);
   const computed = computeDatasetWatermark(partitions, now, policy);
   if (computed === undefined) return { windowsSealed: 0 };
-  const stored = await context.store.advanceWatermark(descriptor.dataset, computed, now);
+  const stored = await context.store.watermarks.advanceWatermark(descriptor.dataset, computed, now);
   const watermark = stored.watermark ?? computed;
   const through = sealableThrough(watermark, policy);
-  const pending = await context.store.listWindows(
+  const pending = await context.store.windows.list(
     descriptor.dataset,
     stored.sealedThrough ?? 0,
     through - descriptor.windowDuration,
@@ -116,10 +116,10 @@ export async function sealDueWindows(
     // stop before a window this pass was still sealing. So a pass that sealed or waited on anything
     // looks again after its own seals: the pass that finishes last sees every seal before it and moves
     // sealedThrough as far as the newest watermark allows.
-    const latest = await context.store.getDatasetWatermark(descriptor.dataset);
+    const latest = await context.store.watermarks.get(descriptor.dataset);
     const latestThrough = sealableThrough(Math.max(watermark, latest.watermark ?? watermark), policy);
     known = Math.max(known ?? 0, latest.sealedThrough ?? 0);
-    const unsealed = await context.store.listWindows(
+    const unsealed = await context.store.windows.list(
       descriptor.dataset,
       known,
       latestThrough - descriptor.windowDuration,
@@ -131,7 +131,7 @@ export async function sealDueWindows(
   const sealedThrough =
     known !== undefined && target <= known
       ? known
-      : await context.store.advanceSealedThrough(descriptor.dataset, target, now);
+      : await context.store.watermarks.advanceSealedThrough(descriptor.dataset, target, now);
   options.metrics?.count(MetricName.WindowsSealed, windowsSealed);
   options.metrics?.watermarkLag(Math.max(0, (now - watermark) / 1000));
   return { windowsSealed, watermark, sealedThrough };

@@ -8,7 +8,7 @@ import {
 } from '@apphub/microbatcher';
 import { createLogger, Metrics } from '@apphub/observability';
 import { platform } from '@apphub/platform';
-import { WatermarkStore } from '@apphub/watermarks';
+import { createWatermarkStore, type WatermarkStore } from '@apphub/watermarks';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll } from 'vitest';
@@ -19,7 +19,7 @@ export const bucket = platform.storage.dataLakeBucket;
 export const table = platform.storage.watermarkTable;
 export const documents = DynamoDBDocumentClient.from(aws.dynamodb);
 export const lake = new Lake(aws.s3, bucket);
-export const store = new WatermarkStore(documents, table);
+export const store = createWatermarkStore(documents, table);
 
 /** A descriptor of the sample's shape with a unique slug (and topic), 1-minute windows, no lateness. */
 export function testDescriptor(overrides: Partial<DatasetDescriptorInput> = {}) {

@@ -1,7 +1,7 @@
 import { awsClientSettings, tables } from '@apphub/platform';
 import {
+  createWatermarkStore,
   listDatasetWatermarks,
-  WatermarkStore,
   WatermarkStoreError,
   WatermarkTableMissingError,
 } from '@apphub/watermarks';
@@ -49,19 +49,19 @@ describe('listDatasetWatermarks', () => {
   it("reads back every dataset's watermark the store wrote, across scan pages, without the detail items", async () => {
     // Prepare: three datasets with watermarks, sealed ranges, partition progress and window items.
     await createTable('watermarks-listed');
-    const store = new WatermarkStore(documents, 'watermarks-listed');
+    const store = createWatermarkStore(documents, 'watermarks-listed');
     for (const [index, dataset] of ['orders-1m', 'clicks-1m', 'users-1h'].entries()) {
-      await store.recordPartitionProgress(dataset, {
+      await store.partitions.record(dataset, {
         topic: `t-${dataset}`,
         partition: 0,
         nextOffset: 10,
         maxEventTime: t0,
         updatedAt: t0,
       });
-      await store.addWindowPart(dataset, t0 - 60_000, `parts/${dataset}/a.parquet`);
-      await store.advanceWatermark(dataset, t0 - index * 60_000, t0 + index);
+      await store.windows.addPart(dataset, t0 - 60_000, `parts/${dataset}/a.parquet`);
+      await store.watermarks.advanceWatermark(dataset, t0 - index * 60_000, t0 + index);
     }
-    await store.advanceSealedThrough('orders-1m', t0 - 120_000, t0 + 5);
+    await store.watermarks.advanceSealedThrough('orders-1m', t0 - 120_000, t0 + 5);
 
     // Act: one item per page, so the paginator must follow every page.
     const entries = await listDatasetWatermarks(documents, 'watermarks-listed', { pageSize: 1 });
