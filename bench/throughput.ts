@@ -1,9 +1,9 @@
 import type { BatcherContext } from '@apphub/microbatcher';
 import {
   handleBatcherEvent,
-  Lake,
   PartCache,
   parseDatasetDescriptor,
+  S3Lake,
   sampleBatcherDescriptor,
   sealDueWindows,
 } from '@apphub/microbatcher';
@@ -138,7 +138,7 @@ export async function microBatch(
   const quiet = () => undefined;
   const context: BatcherContext = {
     descriptors: [descriptor],
-    lake: new Lake(aws.s3, platform.storage.dataLakeBucket),
+    lake: new S3Lake(aws.s3, platform.storage.dataLakeBucket),
     store: createWatermarkStore(DynamoDBDocumentClient.from(aws.dynamodb), platform.storage.watermarkTable),
     // As the function's cold start creates it.
     partCache: new PartCache(),

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type DatasetDescriptor, parseBatcherDescriptors } from './descriptor.js';
-import { Lake } from './lake.js';
+import { type Lake, S3Lake } from './lake.js';
 
 /** The micro-batcher's environment; other variables (AWS_*, LOG_LEVEL) belong to the runtime. */
 const environmentSchema = z.object({
@@ -59,5 +59,5 @@ export function createBatcherStorage(
     new DynamoDBClient(awsClientSettings(config.awsEndpointUrl, 'dynamodb')),
     { marshallOptions: { removeUndefinedValues: true } },
   );
-  return { lake: new Lake(s3, config.bucket), store: createWatermarkStore(dynamodb, config.table) };
+  return { lake: new S3Lake(s3, config.bucket), store: createWatermarkStore(dynamodb, config.table) };
 }

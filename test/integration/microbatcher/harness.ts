@@ -2,8 +2,8 @@ import { encodeKafkaEvent, type KafkaEvent } from '@apphub/kafka-event';
 import {
   type BatcherContext,
   type DatasetDescriptorInput,
-  Lake,
   parseDatasetDescriptor,
+  S3Lake,
   sampleBatcherDescriptor,
 } from '@apphub/microbatcher';
 import { createLogger, Metrics } from '@apphub/observability';
@@ -18,7 +18,7 @@ import { aws, eventually, kafka, uniqueName } from '../helpers.js';
 export const bucket = platform.storage.dataLakeBucket;
 export const table = platform.storage.watermarkTable;
 export const documents = DynamoDBDocumentClient.from(aws.dynamodb);
-export const lake = new Lake(aws.s3, bucket);
+export const lake = new S3Lake(aws.s3, bucket);
 export const store = createWatermarkStore(documents, table);
 
 /** A descriptor of the sample's shape with a unique slug (and topic), 1-minute windows, no lateness. */

@@ -1,9 +1,9 @@
 import {
   type DatasetDescriptor,
   datasetRoot,
-  Lake,
   processKafkaEvent,
   queryDataset,
+  S3Lake,
   SEALED_PART_TAG,
   SYMLINK_VERSION_METADATA,
   sealDueWindows,
@@ -107,7 +107,7 @@ async function currentManifest(descriptor: DatasetDescriptor, windowStart: numbe
 
 /** A lake whose first conditional write fails, as a function that stops right after publishing. */
 function lakeCrashingAtFirstSymlink() {
-  const crashing = new Lake(aws.s3, bucket);
+  const crashing = new S3Lake(aws.s3, bucket);
   const state = { armed: true };
   const original = crashing.putIf.bind(crashing);
   crashing.putIf = async (...args) => {
