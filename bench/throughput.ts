@@ -10,7 +10,6 @@ import {
 import { createLogger, Metrics } from '@apphub/observability';
 import { type LocalEndpoints, platform } from '@apphub/platform';
 import { createWatermarkStore } from '@apphub/watermarks';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Kafka } from 'kafkajs';
 import { BatcherRunner } from '../local/src/batcher/index.js';
 import { createTopicsWithLeaders, localAwsClients } from '../local/src/stack/index.js';
@@ -139,7 +138,7 @@ export async function microBatch(
   const context: BatcherContext = {
     descriptors: [descriptor],
     lake: new S3Lake(aws.s3, platform.storage.dataLakeBucket),
-    store: createWatermarkStore(DynamoDBDocumentClient.from(aws.dynamodb), platform.storage.watermarkTable),
+    store: createWatermarkStore(aws.documents, platform.storage.watermarkTable),
     // As the function's cold start creates it.
     partCache: new PartCache(),
     logger: createLogger('bench', { sink: quiet }),

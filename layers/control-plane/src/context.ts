@@ -1,8 +1,6 @@
 import { FlinkRestClient, SqlGatewayClient, sleep } from '@apphub/flink';
 import { createLogger, type Logger, METRIC_NAMESPACE, Metrics, type MetricUnit } from '@apphub/observability';
-import { awsClientSettings } from '@apphub/platform';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { createAwsClients } from '@apphub/platform';
 import { LeaseStore, newLeaseOwner } from './lease.js';
 import type { JobRecord } from './records.js';
 import type { ControlPlaneConfig } from './settings.js';
@@ -52,8 +50,7 @@ export function createControlPlane(
   config: ControlPlaneConfig,
   options: ControlPlaneOptions = {},
 ): ControlPlane {
-  const dynamodb = new DynamoDBClient(awsClientSettings(config.awsEndpointUrl, 'dynamodb'));
-  const s3 = new S3Client(awsClientSettings(config.s3EndpointUrl, 's3'));
+  const { dynamodb, s3 } = createAwsClients(config);
   // Locally (an endpoint override is set) the fix is starting the stack; in AWS it is the network path.
   const hint = {
     unreachableHint:

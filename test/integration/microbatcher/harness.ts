@@ -3,14 +3,14 @@ import { createLogger, Metrics } from '@apphub/observability';
 import { platform } from '@apphub/platform';
 import { createWatermarkStore, type WatermarkStore } from '@apphub/watermarks';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll } from 'vitest';
 import type { BatcherRunner } from '../../../local/src/batcher/index.js';
 import { aws, eventually, kafka } from '../helpers.js';
 
 export const bucket = platform.storage.dataLakeBucket;
 export const table = platform.storage.watermarkTable;
-export const documents = DynamoDBDocumentClient.from(aws.dynamodb);
+export const documents = aws.documents;
 export const lake = new S3Lake(aws.s3, bucket);
 export const store = createWatermarkStore(documents, table);
 

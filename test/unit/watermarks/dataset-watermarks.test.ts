@@ -1,12 +1,12 @@
-import { awsClientSettings, tables } from '@apphub/platform';
+import { createAwsClients, tables } from '@apphub/platform';
 import {
   createWatermarkStore,
   listDatasetWatermarks,
   WatermarkStoreError,
   WatermarkTableMissingError,
 } from '@apphub/watermarks';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MotoServer, startMoto } from '../moto-server.js';
 
@@ -34,9 +34,7 @@ async function createTable(name: string): Promise<void> {
 
 beforeAll(async () => {
   moto = await startMoto();
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientSettings(moto.endpoint, 'dynamodb')), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  documents = createAwsClients({ awsEndpointUrl: moto.endpoint }).documents;
 }, 60_000);
 
 afterAll(() => {
