@@ -32,6 +32,12 @@ async function createTable(name: string): Promise<void> {
   );
 }
 
+/** A fresh table holding one item written as given, bypassing the store. */
+async function tableWithItem(name: string, item: Record<string, unknown>): Promise<void> {
+  await createTable(name);
+  await documents.send(new PutCommand({ TableName: name, Item: item }));
+}
+
 beforeAll(async () => {
   moto = await startMoto();
   documents = createAwsClients({ awsEndpointUrl: moto.endpoint }).documents;
@@ -77,17 +83,53 @@ describe('listDatasetWatermarks', () => {
       new WatermarkTableMissingError('table no-such-table not present'),
     );
 
-    await createTable('watermarks-bad');
-    await documents.send(
-      new PutCommand({
-        TableName: 'watermarks-bad',
-        Item: { pk: 'dataset#orders-1m', sk: 'watermark', watermark: '2026-12-01' },
-      }),
-    );
+    await tableWithItem('watermarks-bad', {
+      pk: 'dataset#orders-1m',
+      sk: 'watermark',
+      watermark: '2026-12-01',
+    });
     const failure = listDatasetWatermarks(documents, 'watermarks-bad');
     await expect(failure).rejects.toThrow(WatermarkStoreError);
     await expect(failure).rejects.toThrow(
       /^item dataset#orders-1m\/watermark of watermarks-bad is not a dataset watermark: watermark: /,
+    );
+  });
+});
+
+describe('the watermark stores on DynamoDB', () => {
+  it('list every window and partition of a dataset when its items span more than one 1 MB page', async () => {
+    // Prepare: four windows of 300 KB each (three 100 KB part keys) exceed one Query page
+    // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html).
+    await createTable('watermarks-paged');
+    const store = createWatermarkStore(documents, 'watermarks-paged');
+    const starts = [0, 1, 2, 3].map((index) => t0 + index * 60_000);
+    for (const start of starts) {
+      for (const part of ['a', 'b', 'c']) {
+        await store.windows.addPart('paged', start, `${part}${'x'.repeat(100_000)}`);
+      }
+    }
+    await store.partitions.record('paged', { topic: 't', partition: 0, nextOffset: 1, updatedAt: t0 });
+
+    // Act
+    const windows = await store.windows.list('paged', t0, t0 + 3 * 60_000);
+    const unsealed = await store.windows.list('paged', t0, t0 + 3 * 60_000, { unsealedOnly: true });
+
+    // Assess
+    expect(windows.map((window) => window.windowStart)).toEqual(starts);
+    expect(unsealed.map((window) => window.windowStart)).toEqual(starts);
+    expect(await store.partitions.list('paged')).toMatchObject([{ topic: 't', partition: 0, nextOffset: 1 }]);
+  });
+
+  it('refuses a window item that does not have the window layout, naming it', async () => {
+    await tableWithItem('watermarks-bad-window', {
+      pk: 'dataset#orders-1m',
+      sk: 'window#2026-12-01T10:00:00.000Z',
+      windowStart: 'soon',
+    });
+    const store = createWatermarkStore(documents, 'watermarks-bad-window');
+
+    await expect(store.windows.get('orders-1m', t0)).rejects.toThrow(
+      /^item dataset#orders-1m\/window#2026-12-01T10:00:00.000Z of watermarks-bad-window is not a window: windowStart: /,
     );
   });
 });
