@@ -94,7 +94,7 @@ export async function measureFreshness(
   })();
   const poll = (async () => {
     while (readableAt.size < measured.length) {
-      const states = await context.store.listWindows(descriptor.dataset, measured[0]!, lastDue);
+      const states = await context.store.windows.list(descriptor.dataset, measured[0]!, lastDue);
       for (const state of states) {
         if (!measured.includes(state.windowStart) || readableAt.has(state.windowStart)) continue;
         if (state.manifestKey === undefined) continue;

@@ -1,16 +1,15 @@
 import type { BatcherContext, DatasetDescriptor } from '@apphub/microbatcher';
 import {
   handleBatcherEvent,
-  Lake,
   PartCache,
   parseDatasetDescriptor,
+  S3Lake,
   sampleBatcherDescriptor,
   sealDueWindows,
 } from '@apphub/microbatcher';
 import { createLogger } from '@apphub/observability';
 import { type LocalEndpoints, platform } from '@apphub/platform';
-import { WatermarkStore } from '@apphub/watermarks';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createWatermarkStore } from '@apphub/watermarks';
 import type { Kafka } from 'kafkajs';
 import { BatcherRunner } from '../local/src/batcher/index.js';
 import { createTopicsWithLeaders, localAwsClients } from '../local/src/stack/index.js';
@@ -48,8 +47,8 @@ export function quietBatcherContext(
   const quiet = () => undefined;
   return {
     descriptors: [descriptor],
-    lake: new Lake(aws.s3, platform.storage.dataLakeBucket),
-    store: new WatermarkStore(DynamoDBDocumentClient.from(aws.dynamodb), platform.storage.watermarkTable),
+    lake: new S3Lake(aws.s3, platform.storage.dataLakeBucket),
+    store: createWatermarkStore(aws.documents, platform.storage.watermarkTable),
     // As the function's cold start creates it.
     partCache: new PartCache(),
     logger: createLogger('bench', { sink: quiet }),

@@ -6,9 +6,7 @@ import {
   type Metrics,
   metricRecorder,
 } from '@apphub/observability';
-import { awsClientSettings } from '@apphub/platform';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { createAwsClients } from '@apphub/platform';
 import { LeaseStore, newLeaseOwner } from './lease.js';
 import type { JobRecord } from './records.js';
 import type { ControlPlaneConfig } from './settings.js';
@@ -56,8 +54,7 @@ export function createControlPlane(
   config: ControlPlaneConfig,
   options: ControlPlaneOptions = {},
 ): ControlPlane {
-  const dynamodb = new DynamoDBClient(awsClientSettings(config.awsEndpointUrl, 'dynamodb'));
-  const s3 = new S3Client(awsClientSettings(config.s3EndpointUrl, 's3'));
+  const { dynamodb, s3 } = createAwsClients(config);
   // Locally (an endpoint override is set) the fix is starting the stack; in AWS it is the network path.
   const hint = {
     unreachableHint:

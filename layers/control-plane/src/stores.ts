@@ -4,22 +4,15 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
-  ScanCommand,
+  paginateQuery,
+  paginateScan,
 } from '@aws-sdk/lib-dynamodb';
 import type { JobRecord, SavepointRecord } from './records.js';
 
-type Page = { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> };
-
-/** Every item of a paged Scan or Query. */
-async function allItems(fetchPage: (startKey: Record<string, unknown> | undefined) => Promise<Page>) {
+/** Every item of the pages a lib-dynamodb paginator (paginateScan, paginateQuery) yields. */
+async function allItems(pages: AsyncIterable<{ readonly Items?: Record<string, unknown>[] }>) {
   const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await fetchPage(startKey);
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for await (const page of pages) items.push(...(page.Items ?? []));
   return items;
 }
 
@@ -47,10 +40,8 @@ export class JobStore extends DocumentTable {
   }
 
   async list(): Promise<JobRecord[]> {
-    const items = await allItems((startKey) =>
-      this.documents.send(
-        new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
-      ),
+    const items = await allItems(
+      paginateScan({ client: this.documents }, { TableName: this.tableName, ConsistentRead: true }),
     );
     return items.map(toJobRecord).sort((a, b) => a.jobName.localeCompare(b.jobName));
   }
@@ -68,15 +59,15 @@ export class JobStore extends DocumentTable {
 export class SavepointStore extends DocumentTable {
   /** A job's savepoints, newest trigger first. */
   async history(jobName: string): Promise<SavepointRecord[]> {
-    const items = await allItems((startKey) =>
-      this.documents.send(
-        new QueryCommand({
+    const items = await allItems(
+      paginateQuery(
+        { client: this.documents },
+        {
           TableName: this.tableName,
           KeyConditionExpression: 'jobName = :jobName',
           ExpressionAttributeValues: { ':jobName': jobName },
           ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
+        },
       ),
     );
     return (items as unknown as SavepointRecord[]).sort((a, b) => b.triggeredAt.localeCompare(a.triggeredAt));

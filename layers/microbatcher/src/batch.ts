@@ -1,22 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { type DecodedKafkaRecord, decodeKafkaEvent } from '@apphub/kafka-event';
 import { type Logger, MetricName, type Metrics } from '@apphub/observability';
-import {
-  computeDatasetWatermark,
-  sealableThrough,
-  type WatermarkPolicy,
-  type WatermarkStore,
-  type WindowState,
-} from '@apphub/watermarks';
-import type { DatasetDescriptor } from './descriptor.js';
-import { WindowSealError } from './errors.js';
+import { isWindowClosed, type WatermarkStore, type WindowState } from '@apphub/watermarks';
+import { type DatasetDescriptor, policyOf } from './descriptor.js';
 import { type Lake, mapWithLimit } from './lake.js';
 import { datasetRoot, deadLetterKey, SEALED_PART_TAG } from './layout.js';
 import { BatcherMetrics, unroutedDataset } from './metrics.js';
 import { PartCache } from './part-cache.js';
 import { encodeHotPart, groupIntoParts } from './parts.js';
 import { type DatasetRow, decodeDatasetRecord } from './records.js';
-import { sealWindow, type WindowManifest } from './sealing.js';
+import type { WindowManifest } from './sealing.js';
+import { type SealingPassSummary, sealDueWindows } from './sealing-pass.js';
 
 /** Everything the micro-batcher needs, passed in so the handler, local runner and tests share it. */
 export interface BatcherContext {
@@ -40,14 +33,11 @@ export interface BatcherContext {
   readonly partCache?: PartCache;
 }
 
-export interface DatasetBatchSummary {
+export interface DatasetBatchSummary extends SealingPassSummary {
   readonly records: number;
   readonly deadLetters: number;
   readonly lateRecords: number;
   readonly partsWritten: number;
-  readonly windowsSealed: number;
-  readonly watermark?: number;
-  readonly sealedThrough?: number;
 }
 
 export interface DeadLetter {
@@ -118,7 +108,7 @@ async function processDatasetRecords(
   const parts = groupIntoParts(descriptor, rows);
   const partCache = context.partCache ?? new PartCache();
   const [before] = await Promise.all([
-    context.store.getDatasetWatermark(descriptor.dataset),
+    context.store.watermarks.get(descriptor.dataset),
     mapWithLimit(parts, concurrency, async (part) => {
       const bytes = encodeHotPart(descriptor, part.rows);
       await context.lake.put(part.key, bytes, 'application/vnd.apache.parquet');
@@ -128,12 +118,10 @@ async function processDatasetRecords(
   let lateRecords = 0;
   const manifests = new Map<string, Promise<WindowManifest>>();
   await mapWithLimit(parts, concurrency, async (part) => {
-    const previous = await context.store.addWindowPart(descriptor.dataset, part.windowStart, part.key);
+    const previous = await context.store.windows.addPart(descriptor.dataset, part.windowStart, part.key);
     const isNew = !previous?.parts.includes(part.key);
     if (!isNew) await retagCoveredPart(context.lake, part.key, previous!, manifests);
-    const behindWatermark =
-      before.watermark !== undefined &&
-      part.windowStart + descriptor.windowDuration + descriptor.allowedLateness <= before.watermark;
+    const behindWatermark = isWindowClosed(part.windowStart, before.watermark, policyOf(descriptor));
     if (isNew && ((previous?.manifestVersion ?? 0) > 0 || behindWatermark)) lateRecords += part.rows.length;
   });
   if (lateRecords > 0) {
@@ -145,7 +133,7 @@ async function processDatasetRecords(
   }
 
   await mapWithLimit(progressByPartition(records, rows), concurrency, (progress) =>
-    context.store.recordPartitionProgress(descriptor.dataset, { ...progress, updatedAt: now }),
+    context.store.partitions.record(descriptor.dataset, { ...progress, updatedAt: now }),
   );
 
   const touched = [...new Set(parts.map((part) => part.windowStart))];
@@ -257,136 +245,4 @@ async function writeDeadLetters(
 /** The metrics of one dataset for this call, mirrored into the invocation's metrics. */
 export function metricsOf(context: Pick<BatcherContext, 'metrics'>, dataset: string): BatcherMetrics {
   return new BatcherMetrics(dataset, context.metrics);
-}
-
-/** The watermark policy of a descriptor. */
-export function policyOf(descriptor: DatasetDescriptor): WatermarkPolicy {
-  return {
-    idleTimeoutMs: descriptor.idleTimeout,
-    windowDurationMs: descriptor.windowDuration,
-    allowedLatenessMs: descriptor.allowedLateness,
-    ...(descriptor.topicPartitions === undefined ? {} : { expectedPartitions: descriptor.topicPartitions }),
-  };
-}
-
-/**
- * Advances the dataset watermark from its partitions' progress (never backwards) and seals every
- * window whose end plus allowed lateness it has passed and that has unsealed parts: windows after
- * `sealedThrough`, and `touchedWindows` of the current batch (late data for older windows). Then
- * moves `sealedThrough`. Also run on a schedule, so idle datasets seal their last windows.
- */
-export async function sealDueWindows(
-  context: Pick<BatcherContext, 'lake' | 'store' | 'logger' | 'now' | 'partCache'>,
-  descriptor: DatasetDescriptor,
-  options: {
-    readonly now?: number;
-    readonly touchedWindows?: readonly number[];
-    readonly metrics?: BatcherMetrics;
-    /** Lease owner; a batch names itself after its offsets so that its retry gets the lease back. */
-    readonly owner?: string;
-    /** Hot parts in memory, so sealing need not read them back; defaults to the context's. */
-    readonly partCache?: PartCache;
-  } = {},
-): Promise<Pick<DatasetBatchSummary, 'windowsSealed' | 'watermark' | 'sealedThrough'>> {
-  const now = options.now ?? (context.now ?? Date.now)();
-  const policy = policyOf(descriptor);
-  const partitions = await context.store.listPartitions(descriptor.dataset);
-  const computed = computeDatasetWatermark(partitions, now, policy);
-  if (computed === undefined) return { windowsSealed: 0 };
-  const stored = await context.store.advanceWatermark(descriptor.dataset, computed, now);
-  const watermark = stored.watermark ?? computed;
-  const through = sealableThrough(watermark, policy);
-  const pending = await context.store.listWindows(
-    descriptor.dataset,
-    stored.sealedThrough ?? 0,
-    through - descriptor.windowDuration,
-    { unsealedOnly: true },
-  );
-  const touched = new Set(
-    (options.touchedWindows ?? []).filter((start) => start + descriptor.windowDuration <= through),
-  );
-  const due = new Set([...pending.map((window) => window.windowStart), ...touched]);
-  const owner = options.owner ?? `pass-${randomUUID()}`;
-  const partCache = options.partCache ?? context.partCache;
-  let windowsSealed = 0;
-  /** Seals one window; true when another sealer's lease kept this pass from it. */
-  const seal = async (windowStart: number, waitForLease: boolean): Promise<boolean> => {
-    const outcome = await sealWindow(context, descriptor, windowStart, {
-      owner,
-      now,
-      waitForLease,
-      ...(partCache ? { partCache } : {}),
-    });
-    const where = { dataset: descriptor.dataset, windowStart: new Date(windowStart).toISOString() };
-    if (outcome.sealed) {
-      windowsSealed += 1;
-      context.logger.info('window sealed', {
-        ...where,
-        version: outcome.manifest?.version,
-        rows: outcome.manifest?.rowCount,
-        manifest: outcome.manifestKey,
-      });
-    }
-    if (outcome.finished) {
-      context.logger.info('window seal finished', {
-        ...where,
-        version: outcome.manifest?.version,
-        manifest: outcome.manifestKey,
-      });
-    }
-    if ((outcome.keysOnSeveralPartitions ?? 0) > 0) {
-      context.logger.warn('upsert keys on several Kafka partitions: the highest offset won', {
-        ...where,
-        keys: outcome.keysOnSeveralPartitions,
-      });
-    }
-    return outcome.leasedByOther === true;
-  };
-  // A window behind sealedThrough that this batch wrote to (late data) must be sealed before the batch
-  // counts as done: no later pass looks there, so its sealer waits for any lease on it.
-  const lateWindow = (windowStart: number) =>
-    touched.has(windowStart) && windowStart < (stored.sealedThrough ?? 0);
-  const ordered = [...due].sort((a, b) => a - b);
-  const leftAlone = await mapWithLimit(ordered, 4, (windowStart) =>
-    seal(windowStart, lateWindow(windowStart)),
-  );
-  const stillHeldLate = ordered.find((windowStart, index) => leftAlone[index] && lateWindow(windowStart));
-  if (stillHeldLate !== undefined) {
-    throw new WindowSealError(
-      `late data for window ${new Date(stillHeldLate).toISOString()} of ${descriptor.dataset} is not sealed: another sealer held the window beyond the lease time`,
-    );
-  }
-  // A due window another sealer held is waited for and sealed again once it is free: its holder seals
-  // the parts it saw when it leased, and one added since (by a concurrent batch) would otherwise wait for
-  // the next pass. Own leases are all released by now, so two passes waiting on each other cannot block.
-  // A window still held after the lease time (a crashed sealer) is left to a later pass: the re-read
-  // below finds it unsealed and stops sealedThrough before it.
-  const held = ordered.filter((_, index) => leftAlone[index]);
-  await mapWithLimit(held, 4, (windowStart) => seal(windowStart, true));
-  let target = through;
-  let known = stored.sealedThrough;
-  if (windowsSealed > 0 || held.length > 0) {
-    // A concurrent pass may act on a newer watermark and seal windows beyond this one's view, and
-    // stop before a window this pass was still sealing. So a pass that sealed or waited on anything
-    // looks again after its own seals: the pass that finishes last sees every seal before it and moves
-    // sealedThrough as far as the newest watermark allows.
-    const latest = await context.store.getDatasetWatermark(descriptor.dataset);
-    const latestThrough = sealableThrough(Math.max(watermark, latest.watermark ?? watermark), policy);
-    known = Math.max(known ?? 0, latest.sealedThrough ?? 0);
-    const unsealed = await context.store.listWindows(
-      descriptor.dataset,
-      known,
-      latestThrough - descriptor.windowDuration,
-      { unsealedOnly: true },
-    );
-    target = Math.min(latestThrough, ...unsealed.map((window) => window.windowStart));
-  }
-  // Written only when it moves: most batches seal nothing and would rewrite the same value.
-  const sealedThrough =
-    known !== undefined && target <= known
-      ? known
-      : await context.store.advanceSealedThrough(descriptor.dataset, target, now);
-  options.metrics?.count(MetricName.windowsSealed, windowsSealed);
-  options.metrics?.watermarkLag(Math.max(0, (now - watermark) / 1000));
-  return { windowsSealed, watermark, sealedThrough };
 }

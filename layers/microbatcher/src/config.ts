@@ -1,10 +1,7 @@
-import { awsClientSettings, parseWith, z } from '@apphub/platform';
-import { WatermarkStore } from '@apphub/watermarks';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createAwsClients, parseWith, z } from '@apphub/platform';
+import { createWatermarkStore, type WatermarkStore } from '@apphub/watermarks';
 import { type DatasetDescriptor, parseBatcherDescriptors } from './descriptor.js';
-import { Lake } from './lake.js';
+import { type Lake, S3Lake } from './lake.js';
 
 /** The micro-batcher's environment; other variables (AWS_*, LOG_LEVEL) belong to the runtime. */
 const environmentSchema = z.object({
@@ -54,10 +51,9 @@ export function createBatcherStorage(
   lake: Lake;
   store: WatermarkStore;
 } {
-  const s3 = new S3Client(awsClientSettings(config.s3EndpointUrl, 's3'));
-  const dynamodb = DynamoDBDocumentClient.from(
-    new DynamoDBClient(awsClientSettings(config.awsEndpointUrl, 'dynamodb')),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
-  return { lake: new Lake(s3, config.bucket), store: new WatermarkStore(dynamodb, config.table) };
+  const clients = createAwsClients(config);
+  return {
+    lake: new S3Lake(clients.s3, config.bucket),
+    store: createWatermarkStore(clients.documents, config.table),
+  };
 }

@@ -1,5 +1,6 @@
 import type { ParquetColumnType } from '@apphub/parquet';
 import { ConfigInvalidError, parseWith, platform, z } from '@apphub/platform';
+import type { WatermarkPolicy } from '@apphub/watermarks';
 import { durationSchema } from './duration.js';
 
 const fieldTypes = [
@@ -137,4 +138,14 @@ export function parseBatcherDescriptors(
     seen.add(descriptor.dataset);
   }
   return Object.freeze(descriptors);
+}
+
+/** The watermark policy of a descriptor: how its windows close (isWindowClosed) and idle partitions count. */
+export function policyOf(descriptor: DatasetDescriptor): WatermarkPolicy {
+  return {
+    idleTimeoutMs: descriptor.idleTimeout,
+    windowDurationMs: descriptor.windowDuration,
+    allowedLatenessMs: descriptor.allowedLateness,
+    ...(descriptor.topicPartitions === undefined ? {} : { expectedPartitions: descriptor.topicPartitions }),
+  };
 }

@@ -15,5 +15,6 @@ export * from './query.js';
 export * from './records.js';
 export * from './sample-descriptor.js';
 export * from './sealing.js';
+export * from './sealing-pass.js';
 export * from './symlinks.js';
 export * from './window-records.js';

@@ -1,12 +1,7 @@
 import { isKafkaEvent } from '@apphub/kafka-event';
 import { AppHubError } from '@apphub/platform';
-import {
-  type BatcherContext,
-  type DatasetBatchSummary,
-  metricsOf,
-  processKafkaEvent,
-  sealDueWindows,
-} from './batch.js';
+import { type BatcherContext, type DatasetBatchSummary, metricsOf, processKafkaEvent } from './batch.js';
+import { sealDueWindows } from './sealing-pass.js';
 
 /** The payload is neither a Kafka event nor a scheduled event. */
 export class BatcherEventUnsupportedError extends AppHubError {}

@@ -22,8 +22,38 @@ function isRefusedConditionalWrite(error: unknown): boolean {
   return status === 412 || status === 409 || isNoSuchKey(error);
 }
 
-/** The data-lake bucket: whole-object puts and gets, errors naming the key. */
-export class Lake {
+/**
+ * The data-lake bucket as the micro-batcher uses it: whole-object puts and gets, conditional puts
+ * and one tag per object. S3Lake is the real one; the unit tests use an in-memory one.
+ */
+export interface Lake {
+  readonly bucket: string;
+  /** Writes (or replaces) an object; a replaced object loses its tags, as in S3. */
+  put(key: string, body: Uint8Array | string, contentType: string): Promise<void>;
+  /** An object's bytes; throws LakeObjectError when it does not exist or the read fails. */
+  get(key: string): Promise<Uint8Array>;
+  getJson<T>(key: string): Promise<T>;
+  /** ETag and user metadata of an object, or undefined when it does not exist. */
+  head(
+    key: string,
+  ): Promise<{ readonly etag: string; readonly metadata: Record<string, string> } | undefined>;
+  /**
+   * Writes an object only under `condition`; false when it was refused because the object changed,
+   * so the caller reads it again and decides anew.
+   */
+  putIf(
+    condition: PutCondition,
+    key: string,
+    body: Uint8Array | string,
+    contentType: string,
+    metadata: Record<string, string>,
+  ): Promise<boolean>;
+  /** Sets the object's only tag; false when the object does not exist (any more). */
+  tag(key: string, tag: { readonly key: string; readonly value: string }): Promise<boolean>;
+}
+
+/** The data-lake bucket on S3: errors name the key. */
+export class S3Lake implements Lake {
   constructor(
     readonly s3: S3Client,
     readonly bucket: string,
@@ -53,7 +83,6 @@ export class Lake {
     return JSON.parse(Buffer.from(await this.get(key)).toString('utf8')) as T;
   }
 
-  /** ETag and user metadata of an object, or undefined when it does not exist. */
   async head(
     key: string,
   ): Promise<{ readonly etag: string; readonly metadata: Record<string, string> } | undefined> {
@@ -66,10 +95,7 @@ export class Lake {
     }
   }
 
-  /**
-   * Writes an object only under `condition` (S3 conditional writes); false when S3 refused it because
-   * the object changed, so the caller reads it again and decides anew.
-   */
+  /** S3 conditional writes: If-None-Match or If-Match. */
   async putIf(
     condition: PutCondition,
     key: string,
@@ -97,7 +123,6 @@ export class Lake {
     }
   }
 
-  /** Sets the object's only tag; false when the object does not exist (any more). */
   async tag(key: string, tag: { readonly key: string; readonly value: string }): Promise<boolean> {
     try {
       await this.s3.send(

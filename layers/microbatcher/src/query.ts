@@ -1,7 +1,13 @@
 import type { ParquetValue } from '@apphub/parquet';
 import { decodeParquet } from '@apphub/parquet';
-import { hasUnsealedParts, type WatermarkStore, type WindowState, windowStartOf } from '@apphub/watermarks';
-import type { DatasetDescriptor } from './descriptor.js';
+import {
+  hasUnsealedParts,
+  isWindowClosed,
+  type WatermarkStore,
+  type WindowState,
+  windowStartOf,
+} from '@apphub/watermarks';
+import { type DatasetDescriptor, policyOf } from './descriptor.js';
 import { QueryInvalidError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
 import { compactRows, compareUpsertKeys } from './parts.js';
@@ -38,8 +44,8 @@ export async function queryDataset(
       `query range is empty: --from ${new Date(range.from).toISOString()} must be before --to ${new Date(range.to).toISOString()}`,
     );
   }
-  const { watermark, sealedThrough } = await context.store.getDatasetWatermark(descriptor.dataset);
-  const windows = await context.store.listWindows(
+  const { watermark, sealedThrough } = await context.store.watermarks.get(descriptor.dataset);
+  const windows = await context.store.windows.list(
     descriptor.dataset,
     windowStartOf(range.from, descriptor.windowDuration),
     windowStartOf(range.to - 1, descriptor.windowDuration),
@@ -75,8 +81,7 @@ export function isWindowSealed(
   return (
     window.manifestKey !== undefined &&
     !hasUnsealedParts(window) &&
-    watermark !== undefined &&
-    window.windowStart + descriptor.windowDuration + descriptor.allowedLateness <= watermark
+    isWindowClosed(window.windowStart, watermark, policyOf(descriptor))
   );
 }
 

@@ -90,7 +90,7 @@ export async function sealWindow(
 ): Promise<SealOutcome> {
   const waitUntil = performance.now() + sealLeaseMs;
   for (let attempt = 0; attempt < 5; ) {
-    const lease = await context.store.leaseWindow(
+    const lease = await context.store.windows.lease(
       descriptor.dataset,
       windowStart,
       options.owner,
@@ -179,7 +179,7 @@ async function compactAndPublish(
     context.lake.put(key, `${JSON.stringify(manifest, null, 2)}\n`, 'application/json'),
   ]);
   options.partCache?.set(compactedPart, latest.rows);
-  const published = await context.store.commitWindowSeal(descriptor.dataset, windowStart, {
+  const published = await context.store.windows.commitSeal(descriptor.dataset, windowStart, {
     expectedVersion: window.manifestVersion,
     manifestKey: key,
     partsHash,
@@ -220,7 +220,7 @@ async function finishSeal(
   // Only a compacted part makes the parts redundant. A part missing already expired: it was tagged.
   const redundant = manifest.compactedPart === undefined ? [] : partsToTag;
   await mapWithLimit(redundant, 8, (part) => context.lake.tag(part, SEALED_PART_TAG));
-  await context.store.finishWindowSeal(
+  await context.store.windows.finishSeal(
     descriptor.dataset,
     Date.parse(manifest.windowStart),
     manifest.version,

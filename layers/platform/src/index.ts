@@ -1,3 +1,4 @@
+export * from './aws-clients.js';
 export * from './endpoints.js';
 export * from './env-names.js';
 export * from './errors.js';

@@ -51,8 +51,23 @@ export function windowStartOf(time: number, durationMs: number): number {
 }
 
 /**
- * End of the newest window that is sealable under `watermark`: every window ending at or before it
- * satisfies end + allowed lateness <= watermark.
+ * Whether the window starting at `windowStart` is closed under `watermark`: its end plus the allowed
+ * lateness is at or before the watermark, so it may be sealed and read from its manifest. The one
+ * rule of "closed" for sealing, late-data counting and reads; no watermark yet closes nothing.
+ */
+export function isWindowClosed(
+  windowStart: number,
+  watermark: number | undefined,
+  policy: Pick<WatermarkPolicy, 'windowDurationMs' | 'allowedLatenessMs'>,
+): boolean {
+  return (
+    watermark !== undefined && windowStart + policy.windowDurationMs + policy.allowedLatenessMs <= watermark
+  );
+}
+
+/**
+ * End of the newest window that is closed under `watermark` (isWindowClosed), in closed form: every
+ * window ending at or before it is closed, every later one is not. Bounds the range a pass scans.
  */
 export function sealableThrough(watermark: number, policy: WatermarkPolicy): number {
   return windowStartOf(watermark - policy.allowedLatenessMs, policy.windowDurationMs);

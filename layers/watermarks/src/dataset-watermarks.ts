@@ -1,7 +1,8 @@
-import { z } from '@apphub/platform';
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { datasetWatermarkItem } from './dataset-watermark-store.js';
 import { WatermarkStoreError } from './errors.js';
+import { watermarkTableKeys as keys, parseItem } from './table.js';
 
 /** The watermark table does not exist (the stack or the deployment has not created it). */
 export class WatermarkTableMissingError extends WatermarkStoreError {}
@@ -18,25 +19,10 @@ export interface DatasetWatermarkEntry {
 }
 
 /**
- * The dataset-level item of the watermark table: partition `dataset#<slug>`, sort key `watermark`.
- * WatermarkStore writes it with this layout; a test writes through the store and reads it back here.
- */
-const datasetPrefix = 'dataset#';
-const watermarkSortKey = 'watermark';
-
-const datasetWatermarkItem = z.object({
-  pk: z.string().startsWith(datasetPrefix),
-  sk: z.literal(watermarkSortKey),
-  watermark: z.number().optional(),
-  sealedThrough: z.number().optional(),
-  updatedAt: z.number().optional(),
-});
-
-/**
  * Every dataset's watermark and sealed range from `tableName`, sorted by dataset: one scan of the
- * dataset-level items (partition progress and window items stay behind the filter). Throws
- * WatermarkTableMissingError when the table does not exist, WatermarkStoreError when an item does
- * not have the layout above.
+ * dataset-level items, in the layout the store writes (watermarkTableKeys, datasetWatermarkItem);
+ * partition progress and window items stay behind the filter. Throws WatermarkTableMissingError
+ * when the table does not exist, WatermarkStoreError when an item does not have that layout.
  */
 export async function listDatasetWatermarks(
   client: DynamoDBDocumentClient,
@@ -48,7 +34,7 @@ export async function listDatasetWatermarks(
     {
       TableName: tableName,
       FilterExpression: 'sk = :sk',
-      ExpressionAttributeValues: { ':sk': watermarkSortKey },
+      ExpressionAttributeValues: { ':sk': keys.watermark },
     },
   );
   const entries: DatasetWatermarkEntry[] = [];
@@ -67,14 +53,11 @@ export async function listDatasetWatermarks(
 }
 
 function toEntry(item: Record<string, unknown>, tableName: string): DatasetWatermarkEntry {
-  const parsed = datasetWatermarkItem.safeParse(item);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new WatermarkStoreError(
-      `item ${String(item.pk)}/${String(item.sk)} of ${tableName} is not a dataset watermark: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-      { cause: parsed.error },
-    );
-  }
-  const { pk, watermark, sealedThrough, updatedAt } = parsed.data;
-  return { dataset: pk.slice(datasetPrefix.length), watermark, sealedThrough, updatedAt };
+  const { pk, watermark, sealedThrough, updatedAt } = parseItem(
+    datasetWatermarkItem,
+    item,
+    'a dataset watermark',
+    tableName,
+  );
+  return { dataset: pk.slice(keys.datasetPrefix.length), watermark, sealedThrough, updatedAt };
 }

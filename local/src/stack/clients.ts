@@ -1,25 +1,21 @@
 import { readFileSync } from 'node:fs';
 import {
-  awsClientSettings,
+  type AwsClients,
   ConfigInvalidError,
+  createAwsClients,
   type KafkaSecurity,
   type LocalEndpoints,
   parseKafkaSecurity,
 } from '@apphub/platform';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { type StackPaths, stackPaths } from './paths.js';
 import { kafkaTlsFiles } from './tls.js';
 
 /** AWS clients for the local stack: S3 on MinIO, DynamoDB on moto, with the local credentials. */
-export function localAwsClients(endpoints: LocalEndpoints): { s3: S3Client; dynamodb: DynamoDBClient } {
+export function localAwsClients(endpoints: LocalEndpoints): AwsClients {
   // The SDK warns on every process that Node 20 support ends in 2027; the Lambdas run on Node 24.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return {
-    s3: new S3Client(awsClientSettings(endpoints.s3EndpointUrl, 's3')),
-    dynamodb: new DynamoDBClient(awsClientSettings(endpoints.awsEndpointUrl, 'dynamodb')),
-  };
+  return createAwsClients(endpoints);
 }
 
 /**

@@ -88,7 +88,7 @@ describe('micro-batcher dead letters, late data and hybrid reads', () => {
       ['RecordsProcessed', 4],
       ['DeadLetterRecords', 3],
     ]);
-    expect((await store.getPartition(descriptor.dataset, topic, 0))?.nextOffset).toBe(14);
+    expect((await store.partitions.get(descriptor.dataset, topic, 0))?.nextOffset).toBe(14);
   });
 
   it('re-seals a window with a new manifest version when a late record arrives, and counts it', async () => {
@@ -104,7 +104,7 @@ describe('micro-batcher dead letters, late data and hybrid reads', () => {
         aggregate(topic, 0, 2, 'u-001', 2, 5),
       ]),
     );
-    const sealedOnce = await store.getWindow(descriptor.dataset, base);
+    const sealedOnce = await store.windows.get(descriptor.dataset, base);
     expect(sealedOnce).toMatchObject({ manifestVersion: 1, sealedPartCount: 1 });
 
     // Act: an updated aggregate and a tombstone for window 0 arrive after it sealed.
@@ -115,7 +115,7 @@ describe('micro-batcher dead letters, late data and hybrid reads', () => {
 
     // Assess
     expect(late[descriptor.dataset]).toMatchObject({ lateRecords: 2, windowsSealed: 1 });
-    const resealed = await store.getWindow(descriptor.dataset, base);
+    const resealed = await store.windows.get(descriptor.dataset, base);
     expect(resealed).toMatchObject({ manifestVersion: 2, sealedPartCount: 2 });
     expect(resealed?.manifestKey).not.toBe(sealedOnce?.manifestKey);
     const manifest = await lake.getJson<{ version: number; files: { key: string }[]; rowCount: number }>(
@@ -174,7 +174,7 @@ describe('micro-batcher dead letters, late data and hybrid reads', () => {
     const start = Date.now();
     const { context } = testContext([descriptor], { now: () => start });
     await processKafkaEvent(context, mskEvent([aggregate(descriptor.topic, 0, 0, 'u-001', 5, 1)]));
-    expect((await store.getWindow(descriptor.dataset, base + 5 * minute))?.manifestVersion).toBe(0);
+    expect((await store.windows.get(descriptor.dataset, base + 5 * minute))?.manifestVersion).toBe(0);
 
     // Act
     const early = await sealDueWindows(context, descriptor, { now: start + 29_000 });

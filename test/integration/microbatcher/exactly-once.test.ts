@@ -1,5 +1,5 @@
 import { datasetRoot, processKafkaEvent, sealDueWindows } from '@apphub/microbatcher';
-import { WatermarkStore } from '@apphub/watermarks';
+import { createWatermarkStore, type WatermarkStore } from '@apphub/watermarks';
 import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers.js';
@@ -37,7 +37,7 @@ function batchFor(topic: string) {
 }
 
 async function sealedRows(dataset: string, windowMinute: number) {
-  const window = await store.getWindow(dataset, base + windowMinute * minute);
+  const window = await store.windows.get(dataset, base + windowMinute * minute);
   const manifest = await lake.getJson<{ files: { key: string }[]; version: number }>(window!.manifestKey!);
   const rows = [];
   for (const file of manifest.files) {
@@ -104,50 +104,65 @@ describe('micro-batcher exactly-once effect', () => {
   });
 
   it.each([
-    ['after the hot parts are written, before they are registered', 'addWindowPart'],
-    ['after sealed files and manifest are written, before the manifest is published', 'commitWindowSeal'],
-    ['after the partition progress, before the watermark moves', 'advanceWatermark'],
-    ['after the symlink manifests and tags, before the seal is recorded as finished', 'finishWindowSeal'],
-  ] as const)('converges when the invocation crashes %s and the batch is retried', async (_when, method) => {
-    // Prepare: one clean run and one run whose store fails once at `method`.
-    const topic = uniqueName('it-mb-topic');
-    const clean = testDescriptor({ topic });
-    const crashing = testDescriptor({ topic });
-    const now = base + 10 * minute;
-    let crashed = false;
-    const faulty = new WatermarkStore(documents, table);
-    const original = faulty[method].bind(faulty) as (...args: unknown[]) => Promise<unknown>;
-    (faulty as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
-      if (!crashed) {
-        crashed = true;
-        throw new Error('injected crash');
-      }
-      return original(...args);
-    };
-    const cleanRun = testContext([clean], { now: () => now });
-    const crashRun = testContext([crashing], { now: () => now, store: faulty });
+    ['after the hot parts are written, before they are registered', 'windows', 'addPart'],
+    [
+      'after sealed files and manifest are written, before the manifest is published',
+      'windows',
+      'commitSeal',
+    ],
+    ['after the partition progress, before the watermark moves', 'watermarks', 'advanceWatermark'],
+    [
+      'after the symlink manifests and tags, before the seal is recorded as finished',
+      'windows',
+      'finishSeal',
+    ],
+  ] as const)(
+    'converges when the invocation crashes %s and the batch is retried',
+    async (_when, part, method) => {
+      // Prepare: one clean run and one run whose store fails once at `method`.
+      const topic = uniqueName('it-mb-topic');
+      const clean = testDescriptor({ topic });
+      const crashing = testDescriptor({ topic });
+      const now = base + 10 * minute;
+      let crashed = false;
+      const faulty = createWatermarkStore(documents, table);
+      const crashingStore = faulty[part] as unknown as Record<
+        string,
+        (...args: unknown[]) => Promise<unknown>
+      >;
+      const original = crashingStore[method]!.bind(crashingStore);
+      crashingStore[method] = async (...args: unknown[]) => {
+        if (!crashed) {
+          crashed = true;
+          throw new Error('injected crash');
+        }
+        return original(...args);
+      };
+      const cleanRun = testContext([clean], { now: () => now });
+      const crashRun = testContext([crashing], { now: () => now, store: faulty });
 
-    // Act
-    await processKafkaEvent(cleanRun.context, batchFor(topic));
-    await expect(processKafkaEvent(crashRun.context, batchFor(topic))).rejects.toThrow('injected crash');
-    const retried = await processKafkaEvent(crashRun.context, batchFor(topic));
+      // Act
+      await processKafkaEvent(cleanRun.context, batchFor(topic));
+      await expect(processKafkaEvent(crashRun.context, batchFor(topic))).rejects.toThrow('injected crash');
+      const retried = await processKafkaEvent(crashRun.context, batchFor(topic));
 
-    // Assess
-    expect(crashed).toBe(true);
-    expect(retried[crashing.dataset]).toMatchObject({
-      watermark: base + 3 * minute,
-      sealedThrough: base + 3 * minute,
-    });
-    const cleanObjects = await snapshotObjects(`${datasetRoot(clean)}/`);
-    const crashObjects = await snapshotObjects(`${datasetRoot(crashing)}/`);
-    expect(Object.keys(crashObjects).sort()).toEqual(Object.keys(cleanObjects).sort());
-    const differing = Object.keys(cleanObjects).filter(
-      (key) => key.endsWith('.parquet') && crashObjects[key] !== cleanObjects[key],
-    );
-    expect(differing).toEqual([]);
-    expect(await snapshotItems(crashing.dataset)).toEqual(await snapshotItems(clean.dataset));
-    expect((await sealedRows(crashing.dataset, 1)).rows).toEqual((await sealedRows(clean.dataset, 1)).rows);
-  });
+      // Assess
+      expect(crashed).toBe(true);
+      expect(retried[crashing.dataset]).toMatchObject({
+        watermark: base + 3 * minute,
+        sealedThrough: base + 3 * minute,
+      });
+      const cleanObjects = await snapshotObjects(`${datasetRoot(clean)}/`);
+      const crashObjects = await snapshotObjects(`${datasetRoot(crashing)}/`);
+      expect(Object.keys(crashObjects).sort()).toEqual(Object.keys(cleanObjects).sort());
+      const differing = Object.keys(cleanObjects).filter(
+        (key) => key.endsWith('.parquet') && crashObjects[key] !== cleanObjects[key],
+      );
+      expect(differing).toEqual([]);
+      expect(await snapshotItems(crashing.dataset)).toEqual(await snapshotItems(clean.dataset));
+      expect((await sealedRows(crashing.dataset, 1)).rows).toEqual((await sealedRows(clean.dataset, 1)).rows);
+    },
+  );
 
   it('keeps a correct, monotonic watermark under concurrent invocations on different partitions', async () => {
     // Prepare
@@ -176,7 +191,7 @@ describe('micro-batcher exactly-once effect', () => {
       offsets = offsets.map((offset, partition) => offset + steps[partition]!);
       newest = newest.map((value, partition) => value + steps[partition]!);
       await Promise.all(events.map((event) => processKafkaEvent(context, event)));
-      const { watermark } = await store.getDatasetWatermark(descriptor.dataset);
+      const { watermark } = await store.watermarks.get(descriptor.dataset);
       seen.push(watermark!);
 
       // Assess (each round): the watermark is the slower partition's newest event time.
@@ -185,12 +200,12 @@ describe('micro-batcher exactly-once effect', () => {
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);
     // Every window behind the watermark is sealed, whichever invocation held its lease.
     const watermark = seen[seen.length - 1]!;
-    const unsealed = await store.listWindows(descriptor.dataset, base, watermark - minute, {
+    const unsealed = await store.windows.list(descriptor.dataset, base, watermark - minute, {
       unsealedOnly: true,
     });
     expect(unsealed.map((window) => window.windowStart)).toEqual([]);
-    expect((await store.getDatasetWatermark(descriptor.dataset)).sealedThrough).toBe(watermark);
-    const partitions = await store.listPartitions(descriptor.dataset);
+    expect((await store.watermarks.get(descriptor.dataset)).sealedThrough).toBe(watermark);
+    const partitions = await store.partitions.list(descriptor.dataset);
     expect(partitions.map((partition) => [partition.partition, partition.nextOffset])).toEqual([
       [0, offsets[0]],
       [1, offsets[1]],
@@ -211,14 +226,14 @@ describe('micro-batcher exactly-once effect', () => {
         aggregate(descriptor.topic, 1, 0, 'u-b', 0, 4),
       ]),
     );
-    expect((await store.getDatasetWatermark(descriptor.dataset)).sealedThrough ?? base).toBe(base);
+    expect((await store.watermarks.get(descriptor.dataset)).sealedThrough ?? base).toBe(base);
     // Two hours on, both partitions are idle and the watermark is the end of the newest window: windows
     // 0-2 are due. Each pass already holds the lease of one of windows 0 and 1 (as if it had leased
     // first) and both list the due windows before either seals: each seals its own, leaves the other's
     // to its holder, and window 2 goes to whichever pass leases it first.
     const now = base + 2 * 60 * minute;
-    await store.leaseWindow(descriptor.dataset, base, 'pass-a', now, 60_000);
-    await store.leaseWindow(descriptor.dataset, base + minute, 'pass-b', now, 60_000);
+    await store.windows.lease(descriptor.dataset, base, 'pass-a', now, 60_000);
+    await store.windows.lease(descriptor.dataset, base + minute, 'pass-b', now, 60_000);
     let listed = 0;
     let bothListed: () => void = () => {};
     const barrier = new Promise<void>((resolve) => {
@@ -226,22 +241,23 @@ describe('micro-batcher exactly-once effect', () => {
     });
     const firstListingWaits = (): WatermarkStore => {
       let first = true;
-      return new Proxy(store, {
+      const windows = new Proxy(store.windows, {
         get(target, property, receiver) {
           const value = Reflect.get(target, property, receiver);
-          if (property !== 'listWindows' || typeof value !== 'function') return value;
-          return async (...args: Parameters<WatermarkStore['listWindows']>) => {
-            const windows = await value.apply(target, args);
+          if (property !== 'list' || typeof value !== 'function') return value;
+          return async (...args: Parameters<WatermarkStore['windows']['list']>) => {
+            const listedWindows = await value.apply(target, args);
             if (first) {
               first = false;
               listed += 1;
               if (listed === 2) bothListed();
               await barrier;
             }
-            return windows;
+            return listedWindows;
           };
         },
       });
+      return { ...store, windows };
     };
 
     // Act
@@ -256,8 +272,8 @@ describe('micro-batcher exactly-once effect', () => {
 
     // Assess: the pass that finished last saw every window sealed and moved sealedThrough past them.
     expect(passes.map((pass) => pass.windowsSealed).reduce((a, b) => a + b)).toBe(3);
-    const windows = await store.listWindows(descriptor.dataset, base, base + 2 * minute);
+    const windows = await store.windows.list(descriptor.dataset, base, base + 2 * minute);
     expect(windows.map((window) => window.manifestKey !== undefined)).toEqual([true, true, true]);
-    expect((await store.getDatasetWatermark(descriptor.dataset)).sealedThrough).toBe(base + 3 * minute);
+    expect((await store.watermarks.get(descriptor.dataset)).sealedThrough).toBe(base + 3 * minute);
   });
 });

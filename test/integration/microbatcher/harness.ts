@@ -1,42 +1,19 @@
-import { encodeKafkaEvent, type KafkaEvent } from '@apphub/kafka-event';
-import {
-  type BatcherContext,
-  type DatasetDescriptorInput,
-  Lake,
-  parseDatasetDescriptor,
-  sampleBatcherDescriptor,
-} from '@apphub/microbatcher';
+import { type BatcherContext, S3Lake } from '@apphub/microbatcher';
 import { createLogger, createMetrics } from '@apphub/observability';
 import { platform } from '@apphub/platform';
-import { WatermarkStore } from '@apphub/watermarks';
+import { createWatermarkStore, type WatermarkStore } from '@apphub/watermarks';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll } from 'vitest';
 import type { BatcherRunner } from '../../../local/src/batcher/index.js';
 import { captureEmf, type EmfLine } from '../../unit/observability/emf-capture.js';
-import { aws, eventually, kafka, uniqueName } from '../helpers.js';
+import { aws, eventually, kafka } from '../helpers.js';
 
 export const bucket = platform.storage.dataLakeBucket;
 export const table = platform.storage.watermarkTable;
-export const documents = DynamoDBDocumentClient.from(aws.dynamodb);
-export const lake = new Lake(aws.s3, bucket);
-export const store = new WatermarkStore(documents, table);
-
-/** A descriptor of the sample's shape with a unique slug (and topic), 1-minute windows, no lateness. */
-export function testDescriptor(overrides: Partial<DatasetDescriptorInput> = {}) {
-  const dataset = uniqueName('it-mb');
-  return parseDatasetDescriptor({
-    ...sampleBatcherDescriptor,
-    dataset,
-    topic: `${dataset}-topic`,
-    windowDuration: '1 min',
-    allowedLateness: '0 s',
-    idleTimeout: '1 h',
-    // The tests write to one or two partitions of a topic that does not exist in Kafka.
-    topicPartitions: undefined,
-    ...overrides,
-  });
-}
+export const documents = aws.documents;
+export const lake = new S3Lake(aws.s3, bucket);
+export const store = createWatermarkStore(documents, table);
 
 /**
  * A context whose log lines and EMF lines (Powertools' output on stdout) are captured for
@@ -72,44 +49,9 @@ export function datasetSeries(
     );
 }
 
-export const minute = 60_000;
-export const base = Date.UTC(2026, 10, 29, 10, 0);
-export const iso = (time: number) => new Date(time).toISOString();
+import { aggregate } from '../../support/kafka-records.js';
 
-/** An aggregate record as Flink's upsert-kafka sink writes it (JSON key and value). */
-export function aggregate(
-  topic: string,
-  partition: number,
-  offset: number,
-  user: string,
-  windowMinute: number,
-  count: number | null,
-) {
-  const windowStart = iso(base + windowMinute * minute);
-  const key = Buffer.from(JSON.stringify({ user_id: user, window_start: windowStart }));
-  const value =
-    count === null
-      ? null
-      : Buffer.from(
-          JSON.stringify({
-            user_id: user,
-            window_start: windowStart,
-            window_end: iso(base + (windowMinute + 1) * minute),
-            event_count: count,
-            total_value: count * 2.5,
-          }),
-        );
-  return { topic, partition, offset, timestamp: base + windowMinute * minute, key, value };
-}
-
-/** The MSK-shaped event, passed through JSON like Lambda delivers it. */
-export function mskEvent(records: Parameters<typeof encodeKafkaEvent>[0]): KafkaEvent {
-  return JSON.parse(
-    JSON.stringify(
-      encodeKafkaEvent(records, { eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/local/1' }),
-    ),
-  );
-}
+export { aggregate, base, iso, minute, mskEvent, testDescriptor } from '../../support/kafka-records.js';
 
 /** Keys of every object under `prefix`, in key order. */
 export async function listKeys(prefix: string): Promise<string[]> {

@@ -1,9 +1,9 @@
 import {
   type DatasetDescriptor,
   datasetRoot,
-  Lake,
   processKafkaEvent,
   queryDataset,
+  S3Lake,
   SEALED_PART_TAG,
   SYMLINK_VERSION_METADATA,
   sealDueWindows,
@@ -12,7 +12,7 @@ import {
   writeSymlinkManifests,
 } from '@apphub/microbatcher';
 import { decodeParquet } from '@apphub/parquet';
-import { WatermarkStore } from '@apphub/watermarks';
+import { createWatermarkStore } from '@apphub/watermarks';
 import {
   DeleteObjectCommand,
   DeleteObjectTaggingCommand,
@@ -101,13 +101,13 @@ async function rowsThroughSymlinks(descriptor: DatasetDescriptor) {
 }
 
 async function currentManifest(descriptor: DatasetDescriptor, windowStart: number) {
-  const window = await store.getWindow(descriptor.dataset, windowStart);
+  const window = await store.windows.get(descriptor.dataset, windowStart);
   return lake.getJson<WindowManifest>(window!.manifestKey!);
 }
 
 /** A lake whose first conditional write fails, as a function that stops right after publishing. */
 function lakeCrashingAtFirstSymlink() {
-  const crashing = new Lake(aws.s3, bucket);
+  const crashing = new S3Lake(aws.s3, bucket);
   const state = { armed: true };
   const original = crashing.putIf.bind(crashing);
   crashing.putIf = async (...args) => {
@@ -185,7 +185,7 @@ describe('micro-batcher lakehouse: symlink manifests and expiring hot parts', ()
     const topic = descriptor.topic;
     const batch = mskEvent([aggregate(topic, 0, 0, 'u-001', 0, 1), aggregate(topic, 0, 1, 'u-002', 1, 2)]);
     await expect(processKafkaEvent(crashing, batch)).rejects.toThrow('injected crash');
-    const lagging = await store.getWindow(descriptor.dataset, base);
+    const lagging = await store.windows.get(descriptor.dataset, base);
 
     // Act: a scheduled pass once the crashed invocation's lease has expired.
     const pass = await sealDueWindows(context, descriptor, { now: now + 61_000 });
@@ -196,7 +196,7 @@ describe('micro-batcher lakehouse: symlink manifests and expiring hot parts', ()
     const first = await currentManifest(descriptor, base);
     expect(await readSymlinks(descriptor)).toEqual(expectedSymlinks(first));
     expect(await taggedHotParts(descriptor)).toEqual([...first.parts]);
-    expect(await store.getWindow(descriptor.dataset, base)).toMatchObject({ finishedVersion: 1 });
+    expect(await store.windows.get(descriptor.dataset, base)).toMatchObject({ finishedVersion: 1 });
     expect(logs.filter((line) => line.message === 'window seal finished')).toHaveLength(1);
 
     // Act: late data publishes version 2 and the function stops again before its symlink manifests;
@@ -285,7 +285,7 @@ describe('micro-batcher lakehouse: symlink manifests and expiring hot parts', ()
     await processKafkaEvent(context, batches[1]!);
 
     // Assess
-    expect((await store.getWindow(descriptor.dataset, base + 2 * minute))?.manifestVersion).toBe(0);
+    expect((await store.windows.get(descriptor.dataset, base + 2 * minute))?.manifestVersion).toBe(0);
     expect(covered).toHaveLength(3);
     expect(tagged).toEqual(covered);
     expect(await taggedHotParts(descriptor)).toEqual(covered);
@@ -304,9 +304,9 @@ describe('micro-batcher lakehouse: symlink manifests and expiring hot parts', ()
     const keptRun = testContext([kept], { now: () => now });
     const expiringRun = testContext([expiring], { now: () => now });
     let crashed = false;
-    const faulty = new WatermarkStore(documents, table);
-    const commit = faulty.commitWindowSeal.bind(faulty);
-    faulty.commitWindowSeal = async (...args) => {
+    const faulty = createWatermarkStore(documents, table);
+    const commit = faulty.windows.commitSeal.bind(faulty.windows);
+    faulty.windows.commitSeal = async (...args) => {
       if (!crashed) {
         crashed = true;
         throw new Error('injected crash');
@@ -392,7 +392,7 @@ describe('micro-batcher lakehouse: symlink manifests and expiring hot parts', ()
     const topic = descriptor.topic;
     const first = mskEvent([aggregate(topic, 0, 0, 'u-001', 0, 1), aggregate(topic, 0, 1, 'u-002', 1, 2)]);
     await processKafkaEvent(context, first);
-    const window = await store.getWindow(descriptor.dataset, base);
+    const window = await store.windows.get(descriptor.dataset, base);
     const { compactedPart: _, ...legacy } = await lake.getJson<WindowManifest>(window!.manifestKey!);
     await lake.put(window!.manifestKey!, `${JSON.stringify(legacy, null, 2)}\n`, 'application/json');
     await Promise.all(
@@ -415,7 +415,7 @@ describe('micro-batcher lakehouse: symlink manifests and expiring hot parts', ()
     // Assess
     expect(taggedAfterRedelivery).toEqual([]);
     expect(symlinksOfOld).toEqual(expectedSymlinks({ ...legacy, compactedPart: undefined }));
-    expect(await store.getWindow(descriptor.dataset, base)).toMatchObject({ finishedVersion: 2 });
+    expect(await store.windows.get(descriptor.dataset, base)).toMatchObject({ finishedVersion: 2 });
     const second = await currentManifest(descriptor, base);
     expect(second.compactedPart).toBeDefined();
     expect(await taggedHotParts(descriptor)).toEqual([...second.parts]);

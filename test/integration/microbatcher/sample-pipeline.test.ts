@@ -119,7 +119,7 @@ describe('sample pipeline through the micro-batcher', () => {
     // Assess: the sealed manifest's files, read by pyarrow, equal the independently computed aggregates.
     const hybrid = await queryDataset({ lake, store }, descriptor, range);
     expect(hybrid.rows.every((row) => row.status === 'sealed')).toBe(true);
-    const window = await store.getWindow(descriptor.dataset, start.getTime());
+    const window = await store.windows.get(descriptor.dataset, start.getTime());
     const manifest = await lake.getJson<WindowManifest>(window!.manifestKey!);
     const directory = mkdtempSync(path.join(tmpdir(), 'apphub-sealed-'));
     const files = await Promise.all(

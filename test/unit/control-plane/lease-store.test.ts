@@ -1,7 +1,7 @@
 import { LeaseStore, withLease } from '@apphub/control-plane';
 import { createLogger } from '@apphub/observability';
-import { tables } from '@apphub/platform';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createAwsClients, tables } from '@apphub/platform';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MotoServer, startMoto } from '../moto-server.js';
 
@@ -14,11 +14,7 @@ const table = tables.leases.tableName;
 beforeAll(async () => {
   moto = await startMoto();
   const endpoint = moto.endpoint;
-  const dynamodb = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const { dynamodb } = createAwsClients({ awsEndpointUrl: endpoint });
   await dynamodb.send(
     new CreateTableCommand({
       TableName: table,

@@ -1,4 +1,4 @@
-import { computeDatasetWatermark, sealableThrough, windowStartOf } from '@apphub/watermarks';
+import { computeDatasetWatermark, isWindowClosed, sealableThrough, windowStartOf } from '@apphub/watermarks';
 import { describe, expect, it } from 'vitest';
 
 const minute = 60_000;
@@ -53,5 +53,29 @@ describe('window arithmetic', () => {
     expect(windowStartOf(Date.UTC(2026, 10, 29, 10, 7, 30), 10 * minute)).toBe(Date.UTC(2026, 10, 29, 10, 0));
     expect(sealableThrough(Date.UTC(2026, 10, 29, 10, 12), policy)).toBe(Date.UTC(2026, 10, 29, 10, 10));
     expect(sealableThrough(Date.UTC(2026, 10, 29, 10, 11, 59), policy)).toBe(Date.UTC(2026, 10, 29, 10, 0));
+  });
+});
+
+describe('isWindowClosed', () => {
+  it('closes a window once the watermark reaches its end plus the allowed lateness, not a millisecond before', () => {
+    const window = Date.UTC(2026, 10, 29, 10, 0);
+    const closesAt = window + policy.windowDurationMs + policy.allowedLatenessMs;
+    expect(isWindowClosed(window, closesAt - 1, policy)).toBe(false);
+    expect(isWindowClosed(window, closesAt, policy)).toBe(true);
+    expect(isWindowClosed(window, undefined, policy)).toBe(false);
+  });
+
+  it('agrees with sealableThrough: exactly the windows ending at or before it are closed', () => {
+    const start = Date.UTC(2026, 10, 29, 10, 0);
+    for (let watermark = start; watermark < start + 40 * minute; watermark += 17_000) {
+      const through = sealableThrough(watermark, policy);
+      for (
+        let window = start - 20 * minute;
+        window < start + 40 * minute;
+        window += policy.windowDurationMs
+      ) {
+        expect(isWindowClosed(window, watermark, policy)).toBe(window + policy.windowDurationMs <= through);
+      }
+    }
   });
 });

@@ -1,7 +1,6 @@
 import { clusterStatus } from '@apphub/control-plane';
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { listDatasetWatermarks, WatermarkTableMissingError } from '@apphub/watermarks';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { localControlPlane } from '../../control-plane/local-plane.js';
 import { localAwsClients } from '../../stack/clients.js';
 import { defineCommand } from '../run-cli.js';
@@ -49,7 +48,7 @@ export const statusCommand = defineCommand({
 /** Every dataset's watermark and sealed range, from the watermark table the micro-batcher writes. */
 async function watermarks(): Promise<string> {
   const tableName = platform.storage.watermarkTable;
-  const documents = DynamoDBDocumentClient.from(localAwsClients(parseLocalEndpoints()).dynamodb);
+  const documents = localAwsClients(parseLocalEndpoints()).documents;
   try {
     const entries = await listDatasetWatermarks(documents, tableName);
     if (entries.length === 0) return `Watermarks: none yet in ${tableName}`;
