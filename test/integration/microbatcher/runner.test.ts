@@ -10,17 +10,13 @@ import { createLogger } from '@apphub/observability';
 import { describe, expect, it } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
 import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
+import { aggregate, lake, snapshotObjects, store, twiceEmittedAggregates } from './harness.js';
 import {
-  aggregate,
   committedOffsets,
   everyOffsetCommitted,
-  lake,
   produceAggregates,
   runnersStoppedAfterAll,
-  snapshotObjects,
-  store,
-  twiceEmittedAggregates,
-} from './harness.js';
+} from './kafka-harness.js';
 
 const topic = uniqueName('it-mb-runner');
 const descriptorInput = {

@@ -28,7 +28,8 @@ import {
   uniqueName,
   userPartition,
 } from '../helpers.js';
-import { lake, runnersStoppedAfterAll, store } from './harness.js';
+import { lake, store } from './harness.js';
+import { runnersStoppedAfterAll } from './kafka-harness.js';
 
 const exec = promisify(execFile);
 const jobs = jobsRemovedAfterAll();

@@ -10,14 +10,12 @@ import { describe, expect, it } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
 import { componentProcess, getJson } from '../../../local/src/stack/index.js';
 import { createTopic, endpoints, eventually, tlsKafka, uniqueName } from '../helpers.js';
+import { lake, store, twiceEmittedAggregates } from '../microbatcher/harness.js';
 import {
   everyOffsetCommitted,
-  lake,
   produceAggregates,
   runnersStoppedAfterAll,
-  store,
-  twiceEmittedAggregates,
-} from '../microbatcher/harness.js';
+} from '../microbatcher/kafka-harness.js';
 
 const runners = runnersStoppedAfterAll();
 
