@@ -1,7 +1,7 @@
 import { afterAll } from 'vitest';
 import type { BatcherRunner } from '../../../local/src/batcher/index.js';
+import type { aggregate } from '../../storage/microbatcher/harness.js';
 import { eventually, kafka } from '../helpers.js';
-import type { aggregate } from './harness.js';
 
 /** Offsets a consumer group committed on `topic`, per partition ("-1": none). */
 export async function committedOffsets(groupId: string, topic: string): Promise<Record<number, string>> {

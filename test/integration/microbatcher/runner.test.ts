@@ -9,8 +9,14 @@ import {
 import { createLogger } from '@apphub/observability';
 import { describe, expect, it } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
+import {
+  aggregate,
+  lake,
+  snapshotObjects,
+  store,
+  twiceEmittedAggregates,
+} from '../../storage/microbatcher/harness.js';
 import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
-import { aggregate, lake, snapshotObjects, store, twiceEmittedAggregates } from './harness.js';
 import {
   committedOffsets,
   everyOffsetCommitted,

@@ -17,6 +17,7 @@ import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/inde
 import { produceEvents } from '../../../local/src/sample/produce.js';
 import { submitSampleJob } from '../../../local/src/sample/submit.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
+import { lake, store } from '../../storage/microbatcher/harness.js';
 import {
   closerEvent,
   createTopic,
@@ -28,7 +29,6 @@ import {
   uniqueName,
   userPartition,
 } from '../helpers.js';
-import { lake, store } from './harness.js';
 import { runnersStoppedAfterAll } from './kafka-harness.js';
 
 const exec = promisify(execFile);
