@@ -1,17 +1,18 @@
-import { awsClientSettings, tables } from '@apphub/platform';
+import { tables } from '@apphub/platform';
 import {
   listDatasetWatermarks,
   WatermarkStore,
   WatermarkStoreError,
   WatermarkTableMissingError,
 } from '@apphub/watermarks';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MotoServer, startMoto } from '../moto-server.js';
+import { describe, expect, it } from 'vitest';
+import { aws } from '../helpers.js';
 
-let moto: MotoServer | undefined;
-let documents: DynamoDBDocumentClient;
+const documents = DynamoDBDocumentClient.from(aws.dynamodb, {
+  marshallOptions: { removeUndefinedValues: true },
+});
 
 /** A fresh watermark table per test, with the key schema the stacks create. */
 async function createTable(name: string): Promise<void> {
@@ -31,17 +32,6 @@ async function createTable(name: string): Promise<void> {
     }),
   );
 }
-
-beforeAll(async () => {
-  moto = await startMoto();
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientSettings(moto.endpoint, 'dynamodb')), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-}, 60_000);
-
-afterAll(() => {
-  moto?.stop();
-});
 
 const t0 = Date.parse('2026-12-01T10:00:00Z');
 
