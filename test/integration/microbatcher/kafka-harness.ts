@@ -1,3 +1,4 @@
+import { queryDataset } from '@apphub/microbatcher';
 import { afterAll } from 'vitest';
 import type { BatcherRunner } from '../../../local/src/batcher/index.js';
 import type { aggregate } from '../../storage/microbatcher/harness.js';
@@ -64,6 +65,27 @@ export function everyOffsetCommitted(
         : undefined;
     },
     timeoutMs,
+    500,
+  );
+}
+
+/**
+ * Runs sealing passes until every row of `descriptor` in `range` is sealed, and returns the rows: a
+ * window seals once the topic has been quiet for the descriptor's idle timeout (wall-clock time, as in
+ * Lambda), so the test waits on that outcome instead of sleeping for the timeout.
+ */
+export function everyWindowSealed(
+  runner: BatcherRunner,
+  ...[storage, descriptor, range]: Parameters<typeof queryDataset>
+): Promise<Awaited<ReturnType<typeof queryDataset>>['rows']> {
+  return eventually(
+    'every window sealed by a sealing pass',
+    async () => {
+      await runner.runSealingPass();
+      const { rows } = await queryDataset(storage, descriptor, range);
+      return rows.length > 0 && rows.every((row) => row.status === 'sealed') ? rows : undefined;
+    },
+    60_000,
     500,
   );
 }

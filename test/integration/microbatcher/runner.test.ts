@@ -20,6 +20,7 @@ import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helper
 import {
   committedOffsets,
   everyOffsetCommitted,
+  everyWindowSealed,
   produceAggregates,
   runnersStoppedAfterAll,
 } from './kafka-harness.js';
@@ -93,8 +94,10 @@ describe('npm run batcher runner on the real topic', () => {
     runners.push(runner);
     await runner.start();
     await everyOffsetCommitted(groupId, topic, records.length);
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    await runner.runSealingPass();
+    await everyWindowSealed(runner, { lake, store }, descriptor, {
+      from: Date.UTC(2026, 10, 29, 10),
+      to: Date.UTC(2026, 10, 29, 11),
+    });
 
     // Assess 2
     expect(runner.processed).toBe(records.length);
