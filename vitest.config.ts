@@ -1,6 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
-/** Unit tests are pure and fast; integration tests run against the real local stack, one file at a time. */
+/**
+ * Four projects, by what a test needs (README, "Tests"):
+ * - unit: nothing but this process; no subprocess, no server outside it. Seconds.
+ * - cdk: CDK synth, cdk-nag, cfn-lint and the other offline tools run as subprocesses
+ *   (kubectl kustomize, kubernetes-validate, docker-compose, java, the CLIs); no server.
+ * - storage: S3 and DynamoDB only, on the project's own MinIO and moto (test/storage/global-setup.ts)
+ *   on private ports, so it runs beside a running local stack.
+ * - integration: the whole local stack, one file at a time.
+ */
 export default defineConfig({
   resolve: { tsconfigPaths: true },
   test: {
@@ -10,8 +18,27 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts', 'test/cdk/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 10_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cdk',
+          include: ['test/cdk/**/*.test.ts', 'test/tools/**/*.test.ts'],
           testTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'storage',
+          include: ['test/storage/**/*.test.ts'],
+          globalSetup: ['test/storage/global-setup.ts'],
+          setupFiles: ['test/storage/environment.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
       {

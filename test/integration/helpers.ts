@@ -1,29 +1,19 @@
-import { randomUUID } from 'node:crypto';
-import { parseLocalEndpoints } from '@apphub/platform';
 import type { SampleEvent } from '@apphub/sample';
 import type { Kafka } from 'kafkajs';
 import { afterAll } from 'vitest';
 import { localControlPlane } from '../../local/src/control-plane/local-plane.js';
 import { type ProduceOptions, produceEvents } from '../../local/src/sample/produce.js';
 import { jobTasksRunning } from '../../local/src/sample/submit.js';
-import {
-  createTopicsWithLeaders,
-  localAwsClients,
-  localKafka,
-  localKafkaSecurity,
-} from '../../local/src/stack/index.js';
+import { createTopicsWithLeaders, localKafka, localKafkaSecurity } from '../../local/src/stack/index.js';
+import { endpoints, eventually } from '../storage/helpers.js';
 
-export const endpoints = parseLocalEndpoints();
+// The storage project's helpers; here the environment names the local stack's endpoints.
+export { aws, endpoints, eventually, uniqueName } from '../storage/helpers.js';
+
 /** The plaintext listener, for tools' work in tests: creating topics, producing input, reading output. */
 export const kafka: Kafka = localKafka(endpoints, 'apphub-tests');
 /** The TLS listener with the local CA, as the pipeline (Flink, the micro-batcher) reaches Kafka. */
 export const tlsKafka: Kafka = localKafka(endpoints, 'apphub-tests-tls', localKafkaSecurity());
-export const aws = localAwsClients(endpoints);
-
-/** A name no other test (or other run) uses, so tests can share one stack. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`;
-}
 
 /** Creates a topic with `partitions` partitions for one test; returns once every partition's leader answers. */
 export async function createTopic(name: string, partitions = 3): Promise<void> {
@@ -34,27 +24,6 @@ export async function createTopic(name: string, partitions = 3): Promise<void> {
   } finally {
     await admin.disconnect();
   }
-}
-
-/** Polls `check` until it returns a value or the timeout passes. */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-  intervalMs = 1_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 /** An event of user `u-closer` far past the data: it moves the watermark beyond the last window. */

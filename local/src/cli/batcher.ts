@@ -165,9 +165,10 @@ async function batcher({ values: flags }: CommandInput<typeof options>): Promise
       : integerOption('--seal-interval-s', flags['seal-interval-s'])) * 1000;
 
   const endpoints = parseLocalEndpoints();
-  const kafka = pipelineKafka(endpoints, 'apphub-micro-batcher');
+  // The descriptors are checked before Kafka's TLS files are read: a bad configuration is one line.
   const local = await loadLocalHandler(endpoints);
   const descriptors = parseBatcherDescriptors(local.descriptorsJson);
+  const kafka = pipelineKafka(endpoints, 'apphub-micro-batcher');
   const topics = [...new Set(descriptors.map((descriptor) => descriptor.topic))];
   const logger = createLogger('micro-batcher-runner');
   console.error(

@@ -68,36 +68,80 @@ function portOf(url: string): number {
 /** Start order (lower first) and, reversed, stop order. */
 const priority = { storage: 100, kafka: 200, jobManager: 300, taskManager: 400, gateway: 500 } as const;
 
-const minio: ComponentSpec = {
-  name: 'minio',
-  ports: (endpoints) => [portOf(endpoints.s3EndpointUrl), platform.ports.minioConsole],
-  startupTimeoutMs: 60_000,
-  program: ({ paths, endpoints, minio: binary }) => ({
-    name: 'minio',
+/**
+ * MinIO's command line and environment (its root user is the local credentials), serving `dataDir` on
+ * 127.0.0.1:`port` with its console on `consolePort`: the stack's and the storage tests' one launch.
+ */
+export function minioCommand(
+  binary: string,
+  dataDir: string,
+  port: number,
+  consolePort: number,
+): { readonly argv: readonly string[]; readonly env: Readonly<Record<string, string>> } {
+  return {
     argv: [
       binary,
       'server',
-      paths.minioData,
+      dataDir,
       '--address',
-      `127.0.0.1:${portOf(endpoints.s3EndpointUrl)}`,
+      `127.0.0.1:${port}`,
       '--console-address',
-      `127.0.0.1:${platform.ports.minioConsole}`,
+      `127.0.0.1:${consolePort}`,
     ],
     env: {
       MINIO_ROOT_USER: LOCAL_AWS_CREDENTIALS.accessKeyId,
       MINIO_ROOT_PASSWORD: LOCAL_AWS_CREDENTIALS.secretAccessKey,
       MINIO_UPDATE: 'off',
     },
+  };
+}
+
+/**
+ * The DynamoDB endpoint's command line: local/moto/serve.py (moto behind a lock, so conditional writes
+ * are atomic as in DynamoDB) on 127.0.0.1:`port`, keeping its contents in `stateFile` when given.
+ */
+export function motoCommand(python: string, port: number, stateFile?: string): readonly string[] {
+  return [
+    python,
+    path.join(repoRoot, 'local', 'moto', 'serve.py'),
+    '-H',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    ...(stateFile === undefined ? [] : ['--state', stateFile]),
+  ];
+}
+
+/** True when `url` answers 2xx within the probe timeout. */
+async function answersOk(url: string): Promise<boolean> {
+  return fetch(url, { signal: AbortSignal.timeout(3_000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
+}
+
+/** True when the MinIO at `s3EndpointUrl` is ready to serve requests. */
+export function minioReady(s3EndpointUrl: string): Promise<boolean> {
+  return answersOk(`${s3EndpointUrl}/minio/health/ready`);
+}
+
+/** True when the moto at `awsEndpointUrl` answers. */
+export function motoReady(awsEndpointUrl: string): Promise<boolean> {
+  return answersOk(`${awsEndpointUrl}/moto-api/`);
+}
+
+const minio: ComponentSpec = {
+  name: 'minio',
+  ports: (endpoints) => [portOf(endpoints.s3EndpointUrl), platform.ports.minioConsole],
+  startupTimeoutMs: 60_000,
+  program: ({ paths, endpoints, minio: binary }) => ({
+    name: 'minio',
+    ...minioCommand(binary, paths.minioData, portOf(endpoints.s3EndpointUrl), platform.ports.minioConsole),
     priority: priority.storage,
     stopWaitSeconds: 15,
   }),
   probe: async (_paths, endpoints) => {
-    const ok = await fetch(`${endpoints.s3EndpointUrl}/minio/health/ready`, {
-      signal: AbortSignal.timeout(3_000),
-    }).then(
-      (response) => response.ok,
-      () => false,
-    );
+    const ok = await minioReady(endpoints.s3EndpointUrl);
     return {
       healthy: ok,
       detail: ok
@@ -111,29 +155,14 @@ const dynamodb: ComponentSpec = {
   name: 'dynamodb',
   ports: (endpoints) => [portOf(endpoints.awsEndpointUrl)],
   startupTimeoutMs: 60_000,
-  // local/moto/serve.py: moto's app behind a lock, so conditional writes are atomic as in DynamoDB.
   program: ({ paths, endpoints, python }) => ({
     name: 'dynamodb',
-    argv: [
-      python,
-      path.join(repoRoot, 'local', 'moto', 'serve.py'),
-      '-H',
-      '127.0.0.1',
-      '-p',
-      String(portOf(endpoints.awsEndpointUrl)),
-      '--state',
-      paths.awsState,
-    ],
+    argv: motoCommand(python, portOf(endpoints.awsEndpointUrl), paths.awsState),
     priority: priority.storage,
     stopWaitSeconds: 20,
   }),
   probe: async (_paths, endpoints) => {
-    const ok = await fetch(`${endpoints.awsEndpointUrl}/moto-api/`, {
-      signal: AbortSignal.timeout(3_000),
-    }).then(
-      (response) => response.ok,
-      () => false,
-    );
+    const ok = await motoReady(endpoints.awsEndpointUrl);
     return { healthy: ok, detail: ok ? `DynamoDB (moto ${platform.versions.moto})` : 'not answering' };
   },
 };

@@ -36,6 +36,7 @@ import { produceEvents } from '../../../local/src/sample/produce.js';
 import { sampleJobVariables } from '../../../local/src/sample/submit.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
 import { aws, closerEvent, createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
+import { everyWindowSealed } from '../microbatcher/kafka-harness.js';
 
 /** The root savepoint directory of the local stack (the checkpoint bucket on MinIO), as the CLI uses it. */
 export const savepointRoot = localControlPlaneEnv().APPHUB_SAVEPOINT_DIR!;
@@ -303,8 +304,7 @@ export async function expectExactSealedOutput(scenario: SampleScenario): Promise
       2_000,
     );
     // Once the topic has been quiet for the idle timeout, a sealing pass seals the remaining windows.
-    await new Promise((resolve) => setTimeout(resolve, 6_000));
-    await runner.runSealingPass();
+    await everyWindowSealed(runner, storage, descriptor, range);
   } finally {
     await runner.stop();
   }

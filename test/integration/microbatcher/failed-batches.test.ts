@@ -20,18 +20,9 @@ import {
   localMappingUuid,
 } from '../../../local/src/batcher/index.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
+import { aggregate, base, lake, minute, snapshotObjects, store } from '../../storage/microbatcher/harness.js';
 import { aws, createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
-import {
-  aggregate,
-  base,
-  committedOffsets,
-  lake,
-  minute,
-  produceAggregates,
-  runnersStoppedAfterAll,
-  snapshotObjects,
-  store,
-} from './harness.js';
+import { committedOffsets, produceAggregates, runnersStoppedAfterAll } from './kafka-harness.js';
 
 const exec = promisify(execFile);
 const topic = uniqueName('it-mb-failed');

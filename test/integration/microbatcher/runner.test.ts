@@ -9,18 +9,21 @@ import {
 import { createLogger } from '@apphub/observability';
 import { describe, expect, it } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
-import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
 import {
   aggregate,
-  committedOffsets,
-  everyOffsetCommitted,
   lake,
-  produceAggregates,
-  runnersStoppedAfterAll,
   snapshotObjects,
   store,
   twiceEmittedAggregates,
-} from './harness.js';
+} from '../../storage/microbatcher/harness.js';
+import { createTopic, endpoints, eventually, kafka, uniqueName } from '../helpers.js';
+import {
+  committedOffsets,
+  everyOffsetCommitted,
+  everyWindowSealed,
+  produceAggregates,
+  runnersStoppedAfterAll,
+} from './kafka-harness.js';
 
 const topic = uniqueName('it-mb-runner');
 const descriptorInput = {
@@ -91,8 +94,10 @@ describe('npm run batcher runner on the real topic', () => {
     runners.push(runner);
     await runner.start();
     await everyOffsetCommitted(groupId, topic, records.length);
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    await runner.runSealingPass();
+    await everyWindowSealed(runner, { lake, store }, descriptor, {
+      from: Date.UTC(2026, 10, 29, 10),
+      to: Date.UTC(2026, 10, 29, 11),
+    });
 
     // Assess 2
     expect(runner.processed).toBe(records.length);

@@ -17,6 +17,7 @@ import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/inde
 import { produceEvents } from '../../../local/src/sample/produce.js';
 import { submitSampleJob } from '../../../local/src/sample/submit.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
+import { lake, store } from '../../storage/microbatcher/harness.js';
 import {
   closerEvent,
   createTopic,
@@ -28,7 +29,7 @@ import {
   uniqueName,
   userPartition,
 } from '../helpers.js';
-import { lake, runnersStoppedAfterAll, store } from './harness.js';
+import { everyWindowSealed, runnersStoppedAfterAll } from './kafka-harness.js';
 
 const exec = promisify(execFile);
 const jobs = jobsRemovedAfterAll();
@@ -112,9 +113,8 @@ describe('sample pipeline through the micro-batcher', () => {
       240_000,
       2_000,
     );
-    // Once the topic has been quiet for the idle timeout, the scheduled sealing pass seals the rest.
-    await new Promise((resolve) => setTimeout(resolve, 6_000));
-    await runner.runSealingPass();
+    // Once the topic has been quiet for the idle timeout, a sealing pass seals the rest.
+    await everyWindowSealed(runner, { lake, store }, descriptor, range);
 
     // Assess: the sealed manifest's files, read by pyarrow, equal the independently computed aggregates.
     const hybrid = await queryDataset({ lake, store }, descriptor, range);

@@ -9,15 +9,13 @@ import { createLogger } from '@apphub/observability';
 import { describe, expect, it } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
 import { componentProcess, getJson } from '../../../local/src/stack/index.js';
+import { lake, store, twiceEmittedAggregates } from '../../storage/microbatcher/harness.js';
 import { createTopic, endpoints, eventually, tlsKafka, uniqueName } from '../helpers.js';
 import {
   everyOffsetCommitted,
-  lake,
   produceAggregates,
   runnersStoppedAfterAll,
-  store,
-  twiceEmittedAggregates,
-} from '../microbatcher/harness.js';
+} from '../microbatcher/kafka-harness.js';
 
 const runners = runnersStoppedAfterAll();
 

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   type Command,
@@ -11,9 +9,6 @@ import {
   parseOptions,
 } from '../../../local/src/cli/run-cli.js';
 import { repoRoot } from '../../../local/src/stack/paths.js';
-
-const exec = promisify(execFile);
-const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
 
 /** Every npm script that runs a TypeScript entry point with tsx: [script, file]. */
 const scriptEntries: [string, string][] = Object.entries(
@@ -88,32 +83,5 @@ describe('every CLI answers --help from the option table its parser uses', () =>
         ).not.toThrow();
       }
     }
-  });
-});
-
-describe('--help as a user runs it', () => {
-  it('prints the command help of `npm run flink -- submit --help` and of bench, exiting 0', async () => {
-    const flink = (await loadCli('local/src/cli/flink.ts')) as CommandGroup;
-    const bench = (await loadCli('bench/run.ts')) as Command;
-
-    const [submitHelp, benchHelp] = await Promise.all([
-      exec(tsx, ['local/src/cli/flink.ts', 'submit', '--help'], { cwd: repoRoot }),
-      exec(tsx, ['bench/run.ts', '-h'], { cwd: repoRoot }),
-    ]);
-
-    expect(submitHelp.stdout).toBe(`${commandHelp(flink.commands.submit!)}\n`);
-    expect(benchHelp.stdout).toBe(`${commandHelp(bench)}\n`);
-  });
-
-  it('fails in one line naming an unknown flag, before contacting anything', async () => {
-    const failure = await exec(tsx, ['local/src/cli/query.ts', '--datset', 'x'], { cwd: repoRoot }).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
-    );
-
-    expect(failure?.code).toBe(1);
-    expect(failure?.stderr).toBe(
-      'error: unknown option --datset; known options: --dataset, --from, --to, --json, -h/--help\n',
-    );
   });
 });

@@ -1,15 +1,16 @@
 import { JobStore, SavepointStore } from '@apphub/control-plane';
-import { createAwsClients, tables } from '@apphub/platform';
+import { tables } from '@apphub/platform';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MotoServer, startMoto } from '../moto-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { aws as clients, uniqueName } from '../helpers.js';
 
 // Listing must follow DynamoDB's pages: a Scan or Query returns at most 1 MB per request
 // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Scan.html#Scan.Pagination).
-// Items padded to 300 KB make four of them span two pages on moto, the local stack's DynamoDB.
-let moto: MotoServer | undefined;
-let clients: ReturnType<typeof createAwsClients>;
+// Items padded to 300 KB make four of them span two pages on moto, the storage project's DynamoDB.
+// Tables of their own (the stack's key schemas, fresh names), so other files' items do not count.
+const jobsTable = { ...tables.jobs, tableName: uniqueName('jobs-pages') };
+const savepointsTable = { ...tables.savepoints, tableName: uniqueName('savepoints-pages') };
 const padding = 'x'.repeat(300_000);
 
 async function createTable(
@@ -31,14 +32,8 @@ async function createTable(
 }
 
 beforeAll(async () => {
-  moto = await startMoto();
-  clients = createAwsClients({ awsEndpointUrl: moto.endpoint });
-  await createTable(clients.dynamodb, tables.jobs);
-  await createTable(clients.dynamodb, tables.savepoints);
-}, 60_000);
-
-afterAll(() => {
-  moto?.stop();
+  await createTable(clients.dynamodb, jobsTable);
+  await createTable(clients.dynamodb, savepointsTable);
 });
 
 describe('JobStore and SavepointStore across DynamoDB pages', () => {
@@ -48,13 +43,13 @@ describe('JobStore and SavepointStore across DynamoDB pages', () => {
     for (const jobName of names) {
       await clients.documents.send(
         new PutCommand({
-          TableName: tables.jobs.tableName,
+          TableName: jobsTable.tableName,
           Item: { jobName, desiredState: 'stopped', padding },
         }),
       );
       await clients.documents.send(
         new PutCommand({
-          TableName: tables.savepoints.tableName,
+          TableName: savepointsTable.tableName,
           Item: {
             jobName: 'job-a',
             savepointId: jobName,
@@ -64,12 +59,12 @@ describe('JobStore and SavepointStore across DynamoDB pages', () => {
         }),
       );
     }
-    const firstPage = await clients.documents.send(new ScanCommand({ TableName: tables.jobs.tableName }));
+    const firstPage = await clients.documents.send(new ScanCommand({ TableName: jobsTable.tableName }));
     expect(firstPage.LastEvaluatedKey).toBeDefined();
 
     // Act
-    const jobs = await new JobStore(clients.dynamodb, tables.jobs.tableName).list();
-    const history = await new SavepointStore(clients.dynamodb, tables.savepoints.tableName).history('job-a');
+    const jobs = await new JobStore(clients.dynamodb, jobsTable.tableName).list();
+    const history = await new SavepointStore(clients.dynamodb, savepointsTable.tableName).history('job-a');
 
     // Assess
     expect(jobs.map((job) => job.jobName)).toEqual(names);

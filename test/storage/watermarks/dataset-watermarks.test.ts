@@ -1,4 +1,4 @@
-import { createAwsClients, tables } from '@apphub/platform';
+import { tables } from '@apphub/platform';
 import {
   createWatermarkStore,
   listDatasetWatermarks,
@@ -6,12 +6,13 @@ import {
   WatermarkTableMissingError,
 } from '@apphub/watermarks';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MotoServer, startMoto } from '../moto-server.js';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { aws } from '../helpers.js';
 
-let moto: MotoServer | undefined;
-let documents: DynamoDBDocumentClient;
+const documents = DynamoDBDocumentClient.from(aws.dynamodb, {
+  marshallOptions: { removeUndefinedValues: true },
+});
 
 /** A fresh watermark table per test, with the key schema the stacks create. */
 async function createTable(name: string): Promise<void> {
@@ -37,15 +38,6 @@ async function tableWithItem(name: string, item: Record<string, unknown>): Promi
   await createTable(name);
   await documents.send(new PutCommand({ TableName: name, Item: item }));
 }
-
-beforeAll(async () => {
-  moto = await startMoto();
-  documents = createAwsClients({ awsEndpointUrl: moto.endpoint }).documents;
-}, 60_000);
-
-afterAll(() => {
-  moto?.stop();
-});
 
 const t0 = Date.parse('2026-12-01T10:00:00Z');
 

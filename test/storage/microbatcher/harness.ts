@@ -4,10 +4,8 @@ import { platform } from '@apphub/platform';
 import { createWatermarkStore, type WatermarkStore } from '@apphub/watermarks';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll } from 'vitest';
-import type { BatcherRunner } from '../../../local/src/batcher/index.js';
 import { captureEmf, type EmfLine } from '../../unit/observability/emf-capture.js';
-import { aws, eventually, kafka } from '../helpers.js';
+import { aws } from '../helpers.js';
 
 export const bucket = platform.storage.dataLakeBucket;
 export const table = platform.storage.watermarkTable;
@@ -105,51 +103,6 @@ export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-/** Offsets a consumer group committed on `topic`, per partition ("-1": none). */
-export async function committedOffsets(groupId: string, topic: string): Promise<Record<number, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return Object.fromEntries(
-      (result?.partitions ?? []).map((partition) => [partition.partition, partition.offset]),
-    );
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Produces aggregate records (see aggregate) to their partitions of `topic`, acknowledged by all replicas. */
-export async function produceAggregates(
-  topic: string,
-  records: ReturnType<typeof aggregate>[],
-): Promise<void> {
-  const producer = kafka.producer();
-  await producer.connect();
-  try {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: records.map((record) => ({
-        partition: record.partition,
-        key: record.key,
-        value: record.value,
-      })),
-    });
-  } finally {
-    await producer.disconnect();
-  }
-}
-
-/** A list for the runners a test file starts; each is stopped when the file's tests end. */
-export function runnersStoppedAfterAll(): BatcherRunner[] {
-  const runners: BatcherRunner[] = [];
-  afterAll(async () => {
-    await Promise.all(runners.map((runner) => runner.stop()));
-  });
-  return runners;
-}
-
 /**
  * 20 users x 6 minutes of aggregates on `topic`'s 3 partitions, each emitted twice (the upsert sink is
  * at-least-once): the second emission (count user + minute + 100) is the one a reader must see.
@@ -164,24 +117,4 @@ export function twiceEmittedAggregates(topic: string): ReturnType<typeof aggrega
     }
   }
   return records;
-}
-
-/** Waits until `groupId` has committed `count` records of `topic` in all, and returns the offsets. */
-export function everyOffsetCommitted(
-  groupId: string,
-  topic: string,
-  count: number,
-  timeoutMs = 120_000,
-): Promise<Record<number, string>> {
-  return eventually(
-    'all offsets committed',
-    async () => {
-      const offsets = await committedOffsets(groupId, topic);
-      return Object.values(offsets).reduce((sum, offset) => sum + Number(offset), 0) === count
-        ? offsets
-        : undefined;
-    },
-    timeoutMs,
-    500,
-  );
 }

@@ -12,8 +12,8 @@ import {
   stackUp,
   streamingDisabledMessage,
   streamingRequiredMessage,
-} from '../../../local/src/stack/index.js';
-import { repoRoot } from '../../../local/src/stack/paths.js';
+} from '../../local/src/stack/index.js';
+import { repoRoot } from '../../local/src/stack/paths.js';
 
 const exec = promisify(execFile);
 const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');

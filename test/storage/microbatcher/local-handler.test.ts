@@ -1,32 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { sampleBatcherDescriptor } from '@apphub/microbatcher';
-import { parseLocalEndpoints } from '@apphub/platform';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadLocalHandler } from '../../../local/src/batcher/local-handler.js';
-import { ensureStorage } from '../../../local/src/stack/bootstrap.js';
-import { localAwsClients } from '../../../local/src/stack/clients.js';
-import { createProgress } from '../../../local/src/stack/progress.js';
-import { type MotoServer, startMoto } from '../moto-server.js';
+import { endpoints } from '../helpers.js';
 
 // Each handler is built from its own configuration by the function's createHandler. The local
 // runner used to set the environment and import the handler module, which ESM evaluates once per
 // process: a second configuration was silently ignored and the first one's descriptors served both.
-let moto: MotoServer | undefined;
-let endpoints: ReturnType<typeof parseLocalEndpoints>;
-
-beforeAll(async () => {
-  moto = await startMoto();
-  endpoints = parseLocalEndpoints({
-    APPHUB_AWS_ENDPOINT_URL: moto.endpoint,
-    APPHUB_S3_ENDPOINT_URL: moto.endpoint,
-  });
-  await ensureStorage(localAwsClients(endpoints), createProgress({ quiet: true }));
-}, 60_000);
-
-afterAll(() => {
-  moto?.stop();
-});
-
 const scheduledEvent = JSON.parse(
   readFileSync(new URL('../../fixtures/eventbridge/scheduled-event.json', import.meta.url), 'utf8'),
 );

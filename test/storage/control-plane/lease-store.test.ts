@@ -1,34 +1,12 @@
 import { LeaseStore, withLease } from '@apphub/control-plane';
 import { createLogger } from '@apphub/observability';
-import { createAwsClients, tables } from '@apphub/platform';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MotoServer, startMoto } from '../moto-server.js';
+import { tables } from '@apphub/platform';
+import { describe, expect, it } from 'vitest';
+import { aws } from '../helpers.js';
 
 // The lease is only as good as DynamoDB's conditional writes, so it is tested against a real
-// DynamoDB API: moto (the local stack's endpoint), started for this file.
-let moto: MotoServer | undefined;
-let store: LeaseStore;
-const table = tables.leases.tableName;
-
-beforeAll(async () => {
-  moto = await startMoto();
-  const endpoint = moto.endpoint;
-  const { dynamodb } = createAwsClients({ awsEndpointUrl: endpoint });
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      KeySchema: [{ AttributeName: tables.leases.partitionKey, KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: tables.leases.partitionKey, AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  store = new LeaseStore(dynamodb, table);
-}, 60_000);
-
-afterAll(() => {
-  moto?.stop();
-});
+// DynamoDB API: moto, the storage project's own, with the leases table the stack creates.
+const store = new LeaseStore(aws.dynamodb, tables.leases.tableName);
 
 const t0 = Date.parse('2026-12-01T10:00:00Z');
 
