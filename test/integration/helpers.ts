@@ -1,7 +1,9 @@
-import type { SampleEvent } from '@apphub/sample';
+import { platform } from '@apphub/platform';
+import { computeAggregates, type SampleEvent } from '@apphub/sample';
 import type { Kafka } from 'kafkajs';
 import { afterAll } from 'vitest';
 import { localControlPlane } from '../../local/src/control-plane/local-plane.js';
+import { consumeRecords } from '../../local/src/sample/consume.js';
 import { type ProduceOptions, produceEvents } from '../../local/src/sample/produce.js';
 import { jobTasksRunning } from '../../local/src/sample/submit.js';
 import { createTopicsWithLeaders, localKafka, localKafkaSecurity } from '../../local/src/stack/index.js';
@@ -70,4 +72,41 @@ export function jobsRemovedAfterAll(): { jobId: string; jobName: string }[] {
     }
   });
   return jobs;
+}
+
+/**
+ * Waits until the sample job has closed every window of `events` that their own event time can close
+ * (window end at or before the latest event minus the watermark delay) and written it to `outputTopic`.
+ * With some of the input's partitions quiet, those windows close only once Flink has marked the quiet
+ * partitions idle: this waits for that outcome instead of sleeping for the idle timeout.
+ */
+export async function windowsClosedByIdleness(
+  outputTopic: string,
+  events: readonly SampleEvent[],
+  timeoutMs = 180_000,
+): Promise<void> {
+  const latest = Math.max(...events.map((event) => Date.parse(event.occurred_at)));
+  const closedBy = latest - platform.sampleJob.watermarkDelaySeconds * 1000;
+  const wanted = computeAggregates(events)
+    .filter((aggregate) => Date.parse(aggregate.window_end) <= closedBy)
+    .map((aggregate) => `${aggregate.user_id}@${aggregate.window_start}`);
+  if (wanted.length === 0) throw new Error('no window of these events can close through idleness');
+  await eventually(
+    `the ${wanted.length} windows the data closes once quiet partitions are idle`,
+    async () => {
+      const seen = new Set(
+        (await consumeRecords(kafka, outputTopic, { timeoutMs: 5_000 }))
+          .filter((record) => record.key !== null)
+          .map((record) => {
+            const key = JSON.parse(record.key!) as { user_id: string; window_start: string };
+            return `${key.user_id}@${key.window_start}`;
+          }),
+      );
+      const missing = wanted.filter((key) => !seen.has(key));
+      if (missing.length > 0) throw new Error(`${missing.length} still open, e.g. ${missing[0]}`);
+      return true;
+    },
+    timeoutMs,
+    2_000,
+  );
 }

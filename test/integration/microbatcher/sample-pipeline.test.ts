@@ -10,7 +10,6 @@ import {
   type WindowManifest,
 } from '@apphub/microbatcher';
 import { createLogger } from '@apphub/observability';
-import { platform } from '@apphub/platform';
 import { computeAggregates, generateSampleEvents, normaliseAggregate } from '@apphub/sample';
 import { describe, expect, it } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
@@ -28,6 +27,7 @@ import {
   sendLive,
   uniqueName,
   userPartition,
+  windowsClosedByIdleness,
 } from '../helpers.js';
 import { everyWindowSealed, runnersStoppedAfterAll } from './kafka-harness.js';
 
@@ -82,9 +82,9 @@ describe('sample pipeline through the micro-batcher', () => {
     });
     jobs.push({ jobId, jobName });
     await sendLive(jobId, inputTopic, events, { partition: userPartition });
-    await new Promise((resolve) =>
-      setTimeout(resolve, (platform.sampleJob.sourceIdleTimeoutSeconds + 5) * 1000),
-    );
+    // The closer goes to one partition; the others must first be marked idle, as they are once the
+    // windows their data closes are out (waited for, not slept through).
+    await windowsClosedByIdleness(outputTopic, events);
     await produceEvents(kafka, inputTopic, [closer], { partition: userPartition });
     const expected = computeAggregates(events);
 

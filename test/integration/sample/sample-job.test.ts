@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { platform } from '@apphub/platform';
 import {
   computeAggregates,
   generateSampleEvents,
@@ -24,6 +23,7 @@ import {
   sendLive,
   uniqueName,
   userPartition,
+  windowsClosedByIdleness,
 } from '../helpers.js';
 
 const exec = promisify(execFile);
@@ -117,10 +117,9 @@ describe('sample job on the real stack', () => {
       });
       poisonBaseOffset = Number(poisonSent!.baseOffset);
       await produceEvents(kafka, inputTopic, tail, toFirstPartition);
-      // The closer is sent only after the idle timeout, so windows close through idleness, not through data.
-      await new Promise((resolve) =>
-        setTimeout(resolve, (platform.sampleJob.sourceIdleTimeoutSeconds + 5) * 1000),
-      );
+      // The tail's windows close through idleness, not through data: partitions 1 and 2 are quiet, and
+      // only once Flink marks them idle does partition 0's watermark close them. Then the closer.
+      await windowsClosedByIdleness(outputTopic, [...busy, ...tail]);
       await produceEvents(kafka, inputTopic, [closer], toFirstPartition);
     } finally {
       await producer.disconnect();
