@@ -59,7 +59,7 @@ describe('the Flink image asset', () => {
     expect(imageHash()).not.toBe(afterSql);
   });
 
-  it('stages only the Dockerfile and the SQL templates as the build context', () => {
+  it("stages only the Dockerfile, the format's sources and the SQL templates as the build context", () => {
     const outdir = mkdtempSync(path.join(tmpdir(), 'apphub-image-'));
     try {
       const app = new App({ outdir });
@@ -74,6 +74,7 @@ describe('the Flink image asset', () => {
       expect(filesUnder(path.join(assembly.directory, staged!))).toEqual(
         [
           'flink-image/Dockerfile',
+          ...filesUnder(path.join(infra, 'flink-format')).map((file) => `flink-format/${file}`),
           ...readdirSync(path.join(infra, 'sql')).map((file) => `sql/${file}`),
         ].sort(),
       );
