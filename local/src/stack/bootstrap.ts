@@ -12,11 +12,13 @@ import type { Progress } from './progress.js';
 
 /**
  * Errors Kafka answers while a new topic's partitions are still getting a leader (all retriable in
- * Kafka's protocol): "This server does not host this topic-partition" and its kin.
+ * Kafka's protocol): "This server does not host this topic-partition" and its kin. kafkajs names
+ * error code 6 NOT_LEADER_FOR_PARTITION (Kafka renamed it NOT_LEADER_OR_FOLLOWER; kafkajs
+ * src/protocol/error.js keeps the old name), seen from ListOffsets right after creation.
  */
-const NOT_READY = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER']);
+const NOT_READY = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
 
-function notReady(error: unknown): boolean {
+export function topicNotReady(error: unknown): boolean {
   const errors = (error as { errors?: unknown[] }).errors ?? [error];
   return errors.every((each) => NOT_READY.has(String((each as { type?: string }).type)));
 }
@@ -41,7 +43,7 @@ export async function createTopicsWithLeaders(
       for (const topic of topics) await admin.fetchTopicOffsets(topic.topic);
       return;
     } catch (error) {
-      if (!notReady(error) || Date.now() > deadline) throw error;
+      if (!topicNotReady(error) || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
