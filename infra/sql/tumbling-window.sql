@@ -36,7 +36,6 @@ CREATE TEMPORARY TABLE apphub_streaming_input (
   user_id STRING,
   occurred_at TIMESTAMP_LTZ(3),
   `value` DECIMAL(38, 9),
-  source_topic STRING METADATA FROM 'topic' VIRTUAL,
   source_partition INT METADATA FROM 'partition' VIRTUAL,
   source_offset BIGINT METADATA FROM 'offset' VIRTUAL,
   -- Bounded out-of-orderness: events up to WATERMARK_DELAY_SECONDS late still land in their window.
@@ -104,7 +103,8 @@ BEGIN
   GROUP BY user_id, window_start, window_end;
 
   INSERT INTO apphub_streaming_dead_letters
-  SELECT reject_reason, payload, source_topic, source_partition, source_offset
+  -- The job reads one topic, so its name is a constant here, not a metadata column read per record.
+  SELECT reject_reason, payload, '${INPUT_TOPIC}', source_partition, source_offset
   FROM apphub_streaming_input
   WHERE reject_reason IS NOT NULL;
 END;
