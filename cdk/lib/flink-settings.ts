@@ -1,4 +1,4 @@
-import { ConfigInvalidError, platform, renderFlinkSettings } from '@apphub/platform';
+import { ConfigInvalidError, platform, renderFlinkSettings } from '@apphub/platform/settings';
 
 /** Cloud Map service names inside the namespace; Lambdas and TaskManagers resolve them in the VPC. */
 export const JOB_MANAGER_SERVICE_NAME = 'jobmanager';

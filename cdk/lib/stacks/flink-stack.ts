@@ -1,4 +1,4 @@
-import { platform, toFlinkYaml } from '@apphub/platform';
+import { platform, toFlinkYaml } from '@apphub/platform/settings';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';

@@ -1,5 +1,5 @@
-import { FunctionFolder } from '@apphub/observability';
-import type { KafkaSecurity } from '@apphub/platform';
+import { FunctionFolder } from '@apphub/observability/metric-names';
+import type { KafkaSecurity } from '@apphub/platform/settings';
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';

@@ -1,4 +1,9 @@
-import { FunctionFolder, METRIC_NAMESPACE, MetricName, SERVICE_DIMENSION } from '@apphub/observability';
+import {
+  FunctionFolder,
+  METRIC_NAMESPACE,
+  MetricName,
+  SERVICE_DIMENSION,
+} from '@apphub/observability/metric-names';
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';

@@ -1,5 +1,5 @@
-import { type DatasetDescriptor, datasetRoot, SEALED_PART_TAG } from '@apphub/microbatcher';
-import { platform, type TableKeySchema, tables } from '@apphub/platform';
+import { type DatasetDescriptor, datasetRoot, SEALED_PART_TAG } from '@apphub/microbatcher/dataset';
+import { platform, type TableKeySchema, tables } from '@apphub/platform/settings';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as glue from 'aws-cdk-lib/aws-glue';

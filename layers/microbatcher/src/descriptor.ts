@@ -1,5 +1,5 @@
 import type { ParquetColumnType } from '@apphub/parquet';
-import { ConfigInvalidError, parseWith, platform, z } from '@apphub/platform';
+import { ConfigInvalidError, parseWith, platform, z } from '@apphub/platform/settings';
 import type { WatermarkPolicy } from '@apphub/watermarks';
 import { durationSchema } from './duration.js';
 
