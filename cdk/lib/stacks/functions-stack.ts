@@ -50,9 +50,9 @@ export interface FunctionsStackProps extends StackProps {
   readonly flinkRestUrl: string;
   readonly sqlGatewayUrl: string;
   /** The Kafka event sources' on-failure destination (StorageStack), when onFailureDestination is s3. */
-  readonly failedBatches?: FailedBatchDestination;
+  readonly failedBatches?: FailedBatchDestination | undefined;
   /** The MSK cluster when kafkaMode is msk; absent means the configured existing brokers. */
-  readonly mskClusterArn?: string;
+  readonly mskClusterArn?: string | undefined;
   /**
    * How the Flink jobs reach Kafka: the brokers and the security description (kafkaSecurityOf). The
    * control plane renders them into every submitted template (BROKERS, KAFKA_CLIENT_OPTIONS).

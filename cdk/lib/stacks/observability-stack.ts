@@ -29,7 +29,7 @@ export interface ObservabilityStackProps extends StackProps {
     readonly reconcile: lambda.IFunction;
   };
   /** The Kafka event sources' on-failure destination, when onFailureDestination is s3. */
-  readonly failedBatches?: FailedBatchDestination;
+  readonly failedBatches?: FailedBatchDestination | undefined;
   readonly flinkServices: {
     readonly jobManager: ecs.FargateService;
     readonly taskManagers: ecs.FargateService;

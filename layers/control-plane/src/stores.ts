@@ -10,7 +10,7 @@ import {
 import type { JobRecord, SavepointRecord } from './records.js';
 
 /** Every item of the pages a lib-dynamodb paginator (paginateScan, paginateQuery) yields. */
-async function allItems(pages: AsyncIterable<{ readonly Items?: Record<string, unknown>[] }>) {
+async function allItems(pages: AsyncIterable<{ readonly Items?: Record<string, unknown>[] | undefined }>) {
   const items: Record<string, unknown>[] = [];
   for await (const page of pages) items.push(...(page.Items ?? []));
   return items;

@@ -146,6 +146,6 @@ export function policyOf(descriptor: DatasetDescriptor): WatermarkPolicy {
     idleTimeoutMs: descriptor.idleTimeout,
     windowDurationMs: descriptor.windowDuration,
     allowedLatenessMs: descriptor.allowedLateness,
-    ...(descriptor.topicPartitions === undefined ? {} : { expectedPartitions: descriptor.topicPartitions }),
+    expectedPartitions: descriptor.topicPartitions,
   };
 }

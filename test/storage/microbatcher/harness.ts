@@ -29,7 +29,7 @@ export function testContext(
     store: options.store ?? store,
     logger: createLogger('micro-batcher-test', { sink: (line) => logs.push(JSON.parse(line)) }),
     metrics: createMetrics('micro-batcher'),
-    ...(options.now ? { now: options.now } : {}),
+    now: options.now,
   };
   return { context, logs, emf };
 }
