@@ -1,4 +1,4 @@
-import { AppHubError, describeError } from '@apphub/platform';
+import { AppHubError, describeError } from '@apphub/platform/settings';
 import { App } from 'aws-cdk-lib';
 import { ENABLE_FLAG, parseAppConfig } from '../lib/config.js';
 import { addStreamingStacks } from '../lib/streaming-app.js';

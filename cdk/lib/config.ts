@@ -7,8 +7,8 @@ import {
   parseBatcherDescriptors,
   pickEventSourceSettings,
   sampleBatcherDescriptor,
-} from '@apphub/microbatcher';
-import { parseWith, platform, tables, z } from '@apphub/platform';
+} from '@apphub/microbatcher/dataset';
+import { parseWith, platform, tables, z } from '@apphub/platform/settings';
 
 /** Every app option is a CDK context key with this prefix (cdk.json `context` or `cdk synth -c apphub:x=y`). */
 export const CONTEXT_PREFIX = 'apphub:';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { platform } from '@apphub/platform';
+import { platform } from '@apphub/platform/settings';
 import { IgnoreMode } from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 

@@ -1,4 +1,4 @@
-import { platform } from '@apphub/platform';
+import { platform } from '@apphub/platform/settings';
 import { stringify } from 'yaml';
 
 /**

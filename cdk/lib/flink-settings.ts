@@ -1,4 +1,4 @@
-import { ConfigInvalidError, platform, renderFlinkSettings } from '@apphub/platform';
+import { ConfigInvalidError, platform, renderFlinkSettings } from '@apphub/platform/settings';
 
 /** Cloud Map service names inside the namespace; Lambdas and TaskManagers resolve them in the VPC. */
 export const JOB_MANAGER_SERVICE_NAME = 'jobmanager';
@@ -13,7 +13,7 @@ export interface EcsFlinkEnvironment {
   readonly jobManagerMemoryMiB: number;
   readonly taskManagerMemoryMiB: number;
   /** Overrides the platform's checkpoint interval, e.g. "30 s". */
-  readonly checkpointInterval?: string;
+  readonly checkpointInterval?: string | undefined;
 }
 
 /** Leaves room in the Fargate task for the container's own overhead beside the Flink JVM process. */

@@ -1,4 +1,4 @@
-import type { KafkaSecurity } from '@apphub/platform';
+import type { KafkaSecurity } from '@apphub/platform/settings';
 import type { AppOptions } from './config.js';
 
 /**

@@ -1,6 +1,6 @@
-import { type DatasetDescriptor, symlinkRoot, windowLabel } from '@apphub/microbatcher';
+import { type DatasetDescriptor, symlinkRoot, windowLabel } from '@apphub/microbatcher/dataset';
 import type { ParquetColumnType } from '@apphub/parquet';
-import { ConfigInvalidError } from '@apphub/platform';
+import { ConfigInvalidError } from '@apphub/platform/settings';
 import type { CfnTable } from 'aws-cdk-lib/aws-glue';
 
 /**

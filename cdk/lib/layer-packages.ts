@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AppHubError } from '@apphub/platform';
+import { AppHubError } from '@apphub/platform/settings';
 
 /**
  * Heavy runtime dependencies shipped once in the shared Lambda layer and marked external in every

@@ -22,7 +22,7 @@ export interface StreamingStacks {
   readonly network: NetworkStack;
   readonly storage: StorageStack;
   /** Present when kafkaMode is msk. */
-  readonly kafka?: KafkaStack;
+  readonly kafka?: KafkaStack | undefined;
   readonly flink: FlinkStack;
   readonly functions: FunctionsStack;
   readonly observability: ObservabilityStack;

@@ -1,4 +1,4 @@
-import { REPLAYED_PREFIX } from '@apphub/microbatcher';
+import { REPLAYED_PREFIX } from '@apphub/microbatcher/dataset';
 import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';

@@ -68,18 +68,18 @@ export class FlinkService extends Construct {
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: id.toLowerCase() }),
       stopTimeout: Duration.seconds(60),
       // The image ships curl (infra/flink-image); ECS replaces a task whose REST endpoint stops answering.
-      healthCheck: props.health
-        ? {
-            command: [
-              'CMD-SHELL',
-              `curl -fsS http://127.0.0.1:${props.health.port}${props.health.path} || exit 1`,
-            ],
-            interval: Duration.seconds(30),
-            timeout: Duration.seconds(5),
-            retries: 3,
-            startPeriod: Duration.seconds(120),
-          }
-        : undefined,
+      ...(props.health && {
+        healthCheck: {
+          command: [
+            'CMD-SHELL',
+            `curl -fsS http://127.0.0.1:${props.health.port}${props.health.path} || exit 1`,
+          ],
+          interval: Duration.seconds(30),
+          timeout: Duration.seconds(5),
+          retries: 3,
+          startPeriod: Duration.seconds(120),
+        },
+      }),
     });
     NagSuppressions.addResourceSuppressions(taskDefinition, [
       {
@@ -101,9 +101,9 @@ export class FlinkService extends Construct {
       maxHealthyPercent: props.singleton ? 100 : 200,
       circuitBreaker: { rollback: true },
       enableExecuteCommand: props.execCommand ?? false,
-      cloudMapOptions: props.discoveryName
-        ? { name: props.discoveryName, dnsTtl: Duration.seconds(10) }
-        : undefined,
+      ...(props.discoveryName && {
+        cloudMapOptions: { name: props.discoveryName, dnsTtl: Duration.seconds(10) },
+      }),
     });
     // After the service: ECS Exec adds its statements to the task role when the service is created.
     if (props.execCommand) {

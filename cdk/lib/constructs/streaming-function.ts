@@ -24,7 +24,7 @@ export interface StreamingFunctionProps {
   readonly timeout: Duration;
   readonly logRetention: logs.RetentionDays;
   /** Concurrent executions reserved (and allowed); 1 makes a function single-flight. Default: unreserved. */
-  readonly reservedConcurrency?: number;
+  readonly reservedConcurrency?: number | undefined;
   /** VPC placement, for functions that call Flink. Default: outside any VPC. */
   readonly network?: {
     readonly vpc: ec2.IVpc;
@@ -54,7 +54,9 @@ export class StreamingFunction extends Construct {
       memorySize: props.memoryMiB,
       timeout: props.timeout,
       layers: [props.layer],
-      reservedConcurrentExecutions: props.reservedConcurrency,
+      ...(props.reservedConcurrency !== undefined && {
+        reservedConcurrentExecutions: props.reservedConcurrency,
+      }),
       logGroup,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       bundling: {
@@ -66,9 +68,11 @@ export class StreamingFunction extends Construct {
         externalModules: [...props.externalModules],
         tsconfig: path.join(props.projectRoot, 'tsconfig.json'),
       },
-      vpc: props.network?.vpc,
-      vpcSubnets: props.network?.subnets,
-      securityGroups: props.network ? [props.network.securityGroup] : undefined,
+      ...(props.network && {
+        vpc: props.network.vpc,
+        vpcSubnets: props.network.subnets,
+        securityGroups: [props.network.securityGroup],
+      }),
     });
     const managedPolicies = [
       'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',

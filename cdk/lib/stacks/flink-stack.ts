@@ -1,4 +1,4 @@
-import { platform, toFlinkYaml } from '@apphub/platform';
+import { platform, toFlinkYaml } from '@apphub/platform/settings';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -48,7 +48,7 @@ export class FlinkStack extends Stack {
   readonly sqlGatewayUrl: string;
   /** The Cloud Map namespace the JobManager and SQL Gateway are registered in. */
   readonly namespaceName: string;
-  readonly cluster: ecs.Cluster;
+  readonly cluster: ecs.ICluster;
   readonly jobManager: FlinkService;
   readonly taskManagers: FlinkService;
   readonly sqlGateway: FlinkService;
@@ -68,7 +68,9 @@ export class FlinkStack extends Stack {
         type: servicediscovery.NamespaceType.DNS_PRIVATE,
         vpc: props.vpc,
       },
-    });
+      // Cluster declares the optional ICluster member defaultCloudMapNamespace as `INamespace |
+      // undefined`, which exactOptionalPropertyTypes refuses (aws/aws-cdk#37995's pattern).
+    }) as ecs.ICluster;
 
     const imageAsset = flinkImageAsset(props.imageDirectory);
     const image = ecs.ContainerImage.fromAsset(imageAsset.directory, imageAsset.options);

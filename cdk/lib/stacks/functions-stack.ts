@@ -1,5 +1,5 @@
-import { FunctionFolder } from '@apphub/observability';
-import type { KafkaSecurity } from '@apphub/platform';
+import { FunctionFolder } from '@apphub/observability/metric-names';
+import type { KafkaSecurity } from '@apphub/platform/settings';
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -50,9 +50,9 @@ export interface FunctionsStackProps extends StackProps {
   readonly flinkRestUrl: string;
   readonly sqlGatewayUrl: string;
   /** The Kafka event sources' on-failure destination (StorageStack), when onFailureDestination is s3. */
-  readonly failedBatches?: FailedBatchDestination;
+  readonly failedBatches?: FailedBatchDestination | undefined;
   /** The MSK cluster when kafkaMode is msk; absent means the configured existing brokers. */
-  readonly mskClusterArn?: string;
+  readonly mskClusterArn?: string | undefined;
   /**
    * How the Flink jobs reach Kafka: the brokers and the security description (kafkaSecurityOf). The
    * control plane renders them into every submitted template (BROKERS, KAFKA_CLIENT_OPTIONS).

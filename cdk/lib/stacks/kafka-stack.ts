@@ -1,4 +1,4 @@
-import { platform } from '@apphub/platform';
+import { platform } from '@apphub/platform/settings';
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';

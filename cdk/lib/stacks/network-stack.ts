@@ -1,4 +1,4 @@
-import { platform } from '@apphub/platform';
+import { platform } from '@apphub/platform/settings';
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -99,7 +99,7 @@ export class NetworkStack extends Stack {
     }
   }
 
-  private createVpc(options: AppOptions): ec2.Vpc {
+  private createVpc(options: AppOptions): ec2.IVpc {
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: options.vpcMaxAzs,
       natGateways: options.natGateways,
@@ -120,6 +120,8 @@ export class NetworkStack extends Stack {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
       trafficType: ec2.FlowLogTrafficType.REJECT,
     });
-    return vpc;
+    // Vpc declares the optional IVpc member vpnGatewayId as `string | undefined`, which
+    // exactOptionalPropertyTypes refuses: https://github.com/aws/aws-cdk/issues/37995
+    return vpc as ec2.IVpc;
   }
 }

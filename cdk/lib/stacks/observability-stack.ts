@@ -1,4 +1,9 @@
-import { FunctionFolder, METRIC_NAMESPACE, MetricName, SERVICE_DIMENSION } from '@apphub/observability';
+import {
+  FunctionFolder,
+  METRIC_NAMESPACE,
+  MetricName,
+  SERVICE_DIMENSION,
+} from '@apphub/observability/metric-names';
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -24,7 +29,7 @@ export interface ObservabilityStackProps extends StackProps {
     readonly reconcile: lambda.IFunction;
   };
   /** The Kafka event sources' on-failure destination, when onFailureDestination is s3. */
-  readonly failedBatches?: FailedBatchDestination;
+  readonly failedBatches?: FailedBatchDestination | undefined;
   readonly flinkServices: {
     readonly jobManager: ecs.FargateService;
     readonly taskManagers: ecs.FargateService;

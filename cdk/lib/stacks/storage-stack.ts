@@ -1,5 +1,5 @@
-import { type DatasetDescriptor, datasetRoot, SEALED_PART_TAG } from '@apphub/microbatcher';
-import { platform, type TableKeySchema, tables } from '@apphub/platform';
+import { type DatasetDescriptor, datasetRoot, SEALED_PART_TAG } from '@apphub/microbatcher/dataset';
+import { platform, type TableKeySchema, tables } from '@apphub/platform/settings';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as glue from 'aws-cdk-lib/aws-glue';
@@ -90,7 +90,7 @@ export class StorageStack extends Stack {
 
     this.checkpointBucket = options.existingCheckpointBucket
       ? s3.Bucket.fromBucketName(this, 'ExistingCheckpoints', options.existingCheckpointBucket)
-      : new SecureBucket(this, constructIdOf(storage.checkpointBucket), {
+      : (new SecureBucket(this, constructIdOf(storage.checkpointBucket), {
           accessLogsBucket: logBucket(),
           lifecycleRules: [
             {
@@ -108,11 +108,11 @@ export class StorageStack extends Stack {
               expiration: Duration.days(options.checkpointExpirationDays),
             },
           ],
-        }).bucket;
+        }).bucket as s3.IBucket);
 
     this.dataLakeBucket = options.existingDataLakeBucket
       ? s3.Bucket.fromBucketName(this, 'ExistingDataLake', options.existingDataLakeBucket)
-      : new SecureBucket(this, constructIdOf(storage.dataLakeBucket), {
+      : (new SecureBucket(this, constructIdOf(storage.dataLakeBucket), {
           accessLogsBucket: logBucket(),
           lifecycleRules: options.datasets.flatMap((dataset) => [
             {
@@ -129,7 +129,7 @@ export class StorageStack extends Stack {
               expiration: Duration.days(options.sealedHotPartExpirationDays),
             },
           ]),
-        }).bucket;
+        }).bucket as s3.IBucket);
 
     this.lakehouse = this.createLakehouse(options);
 
@@ -181,6 +181,8 @@ export class StorageStack extends Stack {
     return database;
   }
 
+  // `as s3.IBucket` here and above: Bucket declares the optional IBucket member isWebsite as
+  // `boolean | undefined`, which exactOptionalPropertyTypes refuses (aws/aws-cdk#37995's pattern).
   private createAccessLogBucket(): s3.IBucket {
     const accessLogs = new SecureBucket(this, 'AccessLogs', {
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
@@ -188,14 +190,14 @@ export class StorageStack extends Stack {
     NagSuppressions.addResourceSuppressions(accessLogs, [
       { id: 'AwsSolutions-S1', reason: 'This is the access-log bucket; logging it into itself would loop.' },
     ]);
-    return accessLogs;
+    return accessLogs as s3.IBucket;
   }
 
   /** A table with the key schema the local stack creates too (`tables` of @apphub/platform). */
   private createTable(id: string, schema: TableKeySchema): dynamodb.Table {
     return new dynamodb.Table(this, id, {
       partitionKey: { name: schema.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: schema.sortKey ? { name: schema.sortKey, type: dynamodb.AttributeType.STRING } : undefined,
+      ...(schema.sortKey && { sortKey: { name: schema.sortKey, type: dynamodb.AttributeType.STRING } }),
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,

@@ -15,6 +15,9 @@ export class ControlPlaneJobStateError extends ControlPlaneError {}
 /** An event or request did not have the expected shape. */
 export class ControlPlaneEventInvalidError extends ControlPlaneError {}
 
+/** An item of the jobs or savepoints table does not have a record's layout (the message names table and key). */
+export class ControlPlaneRecordInvalidError extends ControlPlaneError {}
+
 /** Savepoint or checkpoint data could not be listed or deleted. */
 export class ControlPlaneStorageError extends ControlPlaneError {}
 

@@ -10,7 +10,7 @@ import { parseSubmitSqlRequest, type SubmitSqlResult, submitSql } from './submit
 
 /** What a Lambda knows about its invocation: when it must be done (now + remaining time). */
 export interface InvocationTiming {
-  readonly deadline?: number;
+  readonly deadline?: number | undefined;
 }
 
 /** submit-sql Lambda: validates the request, then submits or upgrades the job. */
@@ -84,7 +84,10 @@ function ranOrNothing<T>(result: LeaseOutcome<T[]>): T[] {
   return result.ran ? result.value : [];
 }
 
-function failOnErrors(pass: string, outcomes: readonly { jobName: string; error?: string }[]): void {
+function failOnErrors(
+  pass: string,
+  outcomes: readonly { jobName: string; error?: string | undefined }[],
+): void {
   const failed = outcomes.filter((outcome) => outcome.error);
   if (failed.length > 0) {
     throw new ControlPlaneError(

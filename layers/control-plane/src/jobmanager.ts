@@ -46,7 +46,7 @@ export function waitForJobManager(
  */
 export async function reconcileAfterJobManagerStart(
   plane: ControlPlane,
-  options: { readonly deadline?: number } = {},
+  options: { readonly deadline?: number | undefined } = {},
 ): Promise<LeaseOutcome<ReconcileOutcome[]>> {
   const started = plane.now();
   const until =

@@ -110,7 +110,7 @@ export interface LeaseTiming {
    * so a run killed at its timeout frees it at that moment. Without one (a CLI), the lease lasts
    * `renewMs` and is renewed every third of it while the work runs.
    */
-  readonly deadline?: number;
+  readonly deadline?: number | undefined;
   /** Keep trying until this time (epoch ms) when the lease is held, instead of giving up at once. */
   readonly waitUntil?: number;
 }

@@ -13,7 +13,7 @@ import type { JobRecord } from './records.js';
 
 /** Options of a pass: which jobs, and the lease timing of the run (its deadline, how long to wait). */
 export interface PassOptions extends LeaseTiming {
-  readonly jobNames?: readonly string[];
+  readonly jobNames?: readonly string[] | undefined;
 }
 
 /**

@@ -23,7 +23,7 @@ export interface ReconcileOutcome {
   readonly decision: ReconcileDecision;
   /** The Flink job running after the action, when there is one. */
   readonly jobId: string | undefined;
-  readonly error?: string;
+  readonly error?: string | undefined;
 }
 
 /**
@@ -125,7 +125,7 @@ async function reconcileOne(
     jobName: record.jobName,
     decision,
     jobId,
-    ...(error ? { error } : {}),
+    error,
   });
   log.info('reconcile decision', { decision, flinkJob: observed.flinkJob });
   const liveId = observed.flinkJob && isAlive(observed.flinkJob) ? observed.flinkJob.id : undefined;

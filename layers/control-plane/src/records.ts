@@ -1,3 +1,6 @@
+import { describeIssues, z } from '@apphub/platform';
+import { ControlPlaneRecordInvalidError } from './errors.js';
+
 /** Where a job's state came from when it was (re)submitted. */
 export type RestoreSource =
   | { readonly kind: 'none' }
@@ -65,4 +68,99 @@ export interface SavepointRecord {
   readonly triggeredAt: string;
   readonly completedAt: string | undefined;
   readonly failureCause: string | undefined;
+}
+
+const restoreSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  z.object({ kind: z.literal('savepoint'), path: z.string() }),
+  z.object({ kind: z.literal('checkpoint'), path: z.string() }),
+]);
+
+/**
+ * A jobs-table item as stored. Fields an item written by an older version may lack get their
+ * defaults; unknown attributes are dropped.
+ */
+const jobItem = z.object({
+  jobName: z.string(),
+  desiredState: z.enum(['running', 'stopped']).default('running'),
+  sql: z.string().default(''),
+  sqlHash: z.string().default(''),
+  sessionProperties: z.record(z.string(), z.string()).default({}),
+  allowNonRestoredState: z.boolean().default(false),
+  parallelism: z.number().optional(),
+  jobId: z.string().optional(),
+  deployedSql: z.string().optional(),
+  deployedSqlHash: z.string().optional(),
+  restoreSource: restoreSourceSchema.default({ kind: 'none' }),
+  submittedAt: z.string().optional(),
+  resubmitAttempts: z.number().default(0),
+  lastResubmitAt: z.string().optional(),
+  lastError: z.string().optional(),
+  health: z.object({ jobId: z.string(), failedCheckpoints: z.number(), restarts: z.number() }).optional(),
+  updatedAt: z.string().default(new Date(0).toISOString()),
+});
+
+/** A savepoints-table item as stored; unknown attributes are dropped. */
+const savepointItem = z.object({
+  jobName: z.string(),
+  savepointId: z.string(),
+  jobId: z.string(),
+  status: z.enum(['IN_PROGRESS', 'COMPLETED', 'FAILED']),
+  trigger: z.enum(['periodic', 'manual', 'stop']),
+  directory: z.string(),
+  location: z.string().optional(),
+  triggeredAt: z.string(),
+  completedAt: z.string().optional(),
+  failureCause: z.string().optional(),
+});
+
+/**
+ * Parses an item read from `table`; `key` names it (`jobName=x`). An item without the record's
+ * layout throws ControlPlaneRecordInvalidError naming the table, the key and each bad field.
+ */
+function parseRecord<Schema extends z.ZodType>(
+  schema: Schema,
+  item: Record<string, unknown>,
+  what: string,
+  where: { readonly table: string; readonly key: string },
+): z.output<Schema> {
+  const result = schema.safeParse(item);
+  if (result.success) return result.data;
+  throw new ControlPlaneRecordInvalidError(
+    `item ${where.key} of table ${where.table} is not ${what}: ${describeIssues(result.error)}; fix or delete the item`,
+    { cause: result.error },
+  );
+}
+
+/** A jobs-table item as a JobRecord (every field named, absent ones undefined). */
+export function parseJobRecord(item: Record<string, unknown>, table: string): JobRecord {
+  const parsed = parseRecord(jobItem, item, 'a job record', {
+    table,
+    key: `jobName=${String(item.jobName)}`,
+  });
+  return {
+    ...parsed,
+    parallelism: parsed.parallelism,
+    jobId: parsed.jobId,
+    deployedSql: parsed.deployedSql,
+    deployedSqlHash: parsed.deployedSqlHash,
+    submittedAt: parsed.submittedAt,
+    lastResubmitAt: parsed.lastResubmitAt,
+    lastError: parsed.lastError,
+    health: parsed.health,
+  };
+}
+
+/** A savepoints-table item as a SavepointRecord (every field named, absent ones undefined). */
+export function parseSavepointRecord(item: Record<string, unknown>, table: string): SavepointRecord {
+  const parsed = parseRecord(savepointItem, item, 'a savepoint record', {
+    table,
+    key: `jobName=${String(item.jobName)}, savepointId=${String(item.savepointId)}`,
+  });
+  return {
+    ...parsed,
+    location: parsed.location,
+    completedAt: parsed.completedAt,
+    failureCause: parsed.failureCause,
+  };
 }

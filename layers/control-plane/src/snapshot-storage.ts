@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import {
   DeleteObjectsCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
+  paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ControlPlaneStorageError } from './errors.js';
@@ -67,19 +67,18 @@ export class SnapshotStorage {
     }
     const s3 = this.client(location);
     const prefix = `${target.key.replace(/\/+$/, '')}/`;
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, ContinuationToken: token }),
-      );
+    // A page holds at most 1,000 keys, the most one DeleteObjects call takes.
+    for await (const page of paginateListObjectsV2(
+      { client: s3 },
+      { Bucket: target.bucket, Prefix: prefix },
+    )) {
       const objects = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []));
       if (objects.length > 0) {
         await s3.send(
           new DeleteObjectsCommand({ Bucket: target.bucket, Delete: { Objects: objects, Quiet: true } }),
         );
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
   }
 
   /** The newest retained checkpoint (`<root>/<jobId>/chk-N/_metadata`) of a job, if any. */
@@ -118,11 +117,7 @@ export class SnapshotStorage {
     const s3 = this.client(`s3://${root.bucket}`);
     const prefix = `${joinKey(root.key, jobId)}/`;
     const found: StoredCheckpoint[] = [];
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: root.bucket, Prefix: prefix, ContinuationToken: token }),
-      );
+    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: root.bucket, Prefix: prefix })) {
       for (const object of page.Contents ?? []) {
         const match = object.Key ? /\/chk-(\d+)\/_metadata$/.exec(object.Key) : null;
         if (!match || !object.Key) continue;
@@ -132,8 +127,7 @@ export class SnapshotStorage {
           completedAt: object.LastModified?.getTime() ?? 0,
         });
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     return found;
   }
 

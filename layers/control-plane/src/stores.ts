@@ -7,10 +7,10 @@ import {
   paginateQuery,
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
-import type { JobRecord, SavepointRecord } from './records.js';
+import { type JobRecord, parseJobRecord, parseSavepointRecord, type SavepointRecord } from './records.js';
 
 /** Every item of the pages a lib-dynamodb paginator (paginateScan, paginateQuery) yields. */
-async function allItems(pages: AsyncIterable<{ readonly Items?: Record<string, unknown>[] }>) {
+async function allItems(pages: AsyncIterable<{ readonly Items?: Record<string, unknown>[] | undefined }>) {
   const items: Record<string, unknown>[] = [];
   for await (const page of pages) items.push(...(page.Items ?? []));
   return items;
@@ -36,14 +36,16 @@ export class JobStore extends DocumentTable {
     const result = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: { jobName }, ConsistentRead: true }),
     );
-    return result.Item ? toJobRecord(result.Item) : undefined;
+    return result.Item ? parseJobRecord(result.Item, this.tableName) : undefined;
   }
 
   async list(): Promise<JobRecord[]> {
     const items = await allItems(
       paginateScan({ client: this.documents }, { TableName: this.tableName, ConsistentRead: true }),
     );
-    return items.map(toJobRecord).sort((a, b) => a.jobName.localeCompare(b.jobName));
+    return items
+      .map((item) => parseJobRecord(item, this.tableName))
+      .sort((a, b) => a.jobName.localeCompare(b.jobName));
   }
 
   async put(record: JobRecord): Promise<void> {
@@ -70,7 +72,9 @@ export class SavepointStore extends DocumentTable {
         },
       ),
     );
-    return (items as unknown as SavepointRecord[]).sort((a, b) => b.triggeredAt.localeCompare(a.triggeredAt));
+    return items
+      .map((item) => parseSavepointRecord(item, this.tableName))
+      .sort((a, b) => b.triggeredAt.localeCompare(a.triggeredAt));
   }
 
   async put(record: SavepointRecord): Promise<void> {
@@ -82,28 +86,4 @@ export class SavepointStore extends DocumentTable {
       new DeleteCommand({ TableName: this.tableName, Key: { jobName, savepointId } }),
     );
   }
-}
-
-/** Fills fields an older item may lack, so readers always see a complete record. */
-function toJobRecord(item: Record<string, unknown>): JobRecord {
-  const record = item as Partial<JobRecord> & { jobName: string };
-  return {
-    ...record,
-    desiredState: record.desiredState ?? 'running',
-    sql: record.sql ?? '',
-    sqlHash: record.sqlHash ?? '',
-    sessionProperties: record.sessionProperties ?? {},
-    allowNonRestoredState: record.allowNonRestoredState ?? false,
-    parallelism: record.parallelism,
-    jobId: record.jobId,
-    deployedSql: record.deployedSql,
-    deployedSqlHash: record.deployedSqlHash,
-    restoreSource: record.restoreSource ?? { kind: 'none' },
-    submittedAt: record.submittedAt,
-    resubmitAttempts: record.resubmitAttempts ?? 0,
-    lastResubmitAt: record.lastResubmitAt,
-    lastError: record.lastError,
-    health: record.health,
-    updatedAt: record.updatedAt ?? new Date(0).toISOString(),
-  };
 }

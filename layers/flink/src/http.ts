@@ -70,7 +70,7 @@ export class FlinkHttp {
       response = await fetch(url, {
         method: request.method,
         headers: request.body === undefined ? {} : { 'content-type': 'application/json' },
-        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        body: request.body === undefined ? null : JSON.stringify(request.body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {

@@ -209,7 +209,7 @@ export class SqlGatewayClient {
    */
   async runStatements(
     statements: readonly string[],
-    options: { sessionProperties?: Readonly<Record<string, string>>; sessionName?: string } = {},
+    options: { sessionProperties?: Readonly<Record<string, string>> | undefined; sessionName?: string } = {},
   ): Promise<SqlSubmission> {
     if (statements.length === 0) throw new FlinkError('No SQL statements to run');
     const session = await this.openSession(options.sessionProperties, options.sessionName);

@@ -23,7 +23,7 @@ export interface BatcherContext {
    */
   readonly metrics?: Metrics;
   /** Processing time; defaults to Date.now. */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
   /** S3 requests in flight at once. */
   readonly concurrency?: number;
   /**

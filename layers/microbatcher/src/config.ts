@@ -17,9 +17,9 @@ export interface BatcherConfig {
   readonly bucket: string;
   readonly table: string;
   /** DynamoDB endpoint; only set locally (moto); in AWS the SDK finds its endpoints. */
-  readonly awsEndpointUrl?: string;
+  readonly awsEndpointUrl?: string | undefined;
   /** S3 endpoint; only set locally (MinIO). */
-  readonly s3EndpointUrl?: string;
+  readonly s3EndpointUrl?: string | undefined;
 }
 
 /** Parses the environment once (at cold start); errors are one line naming the variable and field. */
@@ -39,8 +39,8 @@ export function parseBatcherConfig(env: NodeJS.ProcessEnv = process.env): Batche
     descriptors: parseBatcherDescriptors(parsed.TIMESTORE_STREAMING_BATCHERS),
     bucket: parsed.APPHUB_DATA_LAKE_BUCKET,
     table: parsed.APPHUB_WATERMARK_TABLE,
-    ...(parsed.APPHUB_AWS_ENDPOINT_URL ? { awsEndpointUrl: parsed.APPHUB_AWS_ENDPOINT_URL } : {}),
-    ...(parsed.APPHUB_S3_ENDPOINT_URL ? { s3EndpointUrl: parsed.APPHUB_S3_ENDPOINT_URL } : {}),
+    awsEndpointUrl: parsed.APPHUB_AWS_ENDPOINT_URL,
+    s3EndpointUrl: parsed.APPHUB_S3_ENDPOINT_URL,
   });
 }
 

@@ -1,5 +1,5 @@
 import type { ParquetColumnType } from '@apphub/parquet';
-import { ConfigInvalidError, parseWith, platform, z } from '@apphub/platform';
+import { ConfigInvalidError, parseWith, platform, z } from '@apphub/platform/settings';
 import type { WatermarkPolicy } from '@apphub/watermarks';
 import { durationSchema } from './duration.js';
 
@@ -146,6 +146,6 @@ export function policyOf(descriptor: DatasetDescriptor): WatermarkPolicy {
     idleTimeoutMs: descriptor.idleTimeout,
     windowDurationMs: descriptor.windowDuration,
     allowedLatenessMs: descriptor.allowedLateness,
-    ...(descriptor.topicPartitions === undefined ? {} : { expectedPartitions: descriptor.topicPartitions }),
+    expectedPartitions: descriptor.topicPartitions,
   };
 }

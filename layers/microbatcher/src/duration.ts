@@ -1,4 +1,4 @@
-import { z } from '@apphub/platform';
+import { z } from '@apphub/platform/settings';
 
 const units: Record<string, number> = { ms: 1, s: 1_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -1,4 +1,4 @@
-import { parseWith, z } from '@apphub/platform';
+import { parseWith, z } from '@apphub/platform/settings';
 
 /** Numbers given with `cdk synth -c` or as CLI flags arrive as strings. */
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);

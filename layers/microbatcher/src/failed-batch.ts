@@ -65,12 +65,6 @@ export interface FailedBatch {
 /** An object of the failed-batch destination is not a Lambda invocation record (one line, naming it). */
 export class FailedBatchInvalidError extends AppHubError {}
 
-/**
- * Prefix the replay command moves replayed objects to when asked (`--mark`). The alarm's rule
- * ignores it, and its lifecycle is shorter.
- */
-export const REPLAYED_PREFIX = 'replayed/';
-
 const decimal = /^\d+$/;
 
 // Lambda adds fields over time, so unknown keys are allowed; the documented ones are checked.

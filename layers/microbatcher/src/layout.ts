@@ -138,6 +138,12 @@ export function symlinkManifestKey(
  */
 export const SEALED_PART_TAG = Object.freeze({ key: 'apphub:sealed', value: 'true' } as const);
 
+/**
+ * Prefix (in the failed-batch bucket) the replay command moves replayed objects to when asked
+ * (`--mark`). The alarm's rule ignores it, and its lifecycle is shorter.
+ */
+export const REPLAYED_PREFIX = 'replayed/';
+
 export function manifestKey(
   descriptor: DatasetDescriptor,
   windowStart: number,

@@ -10,7 +10,7 @@ import type { StoredRow } from './parts.js';
 export class PartCache {
   private readonly entries = new Map<
     string,
-    { readonly rows: readonly StoredRow[]; readonly cells: number; readonly bytes?: Uint8Array }
+    { readonly rows: readonly StoredRow[]; readonly cells: number; readonly bytes?: Uint8Array | undefined }
   >();
   private cells = 0;
 
@@ -32,7 +32,7 @@ export class PartCache {
     const cells = rows.length * (Object.keys(rows[0]?.values ?? {}).length + 3);
     if (cells > this.maxCells) return;
     this.delete(key);
-    this.entries.set(key, { rows, cells, ...(bytes ? { bytes } : {}) });
+    this.entries.set(key, { rows, cells, bytes });
     this.cells += cells;
     for (const [oldest, entry] of this.entries) {
       if (this.cells <= this.maxCells) break;

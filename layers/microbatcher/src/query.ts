@@ -24,8 +24,8 @@ export interface HybridRow {
 
 export interface HybridResult {
   readonly rows: HybridRow[];
-  readonly watermark?: number;
-  readonly sealedThrough?: number;
+  readonly watermark?: number | undefined;
+  readonly sealedThrough?: number | undefined;
 }
 
 /**
@@ -65,11 +65,7 @@ export async function queryDataset(
         (a.values[field] as number) - (b.values[field] as number) ||
         compareUpsertKeys(descriptor, a.values, b.values),
     );
-  return {
-    rows,
-    ...(watermark === undefined ? {} : { watermark }),
-    ...(sealedThrough === undefined ? {} : { sealedThrough }),
-  };
+  return { rows, watermark, sealedThrough };
 }
 
 /** Whether reads of `window` may use its manifest: sealed, nothing newer, and behind the watermark. */

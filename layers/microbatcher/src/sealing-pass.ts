@@ -62,7 +62,7 @@ export async function sealDueWindows(
       owner,
       now,
       waitForLease,
-      ...(partCache ? { partCache } : {}),
+      partCache,
     });
     const where = { dataset: descriptor.dataset, windowStart: new Date(windowStart).toISOString() };
     if (outcome.sealed) {

@@ -66,7 +66,7 @@ export interface SealOptions {
    */
   readonly waitForLease?: boolean;
   /** Rows of hot parts already in memory; parts read from S3 are added to it. */
-  readonly partCache?: PartCache;
+  readonly partCache?: PartCache | undefined;
 }
 
 /** How long a sealer may hold a window before others may take over. */

@@ -8,7 +8,7 @@ import type { WindowManifest } from './sealing.js';
 /** What a window's next seal, and a hybrid read of a window that is not sealed, compact. */
 export interface WindowRecords {
   /** The published manifest the rows start from; absent before the first seal. */
-  readonly previous?: WindowManifest;
+  readonly previous?: WindowManifest | undefined;
   /** The rows of the previous version's compacted part and of every hot part added since. */
   readonly rows: StoredRow[];
 }
@@ -37,5 +37,5 @@ export async function readWindowRecords(
     partCache?.set(key, decoded);
     return decoded;
   });
-  return { ...(previous ? { previous } : {}), rows: rows.flat() };
+  return { previous, rows: rows.flat() };
 }

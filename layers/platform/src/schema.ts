@@ -8,11 +8,16 @@ import { ConfigInvalidError } from './errors.js';
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    return `${path}: ${issue.message}`;
+  throw new ConfigInvalidError(`${where} is invalid: ${describeIssues(result.error)}`, {
+    cause: result.error,
   });
-  throw new ConfigInvalidError(`${where} is invalid: ${problems.join('; ')}`, { cause: result.error });
+}
+
+/** A zod error's problems on one line: `field.path: message; ...` (`(root)` for the value itself). */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
 }
 
 export { z };

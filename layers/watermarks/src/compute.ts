@@ -5,7 +5,7 @@ export interface PartitionProgress {
   /** The next offset to read: the last processed offset + 1. */
   readonly nextOffset: number;
   /** Largest event time (UTC epoch ms) seen on the partition, if any record carried one. */
-  readonly maxEventTime?: number;
+  readonly maxEventTime?: number | undefined;
   /** Processing time (epoch ms) of the last batch that moved the partition forward. */
   readonly updatedAt: number;
 }
@@ -19,7 +19,7 @@ export interface WatermarkPolicy {
    * Partitions of the topic, when known: until that many have reported an event time, the
    * watermark waits for the missing ones (unless every reported partition is idle).
    */
-  readonly expectedPartitions?: number;
+  readonly expectedPartitions?: number | undefined;
 }
 
 /**

@@ -3,9 +3,9 @@ import { watermarkTableKeys as keys, parseItem, type WatermarkTable } from './ta
 
 /** The dataset-level item: watermark and the end of the contiguous sealed range. */
 export interface DatasetWatermark {
-  readonly watermark?: number;
+  readonly watermark?: number | undefined;
   /** Every window of the dataset ending at or before this time (epoch ms) is sealed. */
-  readonly sealedThrough?: number;
+  readonly sealedThrough?: number | undefined;
 }
 
 /** A dataset's watermark and sealed range; both only move forward. */
@@ -78,9 +78,6 @@ export class DynamoDatasetWatermarkStore implements DatasetWatermarkStore {
       'a dataset watermark',
       this.table.tableName,
     );
-    return {
-      ...(watermark === undefined ? {} : { watermark }),
-      ...(sealedThrough === undefined ? {} : { sealedThrough }),
-    };
+    return { watermark, sealedThrough };
   }
 }

@@ -5,7 +5,7 @@ import { watermarkTableKeys as keys, parseItem, type WatermarkTable } from './ta
 
 /** Progress a batch reports for one partition; `maxEventTime` is absent when no record carried one. */
 export type PartitionProgressUpdate = Omit<PartitionProgress, 'maxEventTime'> & {
-  readonly maxEventTime?: number;
+  readonly maxEventTime?: number | undefined;
 };
 
 /** Per-partition progress of a dataset: how far each Kafka partition has been read. */

@@ -120,7 +120,7 @@ export class WatermarkTable {
       {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ...(filter ? { FilterExpression: filter } : {}),
+        FilterExpression: filter,
         ExpressionAttributeValues: {
           ':pk': watermarkTableKeys.dataset(dataset),
           ':from': range.from,

@@ -4,8 +4,8 @@ export interface WindowState {
   readonly parts: readonly string[];
   /** The published manifest version; 0 before the first seal. */
   readonly manifestVersion: number;
-  readonly manifestKey?: string;
-  readonly sealedPartsHash?: string;
+  readonly manifestKey?: string | undefined;
+  readonly sealedPartsHash?: string | undefined;
   readonly sealedPartCount: number;
   /**
    * The newest version whose follow-up work after publishing is done (symlink manifests written,

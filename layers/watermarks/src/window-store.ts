@@ -226,8 +226,8 @@ export class DynamoWindowStore implements WindowStore {
       windowStart: stored.windowStart,
       parts: [...(stored.parts ?? [])].sort(),
       manifestVersion: stored.manifestVersion ?? 0,
-      ...(stored.manifestKey === undefined ? {} : { manifestKey: stored.manifestKey }),
-      ...(stored.sealedPartsHash === undefined ? {} : { sealedPartsHash: stored.sealedPartsHash }),
+      manifestKey: stored.manifestKey,
+      sealedPartsHash: stored.sealedPartsHash,
       sealedPartCount: stored.sealedPartCount ?? 0,
       finishedVersion: stored.finishedVersion ?? 0,
     };

@@ -16,10 +16,10 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   NoSuchKey,
   NotFound,
   PutObjectCommand,
+  paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
 
@@ -90,23 +90,18 @@ export class FailedBatchStore {
    */
   async keysAt(key: string): Promise<string[]> {
     if (key !== '' && !key.endsWith('/') && (await this.exists(key))) return [key];
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.attempt(`cannot list ${this.uri(key)}`, () =>
-        this.s3.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: key,
-            ...(token ? { ContinuationToken: token } : {}),
-          }),
-        ),
-      );
-      for (const object of page.Contents ?? []) {
-        if (object.Key && !object.Key.startsWith(REPLAYED_PREFIX)) keys.push(object.Key);
+    const keys = await this.attempt(`cannot list ${this.uri(key)}`, async () => {
+      const found: string[] = [];
+      for await (const page of paginateListObjectsV2(
+        { client: this.s3 },
+        { Bucket: this.bucket, Prefix: key },
+      )) {
+        for (const object of page.Contents ?? []) {
+          if (object.Key && !object.Key.startsWith(REPLAYED_PREFIX)) found.push(object.Key);
+        }
       }
-      token = page.NextContinuationToken;
-    } while (token);
+      return found;
+    });
     return keys.sort();
   }
 

@@ -78,9 +78,9 @@ async function submitSample({ values }: CommandInput<typeof options>): Promise<n
     inputTopic: values['input-topic'],
     outputTopic: values['output-topic'],
     groupId: values['group-id'],
-    ...(startupMode ? { startupMode: startupMode as StartupMode } : {}),
-    ...(fromSavepoint ? { fromSavepoint } : {}),
-    ...(template ? { templatePath: template } : {}),
+    startupMode: startupMode as StartupMode | undefined,
+    fromSavepoint,
+    templatePath: template,
   };
   if (values['print-sql']) {
     console.log(`${renderSampleJob(submission).join(';\n\n')};`);

@@ -37,14 +37,14 @@ export function localTaskManagerScaler(endpoints: LocalEndpoints, progress?: Pro
       recordTaskManagerCount(stackPaths(), count, endpoints.taskManagers);
       const wanted = new Set(names(1, count));
       const extra = (await running()).filter((name) => !wanted.has(name));
-      if (extra.length > 0) await stackDown({ only: extra, ...(progress ? { progress } : {}) });
+      if (extra.length > 0) await stackDown({ only: extra, progress });
       const up = await running();
       const missing = [...wanted].filter((name) => !up.includes(name));
       if (missing.length > 0) {
         await stackUp({
           endpoints: { ...endpoints, taskManagers: count },
           only: missing,
-          ...(progress ? { progress } : {}),
+          progress,
         });
       }
     },

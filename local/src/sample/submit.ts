@@ -24,13 +24,13 @@ export interface SampleJobOptions {
   /** Where records that cannot be aggregated go, with their reason. */
   readonly deadLetterTopic?: string;
   readonly groupId?: string;
-  readonly startupMode?: StartupMode;
+  readonly startupMode?: StartupMode | undefined;
   /** Restore from this savepoint or retained checkpoint (the runbook's --fromSavepoint). */
-  readonly fromSavepoint?: string;
+  readonly fromSavepoint?: string | undefined;
   /** Extra session settings, e.g. a short checkpoint interval in tests. */
   readonly sessionProperties?: Readonly<Record<string, string>>;
   /** Another SQL template with the same variables (default: infra/sql/tumbling-window.sql). */
-  readonly templatePath?: string;
+  readonly templatePath?: string | undefined;
   /** Where the job runs (default native): decides how its SQL reaches Kafka and how it is submitted. */
   readonly target?: SampleTarget;
   /** The control plane to submit through on the native stack (default: the one wired to it). */
@@ -95,8 +95,8 @@ export async function submitSampleJob(
     jobName,
     sqlTemplate: readTemplate(options.templatePath),
     variables,
-    ...(options.fromSavepoint ? { restore: { kind: 'path', path: options.fromSavepoint } } : {}),
-    ...(options.sessionProperties ? { sessionProperties: { ...options.sessionProperties } } : {}),
+    restore: options.fromSavepoint ? { kind: 'path', path: options.fromSavepoint } : undefined,
+    sessionProperties: options.sessionProperties,
   });
   return { jobId: result.jobId, jobName, action: result.action };
 }
@@ -121,7 +121,7 @@ async function submitToGateway(
   const gateway = new SqlGatewayClient({ baseUrl: endpoints.sqlGatewayUrl });
   const { jobId } = await gateway.runStatements([...restore, ...statements], {
     sessionName: jobName,
-    ...(options.sessionProperties ? { sessionProperties: options.sessionProperties } : {}),
+    sessionProperties: options.sessionProperties,
   });
   return { jobId, jobName, action: 'submitted' };
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** The process listening on a TCP port on this machine, if any: pid and command, from `ss`. */
-export function portOwner(port: number): { pid?: number; command?: string } | undefined {
+export function portOwner(port: number): { pid?: number; command?: string | undefined } | undefined {
   const result = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
   if (result.error || !result.stdout.trim()) return undefined;
   const match = /users:\(\("([^"]+)",pid=(\d+)/.exec(result.stdout);

@@ -65,7 +65,7 @@ export interface StackStatus {
 export interface StackOptions {
   readonly paths?: StackPaths;
   readonly endpoints?: LocalEndpoints;
-  readonly progress?: Progress;
+  readonly progress?: Progress | undefined;
 }
 
 function resolve(options: StackOptions) {

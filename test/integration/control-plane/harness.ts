@@ -180,7 +180,7 @@ export class SampleScenario {
       jobName: this.jobName,
       sqlTemplate: options.sqlEdit ? options.sqlEdit(template) : template,
       variables,
-      ...(options.restore ? { restore: options.restore } : {}),
+      restore: options.restore,
       sessionProperties: {
         'execution.checkpointing.interval': '2 s',
         'parallelism.default': String(options.parallelism ?? 1),

@@ -1,4 +1,4 @@
-import { JobStore, SavepointStore } from '@apphub/control-plane';
+import { ControlPlaneRecordInvalidError, JobStore, SavepointStore } from '@apphub/control-plane';
 import { tables } from '@apphub/platform';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -53,6 +53,10 @@ describe('JobStore and SavepointStore across DynamoDB pages', () => {
           Item: {
             jobName: 'job-a',
             savepointId: jobName,
+            jobId: 'a1b2',
+            status: 'COMPLETED',
+            trigger: 'periodic',
+            directory: 's3://checkpoints/savepoints',
             triggeredAt: `2026-12-0${names.indexOf(jobName) + 1}`,
             padding,
           },
@@ -69,5 +73,24 @@ describe('JobStore and SavepointStore across DynamoDB pages', () => {
     // Assess
     expect(jobs.map((job) => job.jobName)).toEqual(names);
     expect(history.map((savepoint) => savepoint.savepointId)).toEqual(['job-d', 'job-c', 'job-b', 'job-a']);
+  });
+
+  it('fails on an item that is not a record, naming the table and the key', async () => {
+    // Prepare: an item another writer left without a valid desired state
+    await clients.documents.send(
+      new PutCommand({
+        TableName: jobsTable.tableName,
+        Item: { jobName: 'job-bad', desiredState: 'paused' },
+      }),
+    );
+
+    // Act
+    const read = new JobStore(clients.dynamodb, jobsTable.tableName).get('job-bad');
+
+    // Assess
+    await expect(read).rejects.toThrow(ControlPlaneRecordInvalidError);
+    await expect(read).rejects.toThrow(
+      `item jobName=job-bad of table ${jobsTable.tableName} is not a job record`,
+    );
   });
 });

@@ -1,8 +1,8 @@
 import { ControlPlaneStorageError, SnapshotStorage } from '@apphub/control-plane';
 import { platform } from '@apphub/platform';
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { aws, uniqueName } from '../helpers.js';
+import { aws, MORE_THAN_ONE_PAGE, putObjects, uniqueName } from '../helpers.js';
 
 /** Savepoint and checkpoint data in S3 (the AWS path), against the local S3 API (moto). */
 describe('SnapshotStorage on S3', () => {
@@ -51,5 +51,30 @@ describe('SnapshotStorage on S3', () => {
 
     await storage.deleteSnapshot(`s3://${bucket}/${root}`, `s3://${bucket}`);
     expect(await keysUnder(`${root}/`)).toEqual([]);
+  });
+
+  it('finds a checkpoint and deletes every object when the listing spans more than one page', async () => {
+    // Prepare: chk-1's state files fill the first page, so chk-2/_metadata is on the second.
+    const root = uniqueName('it-cp-pages');
+    const stateFiles = Array.from(
+      { length: MORE_THAN_ONE_PAGE },
+      (_, index) => `${root}/job1/chk-1/state-${String(index).padStart(4, '0')}`,
+    );
+    await putObjects(bucket, [...stateFiles, `${root}/job1/chk-2/_metadata`]);
+
+    // Act
+    const latest = await storage.latestCheckpoint(`s3://${bucket}/${root}`, 'job1');
+    await storage.deleteSnapshot(`s3://${bucket}/${root}/job1`, `s3://${bucket}/${root}`);
+
+    // Assess
+    expect(latest).toMatchObject({ path: `s3://${bucket}/${root}/job1/chk-2`, checkpointId: 2 });
+    const left: string[] = [];
+    for await (const page of paginateListObjectsV2(
+      { client: aws.s3 },
+      { Bucket: bucket, Prefix: `${root}/` },
+    )) {
+      left.push(...(page.Contents ?? []).map((object) => object.Key!));
+    }
+    expect(left).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { type BatcherContext, S3Lake } from '@apphub/microbatcher';
 import { createLogger, createMetrics } from '@apphub/observability';
 import { platform } from '@apphub/platform';
 import { createWatermarkStore, type WatermarkStore } from '@apphub/watermarks';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { captureEmf, type EmfLine } from '../../unit/observability/emf-capture.js';
 import { aws } from '../helpers.js';
@@ -29,7 +29,7 @@ export function testContext(
     store: options.store ?? store,
     logger: createLogger('micro-batcher-test', { sink: (line) => logs.push(JSON.parse(line)) }),
     metrics: createMetrics('micro-batcher'),
-    ...(options.now ? { now: options.now } : {}),
+    now: options.now,
   };
   return { context, logs, emf };
 }
@@ -54,18 +54,9 @@ export { aggregate, base, iso, minute, mskEvent, testDescriptor } from '../../su
 /** Keys of every object under `prefix`, in key order. */
 export async function listKeys(prefix: string): Promise<string[]> {
   const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await aws.s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: prefix,
-        ...(token ? { ContinuationToken: token } : {}),
-      }),
-    );
+  for await (const page of paginateListObjectsV2({ client: aws.s3 }, { Bucket: bucket, Prefix: prefix })) {
     keys.push(...(page.Contents ?? []).map((object) => object.Key!));
-    token = page.NextContinuationToken;
-  } while (token);
+  }
   return keys;
 }
 

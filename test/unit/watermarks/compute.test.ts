@@ -7,7 +7,7 @@ const progress = (partition: number, maxEventTime: number | undefined, updatedAt
   topic: 't',
   partition,
   nextOffset: 1,
-  ...(maxEventTime === undefined ? {} : { maxEventTime }),
+  maxEventTime,
   updatedAt,
 });
 

@@ -43,7 +43,7 @@ export const submitCommand = defineCommand({
       sqlTemplate: readFileSync(path.resolve(repoRoot, values.template), 'utf8'),
       // The sample job's variables (topics, brokers, ...) are defaults; --vars adds or overrides.
       variables: { ...sampleJobVariables({ jobName }), ...parseVars(values.vars) },
-      ...(values.restore === undefined ? {} : { restore: parseRestore(values.restore) }),
+      restore: values.restore === undefined ? undefined : parseRestore(values.restore),
       allowNonRestoredState: values['allow-non-restored-state'] === true,
     });
     console.log(
