@@ -46,6 +46,8 @@ describe('the apphub-checked-json format', () => {
     const session = await gateway.openSession({
       'execution.runtime-mode': 'batch',
       'table.local-time-zone': 'UTC',
+      // Named, or Flink names each query's job after its whole SQL text.
+      'pipeline.name': 'it-checked-json-parity',
     });
     try {
       const table = (name: string, columns: string, format: string) =>

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { describe, expect, it } from 'vitest';
 import { CliArgumentInvalidError, integerOption, parseOptions } from '../../../local/src/cli/run-cli.js';
+import { MAX_CELL_WIDTH, table } from '../../../local/src/cli/table.js';
 import { splitByMinute } from '../../../local/src/sample/produce.js';
 import { renderSampleJob } from '../../../local/src/sample/submit.js';
 import { newKafkaClusterId } from '../../../local/src/stack/config-files.js';
@@ -190,5 +191,22 @@ describe('topicNotReady (what createTopicsWithLeaders retries)', () => {
     expect(topicNotReady(createErrorFromCode(29))).toBe(false);
     expect(topicNotReady({ errors: [createErrorFromCode(3), createErrorFromCode(37)] })).toBe(false);
     expect(topicNotReady(new Error('connection refused'))).toBe(false);
+  });
+});
+
+describe("table (the CLIs' listings)", () => {
+  it('shows every cell on one line and cuts a long one, so a job named after its SQL keeps the columns', () => {
+    const sqlName = `SELECT a,\n  b\nFROM ${'t'.repeat(200)}`;
+    const lines = table(
+      ['NAME', 'STATE'],
+      [
+        [sqlName, 'FINISHED'],
+        ['short', 'RUNNING'],
+      ],
+    ).split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/^SELECT a, b FROM t+… {2}FINISHED$/);
+    expect(lines[1]!.indexOf('FINISHED')).toBe(MAX_CELL_WIDTH + 2);
+    expect(lines[2]!.indexOf('RUNNING')).toBe(MAX_CELL_WIDTH + 2);
   });
 });
