@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseLocalEndpoints } from '@apphub/platform';
 import {
+  CliArgumentInvalidError,
   type CommandInput,
   defineCommand,
   integerOption,
@@ -59,6 +60,12 @@ const options = {
     valueName: 'N',
     description: 'rows each Parquet encoder writes (or BENCH_ENCODER_ROWS)',
     default: process.env.BENCH_ENCODER_ROWS ?? '100000',
+  },
+  only: {
+    type: 'string',
+    valueName: 'handler',
+    description:
+      'only the handler rows (1 and 4): needs just the S3 and DynamoDB endpoints (APPHUB_S3_ENDPOINT_URL, APPHUB_AWS_ENDPOINT_URL)',
   },
 } as const satisfies OptionTable;
 
@@ -127,6 +134,32 @@ function printHandler(runs: readonly HandlerRun[], breakdown: HandlerBreakdown, 
   );
 }
 
+/** The summary rows of the handler alone: CPU per record (target 1) and peak RSS (target 4). */
+function handlerRows(
+  handler: Awaited<ReturnType<typeof benchHandler>>,
+  runs: number,
+  batchSize: number,
+): [SummaryRow, SummaryRow] {
+  const handlerMicros = median(handler.runs.map((run) => run.cpuMicrosPerRecord));
+  const rss = median(handler.rss);
+  return [
+    {
+      measure: '1. handler CPU per record',
+      result: `${handlerMicros.toFixed(1)} µs`,
+      target: `<= ${targets.handlerMicrosPerRecord} µs`,
+      pass: handlerMicros <= targets.handlerMicrosPerRecord,
+      notes: `batch size ${batchSize}, median of ${runs}`,
+    },
+    {
+      measure: '4. peak RSS, one invocation',
+      result: `${(rss / 1_048_576).toFixed(0)} MB`,
+      target: `<= ${targets.peakRssBytes / 1_048_576} MB`,
+      pass: rss <= targets.peakRssBytes,
+      notes: `${batchSize} records, fresh process, median of ${runs}`,
+    },
+  ];
+}
+
 function printThroughput(pairs: readonly (readonly [ThroughputResult, ThroughputResult])[], total: number) {
   console.log(`\nEnd to end on ${total} records, raw consume and micro-batcher side by side per run\n`);
   printTable(
@@ -148,7 +181,8 @@ function printThroughput(pairs: readonly (readonly [ThroughputResult, Throughput
 /**
  * `npm run bench`: the targets of the micro-batcher (handler CPU per record, end to end against the
  * raw consume rate, freshness, peak RSS) measured side by side in one run, median of `--runs`, then
- * the Parquet encoder against parquetjs-lite. Needs the local stack (npm run local:up).
+ * the Parquet encoder against parquetjs-lite. Needs the local stack (npm run local:up); `--only handler`
+ * measures the handler alone and needs only the S3 and DynamoDB endpoints.
  */
 async function main({ values }: CommandInput<typeof options>): Promise<number> {
   const minutes = integerOption('--minutes', values.minutes, 1);
@@ -158,11 +192,18 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
   const encoderRows = integerOption('--encoder-rows', values['encoder-rows'], 1);
   const sampleEvents = integerOption('--sample-events', values['sample-events'], 0);
   const sampleRuns = integerOption('--sample-runs', values['sample-runs'], 1);
-  const endpoints = parseLocalEndpoints();
-  const kafka = localKafka(endpoints, 'apphub-bench');
+  if (values.only !== undefined && values.only !== 'handler')
+    throw new CliArgumentInvalidError(`--only must be handler, got ${values.only}`);
 
   console.log(`handler: ${runs} runs of ${batchSize} records, and ${runs} processes for peak RSS...`);
   const handler = await benchHandler(runs, batchSize);
+  if (values.only === 'handler') {
+    printHandler(handler.runs, handler.breakdown, batchSize);
+    return printSummary(handlerRows(handler, runs, batchSize));
+  }
+
+  const endpoints = parseLocalEndpoints();
+  const kafka = localKafka(endpoints, 'apphub-bench');
 
   const topic = `bench-mb-${randomUUID().slice(0, 8)}`;
   console.log(`seeding ${topic}: ${minutes} minutes x 1000 users of aggregates on 3 partitions...`);
@@ -181,20 +222,13 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
   printHandler(handler.runs, handler.breakdown, batchSize);
   printThroughput(pairs, total);
 
-  const handlerMicros = median(handler.runs.map((run) => run.cpuMicrosPerRecord));
+  const [cpuRow, rssRow] = handlerRows(handler, runs, batchSize);
   const ratio = median(pairs.map(([raw, batched]) => batched.recordsPerSecond / raw.recordsPerSecond));
   const perCore = median(pairs.map(([, batched]) => batched.records / batched.cpuSeconds));
   const p50 = freshness.seconds.length > 0 ? quantile(freshness.seconds, 0.5) : Number.NaN;
   const p95 = freshness.seconds.length > 0 ? quantile(freshness.seconds, 0.95) : Number.NaN;
-  const rss = median(handler.rss);
   const summary: SummaryRow[] = [
-    {
-      measure: '1. handler CPU per record',
-      result: `${handlerMicros.toFixed(1)} µs`,
-      target: `<= ${targets.handlerMicrosPerRecord} µs`,
-      pass: handlerMicros <= targets.handlerMicrosPerRecord,
-      notes: `batch size ${batchSize}, median of ${runs}`,
-    },
+    cpuRow,
     {
       measure: '2. end to end / raw consume',
       result: ratio.toFixed(2),
@@ -209,13 +243,7 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
       pass: p95 <= targets.freshnessP95Seconds,
       notes: freshness.detail,
     },
-    {
-      measure: '4. peak RSS, one invocation',
-      result: `${(rss / 1_048_576).toFixed(0)} MB`,
-      target: `<= ${targets.peakRssBytes / 1_048_576} MB`,
-      pass: rss <= targets.peakRssBytes,
-      notes: `${batchSize} records, fresh process, median of ${runs}`,
-    },
+    rssRow,
     {
       measure: "5. peer: Flink's filesystem sink, Parquet",
       result: `micro-batcher ${Math.round(perCore)} records/s per core, p95 ${p95.toFixed(1)} s`,
@@ -258,6 +286,11 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
     });
   }
 
+  return printSummary(summary);
+}
+
+/** Prints the summary table; the exit code: 0 when every row passes. */
+function printSummary(summary: readonly SummaryRow[]): number {
   console.log('\nSummary\n');
   printTable(
     ['measure', 'result', 'target', 'verdict', 'notes'],

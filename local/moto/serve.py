@@ -10,8 +10,9 @@ Serializing requests gives the emulator the atomicity the project relies on in A
 
 Two changes make each request cheaper, measured with the micro-batcher benchmark (npm run bench):
 moto looks up the backend of every request by listing its own package directory, so the lookup is
-memoized per host; and the server speaks HTTP/1.1, so clients keep their connections instead of
-opening one (and the server a thread) per request.
+memoized per host; and the server keeps HTTP/1.1 connections open, so clients reuse them instead of
+opening one (and the server a thread) per request. werkzeug's development server closes every
+connection (and then waits up to 10 ms draining it), so requests with a length are served here.
 
 moto keeps everything in memory. With --state, the DynamoDB backend survives a restart as
 the stack's other state does: they are restored from the file at start, written back (atomically,
@@ -21,6 +22,7 @@ by rename) a moment after requests that change them and again at shutdown. Only
 
 import argparse
 import functools
+import io
 import os
 import pickle
 import signal
@@ -50,7 +52,58 @@ class CachedDispatcher(DomainDispatcherApplication):
 
 
 class KeepAliveHandler(WSGIRequestHandler):
+    """werkzeug's request handler, keeping the connection open after a request with a known length.
+
+    The body is read whole before the app runs, so the next request line is never mistaken for it,
+    and the response is sent with its length. Chunked requests and ones expecting 100-continue take
+    werkzeug's own path, which closes the connection; so does a request the app fails on.
+    """
+
     protocol_version = "HTTP/1.1"
+    # Headers and body are two writes: with Nagle's algorithm the body would wait for the client's
+    # delayed ACK of the headers (40 ms) on a kept connection.
+    disable_nagle_algorithm = True
+
+    def run_wsgi(self) -> None:
+        length = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding") or self.headers.get("Expect") or (length and not length.isdigit()):
+            super().run_wsgi()
+            return
+        body = self.rfile.read(int(length or 0))
+        self.environ = environ = self.make_environ()
+        environ["wsgi.input"] = io.BytesIO(body)
+        started = []
+
+        def start_response(status, headers, exc_info=None):
+            started[:] = [status, headers]
+
+        try:
+            chunks = self.server.app(environ, start_response)
+            try:
+                payload = b"".join(chunks)
+            finally:
+                if hasattr(chunks, "close"):
+                    chunks.close()
+        except Exception as error:  # noqa: BLE001 - answered as werkzeug answers an app error
+            self.server.log("error", f"Error on request: {error!r}")
+            self.send_error(500)
+            self.close_connection = True
+            return
+        status, headers = started
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason)
+        # The length is the body's, except for HEAD, which answers with the length a GET would have.
+        computed = self.command != "HEAD"
+        dropped = ("connection", "transfer-encoding", "server", "date") + (("content-length",) if computed else ())
+        for name, value in headers:
+            if name.lower() not in dropped:
+                self.send_header(name, value)
+        if computed:
+            self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if computed:
+            self.wfile.write(payload)
+        self.wfile.flush()
 
 
 def changes_state(environ) -> bool:

@@ -73,6 +73,34 @@ export function describeWatermarkStoreContract(name: string, storeOf: () => Wate
       });
     });
 
+    it('reads every partition and the watermark item together, and neither of another dataset', async () => {
+      // Prepare
+      const dataset = uniqueDataset();
+      const other = uniqueDataset();
+      const empty = await store.partitions.listWithWatermark(dataset);
+      for (const partition of [1, 0])
+        await store.partitions.record(dataset, {
+          topic: 't',
+          partition,
+          nextOffset: 5 + partition,
+          maxEventTime: 9_000 + partition,
+          updatedAt: 1,
+        });
+      await store.watermarks.advanceWatermark(dataset, 8_000, 1);
+      await store.watermarks.advanceSealedThrough(dataset, 6_000, 1);
+      await store.windows.addPart(dataset, 60_000, 'a');
+      await store.watermarks.advanceWatermark(other, 99_000, 1);
+
+      // Act
+      const read = await store.partitions.listWithWatermark(dataset);
+
+      // Assess
+      expect(empty).toEqual({ partitions: [], watermark: {} });
+      expect(read.partitions).toEqual(await store.partitions.list(dataset));
+      expect(read.partitions.map((progress) => progress.partition)).toEqual([0, 1]);
+      expect(read.watermark).toEqual({ watermark: 8_000, sealedThrough: 6_000 });
+    });
+
     it('adds a window part once however often it is added, and publishes a manifest version once', async () => {
       const dataset = uniqueDataset();
       const first = await store.windows.addPart(dataset, 60_000, 'a');

@@ -6,7 +6,7 @@ import { type Lake, mapWithLimit } from './lake.js';
 import { datasetRoot, deadLetterKey, SEALED_PART_TAG } from './layout.js';
 import { BatcherMetrics, unroutedDataset } from './metrics.js';
 import { PartCache } from './part-cache.js';
-import { encodeHotPart, groupIntoParts } from './parts.js';
+import { encodeHotPart, groupIntoParts, type HotPart } from './parts.js';
 import { type DatasetRow, decodeDatasetRecord } from './records.js';
 import type { WindowManifest } from './sealing.js';
 import { type SealingPassSummary, sealDueWindows } from './sealing-pass.js';
@@ -107,23 +107,31 @@ async function processDatasetRecords(
 
   const parts = groupIntoParts(descriptor, rows);
   const partCache = context.partCache ?? new PartCache();
-  const [before] = await Promise.all([
-    context.store.watermarks.get(descriptor.dataset),
-    mapWithLimit(parts, concurrency, async (part) => {
-      const bytes = encodeHotPart(descriptor, part.rows);
-      await context.lake.put(part.key, bytes, 'application/vnd.apache.parquet');
-      partCache.set(part.key, part.rows, bytes);
-    }),
-  ]);
-  let lateRecords = 0;
+  await mapWithLimit(parts, concurrency, async (part) => {
+    const bytes = encodeHotPart(descriptor, part.rows);
+    await context.lake.put(part.key, bytes, 'application/vnd.apache.parquet');
+    partCache.set(part.key, part.rows, bytes);
+  });
+  // Parts new to their window: late when the window was published already, or (below) when it was
+  // closed under the watermark as it was before this batch raises it.
+  const newParts: { readonly part: HotPart; readonly published: boolean }[] = [];
   const manifests = new Map<string, Promise<WindowManifest>>();
   await mapWithLimit(parts, concurrency, async (part) => {
     const previous = await context.store.windows.addPart(descriptor.dataset, part.windowStart, part.key);
     const isNew = !previous?.parts.includes(part.key);
     if (!isNew) await retagCoveredPart(context.lake, part.key, previous!, manifests);
-    const behindWatermark = isWindowClosed(part.windowStart, before.watermark, policyOf(descriptor));
-    if (isNew && ((previous?.manifestVersion ?? 0) > 0 || behindWatermark)) lateRecords += part.rows.length;
+    else newParts.push({ part, published: (previous?.manifestVersion ?? 0) > 0 });
   });
+
+  await mapWithLimit(progressByPartition(records, rows), concurrency, (progress) =>
+    context.store.partitions.record(descriptor.dataset, { ...progress, updatedAt: now }),
+  );
+  // One query for what the sealing pass needs and the watermark before this batch raises it.
+  const progress = await context.store.partitions.listWithWatermark(descriptor.dataset);
+  let lateRecords = 0;
+  for (const { part, published } of newParts)
+    if (published || isWindowClosed(part.windowStart, progress.watermark.watermark, policyOf(descriptor)))
+      lateRecords += part.rows.length;
   if (lateRecords > 0) {
     metrics.count(MetricName.lateRecords, lateRecords);
     context.logger.info('late records re-open sealed windows', {
@@ -132,10 +140,6 @@ async function processDatasetRecords(
     });
   }
 
-  await mapWithLimit(progressByPartition(records, rows), concurrency, (progress) =>
-    context.store.partitions.record(descriptor.dataset, { ...progress, updatedAt: now }),
-  );
-
   const touched = [...new Set(parts.map((part) => part.windowStart))];
   const sealing = await sealDueWindows(context, descriptor, {
     now,
@@ -143,6 +147,7 @@ async function processDatasetRecords(
     metrics,
     owner: batchOwner(records),
     partCache,
+    progress,
   });
   return {
     records: records.length,

@@ -179,6 +179,9 @@ export interface LatestRecords {
  * Tombstones stay among the winners, so an older record read later cannot bring a deleted key back.
  */
 export function latestRecords(descriptor: DatasetDescriptor, rows: readonly StoredRow[]): LatestRecords {
+  // The common seal (one hot part, sorted by groupIntoParts, no key twice) is its own result: the
+  // general path below would return the same rows in the same order, after building a key per row.
+  if (isStrictlyIncreasing(descriptor, rows)) return { rows: [...rows], keysOnSeveralPartitions: 0 };
   const latest = new Map<string, StoredRow>();
   const severalPartitions = new Set<string>();
   for (const row of rows) {
@@ -197,6 +200,28 @@ export function latestRecords(descriptor: DatasetDescriptor, rows: readonly Stor
     rows: [...latest.values()].sort((a, b) => compareUpsertKeys(descriptor, a.values, b.values)),
     keysOnSeveralPartitions: severalPartitions.size,
   };
+}
+
+/**
+ * Whether every row's upsert key is strictly greater than the one before (null and undefined count
+ * as one value, the lowest, as upsertKeyOf and compareUpsertKeys treat them): then no key repeats.
+ * Values that do not compare (NaN, mixed types) answer false, leaving them to the general path.
+ */
+function isStrictlyIncreasing(descriptor: DatasetDescriptor, rows: readonly StoredRow[]): boolean {
+  for (let index = 1; index < rows.length; index++) {
+    const before = rows[index - 1]!.values;
+    const after = rows[index]!.values;
+    let increasing = false;
+    for (const name of descriptor.upsertKey) {
+      const left = before[name] ?? null;
+      const right = after[name] ?? null;
+      if (left === right) continue;
+      increasing = left === null || (right !== null && left < right);
+      break;
+    }
+    if (!increasing) return false;
+  }
+  return true;
 }
 
 /**

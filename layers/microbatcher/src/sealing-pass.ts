@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { MetricName } from '@apphub/observability';
-import { computeDatasetWatermark, isWindowClosed, sealableThrough } from '@apphub/watermarks';
+import {
+  computeDatasetWatermark,
+  isWindowClosed,
+  type PartitionsAndWatermark,
+  sealableThrough,
+} from '@apphub/watermarks';
 import type { BatcherContext } from './batch.js';
 import { type DatasetDescriptor, policyOf } from './descriptor.js';
 import { WindowSealError } from './errors.js';
@@ -33,11 +38,14 @@ export async function sealDueWindows(
     readonly owner?: string;
     /** Hot parts in memory, so sealing need not read them back; defaults to the context's. */
     readonly partCache?: PartCache;
+    /** The partitions' progress and the watermark item, when the caller read them (after its own progress). */
+    readonly progress?: PartitionsAndWatermark;
   } = {},
 ): Promise<SealingPassSummary> {
   const now = options.now ?? (context.now ?? Date.now)();
   const policy = policyOf(descriptor);
-  const partitions = await context.store.partitions.list(descriptor.dataset);
+  const { partitions } =
+    options.progress ?? (await context.store.partitions.listWithWatermark(descriptor.dataset));
   const computed = computeDatasetWatermark(partitions, now, policy);
   if (computed === undefined) return { windowsSealed: 0 };
   const stored = await context.store.watermarks.advanceWatermark(descriptor.dataset, computed, now);

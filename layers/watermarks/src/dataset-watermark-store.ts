@@ -71,13 +71,21 @@ export class DynamoDatasetWatermarkStore implements DatasetWatermarkStore {
   }
 
   private parse(item: Record<string, unknown> | undefined): DatasetWatermark {
-    if (item === undefined) return {};
-    const { watermark, sealedThrough } = parseItem(
-      datasetWatermarkItem,
-      item,
-      'a dataset watermark',
-      this.table.tableName,
-    );
-    return { watermark, sealedThrough };
+    return parseDatasetWatermark(item, this.table.tableName);
   }
+}
+
+/** The dataset-level item of table `tableName` as a DatasetWatermark; an absent item has neither value. */
+export function parseDatasetWatermark(
+  item: Record<string, unknown> | undefined,
+  tableName: string,
+): DatasetWatermark {
+  if (item === undefined) return {};
+  const { watermark, sealedThrough } = parseItem(
+    datasetWatermarkItem,
+    item,
+    'a dataset watermark',
+    tableName,
+  );
+  return { watermark, sealedThrough };
 }

@@ -1,5 +1,6 @@
 import { z } from '@apphub/platform';
 import type { PartitionProgress } from './compute.js';
+import { type DatasetWatermark, parseDatasetWatermark } from './dataset-watermark-store.js';
 import { WatermarkStoreError } from './errors.js';
 import { watermarkTableKeys as keys, parseItem, type WatermarkTable } from './table.js';
 
@@ -21,6 +22,17 @@ export interface PartitionProgressStore {
   get(dataset: string, topic: string, partition: number): Promise<PartitionProgress | undefined>;
   /** Progress of every partition of the dataset, read consistently. */
   list(dataset: string): Promise<PartitionProgress[]>;
+  /**
+   * Progress of every partition and the dataset's watermark item, in one consistent read (their sort
+   * keys are adjacent): what a sealing pass reads before it raises the watermark.
+   */
+  listWithWatermark(dataset: string): Promise<PartitionsAndWatermark>;
+}
+
+/** Every partition's progress and the dataset watermark item, as one read saw them. */
+export interface PartitionsAndWatermark {
+  readonly partitions: PartitionProgress[];
+  readonly watermark: DatasetWatermark;
 }
 
 /** Stored and given progress merged: every field the larger of the two. */
@@ -105,6 +117,18 @@ export class DynamoPartitionProgressStore implements PartitionProgressStore {
       to: `${keys.partitionPrefix}\uffff`,
     });
     return items.map((item) => this.parse(item));
+  }
+
+  async listWithWatermark(dataset: string): Promise<PartitionsAndWatermark> {
+    // No sort key falls between the partitions' `partition#…` and `watermark`.
+    const items = await this.table.queryRange(dataset, { from: keys.partitionPrefix, to: keys.watermark });
+    const partitions: PartitionProgress[] = [];
+    let watermark: DatasetWatermark = {};
+    for (const item of items) {
+      if (item.sk === keys.watermark) watermark = parseDatasetWatermark(item, this.table.tableName);
+      else partitions.push(this.parse(item));
+    }
+    return { partitions, watermark };
   }
 
   /** Writes a partition's progress under `condition`; a refusal carries the stored item. */

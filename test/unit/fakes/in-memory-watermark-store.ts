@@ -6,6 +6,7 @@ import {
   type PartitionProgress,
   type PartitionProgressStore,
   type PartitionProgressUpdate,
+  type PartitionsAndWatermark,
   type WatermarkStore,
   type WindowLease,
   type WindowSeal,
@@ -21,13 +22,15 @@ import {
  * runs against this fake and against DynamoDB (test/support/watermark-store-contract.ts).
  */
 export class InMemoryWatermarkStore implements WatermarkStore {
-  readonly partitions = new InMemoryPartitionProgressStore();
   readonly watermarks = new InMemoryDatasetWatermarkStore();
+  readonly partitions = new InMemoryPartitionProgressStore(this.watermarks);
   readonly windows = new InMemoryWindowStore();
 }
 
 class InMemoryPartitionProgressStore implements PartitionProgressStore {
   private readonly items = new Map<string, Map<string, PartitionProgress>>();
+
+  constructor(private readonly watermarks: InMemoryDatasetWatermarkStore) {}
 
   async record(dataset: string, progress: PartitionProgressUpdate): Promise<boolean> {
     const partitions = itemsOf(this.items, dataset);
@@ -60,12 +63,23 @@ class InMemoryPartitionProgressStore implements PartitionProgressStore {
     const partitions = this.items.get(dataset) ?? new Map<string, PartitionProgress>();
     return [...partitions.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, progress]) => progress);
   }
+
+  async listWithWatermark(dataset: string): Promise<PartitionsAndWatermark> {
+    // Read in one synchronous step: one snapshot, as DynamoDB's single query gives, and not a `get`.
+    const watermark = this.watermarks.itemOf(dataset);
+    return { partitions: await this.list(dataset), watermark };
+  }
 }
 
 class InMemoryDatasetWatermarkStore implements DatasetWatermarkStore {
   private readonly items = new Map<string, DatasetWatermark>();
 
   async get(dataset: string): Promise<DatasetWatermark> {
+    return this.itemOf(dataset);
+  }
+
+  /** The item as stored now, a copy (what the partition store's combined read sees). */
+  itemOf(dataset: string): DatasetWatermark {
     return { ...this.items.get(dataset) };
   }
 

@@ -7,6 +7,7 @@ import {
   commandHelp,
   groupHelp,
   parseOptions,
+  runCommand,
 } from '../../../local/src/cli/run-cli.js';
 import { repoRoot } from '../../../local/src/stack/paths.js';
 
@@ -83,5 +84,14 @@ describe('every CLI answers --help from the option table its parser uses', () =>
         ).not.toThrow();
       }
     }
+  });
+});
+
+describe('npm run bench -- --only', () => {
+  it('takes handler only, and says so in one line naming the flag before measuring anything', async () => {
+    const cli = await loadCli('bench/run.ts');
+    await expect(runCommand(cli, ['--only', 'freshness'])).rejects.toThrow(
+      /^--only must be handler, got freshness$/,
+    );
   });
 });

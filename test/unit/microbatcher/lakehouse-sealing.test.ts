@@ -70,6 +70,32 @@ describe('latestRecords: a re-seal from the compacted part equals compacting eve
     ]);
   });
 
+  it('returns rows already in strictly increasing key order as they are, the same objects in the same order', () => {
+    // Prepare: one hot part as groupIntoParts sorts it, keys unique.
+    const part = [row(0, 2, 'a', 1), row(0, 0, 'b', null), row(0, 1, 'c', 3)];
+
+    // Act
+    const result = latestRecords(descriptor, part);
+
+    // Assess: the very objects (the compacted part's cached encoding is matched by identity).
+    expect(result.rows).toHaveLength(3);
+    for (const [index, stored] of result.rows.entries()) expect(stored).toBe(part[index]);
+    expect(result.keysOnSeveralPartitions).toBe(0);
+  });
+
+  it('still folds keys that only look increasing: a null and a missing key field are one key', () => {
+    // Prepare: user_id null, then absent (a row from an older part), then 'a'.
+    const nullKey = { ...row(0, 1, 'x', 1), values: { ...row(0, 1, 'x', 1).values, user_id: null } };
+    const { user_id: _absent, ...withoutUser } = row(0, 2, 'x', 2).values;
+    const missingKey = { ...row(0, 2, 'x', 2), values: withoutUser };
+
+    // Act
+    const result = latestRecords(descriptor, [nullKey, missingKey, row(0, 3, 'a', 3)]);
+
+    // Assess
+    expect(result.rows.map((stored) => stored.offset)).toEqual([2, 3]);
+  });
+
   it('keeps a tombstone, so a replayed older record cannot bring its key back', () => {
     const winners = latestRecords(descriptor, [row(0, 5, 'b', null)]).rows;
     expect(compactRows(descriptor, [...winners, row(0, 3, 'b', 6)])).toEqual([]);

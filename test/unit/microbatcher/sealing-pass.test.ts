@@ -23,6 +23,33 @@ const twoWindows = (topic: string) =>
   mskEvent([aggregate(topic, 0, 0, 'u-001', 0, 1), aggregate(topic, 0, 1, 'u-002', 2, 4)]);
 
 describe('the sealing pass on in-memory storage', () => {
+  it('counts late records from the watermark its partition query returns, without reading it apart', async () => {
+    // Prepare: a window sealed, then a batch for an open window and a late record for the sealed one.
+    const descriptor = fakeDescriptor();
+    const { context, store } = fakeBatcherContext([descriptor]);
+    await processKafkaEvent(context, twoWindows(descriptor.topic));
+    let watermarkReads = 0;
+    const read = store.watermarks.get.bind(store.watermarks);
+    store.watermarks.get = (dataset) => {
+      watermarkReads += 1;
+      return read(dataset);
+    };
+
+    // Act: nothing seals in the first (no re-read after sealing); the second is late data.
+    const open = (
+      await processKafkaEvent(context, mskEvent([aggregate(descriptor.topic, 0, 2, 'u-003', 2, 1)]))
+    )[descriptor.dataset];
+    const readsForOpen = watermarkReads;
+    const late = (
+      await processKafkaEvent(context, mskEvent([aggregate(descriptor.topic, 0, 3, 'u-001', 0, 6)]))
+    )[descriptor.dataset];
+
+    // Assess
+    expect(open).toMatchObject({ lateRecords: 0, windowsSealed: 0 });
+    expect(readsForOpen).toBe(0);
+    expect(late).toMatchObject({ lateRecords: 1, windowsSealed: 1 });
+  });
+
   it('seals a window once the watermark passes its end, and leaves the open one alone', async () => {
     // Prepare: records for minutes 0 and 2 on one partition; the watermark becomes minute 2.
     const descriptor = fakeDescriptor();
