@@ -10,8 +10,8 @@ export type MetricUnitName = 'Count' | 'Seconds';
 /**
  * The one Powertools Metrics object of a function: namespace METRIC_NAMESPACE and exactly the
  * dimension `Service` = `service`, the set the CDK alarms read (Powertools' own lower-case `service`
- * dimension is dropped: a metric with another dimension set is another metric). The `logMetrics`
- * middleware publishes what an invocation stored as one EMF line.
+ * dimension is dropped: a metric with another dimension set is another metric). The `observability`
+ * middleware publishes what an invocation stored as one EMF line (none when it stored nothing).
  */
 export function createMetrics(service: string, logger?: MetricsOptions['logger']): Metrics {
   const metrics = new Metrics({ namespace: METRIC_NAMESPACE, ...(logger ? { logger } : {}) });

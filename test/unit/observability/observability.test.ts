@@ -4,6 +4,7 @@ import {
   FunctionFolder,
   METRIC_NAMESPACE,
   MetricName,
+  type Metrics,
   metricRecorder,
   observability,
   SERVICE_DIMENSION,
@@ -29,21 +30,40 @@ const lambdaContext = (awsRequestId: string): Context => ({
   succeed: () => undefined,
 });
 
-/** A reconcile-like handler: records JobsNotRunning for two jobs, then fails when asked to. */
-function reconcileHandler() {
+/** An invocation's test event: what to record, and whether to fail. */
+interface TestEvent {
+  readonly records?: number;
+  readonly fail?: boolean;
+}
+
+/** A handler of `service` wired like every function, running `work` with its metrics; its log lines are kept. */
+function instrumentedHandler(service: string, work: (metrics: Metrics, event: TestEvent) => Promise<string>) {
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger(FunctionFolder.reconcile, { sink: (line) => logs.push(JSON.parse(line)) });
-  const metrics = createMetrics(FunctionFolder.reconcile, logger);
+  const logger = createLogger(service, { sink: (line) => logs.push(JSON.parse(line)) });
+  const metrics = createMetrics(service, logger);
   const handler = middy()
     .use(observability({ logger, metrics }))
-    .handler(async (event: unknown) => {
-      metricRecorder(metrics, { JobName: 'orders' }).add(MetricName.jobsNotRunning, 'Count', 1);
-      metricRecorder(metrics, { JobName: 'clicks' }).add(MetricName.jobsNotRunning, 'Count', 0);
-      if ((event as { fail?: boolean }).fail)
-        throw new Error('Flink unreachable', { cause: new Error('ECONNREFUSED') });
-      return 'done';
-    });
+    .handler((event: unknown) => work(metrics, event as TestEvent));
   return { handler, logs };
+}
+
+/** A reconcile-like handler: records JobsNotRunning for two jobs, then fails when asked to. */
+function reconcileHandler() {
+  return instrumentedHandler(FunctionFolder.reconcile, async (metrics, event) => {
+    metricRecorder(metrics, { JobName: 'orders' }).add(MetricName.jobsNotRunning, 'Count', 1);
+    metricRecorder(metrics, { JobName: 'clicks' }).add(MetricName.jobsNotRunning, 'Count', 0);
+    if (event.fail) throw new Error('Flink unreachable', { cause: new Error('ECONNREFUSED') });
+    return 'done';
+  });
+}
+
+/** A micro-batcher-like handler: records RecordsProcessed when it has records, fails when asked to. */
+function batcherHandler() {
+  return instrumentedHandler(FunctionFolder.microBatcher, async (metrics, event) => {
+    if (event.records) metrics.addMetric(MetricName.recordsProcessed, 'Count', event.records);
+    if (event.fail) throw new Error('lake unreachable');
+    return 'done';
+  });
 }
 
 const serviceLines = (lines: readonly ReturnType<typeof captureEmf>[number][]) =>
@@ -103,6 +123,41 @@ describe('observability middleware (Powertools logger and metrics)', () => {
       function_request_id: 'req-3',
       error: { name: 'Error', message: 'Flink unreachable', cause: { message: 'ECONNREFUSED' } },
     });
+  });
+});
+
+describe('observability middleware on invocations with and without metrics', () => {
+  it('publishes nothing and logs no warning when an invocation stored no metric', async () => {
+    const emf = captureEmf();
+    const { handler, logs } = batcherHandler();
+
+    await expect(handler({}, lambdaContext('req-empty'))).resolves.toBe('done');
+
+    expect(emf).toEqual([]);
+    expect(logs.filter((line) => line.level === 'WARN')).toEqual([]);
+  });
+
+  it('publishes one line when the invocation stored a metric, after an empty one on the same warm function', async () => {
+    const emf = captureEmf();
+    const { handler, logs } = batcherHandler();
+
+    await handler({}, lambdaContext('req-empty'));
+    await handler({ records: 3 }, lambdaContext('req-busy'));
+
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ Service: 'micro-batcher', RecordsProcessed: 3 });
+    expect(logs.filter((line) => line.level === 'WARN')).toEqual([]);
+  });
+
+  it('publishes one line with InvocationErrors when an invocation that stored nothing fails', async () => {
+    const emf = captureEmf();
+    const { handler } = batcherHandler();
+
+    await expect(handler({ fail: true }, lambdaContext('req-fail'))).rejects.toThrow('lake unreachable');
+
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ Service: 'micro-batcher', InvocationErrors: 1 });
+    expect(emf[0]).not.toHaveProperty('RecordsProcessed');
   });
 });
 
