@@ -1,6 +1,7 @@
 import {
   createLogger,
   createMetrics,
+  entityTotal,
   FunctionFolder,
   METRIC_NAMESPACE,
   MetricName,
@@ -8,6 +9,7 @@ import {
   metricRecorder,
   observability,
   SERVICE_DIMENSION,
+  serviceMetricRecorder,
 } from '@apphub/observability';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -47,11 +49,11 @@ function instrumentedHandler(service: string, work: (metrics: Metrics, event: Te
   return { handler, logs };
 }
 
-/** A reconcile-like handler: records JobsNotRunning for two jobs, then fails when asked to. */
+/** A reconcile-like handler: records FailedCheckpoints for two jobs, then fails when asked to. */
 function reconcileHandler() {
   return instrumentedHandler(FunctionFolder.reconcile, async (metrics, event) => {
-    metricRecorder(metrics, { JobName: 'orders' }).add(MetricName.jobsNotRunning, 'Count', 1);
-    metricRecorder(metrics, { JobName: 'clicks' }).add(MetricName.jobsNotRunning, 'Count', 0);
+    metricRecorder(metrics, { JobName: 'orders' }).add(MetricName.failedCheckpoints, 'Count', 1);
+    metricRecorder(metrics, { JobName: 'clicks' }).add(MetricName.failedCheckpoints, 'Count', 0);
     if (event.fail) throw new Error('Flink unreachable', { cause: new Error('ECONNREFUSED') });
     return 'done';
   });
@@ -78,14 +80,14 @@ describe('observability middleware (Powertools logger and metrics)', () => {
 
     const service = serviceLines(emf);
     expect(service).toHaveLength(1);
-    expect(service[0]).toMatchObject({ Service: 'reconcile', JobsNotRunning: [1, 0] });
+    expect(service[0]).toMatchObject({ Service: 'reconcile', FailedCheckpoints: [1, 0] });
     expect(service[0]).not.toHaveProperty('service');
     expect(service[0]?._aws.CloudWatchMetrics[0]).toMatchObject({
       Namespace: METRIC_NAMESPACE,
-      Metrics: [{ Name: 'JobsNotRunning', Unit: 'Count' }],
+      Metrics: [{ Name: 'FailedCheckpoints', Unit: 'Count' }],
     });
     const jobs = emf.filter((line) => JSON.stringify(dimensionsOf(line)) === '[["JobName"]]');
-    expect(jobs.map((line) => [line.JobName, line.JobsNotRunning])).toEqual([
+    expect(jobs.map((line) => [line.JobName, line.FailedCheckpoints])).toEqual([
       ['orders', 1],
       ['clicks', 0],
     ]);
@@ -100,7 +102,7 @@ describe('observability middleware (Powertools logger and metrics)', () => {
     await handler({}, lambdaContext('req-1'));
     await handler({}, lambdaContext('req-2'));
 
-    expect(serviceLines(emf).map((line) => line.JobsNotRunning)).toEqual([
+    expect(serviceLines(emf).map((line) => line.FailedCheckpoints)).toEqual([
       [1, 0],
       [1, 0],
     ]);
@@ -114,7 +116,11 @@ describe('observability middleware (Powertools logger and metrics)', () => {
 
     const service = serviceLines(emf);
     expect(service).toHaveLength(1);
-    expect(service[0]).toMatchObject({ Service: 'reconcile', JobsNotRunning: [1, 0], InvocationErrors: 1 });
+    expect(service[0]).toMatchObject({
+      Service: 'reconcile',
+      FailedCheckpoints: [1, 0],
+      InvocationErrors: 1,
+    });
     const failed = logs.find((line) => line.message === 'invocation failed');
     expect(failed).toMatchObject({
       level: 'ERROR',
@@ -158,6 +164,47 @@ describe('observability middleware on invocations with and without metrics', () 
     expect(emf).toHaveLength(1);
     expect(emf[0]).toMatchObject({ Service: 'micro-batcher', InvocationErrors: 1 });
     expect(emf[0]).not.toHaveProperty('RecordsProcessed');
+  });
+});
+
+describe('entityTotal', () => {
+  /** Three of four jobs down, as a reconcile pass would count them; or no job observed at all. */
+  const countJobsNotRunning = (states: Readonly<Record<string, 0 | 1>>) =>
+    instrumentedHandler(FunctionFolder.reconcile, async (metrics) => {
+      const notRunning = entityTotal(serviceMetricRecorder(metrics), MetricName.jobsNotRunning, 'Count');
+      for (const [jobName, value] of Object.entries(states)) {
+        notRunning.add(metricRecorder(metrics, { JobName: jobName }), value);
+      }
+      notRunning.publish();
+      return 'done';
+    });
+
+  it('puts each job’s 0/1 in its own series and the count, once, in the Service series the dashboard reads', async () => {
+    const emf = captureEmf();
+    const { handler } = countJobsNotRunning({ orders: 1, clicks: 1, views: 0, carts: 1 });
+
+    await handler({}, lambdaContext('req-4'));
+
+    const service = serviceLines(emf);
+    expect(service).toHaveLength(1);
+    // One sample of 3: CloudWatch's Maximum is 3 (one sample per job would make it 1).
+    expect(service[0]).toMatchObject({ Service: 'reconcile', JobsNotRunning: 3 });
+    const jobs = emf.filter((line) => JSON.stringify(dimensionsOf(line)) === '[["JobName"]]');
+    expect(jobs.map((line) => [line.JobName, line.JobsNotRunning])).toEqual([
+      ['orders', 1],
+      ['clicks', 1],
+      ['views', 0],
+      ['carts', 1],
+    ]);
+  });
+
+  it('publishes 0 when every job runs, and nothing when no job was observed', async () => {
+    const emf = captureEmf();
+
+    await countJobsNotRunning({ orders: 0, clicks: 0 }).handler({}, lambdaContext('req-5'));
+    await countJobsNotRunning({}).handler({}, lambdaContext('req-6'));
+
+    expect(serviceLines(emf).map((line) => line.JobsNotRunning)).toEqual([0]);
   });
 });
 
