@@ -13,6 +13,7 @@ import { platform } from '@apphub/platform';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEcsFlinkSettings } from '../../cdk/lib/flink-settings.js';
+import { JOBS_NOT_RUNNING_LABEL } from '../../cdk/lib/stacks/observability-stack.js';
 import { PROJECT_ROOT } from '../../cdk/lib/streaming-app.js';
 import { loadEventSourceSettings } from '../../local/src/batcher/index.js';
 import { parseFlinkProperties } from '../../local/src/manifests/index.js';
@@ -769,6 +770,40 @@ describe('observability', () => {
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
       DashboardName: 'AppHubStreaming-streaming',
     });
+  });
+
+  it('graphs and alarms JobsNotRunning on the Service series Maximum: how many jobs are down, alarm at 1', () => {
+    const template = synthesized.template(synthesized.stacks.observability);
+    // reconcile publishes one count per pass there (layers/control-plane/src/reconcile.ts).
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRIC_NAMESPACE,
+      MetricName: MetricName.jobsNotRunning,
+      Dimensions: [{ Name: 'Service', Value: 'reconcile' }],
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 2,
+    });
+    const [dashboard] = propertiesOf(template, 'AWS::CloudWatch::Dashboard') as Array<{
+      DashboardBody: { 'Fn::Join': [string, unknown[]] };
+    }>;
+    const body = JSON.parse(
+      dashboard!.DashboardBody['Fn::Join'][1]
+        .map((part) => (typeof part === 'string' ? part : 'token'))
+        .join(''),
+    ) as { widgets: Array<{ properties: { title?: string; metrics?: unknown[][] } }> };
+    const graphed = body.widgets
+      .flatMap((widget) => widget.properties.metrics ?? [])
+      .filter((metric) => metric.includes(MetricName.jobsNotRunning));
+    expect(graphed).toEqual([
+      [
+        METRIC_NAMESPACE,
+        MetricName.jobsNotRunning,
+        'Service',
+        'reconcile',
+        expect.objectContaining({ label: JOBS_NOT_RUNNING_LABEL, stat: 'Maximum' }),
+      ],
+    ]);
   });
 
   it('alarms as soon as a failed batch lands in its bucket, through an EventBridge rule that skips replayed/', () => {

@@ -20,6 +20,9 @@ import {
   type FlinkMetric,
 } from '../flink-metrics.js';
 
+/** The dashboard's name for the JobsNotRunning series: how many desired jobs were not RUNNING. */
+export const JOBS_NOT_RUNNING_LABEL = 'Jobs not RUNNING';
+
 export interface ObservabilityStackProps extends StackProps {
   readonly options: AppOptions;
   readonly functions: {
@@ -79,6 +82,8 @@ export class ObservabilityStack extends Stack {
         period,
       });
 
+    // reconcile publishes each pass's count of desired jobs not RUNNING once in the Service series, so
+    // its Maximum is that count on the dashboard and >= 1 means "any" for the alarm.
     const jobsNotRunning = custom(
       FunctionFolder.reconcile,
       MetricName.jobsNotRunning,
@@ -320,7 +325,12 @@ export class ObservabilityStack extends Stack {
       }),
     );
     dashboard.addWidgets(
-      graph('Flink jobs', [jobsNotRunning, failedCheckpoints, jobRestarts]),
+      // Labelled here only: a labelled metric makes the alarm a metric-math alarm.
+      graph('Flink jobs', [
+        jobsNotRunning.with({ label: JOBS_NOT_RUNNING_LABEL }),
+        failedCheckpoints,
+        jobRestarts,
+      ]),
       graph('Savepoints', [failedSavepoints]),
       graph('Flink CPU %', [
         flinkServices.jobManager.metricCpuUtilization(),

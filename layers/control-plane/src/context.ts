@@ -5,6 +5,8 @@ import {
   type MetricRecorder,
   type Metrics,
   metricRecorder,
+  type ServiceMetricRecorder,
+  serviceMetricRecorder,
 } from '@apphub/observability';
 import { createAwsClients } from '@apphub/platform';
 import { LeaseStore, newLeaseOwner } from './lease.js';
@@ -30,6 +32,8 @@ export interface ControlPlane {
    * (dimension `Service`, which the CDK alarms read; published by the handler's middleware).
    */
   readonly metricsFor: (jobName: string) => MetricRecorder;
+  /** Records a value of the invocation as a whole (a total over jobs) in the `Service` series only. */
+  readonly serviceMetrics: ServiceMetricRecorder;
   readonly now: () => number;
   /** Waits between polls; tests inject a clock that advances `now` instead. */
   readonly sleep: (ms: number) => Promise<void>;
@@ -74,6 +78,7 @@ export function createControlPlane(
     storage: new SnapshotStorage(s3),
     logger: options.logger ?? createLogger('control-plane'),
     metricsFor: (jobName) => metricRecorder(options.metrics, { JobName: jobName }),
+    serviceMetrics: serviceMetricRecorder(options.metrics),
     now: Date.now,
     sleep,
   };

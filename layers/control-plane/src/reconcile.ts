@@ -1,5 +1,5 @@
 import { type FlinkJob, FlinkJobNotFoundError } from '@apphub/flink';
-import { MetricName, type MetricRecorder } from '@apphub/observability';
+import { type EntityTotal, entityTotal, MetricName, type MetricRecorder } from '@apphub/observability';
 import type { ControlPlane } from './context.js';
 import {
   decideReconcile,
@@ -30,23 +30,30 @@ export interface ReconcileOutcome {
  * One reconcile pass over the desired jobs (or the named ones): observe Flink and storage, decide
  * with {@link decideReconcile}, act, and report health metrics per job. Single-flight: while another
  * pass holds the reconcile lease this returns `{ ran: false }`; a job another operation (a rescale,
- * a savepoint) holds is left for the next pass.
+ * a savepoint) holds is left for the next pass. JobsNotRunning goes into each job's series and, as
+ * the pass's total, once into the `Service` series (also when a later job throws), so the dashboard
+ * shows how many jobs are down and the alarm's Maximum >= 1 still means "any".
  */
-export function runReconcile(
+export async function runReconcile(
   plane: ControlPlane,
   options: PassOptions = {},
 ): Promise<LeaseOutcome<ReconcileOutcome[]>> {
-  return runPass(
-    plane,
-    'reconcile',
-    options,
-    (record, flinkJobs, metrics) => reconcileOne(plane, record, flinkJobs, metrics),
-    (record, reason) => ({
-      jobName: record.jobName,
-      decision: { action: 'wait', reason, retryAt: plane.now() },
-      jobId: record.jobId,
-    }),
-  );
+  const notRunning = entityTotal(plane.serviceMetrics, MetricName.jobsNotRunning, 'Count');
+  try {
+    return await runPass(
+      plane,
+      'reconcile',
+      options,
+      (record, flinkJobs, metrics) => reconcileOne(plane, record, flinkJobs, metrics, notRunning),
+      (record, reason) => ({
+        jobName: record.jobName,
+        decision: { action: 'wait', reason, retryAt: plane.now() },
+        jobId: record.jobId,
+      }),
+    );
+  } finally {
+    notRunning.publish();
+  }
 }
 
 /**
@@ -112,10 +119,11 @@ async function reconcileOne(
   stored: JobRecord,
   flinkJobs: readonly FlinkJob[],
   metrics: MetricRecorder,
+  notRunning: EntityTotal,
 ): Promise<ReconcileOutcome> {
   const log = plane.logger.child({ jobName: stored.jobName });
   const observed = await observeJob(plane, stored, flinkJobs);
-  const health = await reportHealth(plane, observed, metrics);
+  const health = await reportHealth(plane, observed, metrics, notRunning);
   // Written only when the counters moved, so a quiet job costs no write per run.
   const changed = JSON.stringify(health) !== JSON.stringify(stored.health);
   const record = changed ? { ...stored, health } : stored;
@@ -176,17 +184,19 @@ async function reconcileOne(
 }
 
 /**
- * Publishes JobsNotRunning (0 or 1), and FailedCheckpoints and JobRestarts as increases since the
- * previous reconcile (Flink's counters are cumulative per job id). Returns the counters to remember.
+ * Publishes JobsNotRunning (0 or 1 per job, added to the pass's total), and FailedCheckpoints and
+ * JobRestarts as increases since the previous reconcile (Flink's counters are cumulative per job id).
+ * Returns the counters to remember.
  */
 async function reportHealth(
   plane: ControlPlane,
   observed: ObservedJob,
   metrics: MetricRecorder,
+  notRunning: EntityTotal,
 ): Promise<HealthCounters | undefined> {
   const { record, flinkJob } = observed;
   if (record.desiredState === 'stopped') return record.health;
-  metrics.add(MetricName.jobsNotRunning, 'Count', flinkJob?.state === 'RUNNING' ? 0 : 1);
+  notRunning.add(metrics, flinkJob?.state === 'RUNNING' ? 0 : 1);
   if (!flinkJob || !isAlive(flinkJob)) return record.health;
   const [checkpoints, jobMetrics] = await Promise.all([
     plane.rest.checkpoints(flinkJob.id),

@@ -20,7 +20,10 @@ export const MetricName = {
   lateRecords: 'LateRecords',
   /** micro-batcher: now minus the dataset watermark after the batch, largest over datasets (Seconds). */
   watermarkLagSeconds: 'WatermarkLagSeconds',
-  /** reconcile: desired jobs not RUNNING in Flink, published every run, 0 included (Count). */
+  /**
+   * reconcile: desired jobs not RUNNING in Flink, published every run, 0 included (Count): 0/1 per
+   * JobName, and the run's count once in the Service series.
+   */
   jobsNotRunning: 'JobsNotRunning',
   /** reconcile: checkpoints failed since the previous run, summed over jobs (Count). */
   failedCheckpoints: 'FailedCheckpoints',

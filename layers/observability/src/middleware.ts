@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { MiddlewareObj } from '@middy/core';
 import type { Logger } from './logger.js';
 import { MetricName } from './metric-names.js';
@@ -15,7 +14,7 @@ export function observability(options: { logger: Logger; metrics: Metrics }): Mi
   const { logger, metrics } = options;
   return [
     injectLambdaContext(logger),
-    logMetrics(metrics),
+    publishStoredMetrics(metrics),
     {
       before: async () => {
         logger.debug('invocation started');
@@ -26,4 +25,15 @@ export function observability(options: { logger: Logger; metrics: Metrics }): Mi
       },
     },
   ];
+}
+
+/**
+ * Publishes what the invocation stored as one EMF line, and nothing when it stored no metric (a
+ * micro-batcher invocation with nothing to do): Powertools' `logMetrics` would log a warning then.
+ */
+function publishStoredMetrics(metrics: Metrics): MiddlewareObj {
+  const publish = async () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: publish, onError: publish };
 }

@@ -61,6 +61,9 @@ describe('reconcile and upgrades on the real cluster', () => {
     expect((await plane.jobs.get(scenario.jobName))?.jobId).toBe(outcome?.jobId);
     expect(metricTotal(emf, scenario.jobName, 'Resubmissions')).toBe(1);
     expect(metricTotal(emf, scenario.jobName, 'JobsNotRunning')).toBe(1);
+    // The pass's count of jobs not RUNNING, once in the Service series the alarm and dashboard read.
+    plane.metrics.publishStoredMetrics();
+    expect(metricTotal(emf, undefined, 'JobsNotRunning')).toBe(1);
     await scenario.produce([...scenario.phaseB, scenario.closer]);
     await expectExactAggregates(scenario);
     expect((await plane.rest.checkpoints(outcome!.jobId!)).restored).toBe(1);
