@@ -134,10 +134,20 @@ function parseRecord<Schema extends z.ZodType>(
 
 /** A jobs-table item as a JobRecord (every field named, absent ones undefined). */
 export function parseJobRecord(item: Record<string, unknown>, table: string): JobRecord {
-  const parsed = parseRecord(jobItem, item, 'a job record', {
-    table,
-    key: `jobName=${String(item.jobName)}`,
-  });
+  return toJobRecord(
+    parseRecord(jobItem, item, 'a job record', {
+      table,
+      key: `jobName=${String(item.jobName)}`,
+    }),
+  );
+}
+
+/** The record of a job never submitted: every field at the default an older item gets. */
+export function newJobRecord(jobName: string): JobRecord {
+  return toJobRecord(jobItem.parse({ jobName }));
+}
+
+function toJobRecord(parsed: z.output<typeof jobItem>): JobRecord {
   return {
     ...parsed,
     parallelism: parsed.parallelism,

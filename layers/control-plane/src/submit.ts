@@ -4,7 +4,7 @@ import type { ControlPlane } from './context.js';
 import { isAlive } from './decisions.js';
 import { deploy, hashSql, matchFlinkJob, unrestorableReason } from './deploy.js';
 import { ControlPlaneEventInvalidError, ControlPlaneJobStateError } from './errors.js';
-import type { JobRecord, RestoreChoice, RestoreSource } from './records.js';
+import { type JobRecord, newJobRecord, type RestoreChoice, type RestoreSource } from './records.js';
 import { resolveRestoreChoice } from './restore.js';
 import { refreshInFlight, stopWithSavepoint } from './savepoints.js';
 
@@ -116,17 +116,7 @@ export async function submitSql(plane: ControlPlane, input: SubmitSqlRequest): P
     );
   }
   const desired: JobRecord = {
-    parallelism: undefined,
-    jobId: undefined,
-    deployedSql: undefined,
-    deployedSqlHash: undefined,
-    restoreSource: { kind: 'none' },
-    submittedAt: undefined,
-    resubmitAttempts: 0,
-    lastResubmitAt: undefined,
-    lastError: undefined,
-    health: undefined,
-    ...existing,
+    ...(existing ?? newJobRecord(request.jobName)),
     jobName: request.jobName,
     desiredState: 'running',
     sql,
