@@ -22,8 +22,8 @@ export interface FreshnessResult {
 }
 
 /** Short storage windows so that a run of a minute closes several of them. */
-const windowMs = 5_000;
-const latenessMs = 1_000;
+export const freshnessWindowMs = 5_000;
+export const freshnessLatenessMs = 1_000;
 const tickMs = 250;
 
 /** Resolves after `ms`; the producer's pace and the poll's interval, not a wait for a condition. */
@@ -31,28 +31,22 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Live freshness with the runner's default settings (cdk.json's event source settings, default
- * sealing interval): every 250 ms one aggregate per partition whose event time is the wall clock,
- * so the watermark (the slowest partition's newest event time) passes a window's end plus lateness
- * when the first tick at or after that time is sent. A poller reads the window states and fetches
- * each window's manifest as soon as one is published.
+ * sealing interval): ticks (see {@link timeWindowsReadable}) on a fresh topic, a poller reading the
+ * window states and fetching each window's manifest as soon as one is published.
  */
 export async function measureFreshness(
   kafka: Kafka,
   endpoints: LocalEndpoints,
   windows: number,
 ): Promise<FreshnessResult> {
-  const topic = `bench-fresh-${randomUUID().slice(0, 8)}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await createTopicsWithLeaders(admin, [{ topic, numPartitions: benchPartitions, replicationFactor: 1 }]);
-  await admin.disconnect();
+  const topic = await createBenchTopic(kafka, 'bench-fresh');
   const descriptor = parseDatasetDescriptor({
     ...sampleBatcherDescriptor,
     dataset: topic,
     topic,
     topicPartitions: benchPartitions,
-    windowDuration: `${windowMs / 1000} s`,
-    allowedLateness: `${latenessMs / 1000} s`,
+    windowDuration: `${freshnessWindowMs / 1000} s`,
+    allowedLateness: `${freshnessLatenessMs / 1000} s`,
   });
   const context = quietBatcherContext(endpoints, descriptor);
   const settings = loadEventSourceSettings();
@@ -66,15 +60,56 @@ export async function measureFreshness(
     invoke: (event) => handleBatcherEvent(context, event),
   });
   await runner.start();
+  const published = new Set<number>();
+  const seconds = await timeWindowsReadable(kafka, topic, windows, 120_000, async (from, to) => {
+    for (const state of await context.store.windows.list(descriptor.dataset, from, to)) {
+      if (published.has(state.windowStart) || state.manifestKey === undefined) continue;
+      await context.lake.getJson<WindowManifest>(state.manifestKey);
+      published.add(state.windowStart);
+    }
+    return published;
+  });
+  await runner.stop();
+  return {
+    windows,
+    seconds,
+    detail: `${seconds.length}/${windows} windows of ${freshnessWindowMs / 1000} s + ${freshnessLatenessMs / 1000} s lateness; batch size ${settings.batchSize}, batching window ${settings.batchingWindowSeconds} s (cdk.json)`,
+  };
+}
 
+/** A fresh topic with the bench's partitions. */
+export async function createBenchTopic(kafka: Kafka, prefix: string): Promise<string> {
+  const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await createTopicsWithLeaders(admin, [{ topic, numPartitions: benchPartitions, replicationFactor: 1 }]);
+  await admin.disconnect();
+  return topic;
+}
+
+/**
+ * Live ticks on `topic`: every 250 ms one aggregate per partition whose event time is the wall
+ * clock, so the watermark (the slowest partition's newest event time, less the lateness) passes a
+ * window's end plus lateness when the first tick at or after that time is sent. Meanwhile `readable`
+ * is polled with the range of the `windows` measured windows and answers the starts of those a reader
+ * can read now. Returns, per window that became readable within `patienceMs` of the last one's due
+ * time, the seconds from that tick to the poll that first saw it.
+ */
+export async function timeWindowsReadable(
+  kafka: Kafka,
+  topic: string,
+  windows: number,
+  patienceMs: number,
+  readable: (from: number, to: number) => Promise<ReadonlySet<number>>,
+): Promise<number[]> {
   const producer = kafka.producer();
   await producer.connect();
   /** Wall time at which the tick moving the watermark past each window's end + lateness was sent. */
   const passedAt = new Map<number, number>();
   const readableAt = new Map<number, number>();
-  const firstWindow = windowStartOf(Date.now(), windowMs) + windowMs;
-  const measured = Array.from({ length: windows }, (_, index) => firstWindow + index * windowMs);
-  const lastDue = measured[measured.length - 1]! + windowMs + latenessMs;
+  const firstWindow = windowStartOf(Date.now(), freshnessWindowMs) + freshnessWindowMs;
+  const measured = Array.from({ length: windows }, (_, index) => firstWindow + index * freshnessWindowMs);
+  const lastDue = measured[measured.length - 1]! + freshnessWindowMs + freshnessLatenessMs;
   let producing = true;
   const produce = (async () => {
     while (producing) {
@@ -88,36 +123,26 @@ export async function measureFreshness(
         })),
       });
       for (const start of measured)
-        if (!passedAt.has(start) && now >= start + windowMs + latenessMs) passedAt.set(start, now);
+        if (!passedAt.has(start) && now >= start + freshnessWindowMs + freshnessLatenessMs)
+          passedAt.set(start, now);
       await pause(tickMs);
     }
   })();
-  const poll = (async () => {
-    while (readableAt.size < measured.length) {
-      const states = await context.store.windows.list(descriptor.dataset, measured[0]!, lastDue);
-      for (const state of states) {
-        if (!measured.includes(state.windowStart) || readableAt.has(state.windowStart)) continue;
-        if (state.manifestKey === undefined) continue;
-        await context.lake.getJson<WindowManifest>(state.manifestKey);
-        readableAt.set(state.windowStart, Date.now());
-      }
-      if (Date.now() > lastDue + 120_000) break;
+  try {
+    while (readableAt.size < measured.length && Date.now() <= lastDue + patienceMs) {
+      const seen = await readable(measured[0]!, lastDue);
+      for (const start of measured)
+        if (seen.has(start) && !readableAt.has(start)) readableAt.set(start, Date.now());
       await pause(100);
     }
-  })();
-  await poll;
-  producing = false;
-  await produce;
-  await producer.disconnect();
-  await runner.stop();
-  const seconds = measured.flatMap((start) => {
+  } finally {
+    producing = false;
+    await produce;
+    await producer.disconnect();
+  }
+  return measured.flatMap((start) => {
     const passed = passedAt.get(start);
-    const readable = readableAt.get(start);
-    return passed === undefined || readable === undefined ? [] : [Math.max(0, readable - passed) / 1000];
+    const seen = readableAt.get(start);
+    return passed === undefined || seen === undefined ? [] : [Math.max(0, seen - passed) / 1000];
   });
-  return {
-    windows: measured.length,
-    seconds,
-    detail: `${seconds.length}/${measured.length} windows of ${windowMs / 1000} s + ${latenessMs / 1000} s lateness; batch size ${settings.batchSize}, batching window ${settings.batchingWindowSeconds} s (cdk.json)`,
-  };
 }

@@ -16,8 +16,11 @@ import { StackInstallFailedError } from './errors.js';
 import { repoRoot, type StackPaths } from './paths.js';
 import type { Progress } from './progress.js';
 
-/** The jar sets the native stack needs, each a Maven project under local/jars/<name>. */
-export type JarSet = 'flink' | 'kafka' | 'flink-plugins';
+/**
+ * The jar sets the native stack needs, each a Maven project under local/jars/<name>, and the one
+ * only the bench's Flink Parquet peer loads (bench/peer.ts).
+ */
+export type JarSet = 'flink' | 'kafka' | 'flink-plugins' | 'parquet-peer';
 
 function mavenProperties(set: JarSet): Record<string, string> {
   const { versions } = platform;
@@ -32,6 +35,13 @@ function mavenProperties(set: JarSet): Record<string, string> {
       return { 'kafka.version': versions.kafka, 'log4j.version': versions.log4j };
     case 'flink-plugins':
       return { 'flink.s3.plugin.version': versions.flinkS3Plugin };
+    case 'parquet-peer':
+      return {
+        'flink.parquet.version': versions.flinkParquet,
+        'hadoop.uber.version': versions.hadoopUber,
+        'snappy.java.version': versions.snappyJava,
+        'flink.s3.plugin.version': versions.flinkS3Plugin,
+      };
   }
 }
 
@@ -215,7 +225,8 @@ export async function ensureJavaLibrary(
     ['-nowarn', '-d', classes, '-cp', flinkJars.join(':'), ...javaFiles],
     `javac of ${library.description}`,
   );
-  cpSync(path.join(sources, 'META-INF'), path.join(classes, 'META-INF'), { recursive: true });
+  const metaInf = path.join(sources, 'META-INF');
+  if (existsSync(metaInf)) cpSync(metaInf, path.join(classes, 'META-INF'), { recursive: true });
   await run('jar', ['cf', jar, '-C', classes, '.'], `jar of ${library.description}`);
   return jar;
 }
