@@ -299,6 +299,7 @@ export class ParquetPeer {
 
   /** Stops the MiniCluster and the JVM. */
   async stop(): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
     const exited = new Promise((resolve) => this.process.once('exit', resolve));
     this.process.stdin!.end(`${JSON.stringify({ op: 'exit' })}\n`);
     await exited;
