@@ -64,10 +64,10 @@ export async function processKafkaEvent(
   context: BatcherContext,
   event: unknown,
 ): Promise<Record<string, DatasetBatchSummary>> {
-  const records = decodeKafkaEvent(event);
+  const byTopic = groupByTopic(decodeKafkaEvent(event));
   const summaries: Record<string, DatasetBatchSummary> = {};
   const routedTopics = new Set(context.descriptors.map((descriptor) => descriptor.topic));
-  const unrouted = records.filter((record) => !routedTopics.has(record.topic));
+  const unrouted = [...byTopic].flatMap(([topic, records]) => (routedTopics.has(topic) ? [] : records));
   if (unrouted.length > 0) {
     const metrics = metricsOf(context, unroutedDataset);
     metrics.count(MetricName.recordsProcessed, unrouted.length);
@@ -80,11 +80,22 @@ export async function processKafkaEvent(
     );
   }
   for (const descriptor of context.descriptors) {
-    const own = records.filter((record) => record.topic === descriptor.topic);
-    if (own.length === 0) continue;
+    const own = byTopic.get(descriptor.topic);
+    if (own === undefined) continue;
     summaries[descriptor.dataset] = await processDatasetRecords(context, descriptor, own);
   }
   return summaries;
+}
+
+/** The records of each topic, in their order; one pass however many descriptors the function has. */
+function groupByTopic(records: readonly DecodedKafkaRecord[]): Map<string, DecodedKafkaRecord[]> {
+  const byTopic = new Map<string, DecodedKafkaRecord[]>();
+  for (const record of records) {
+    const own = byTopic.get(record.topic);
+    if (own) own.push(record);
+    else byTopic.set(record.topic, [record]);
+  }
+  return byTopic;
 }
 
 async function processDatasetRecords(

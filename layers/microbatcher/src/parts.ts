@@ -47,13 +47,18 @@ export function groupIntoParts(descriptor: DatasetDescriptor, rows: readonly Dat
     string,
     { windowStart: number; cellPath: string; partition: number; rows: DatasetRow[] }
   >();
+  let last: { windowStart: number; cellPath: string; partition: number; rows: DatasetRow[] } | undefined;
   for (const row of rows) {
     const windowStart = windowStartOf(row.eventTime, descriptor.windowDuration);
-    const cellPath = partitionPath(descriptor.partitionKeys, row.values);
-    const id = `${windowStart}|${cellPath}|${row.partition}`;
-    const group = groups.get(id) ?? { windowStart, cellPath, partition: row.partition, rows: [] };
-    group.rows.push(row);
-    groups.set(id, group);
+    const cellPath =
+      descriptor.partitionKeys.length === 0 ? '' : partitionPath(descriptor.partitionKeys, row.values);
+    // Records come in runs of one window and cell: those skip the key and the map.
+    if (last?.windowStart !== windowStart || last.cellPath !== cellPath || last.partition !== row.partition) {
+      const id = `${windowStart}|${cellPath}|${row.partition}`;
+      last = groups.get(id) ?? { windowStart, cellPath, partition: row.partition, rows: [] };
+      groups.set(id, last);
+    }
+    last.rows.push(row);
   }
   return [...groups.values()].map((group) => {
     let firstOffset = Number.POSITIVE_INFINITY;

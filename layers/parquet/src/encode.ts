@@ -122,19 +122,26 @@ function buildColumn(
   switch (column.type) {
     case 'string': {
       const valueOffsets = new Int32Array(length + 1);
-      const texts: (string | undefined)[] = new Array(length);
-      let bytes = 0;
+      const texts: string[] = new Array(length);
+      let characters = 0;
       for (let index = 0; index < length; index++) {
         const value = valueAt(index);
         if (value !== undefined && typeof value !== 'string') throw mismatch(index, value);
-        texts[index] = value;
-        bytes += value === undefined ? 0 : Buffer.byteLength(value, 'utf8');
-        valueOffsets[index + 1] = bytes;
+        const text = value ?? '';
+        texts[index] = text;
+        characters += text.length;
+        valueOffsets[index + 1] = characters;
       }
-      const buffer = Buffer.allocUnsafe(bytes);
-      for (let index = 0; index < length; index++) {
-        const text = texts[index];
-        if (text !== undefined) buffer.write(text, valueOffsets[index]!, 'utf8');
+      // One conversion for the whole column; when it is ASCII (as many bytes as characters), the
+      // character offsets are the byte offsets. Otherwise each value is converted on its own: two
+      // halves of a surrogate pair split across values must not join.
+      let buffer = Buffer.from(texts.join(''), 'utf8');
+      if (buffer.length !== characters) {
+        for (let index = 0; index < length; index++)
+          valueOffsets[index + 1] = valueOffsets[index]! + Buffer.byteLength(texts[index]!, 'utf8');
+        buffer = Buffer.allocUnsafe(valueOffsets[length]!);
+        for (let index = 0; index < length; index++)
+          buffer.write(texts[index]!, valueOffsets[index]!, 'utf8');
       }
       const data = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
       return makeData({ type: new Utf8(), length, nullCount, nullBitmap: nullBitmap(), valueOffsets, data });

@@ -4,6 +4,7 @@ import {
   encodeKafkaEvent,
   isKafkaEvent,
   KafkaEventInvalidError,
+  parseKafkaEvent,
 } from '@apphub/kafka-event';
 import { describe, expect, it } from 'vitest';
 
@@ -84,5 +85,71 @@ describe('decodeKafkaEvent', () => {
       [0, null, Buffer.from([0, 255]), [{ name: 'h', value: Buffer.from('v') }]],
       [1, Buffer.from('k'), null, []],
     ]);
+  });
+
+  it('takes as base64 exactly what the event check does, and decodes it to the same bytes', () => {
+    // Prepare: texts near the edges (padding, lengths 4n+1, base64url, spaces, non-ASCII) and random
+    // ones over the alphabet and some characters outside it, from a fixed seed.
+    const edges = [
+      '',
+      'QQ',
+      'QQ=',
+      'QQ==',
+      'QQ===',
+      'QUI=',
+      'QUJD',
+      'QUJDR',
+      'QUJD!',
+      'QUJD!A==',
+      'QQ==QQ==',
+      'QQ=A',
+      '=',
+      '==',
+      'Q',
+      'a-b_',
+      'QUJ D',
+      'QUJ\nD',
+      'QUJé',
+      'QUJDRA',
+      'QUJDRA=',
+      '+/+/',
+    ];
+    const alphabet = 'ABCXYZabcxyz0189+/=-_ .!é';
+    let seed = 42;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed;
+    };
+    const random = Array.from({ length: 3_000 }, () =>
+      Array.from({ length: next() % 13 }, () => alphabet[next() % alphabet.length]).join(''),
+    );
+    const eventWith = (key: string) => ({
+      eventSource: 'aws:kafka',
+      records: {
+        't-0': [{ topic: 't', partition: 0, offset: 1, timestamp: 2, timestampType: 'CREATE_TIME', key }],
+      },
+    });
+    const outcome = (check: () => unknown) => {
+      try {
+        check();
+        return 'ok';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+
+    for (const text of [...edges, ...random]) {
+      // Act
+      const checked = outcome(() => parseKafkaEvent(eventWith(text)));
+      const decoded = outcome(() => decodeKafkaEvent(eventWith(text)));
+
+      // Assess
+      expect({ text, decoded }).toEqual({ text, decoded: checked });
+      if (checked === 'ok')
+        expect(decodeKafkaEvent(eventWith(text))[0]!.key).toEqual(Buffer.from(text, 'base64'));
+    }
+    expect(outcome(() => decodeKafkaEvent(eventWith('QUJD!')))).toBe(
+      'Kafka event is invalid: records.t-0.0.key: expected base64',
+    );
   });
 });

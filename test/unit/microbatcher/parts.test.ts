@@ -57,6 +57,24 @@ describe('groupIntoParts', () => {
     expect(parts[0]?.rows.map((stored) => stored.offset)).toEqual([7, 5]);
   });
 
+  it('puts a group that comes back after another into the part it started', () => {
+    // Prepare: Kafka partitions and windows interleaved, without partition keys.
+    const unpartitioned = parseDatasetDescriptor(sampleBatcherDescriptor);
+    const rows = [row(0, 1, 'a', 1, 1), row(1, 1, 'b', 1, 1), row(0, 2, 'c', 1, 1), row(0, 3, 'd', 12, 1)];
+
+    // Act
+    const parts = groupIntoParts(unpartitioned, [...rows, row(1, 2, 'e', 2, 1), row(0, 4, 'f', 13, 1)]);
+
+    // Assess
+    expect(
+      parts.map((part) => [part.partition, part.cellPath, part.rows.map((stored) => stored.offset)]),
+    ).toEqual([
+      [0, '', [1, 2]],
+      [1, '', [1, 2]],
+      [0, '', [3, 4]],
+    ]);
+  });
+
   it('labels windows and escapes Hive values so keys stay one segment per value', () => {
     expect(windowLabel(at(0))).toBe('20261129T100000Z');
     expect(partitionPath(['k', 'n'], { k: 'x=y', n: null })).toBe('k=x%3Dy/n=__HIVE_DEFAULT_PARTITION__');

@@ -50,6 +50,33 @@ describe('the sealing pass on in-memory storage', () => {
     expect(late).toMatchObject({ lateRecords: 1, windowsSealed: 1 });
   });
 
+  it("gives each dataset its topic's records and dead-letters a topic no descriptor reads", async () => {
+    // Prepare: two datasets and a third topic, their records interleaved in the event.
+    const [first, second] = [fakeDescriptor(), fakeDescriptor()];
+    const { context, lake } = fakeBatcherContext([first!, second!]);
+    const event = mskEvent([
+      aggregate(second!.topic, 0, 0, 'u-001', 0, 1),
+      aggregate('unit-unread-topic', 0, 7, 'u-001', 0, 1),
+      aggregate(first!.topic, 0, 0, 'u-001', 0, 1),
+      aggregate(second!.topic, 0, 1, 'u-002', 0, 1),
+    ]);
+
+    // Act
+    const summaries = await processKafkaEvent(context, event);
+
+    // Assess
+    expect(summaries[first!.dataset]).toMatchObject({ records: 1, deadLetters: 0 });
+    expect(summaries[second!.dataset]).toMatchObject({ records: 2, deadLetters: 0 });
+    const letters = lake.keys(`${first!.prefix}/unrouted/`);
+    expect(letters).toHaveLength(1);
+    expect(await lake.getJson(letters[0]!)).toMatchObject({
+      dataset: 'unrouted',
+      topic: 'unit-unread-topic',
+      offset: 7,
+      reason: 'no dataset descriptor reads topic unit-unread-topic',
+    });
+  });
+
   it('seals a window once the watermark passes its end, and leaves the open one alone', async () => {
     // Prepare: records for minutes 0 and 2 on one partition; the watermark becomes minute 2.
     const descriptor = fakeDescriptor();

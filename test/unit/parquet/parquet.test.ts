@@ -83,6 +83,26 @@ describe('encodeParquet', () => {
     expect(decoded.rows).toEqual(rows);
   });
 
+  it('writes each string value on its own: ASCII, empty, null, and halves of a surrogate pair', () => {
+    // Prepare: the halves of one emoji in two rows must not join into it (UTF-8 has no lone halves).
+    const texts: ParquetColumn[] = [{ name: 'text', type: 'string', nullable: true }];
+    const values = ['u-001', '', null, 'ü', '\uD83D', '\uDE00', 'z'];
+
+    // Act
+    const decoded = decodeParquet(
+      encodeParquet(
+        texts,
+        values.map((text) => ({ text })),
+      ),
+    );
+
+    // Assess
+    expect(decoded.rows.map((row) => row.text)).toEqual(['u-001', '', null, 'ü', '\uFFFD', '\uFFFD', 'z']);
+    expect(
+      decodeParquet(encodeParquet(texts, [{ text: 'a' }, { text: '' }, { text: null }, { text: 'bc' }])).rows,
+    ).toEqual([{ text: 'a' }, { text: '' }, { text: null }, { text: 'bc' }]);
+  });
+
   it('accepts safe-integer numbers for int64 and writes an empty file for no rows', () => {
     const decoded = decodeParquet(encodeParquet(columns, [{ ...rows[0]!, event_count: 12 }]));
     expect(decoded.rows[0]?.event_count).toBe(12n);
