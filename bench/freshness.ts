@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   handleBatcherEvent,
   parseDatasetDescriptor,
@@ -10,9 +9,8 @@ import { windowStartOf } from '@apphub/watermarks';
 import type { Kafka } from 'kafkajs';
 import { BatcherRunner } from '../local/src/batcher/index.js';
 import { loadEventSourceSettings } from '../local/src/batcher/settings.js';
-import { createTopicsWithLeaders } from '../local/src/stack/index.js';
 import { aggregateMessage, benchPartitions } from './records.js';
-import { quietBatcherContext } from './throughput.js';
+import { createBenchTopic, quietBatcherContext } from './throughput.js';
 
 /** Seconds from the watermark passing a window's end plus allowed lateness to its manifest being readable. */
 export interface FreshnessResult {
@@ -75,16 +73,6 @@ export async function measureFreshness(
     seconds,
     detail: `${seconds.length}/${windows} windows of ${freshnessWindowMs / 1000} s + ${freshnessLatenessMs / 1000} s lateness; batch size ${settings.batchSize}, batching window ${settings.batchingWindowSeconds} s (cdk.json)`,
   };
-}
-
-/** A fresh topic with the bench's partitions. */
-export async function createBenchTopic(kafka: Kafka, prefix: string): Promise<string> {
-  const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await createTopicsWithLeaders(admin, [{ topic, numPartitions: benchPartitions, replicationFactor: 1 }]);
-  await admin.disconnect();
-  return topic;
 }
 
 /**

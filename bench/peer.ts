@@ -7,10 +7,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { renderSqlTemplate, splitSqlStatements, sqlOptions } from '@apphub/flink';
+import { S3Lake } from '@apphub/microbatcher';
 import { durationSchema } from '@apphub/microbatcher/dataset';
 import {
   AppHubError,
@@ -23,26 +24,21 @@ import {
   toFlinkYaml,
 } from '@apphub/platform';
 import type { WatermarkPolicy } from '@apphub/watermarks';
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  paginateListObjectsV2,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { parquetMetadataAsync } from 'hyparquet';
 import type { Kafka } from 'kafkajs';
 import { jobKafka } from '../local/src/sample/targets.js';
 import { createProgress, localAwsClients, stackPaths } from '../local/src/stack/index.js';
-import { ensureJars, ensureJavaLibrary, type JavaLibrary } from '../local/src/stack/installer.js';
+import {
+  ensureJars,
+  ensureJavaLibrary,
+  ensurePluginFolder,
+  type JavaLibrary,
+} from '../local/src/stack/installer.js';
 import { java17ModuleFlags } from '../local/src/stack/java.js';
 import { repoRoot } from '../local/src/stack/paths.js';
-import {
-  createBenchTopic,
-  freshnessLatenessMs,
-  freshnessWindowMs,
-  timeWindowsReadable,
-} from './freshness.js';
-import type { ThroughputResult } from './throughput.js';
+import { freshnessLatenessMs, freshnessWindowMs, timeWindowsReadable } from './freshness.js';
+import { createBenchTopic, type ThroughputResult } from './throughput.js';
 
 /** The peer's Java side, built like the stack's own Java libraries. */
 const peerLibrary: JavaLibrary = {
@@ -107,13 +103,7 @@ async function preparePeer() {
   const plugin = peerJars.find(isPlugin);
   if (plugin === undefined) throw new BenchPeerFailedError('flink-s3-fs-hadoop was not resolved');
   // A plugin folder of the peer's own: the stack's holds flink-s3-fs-presto, which would claim s3:// too.
-  const plugins = path.join(paths.cache, 'parquet-peer-plugins');
-  const pluginJar = path.join(plugins, 's3-fs-hadoop', path.basename(plugin));
-  if (!existsSync(pluginJar)) {
-    rmSync(plugins, { recursive: true, force: true });
-    mkdirSync(path.dirname(pluginJar), { recursive: true });
-    cpSync(plugin, pluginJar);
-  }
+  const plugins = ensurePluginFolder(path.join(paths.cache, 'parquet-peer-plugins'), 's3-fs-hadoop', plugin);
   const classpath = [...flinkJars, ...peerJars.filter((jar) => !isPlugin(jar))];
   const peerJar = await ensureJavaLibrary(peerLibrary, paths, classpath, progress);
   return { classpath: [...classpath, peerJar], plugins, state: path.join(paths.stack, 'parquet-peer') };
@@ -133,7 +123,7 @@ export class ParquetPeer {
     private readonly process: ChildProcess,
     private readonly answers: AsyncIterator<string>,
     private readonly endpoints: LocalEndpoints,
-    private readonly s3: S3Client,
+    private readonly lake: S3Lake,
     readonly log: string,
   ) {}
 
@@ -166,7 +156,13 @@ export class ParquetPeer {
       },
     );
     const answers = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-    const peer = new ParquetPeer(child, answers, endpoints, localAwsClients(endpoints).s3, log);
+    const peer = new ParquetPeer(
+      child,
+      answers,
+      endpoints,
+      new S3Lake(localAwsClients(endpoints).s3, platform.storage.dataLakeBucket),
+      log,
+    );
     const ready = await peer.next();
     if (!ready.includes('"ready"')) throw new BenchPeerFailedError(`the peer did not start: ${ready}`);
     return peer;
@@ -242,32 +238,33 @@ export class ParquetPeer {
 
   /** Parquet rows, files and partitions under `prefix`, and the partitions with a _SUCCESS file. */
   private async writtenRows(prefix: string) {
-    const bucket = platform.storage.dataLakeBucket;
     let rows = 0;
     let files = 0;
     const partitions = new Set<string>();
     const committed = new Set<string>();
-    for await (const page of paginateListObjectsV2(
-      { client: this.s3 },
-      { Bucket: bucket, Prefix: `${prefix}/` },
-    ))
-      for (const object of page.Contents ?? []) {
-        const key = object.Key!;
-        const partition = path.posix.dirname(key);
-        const name = path.posix.basename(key);
-        if (name === '_SUCCESS') committed.add(partition);
-        if (name.startsWith('.') || name.startsWith('_')) continue;
-        partitions.add(partition);
-        files += 1;
-        rows += Number((await parquetMetadataAsync(await this.objectBuffer(bucket, key))).num_rows);
-      }
+    for (const key of await this.keysUnder(prefix)) {
+      const partition = path.posix.dirname(key);
+      const name = path.posix.basename(key);
+      if (name === '_SUCCESS') committed.add(partition);
+      if (name.startsWith('.') || name.startsWith('_')) continue;
+      partitions.add(partition);
+      files += 1;
+      const bytes = await this.lake.get(key);
+      const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+      rows += Number((await parquetMetadataAsync(buffer as ArrayBuffer)).num_rows);
+    }
     return { rows, files, partitions: [...partitions], committed };
   }
 
-  private async objectBuffer(bucket: string, key: string) {
-    const body = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const bytes = await body.Body!.transformToByteArray();
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  /** Every key under the folder `prefix` of the data-lake bucket. */
+  private async keysUnder(prefix: string): Promise<Set<string>> {
+    const keys = new Set<string>();
+    const pages = paginateListObjectsV2(
+      { client: this.lake.s3 },
+      { Bucket: this.lake.bucket, Prefix: `${prefix}/` },
+    );
+    for await (const page of pages) for (const object of page.Contents ?? []) keys.add(object.Key!);
+    return keys;
   }
 
   /**
@@ -283,10 +280,7 @@ export class ParquetPeer {
       const patienceMs = 2 * durationSchema.parse(this.endpoints.checkpointInterval) + 60_000;
       return await timeWindowsReadable(kafka, topic, windows, patienceMs, async (from, to) => {
         const committed = new Set<number>();
-        const listing = await this.s3.send(
-          new ListObjectsV2Command({ Bucket: platform.storage.dataLakeBucket, Prefix: `${prefix}/` }),
-        );
-        const keys = new Set((listing.Contents ?? []).map((object) => object.Key!));
+        const keys = await this.keysUnder(prefix);
         for (let start = from; start < to; start += freshnessWindowMs)
           if (keys.has(`${prefix}/storage_window=${storageWindowValue(start)}/_SUCCESS`))
             committed.add(start);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { parseDatasetDescriptor, policyOf, sampleBatcherDescriptor } from '@apphub/microbatcher';
 import { parseLocalEndpoints } from '@apphub/platform';
 import {
@@ -11,13 +10,13 @@ import {
 } from '../local/src/cli/run-cli.js';
 import { localKafka } from '../local/src/stack/index.js';
 import { benchmarkEncoders } from './encoder.js';
-import { createBenchTopic, type FreshnessResult, measureFreshness } from './freshness.js';
+import { type FreshnessResult, measureFreshness } from './freshness.js';
 import { median, quantile, runHandlerChild } from './handler.js';
 import type { HandlerBreakdown, HandlerRun } from './handler-child.js';
 import { ParquetPeer } from './peer.js';
 import { costCategories, costCategoryDetails } from './profile.js';
 import { reportSampleJob, sampleJobTarget } from './sample-job.js';
-import { microBatch, rawConsume, seedTopic, type ThroughputResult } from './throughput.js';
+import { createBenchTopic, microBatch, rawConsume, seedTopic, type ThroughputResult } from './throughput.js';
 
 // The BENCH_* variables of earlier runs still set the defaults.
 const options = {
@@ -223,7 +222,7 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
   const endpoints = parseLocalEndpoints();
   const kafka = localKafka(endpoints, 'apphub-bench');
 
-  const topic = `bench-mb-${randomUUID().slice(0, 8)}`;
+  const topic = await createBenchTopic(kafka, 'bench-mb');
   console.log(`seeding ${topic}: ${minutes} minutes x 1000 users of aggregates on 3 partitions...`);
   const total = await seedTopic(kafka, topic, minutes);
   console.log("peer: starting Flink's filesystem sink in a MiniCluster JVM of its own (bench/peer.ts)...");

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { BatcherContext, DatasetDescriptor } from '@apphub/microbatcher';
 import {
   handleBatcherEvent,
@@ -56,12 +57,21 @@ export function quietBatcherContext(
   };
 }
 
-/** Produces `minutes` x 1000 users aggregates (as the sample job writes them) plus one closer per partition. */
-export async function seedTopic(kafka: Kafka, topic: string, minutes: number): Promise<number> {
+/** A fresh topic with the bench's partitions. */
+export async function createBenchTopic(kafka: Kafka, prefix: string): Promise<string> {
+  const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
   const admin = kafka.admin();
   await admin.connect();
   await createTopicsWithLeaders(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
   await admin.disconnect();
+  return topic;
+}
+
+/**
+ * Produces `minutes` x 1000 users aggregates (as the sample job writes them) plus one closer per
+ * partition to `topic`, one of {@link createBenchTopic}.
+ */
+export async function seedTopic(kafka: Kafka, topic: string, minutes: number): Promise<number> {
   const producer = kafka.producer();
   await producer.connect();
   let count = 0;

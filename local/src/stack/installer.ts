@@ -104,14 +104,21 @@ export async function ensureJars(paths: StackPaths, set: JarSet, progress: Progr
 export async function ensureFlinkPlugins(paths: StackPaths, progress: Progress): Promise<string> {
   const [s3Plugin] = await ensureJars(paths, 'flink-plugins', progress);
   if (s3Plugin === undefined) throw new StackInstallFailedError('flink-s3-fs-presto was not resolved');
-  const folder = path.join(paths.flinkPlugins, 's3-fs-presto');
-  const linked = path.join(folder, path.basename(s3Plugin));
+  return ensurePluginFolder(paths.flinkPlugins, 's3-fs-presto', s3Plugin);
+}
+
+/**
+ * A plugins root (FLINK_PLUGINS_DIR) holding only `jar`, in the folder `name` as the Flink image's
+ * plugins/<name>/; rebuilt when the jar changed. Returns the root.
+ */
+export function ensurePluginFolder(root: string, name: string, jar: string): string {
+  const linked = path.join(root, name, path.basename(jar));
   if (!existsSync(linked)) {
-    rmSync(paths.flinkPlugins, { recursive: true, force: true });
-    mkdirSync(folder, { recursive: true });
-    cpSync(s3Plugin, linked);
+    rmSync(root, { recursive: true, force: true });
+    mkdirSync(path.dirname(linked), { recursive: true });
+    cpSync(jar, linked);
   }
-  return paths.flinkPlugins;
+  return root;
 }
 
 /**
