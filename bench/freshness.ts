@@ -50,8 +50,7 @@ export async function measureFreshness(
   const settings = loadEventSourceSettings();
   const runner = new BatcherRunner({
     kafka,
-    groupId: `${topic}-batcher`,
-    topics: [topic],
+    mappings: [{ topic, groupId: `${topic}-batcher` }],
     logger: context.logger,
     settings,
     fromBeginning: true,

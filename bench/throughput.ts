@@ -166,8 +166,7 @@ export async function microBatch(
   let sealed = 0;
   const runner = new BatcherRunner({
     kafka,
-    groupId: `${topic}-batcher-${run}`,
-    topics: [topic],
+    mappings: [{ topic, groupId: `${topic}-batcher-${run}` }],
     logger: context.logger,
     batchSize,
     batchWindowMs: 100,

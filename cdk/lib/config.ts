@@ -4,6 +4,9 @@ import {
   type DatasetDescriptorInput,
   type EventSourceSettings,
   eventSourceSettingsShape,
+  MINIMUM_OUTAGE_RIDE_OUT_SECONDS,
+  OUTAGE_RESERVE_SECONDS,
+  outageRideOutSeconds,
   parseBatcherDescriptors,
   pickEventSourceSettings,
   sampleBatcherDescriptor,
@@ -82,10 +85,12 @@ const logRetentionDays = z.coerce
   );
 
 /**
- * The Kafka version names MSK accepts for a new cluster of Standard brokers, as listed on
- * https://docs.aws.amazon.com/msk/latest/developerguide/supported-kafka-versions.html (versions
- * past their end of support left out; 4.2.x.kraft is for Express brokers only). `.kraft` selects
- * KRaft metadata mode, the only mode of Kafka 4:
+ * The Kafka version names MSK accepts for a new cluster of Standard brokers. Up to 4.0.x they are
+ * the versions of https://docs.aws.amazon.com/msk/latest/developerguide/supported-kafka-versions.html
+ * (versions past their end of support left out). 4.1.x.kraft is offered by MSK's API (MSK released it
+ * on 2025-10-15; `KafkaVersion.V4_1_X_KRAFT` of @aws-cdk/aws-msk-alpha) but is not on that page yet, so
+ * it is accepted and not the default. 4.2.x.kraft is for Express brokers only. `.kraft` selects KRaft
+ * metadata mode, the only mode of Kafka 4:
  * https://docs.aws.amazon.com/msk/latest/developerguide/metadata-management.html#kraft-intro
  */
 export const MSK_KAFKA_VERSIONS = [
@@ -97,16 +102,13 @@ export const MSK_KAFKA_VERSIONS = [
   '4.1.x.kraft',
 ] as const;
 
-/** MSK's KRaft name (`4.1.x.kraft`) for the platform's pinned Kafka version (`4.1.1`). */
-function mskVersionOf(kafkaVersion: string): string {
-  const [major, minor] = kafkaVersion.split('.');
-  return `${major}.${minor}.x.kraft`;
-}
-
-/** The default is checked against the list too, so a platform Kafka version MSK lacks fails the synth. */
+/**
+ * The default is `versions.mskKafka` of the platform file (4.0.x.kraft: the newest version on MSK's
+ * supported-versions page, cited in its versionNotes), checked against the list too.
+ */
 const mskKafkaVersion = z
   .string()
-  .default(mskVersionOf(platform.versions.kafka))
+  .default(platform.versions.mskKafka)
   .pipe(
     z.enum(MSK_KAFKA_VERSIONS, {
       message: `expected an MSK version name, one of ${MSK_KAFKA_VERSIONS.join(', ')}`,
@@ -150,15 +152,27 @@ function fargateSizeProblem(cpu: number, memoryMiB: number): string | undefined 
  */
 const AGNOSTIC_ZONES = 2;
 
+/** The deployment's name when `stackPrefix` is not set. */
+export const DEFAULT_STACK_PREFIX = 'AppHubStreaming';
+
+/** `stackPrefix`: also read by `npm run batcher`, which derives its consumer groups from it. */
+export const stackPrefixSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z]([A-Za-z0-9-]{0,39}[A-Za-z0-9])?$/,
+    'expected 1-41 letters, digits and inner dashes, starting with a letter',
+  )
+  .default(DEFAULT_STACK_PREFIX);
+
+/**
+ * `microBatcherTimeoutSeconds`: Kafka event source mappings accept functions with timeouts up to 14
+ * minutes. Also read by `npm run batcher`, whose invocations get the same time.
+ */
+export const microBatcherTimeoutSchema = integer(10, 840).default(300);
+
 const optionsSchema = z
   .strictObject({
-    stackPrefix: z
-      .string()
-      .regex(
-        /^[A-Za-z]([A-Za-z0-9-]{0,39}[A-Za-z0-9])?$/,
-        'expected 1-41 letters, digits and inner dashes, starting with a letter',
-      )
-      .default('AppHubStreaming'),
+    stackPrefix: stackPrefixSchema,
     account: z
       .string()
       .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
@@ -201,8 +215,7 @@ const optionsSchema = z
     batchers: batcherList.default([{ ...sampleBatcherDescriptor }]),
     sealScheduleMinutes: integer(1, 60).default(5),
     microBatcherMemoryMiB: integer(128, 10_240).default(1024),
-    // Kafka event source mappings accept functions with timeouts up to 14 minutes.
-    microBatcherTimeoutSeconds: integer(10, 840).default(300),
+    microBatcherTimeoutSeconds: microBatcherTimeoutSchema,
     serviceDiscoveryNamespace: z
       .string()
       .regex(dnsName, 'expected a private DNS name such as apphubstreaming.internal')
@@ -356,6 +369,14 @@ const optionsSchema = z
       if (problem) context.addIssue({ code: 'custom', path: [memory], message: problem });
     }
     checkEventSourceSettings(options, context);
+    const rideOut = outageRideOutSeconds(options, options.microBatcherTimeoutSeconds);
+    if (rideOut < MINIMUM_OUTAGE_RIDE_OUT_SECONDS) {
+      context.addIssue({
+        code: 'custom',
+        path: ['retryAttempts'],
+        message: `a batch would ride out only ${rideOut} s of S3 or DynamoDB outage before going to the on-failure destination ((1 + retryAttempts) x (microBatcherTimeoutSeconds - ${OUTAGE_RESERVE_SECONDS} s)); raise retryAttempts or microBatcherTimeoutSeconds to cover at least ${MINIMUM_OUTAGE_RIDE_OUT_SECONDS} s`,
+      });
+    }
     if (options.taskManagerMaxCount !== undefined && options.taskManagerMaxCount < options.taskManagerCount) {
       context.addIssue({
         code: 'custom',

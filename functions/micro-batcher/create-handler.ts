@@ -2,10 +2,14 @@ import {
   type BatcherConfig,
   createBatcherStorage,
   handleBatcherEvent,
+  OUTAGE_RESERVE_SECONDS,
   PartCache,
+  rideOutStorageOutage,
 } from '@apphub/microbatcher';
 import { createLogger, createMetrics, FunctionFolder, observability } from '@apphub/observability';
+import { describeError } from '@apphub/platform';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 
 /**
  * The micro-batcher's Lambda handler for `config`: Kafka events (MSK or self-managed) and scheduled
@@ -19,17 +23,25 @@ export function createHandler(config: BatcherConfig) {
   const partCache = new PartCache();
   return middy()
     .use(observability({ logger, metrics }))
-    .handler((event: unknown) =>
-      handleBatcherEvent(
+    .handler((event: unknown, context: Context) =>
+      // An S3 or DynamoDB outage is waited out inside the invocation, so the mapping's retries and
+      // its on-failure destination see only outages longer than (1 + retries) invocations.
+      rideOutStorageOutage(
+        () =>
+          handleBatcherEvent(
+            { descriptors: config.descriptors, lake, store, partCache, logger, metrics },
+            event,
+          ),
         {
-          descriptors: config.descriptors,
-          lake,
-          store,
-          partCache,
-          logger,
-          metrics,
+          remainingMs: () => context.getRemainingTimeInMillis(),
+          reserveMs: OUTAGE_RESERVE_SECONDS * 1000,
+          onOutage: ({ attempt, retryInMs, error }) =>
+            logger.warn('storage outage; the batch is tried again in this invocation', {
+              attempt,
+              retryInMs,
+              error: describeError(error),
+            }),
         },
-        event,
       ),
     );
 }

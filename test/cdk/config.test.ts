@@ -26,9 +26,7 @@ describe('parseAppConfig', () => {
     expect(config.options.batchers).toEqual([sampleBatcherDescriptor]);
     expect(config.options.taskManagerCount).toBe(platform.flink.taskManagers);
     expect(config.options.taskManagerMaxCount).toBe(2 * platform.flink.taskManagers);
-    expect(config.options.mskKafkaVersion).toBe(
-      platform.versions.kafka.split('.').slice(0, 2).join('.').concat('.x.kraft'),
-    );
+    expect(config.options.mskKafkaVersion).toBe(platform.versions.mskKafka);
   });
 
   it('is disabled unless APPHUB_STREAMING_ENABLED is 1, and the environment wins over the context', () => {

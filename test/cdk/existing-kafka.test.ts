@@ -1,5 +1,5 @@
 import { sampleBatcherDescriptor } from '@apphub/microbatcher';
-import { flinkKafkaTableOptions } from '@apphub/platform';
+import { flinkKafkaTableOptions, platform } from '@apphub/platform';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -63,7 +63,9 @@ describe('an imported VPC with existing Kafka brokers', () => {
 
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       SelfManagedEventSource: { Endpoints: { KafkaBootstrapServers: brokers } },
-      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'apphub-streaming-micro-batcher' },
+      SelfManagedKafkaEventSourceConfig: {
+        ConsumerGroupId: `AppHubStreaming.micro-batcher.${platform.topics.aggregates.name}`,
+      },
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 30,
       MaximumRetryAttempts: -1,

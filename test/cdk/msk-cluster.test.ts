@@ -55,15 +55,18 @@ const MSK_CONFIGURABLE_PROPERTIES = new Set([
 ]);
 
 describe('mskKafkaVersion', () => {
-  // MSK names its versions like 3.9.x (ZooKeeper) and 4.1.x.kraft (KRaft; Kafka 4 has no ZooKeeper):
-  // https://docs.aws.amazon.com/msk/latest/developerguide/supported-kafka-versions.html and
+  // MSK names its versions like 3.9.x (ZooKeeper) and 4.0.x.kraft (KRaft; Kafka 4 has no ZooKeeper):
   // https://docs.aws.amazon.com/msk/latest/developerguide/metadata-management.html#kraft-intro
-  it("defaults to the KRaft version MSK names after the platform's Kafka version", () => {
-    const [major, minor] = platform.versions.kafka.split('.');
-
+  it("defaults to the newest version on MSK's supported-versions page, in KRaft mode", () => {
+    // https://docs.aws.amazon.com/msk/latest/developerguide/supported-kafka-versions.html lists
+    // 3.6.0 to 4.0.x (2025-05-16) as the supported versions (read 2026-12-07); 4.1.x is not on it.
     const config = parseAppConfig({}, enabled);
 
-    expect(config.options.mskKafkaVersion).toBe(`${major}.${minor}.x.kraft`);
+    expect(config.options.mskKafkaVersion).toBe('4.0.x.kraft');
+    expect(platform.versions.mskKafka).toBe('4.0.x.kraft');
+    expect(platform.versionNotes.mskKafka).toContain(
+      'https://docs.aws.amazon.com/msk/latest/developerguide/supported-kafka-versions.html',
+    );
     expect(MSK_KAFKA_VERSIONS).toContain(config.options.mskKafkaVersion);
   });
 

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createControlPlane, parseControlPlaneConfig, renderRequestSql } from '@apphub/control-plane';
 import {
+  consumerGroupIdFor,
   eventSourceDefaults,
   REPLAYED_PREFIX,
   sampleBatcherDescriptor,
@@ -232,7 +233,7 @@ describe('Kafka', () => {
     template.hasResourceProperties('AWS::MSK::Cluster', {
       EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true } },
       LoggingInfo: { BrokerLogs: { CloudWatchLogs: Match.objectLike({ Enabled: true }) } },
-      KafkaVersion: `${platform.versions.kafka.split('.').slice(0, 2).join('.')}.x.kraft`,
+      KafkaVersion: platform.versions.mskKafka,
     });
   });
 
@@ -249,7 +250,9 @@ describe('Kafka', () => {
       MaximumBatchingWindowInSeconds: settings.batchingWindowSeconds,
       MaximumRetryAttempts: settings.retryAttempts,
       StartingPosition: settings.startingPosition,
-      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: settings.consumerGroupId },
+      AmazonManagedKafkaEventSourceConfig: {
+        ConsumerGroupId: consumerGroupIdFor('AppHubStreaming', platform.topics.aggregates.name),
+      },
       ProvisionedPollerConfig: {
         MinimumPollers: settings.minimumPollers,
         MaximumPollers: settings.maximumPollers,

@@ -1,3 +1,4 @@
+import { consumerGroupIdFor } from '@apphub/microbatcher/dataset';
 import { FunctionFolder } from '@apphub/observability/metric-names';
 import type { KafkaSecurity } from '@apphub/platform/settings';
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
@@ -220,7 +221,8 @@ export class FunctionsStack extends Stack {
     const onFailure = props.failedBatches?.eventSourceDestination();
     const shared = (topic: string): sources.KafkaEventSourceProps => ({
       topic,
-      consumerGroupId: settings.consumerGroupId,
+      // One group per mapping and deployment: Lambda requires it unique among Kafka event sources.
+      consumerGroupId: consumerGroupIdFor(options.stackPrefix, topic),
       startingPosition: lambda.StartingPosition[settings.startingPosition],
       batchSize: settings.batchSize,
       maxBatchingWindow: Duration.seconds(settings.batchingWindowSeconds),

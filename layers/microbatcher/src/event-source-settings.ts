@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseWith, z } from '@apphub/platform/settings';
 
 /** Numbers given with `cdk synth -c` or as CLI flags arrive as strings. */
@@ -23,7 +24,6 @@ export const INFINITE_RETRIES_WITH_DESTINATION = 10;
 
 /** The defaults of the micro-batcher's Kafka event source mapping, in AWS and locally alike. */
 export const eventSourceDefaults = Object.freeze({
-  consumerGroupId: 'apphub-streaming-micro-batcher',
   startingPosition: 'TRIM_HORIZON',
   batchSize: 500,
   batchingWindowSeconds: 5,
@@ -36,7 +36,6 @@ export const eventSourceDefaults = Object.freeze({
 /** What each setting means; docs/deploy.md documents them under the same names. */
 export const eventSourceDescriptions: Readonly<Record<keyof typeof eventSourceDefaults, string>> =
   Object.freeze({
-    consumerGroupId: 'Consumer group of the event source mappings (and of `npm run batcher`).',
     startingPosition: 'Where a consumer group without committed offsets starts: TRIM_HORIZON or LATEST.',
     batchSize: 'Most records per invocation (1-10,000).',
     batchingWindowSeconds: 'How long records are gathered before an invocation (0-300 s).',
@@ -54,11 +53,6 @@ export const eventSourceDescriptions: Readonly<Record<keyof typeof eventSourceDe
  * them into its own schema; the local runner parses them alone with eventSourceSettingsSchema).
  */
 export const eventSourceSettingsShape = {
-  consumerGroupId: z
-    .string()
-    .regex(/^[a-zA-Z0-9\-/*:_+=.@]{1,200}$/, 'expected 1-200 of [a-zA-Z0-9-/*:_+=.@]')
-    .default(eventSourceDefaults.consumerGroupId)
-    .describe(eventSourceDescriptions.consumerGroupId),
   startingPosition: z
     .enum(['TRIM_HORIZON', 'LATEST'])
     .default(eventSourceDefaults.startingPosition)
@@ -168,3 +162,53 @@ export function decideAfterFailure(
     return recordsExpired ? { action: 'drop-expired' } : { action: 'retry' };
   return { action: 'send-to-destination', condition: 'RetryAttemptsExhausted' };
 }
+
+/**
+ * Characters and length Lambda accepts in a Kafka event source's consumer group id:
+ * https://docs.aws.amazon.com/lambda/latest/api/API_AmazonManagedKafkaEventSourceConfig.html
+ * (and SelfManagedKafkaEventSourceConfig): 1-200 of [a-zA-Z0-9-/*:_+=.@].
+ */
+export const CONSUMER_GROUP_ID_PATTERN = /^[a-zA-Z0-9\-/*:_+=.@]{1,200}$/;
+const CONSUMER_GROUP_ID_MAX = 200;
+
+/**
+ * The consumer group of the micro-batcher's event source for `topic` in the deployment named
+ * `stackPrefix`: `<stackPrefix>.micro-batcher.<topic>`. Lambda requires a consumer group id to be
+ * unique among all Kafka event sources, and a mapping's id cannot change after creation
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-consumer-group-id.html), so every mapping
+ * (one per topic) of every deployment (one per prefix) gets its own; `npm run batcher` derives its
+ * groups the same way. A stack prefix and a
+ * Kafka topic name use only allowed characters; a name longer than Lambda accepts is cut and ends
+ * with a hash of the whole, so it stays unique.
+ */
+export function consumerGroupIdFor(stackPrefix: string, topic: string): string {
+  const full = `${stackPrefix}.micro-batcher.${topic}`;
+  const groupId =
+    full.length <= CONSUMER_GROUP_ID_MAX
+      ? full
+      : `${full.slice(0, CONSUMER_GROUP_ID_MAX - 17)}.${createHash('sha256').update(full).digest('hex').slice(0, 16)}`;
+  if (!CONSUMER_GROUP_ID_PATTERN.test(groupId)) {
+    throw new Error(
+      `consumer group id ${JSON.stringify(groupId)} of topic ${topic} is not one Lambda accepts (1-200 of [a-zA-Z0-9-/*:_+=.@])`,
+    );
+  }
+  return groupId;
+}
+
+/** Time the handler keeps free at the end of an invocation, out of the outage it rides out. */
+export const OUTAGE_RESERVE_SECONDS = 30;
+
+/**
+ * How long an S3 or DynamoDB outage a batch rides out before it leaves for the on-failure
+ * destination: each invocation retries storage outages until OUTAGE_RESERVE_SECONDS before its
+ * timeout, and the mapping invokes 1 + retries times. Infinite when the mapping retries until the
+ * records expire.
+ */
+export function outageRideOutSeconds(settings: EventSourceSettings, functionTimeoutSeconds: number): number {
+  const limit = retryLimit(settings);
+  if (limit === 'until-records-expire') return Number.POSITIVE_INFINITY;
+  return (1 + limit) * Math.max(0, functionTimeoutSeconds - OUTAGE_RESERVE_SECONDS);
+}
+
+/** The shortest storage outage the deployment must ride out without diverting a batch: 5 minutes. */
+export const MINIMUM_OUTAGE_RIDE_OUT_SECONDS = 300;

@@ -6,6 +6,7 @@ export * from './failed-batch.js';
 export * from './invoke.js';
 export * from './lake.js';
 export * from './metrics.js';
+export * from './outage.js';
 export * from './part-cache.js';
 export * from './parts.js';
 export * from './query.js';

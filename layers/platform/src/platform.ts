@@ -19,6 +19,7 @@ const platformSchema = z.strictObject({
     hadoopUber: z.string(),
     snappyJava: z.string(),
     kafka: z.string(),
+    mskKafka: z.string(),
     log4j: z.string(),
     java: z.string(),
     moto: z.string(),

@@ -1,6 +1,7 @@
 import { parseBatcherConfig, sampleBatchersJson } from '@apphub/microbatcher';
 import { type LocalEndpoints, platform } from '@apphub/platform';
 import { createHandler } from '../../../functions/micro-batcher/create-handler.js';
+import { loadLocalMapping } from './settings.js';
 
 /** The ARN the local handler's context reports, and local failed-batch records name. */
 export const LOCAL_FUNCTION_ARN = 'arn:aws:lambda:local:000000000000:function:micro-batcher';
@@ -17,12 +18,15 @@ export interface LocalHandler {
  * The micro-batcher function's handler (functions/micro-batcher, the same middy wiring Lambda runs)
  * with the configuration the CDK stack gives it in AWS, pointed at the local stack:
  * TIMESTORE_STREAMING_BATCHERS (the sample descriptor when unset), APPHUB_DATA_LAKE_BUCKET and
- * APPHUB_WATERMARK_TABLE read from `env`, parsed with the function's own schema. Each call builds
- * its own handler, so handlers with different descriptors can run side by side in one process.
+ * APPHUB_WATERMARK_TABLE read from `env`, parsed with the function's own schema. Each invocation gets
+ * the deployed function's timeout (`timeoutSeconds`, default microBatcherTimeoutSeconds of cdk.json),
+ * the time it may spend riding out a storage outage. Each call builds its own handler, so handlers
+ * with different descriptors can run side by side in one process.
  */
 export async function loadLocalHandler(
   endpoints: LocalEndpoints,
   env: NodeJS.ProcessEnv = process.env,
+  options: { readonly timeoutSeconds?: number } = {},
 ): Promise<LocalHandler> {
   const usesSampleDescriptor =
     env.TIMESTORE_STREAMING_BATCHERS === undefined || env.TIMESTORE_STREAMING_BATCHERS === '';
@@ -35,11 +39,12 @@ export async function loadLocalHandler(
     APPHUB_S3_ENDPOINT_URL: endpoints.s3EndpointUrl,
   });
   const handler = createHandler(config);
+  const timeoutMs = (options.timeoutSeconds ?? loadLocalMapping().functionTimeoutSeconds) * 1000;
   let invocation = 0;
   return {
     descriptorsJson,
     usesSampleDescriptor,
-    invoke: (event) => handler(event, lambdaContext(`local-${process.pid}-${++invocation}`)),
+    invoke: (event) => handler(event, lambdaContext(`local-${process.pid}-${++invocation}`, { timeoutMs })),
   };
 }
 

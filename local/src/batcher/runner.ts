@@ -22,10 +22,16 @@ export type BatchOutcome =
   /** No destination, and its records expired in Kafka before it succeeded (Lambda drops it too). */
   | { readonly kind: 'dropped'; readonly invocations: number };
 
+/** One event source mapping: a topic read by a consumer group of its own (consumerGroupIdFor). */
+export interface LocalMappingTarget {
+  readonly topic: string;
+  readonly groupId: string;
+}
+
 export interface BatcherRunnerOptions {
   readonly kafka: Kafka;
-  readonly groupId: string;
-  readonly topics: readonly string[];
+  /** The mappings to run, one per topic, as the CDK declares one event source per topic. */
+  readonly mappings: readonly LocalMappingTarget[];
   /** The Lambda handler (or anything with its signature) to invoke per batch. */
   readonly invoke: (event: unknown) => Promise<unknown>;
   readonly logger: Logger;
@@ -68,15 +74,15 @@ export interface BatcherRunnerOptions {
 }
 
 /**
- * Runs the micro-batcher locally the way Lambda's Kafka event source mapping does: a consumer group
- * on the real topics, MSK-shaped events of at most `batchSize` records of one partition, offsets
+ * Runs the micro-batcher locally the way Lambda's Kafka event source mappings do: per mapping, a
+ * consumer group of its own on its real topic, MSK-shaped events of at most `batchSize` records of one partition, offsets
  * committed only after the handler succeeds or the batch has left as the mapping lets it: after
  * `retryAttempts` retries (with backoff) its invocation record goes to the on-failure destination,
  * in Lambda's format and key layout, and the partition goes on. `stop()` lets the batch in flight
  * finish (or abandons its retries uncommitted) and leaves the group; nothing is committed early.
  */
 export class BatcherRunner {
-  private consumer: Consumer | undefined;
+  private readonly consumers: Consumer[] = [];
   private stopping = false;
   private sealTimer: NodeJS.Timeout | undefined;
   private sealing: Promise<unknown> = Promise.resolve();
@@ -96,7 +102,14 @@ export class BatcherRunner {
   }
 
   async start(): Promise<void> {
-    const { kafka, groupId, topics } = this.options;
+    for (const mapping of this.options.mappings) await this.startMapping(mapping);
+    const sealIntervalMs = this.options.sealIntervalMs ?? 15_000;
+    if (sealIntervalMs > 0) this.sealTimer = setInterval(() => this.runSealingPass(), sealIntervalMs);
+  }
+
+  /** One mapping's consumer: batches of its topic, committed as the mapping commits them. */
+  private async startMapping({ topic, groupId }: LocalMappingTarget): Promise<void> {
+    const { kafka } = this.options;
     const batchWindowMs = this.options.batchWindowMs ?? this.settings.batchingWindowSeconds * 1000;
     const batchSize = this.options.batchSize ?? this.settings.batchSize;
     const fromBeginning = this.options.fromBeginning ?? this.settings.startingPosition === 'TRIM_HORIZON';
@@ -108,9 +121,9 @@ export class BatcherRunner {
       maxBytesPerPartition: 16 * 1_048_576,
       maxBytes: 64 * 1_048_576,
     });
-    this.consumer = consumer;
+    this.consumers.push(consumer);
     await consumer.connect();
-    await consumer.subscribe({ topics: [...topics], fromBeginning });
+    await consumer.subscribe({ topics: [topic], fromBeginning });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -122,7 +135,7 @@ export class BatcherRunner {
           const event = this.toEvent(batch.topic, batch.partition, chunk);
           const outcome = await this.invokeAsMapping(
             event,
-            batch.topic,
+            { topic: batch.topic, groupId },
             batch.partition,
             chunk[0]!.offset,
             heartbeat,
@@ -151,8 +164,6 @@ export class BatcherRunner {
         }
       },
     });
-    const sealIntervalMs = this.options.sealIntervalMs ?? 15_000;
-    if (sealIntervalMs > 0) this.sealTimer = setInterval(() => this.runSealingPass(), sealIntervalMs);
   }
 
   /** Sends the scheduled event the deployed function gets from EventBridge: a sealing pass. */
@@ -177,7 +188,7 @@ export class BatcherRunner {
     this.stopping = true;
     if (this.sealTimer) clearInterval(this.sealTimer);
     this.wakeRetry?.();
-    await this.consumer?.disconnect();
+    await Promise.all(this.consumers.map((consumer) => consumer.disconnect()));
     await this.sealing;
     await (await this.admin)?.disconnect();
   }
@@ -206,7 +217,7 @@ export class BatcherRunner {
    */
   private async invokeAsMapping(
     event: KafkaEvent,
-    topic: string,
+    mapping: LocalMappingTarget,
     partition: number,
     firstOffset: string,
     heartbeat: () => Promise<void>,
@@ -218,6 +229,7 @@ export class BatcherRunner {
         return { kind: 'processed' };
       } catch (error) {
         if (this.stopping) return undefined;
+        const { topic } = mapping;
         const expired = await this.recordsExpired(topic, partition, firstOffset);
         const decision: FailedBatchDecision = decideAfterFailure(this.settings, invocations, expired);
         const where = { partition: `${topic}-${partition}`, firstOffset, invocations };
@@ -236,7 +248,7 @@ export class BatcherRunner {
               error: describeError(error),
             },
           );
-          const uri = await this.storeFailedBatch(event, topic, invocations, decision.condition);
+          const uri = await this.storeFailedBatch(event, mapping, invocations, decision.condition);
           return uri === undefined ? undefined : { kind: 'sent-to-destination', uri, invocations };
         }
         const delayMs = this.retryDelay(invocations);
@@ -259,7 +271,7 @@ export class BatcherRunner {
    */
   private async storeFailedBatch(
     event: KafkaEvent,
-    topic: string,
+    mapping: LocalMappingTarget,
     invocations: number,
     condition: 'RetryAttemptsExhausted',
   ): Promise<string | undefined> {
@@ -272,7 +284,7 @@ export class BatcherRunner {
       condition,
       invocations,
       at: new Date(),
-      mappingUuid: localMappingUuid(this.options.groupId, topic),
+      mappingUuid: localMappingUuid(mapping.groupId, mapping.topic),
     };
     for (let attempt = 1; ; attempt++) {
       try {

@@ -1,4 +1,5 @@
 import {
+  consumerGroupIdFor,
   type EventSourceSettings,
   eventSourceSettingsShape,
   parseBatcherDescriptors,
@@ -6,13 +7,15 @@ import {
 } from '@apphub/microbatcher';
 import { createLogger } from '@apphub/observability';
 import { ConfigInvalidError, parseLocalEndpoints, parseWith } from '@apphub/platform';
+import { stackPrefixSchema } from '../../../cdk/lib/config.js';
 import {
   type AfterReplay,
   BatcherRunner,
   FailedBatchStore,
   LOCAL_FAILED_BATCH_BUCKET,
-  loadEventSourceSettings,
+  type LocalMapping,
   loadLocalHandler,
+  loadLocalMapping,
   parseS3Uri,
   type ReplayedBatch,
   replayFailedBatches,
@@ -36,7 +39,11 @@ const options = {
     valueName: 's3|none',
     description: 'where a batch goes when its retries run out',
   },
-  group: { type: 'string', valueName: 'ID', description: 'Kafka consumer group' },
+  'stack-prefix': {
+    type: 'string',
+    valueName: 'PREFIX',
+    description: 'derive the consumer groups as the deployment of this stack prefix does',
+  },
   latest: { type: 'boolean', description: 'start a new group at the latest offsets instead of the earliest' },
   'seal-interval-s': {
     type: 'string',
@@ -55,16 +62,19 @@ const options = {
 type BatcherValues = CommandInput<typeof options>['values'];
 
 /** What --help adds after the flags: the settings in effect, from cdk.json. */
-const settingsHelp = (
-  settings: EventSourceSettings,
-) => `Consumes the topics of TIMESTORE_STREAMING_BATCHERS (default: the sample dataset user-activity-1m on
+const settingsHelp = ({
+  settings,
+  stackPrefix,
+  functionTimeoutSeconds,
+}: LocalMapping) => `Consumes the topics of TIMESTORE_STREAMING_BATCHERS (default: the sample dataset user-activity-1m on
 apphub.streaming.aggregates) and invokes the micro-batcher function's handler (createHandler in
 functions/micro-batcher) with MSK-shaped events, as the Kafka event source mapping deployed by the CDK
 does. Its settings are the mapping's: the apphub:*
 context of cdk.json, parsed with the CDK's schema and defaults. Now:
   batch size ${settings.batchSize}, batching window ${settings.batchingWindowSeconds} s, starting position ${settings.startingPosition},
   ${settings.retryAttempts} retries (-1: until the records expire; at most 10 with a destination), on failure: ${settings.onFailureDestination},
-  consumer group ${settings.consumerGroupId}
+  invocations of up to ${functionTimeoutSeconds} s (storage outages are ridden out inside them),
+  one consumer group per topic: ${consumerGroupIdFor(stackPrefix, '<topic>')}
 The flags override them for local experiments only (a deployment never sees them).
 A batch whose retries run out is written, in Lambda's format and key layout, to
 s3://${LOCAL_FAILED_BATCH_BUCKET}/aws/lambda/... on the local S3 endpoint; then its offsets are
@@ -81,12 +91,10 @@ const settingFlags = {
   'batch-size': 'batchSize',
   'retry-attempts': 'retryAttempts',
   'on-failure': 'onFailureDestination',
-  group: 'consumerGroupId',
 } as const satisfies Record<string, keyof typeof eventSourceSettingsShape>;
 
 /** The settings from cdk.json with the flags applied; cross-setting rules are checked on the result. */
-function settingsWithFlags(flags: BatcherValues): EventSourceSettings {
-  const fromCdk = loadEventSourceSettings();
+function settingsWithFlags(fromCdk: EventSourceSettings, flags: BatcherValues): EventSourceSettings {
   const overrides = Object.fromEntries(
     (
       Object.entries(settingFlags) as [keyof typeof settingFlags, keyof typeof eventSourceSettingsShape][]
@@ -117,7 +125,7 @@ async function replay(flags: BatcherValues, uri: string): Promise<number> {
     'batch-window-ms',
     'retry-attempts',
     'on-failure',
-    'group',
+    'stack-prefix',
     'latest',
     'seal-interval-s',
   ] as const;
@@ -154,7 +162,12 @@ async function batcher({ values: flags }: CommandInput<typeof options>): Promise
   if (flags.replay !== undefined) return replay(flags, flags.replay);
   if (flags.delete || flags.mark)
     throw new ConfigInvalidError('--delete and --mark apply only with --replay');
-  const settings = settingsWithFlags(flags);
+  const mapping = loadLocalMapping();
+  const settings = settingsWithFlags(mapping.settings, flags);
+  const stackPrefix =
+    flags['stack-prefix'] === undefined
+      ? mapping.stackPrefix
+      : parseWith(stackPrefixSchema, flags['stack-prefix'], '--stack-prefix');
   const batchWindowMs =
     flags['batch-window-ms'] === undefined
       ? settings.batchingWindowSeconds * 1000
@@ -166,10 +179,15 @@ async function batcher({ values: flags }: CommandInput<typeof options>): Promise
 
   const endpoints = parseLocalEndpoints();
   // The descriptors are checked before Kafka's TLS files are read: a bad configuration is one line.
-  const local = await loadLocalHandler(endpoints);
+  const local = await loadLocalHandler(endpoints, process.env, {
+    timeoutSeconds: mapping.functionTimeoutSeconds,
+  });
   const descriptors = parseBatcherDescriptors(local.descriptorsJson);
   const kafka = pipelineKafka(endpoints, 'apphub-micro-batcher');
-  const topics = [...new Set(descriptors.map((descriptor) => descriptor.topic))];
+  const mappings = [...new Set(descriptors.map((descriptor) => descriptor.topic))].map((topic) => ({
+    topic,
+    groupId: consumerGroupIdFor(stackPrefix, topic),
+  }));
   const logger = createLogger('micro-batcher-runner');
   console.error(
     local.usesSampleDescriptor
@@ -177,7 +195,7 @@ async function batcher({ values: flags }: CommandInput<typeof options>): Promise
       : `TIMESTORE_STREAMING_BATCHERS: datasets ${descriptors.map((descriptor) => descriptor.dataset).join(', ')}`,
   );
   console.error(
-    `consuming ${topics.join(', ')} as group ${settings.consumerGroupId} from ${kafka.bootstrapServers} (${kafka.security.protocol}): ` +
+    `consuming ${mappings.map(({ topic, groupId }) => `${topic} as group ${groupId}`).join(', ')} from ${kafka.bootstrapServers} (${kafka.security.protocol}): ` +
       `batch size ${settings.batchSize}, batching window ${batchWindowMs} ms, ${settings.retryAttempts} retries, ` +
       `on failure ${settings.onFailureDestination}, sealing pass every ${sealIntervalMs / 1000} s; Ctrl-C to stop`,
   );
@@ -185,8 +203,7 @@ async function batcher({ values: flags }: CommandInput<typeof options>): Promise
   const runner = new BatcherRunner({
     // Natively the TLS listener with the local CA, as the event source mapping reaches MSK over TLS.
     kafka: kafka.kafka,
-    groupId: settings.consumerGroupId,
-    topics,
+    mappings,
     invoke: local.invoke,
     logger,
     settings,
@@ -229,7 +246,7 @@ export const cli = defineCommand({
   program: 'npm run batcher --',
   summary:
     "Runs the micro-batcher's handler on the aggregates topic, as the Kafka event source mapping does.",
-  details: () => settingsHelp(loadEventSourceSettings()),
+  details: () => settingsHelp(loadLocalMapping()),
   options,
   run: batcher,
 });

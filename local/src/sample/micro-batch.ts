@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import path from 'node:path';
 import {
+  consumerGroupIdFor,
   createBatcherStorage,
   type DatasetDescriptor,
   parseBatcherDescriptors,
@@ -9,10 +10,8 @@ import {
 } from '@apphub/microbatcher';
 import { type LocalEndpoints, platform } from '@apphub/platform';
 import type { Kafka } from 'kafkajs';
+import { loadLocalMapping } from '../batcher/settings.js';
 import { logFile, type Progress, repoRoot, stackPaths, waitUntil } from '../stack/index.js';
-
-/** Consumer group of `npm run batcher`; the demo uses the same one, so both share committed progress. */
-export const batcherGroupId = 'apphub-micro-batcher';
 
 /**
  * Runs `npm run batcher` (the Lambda handler behind a local event source mapping) until its group
@@ -28,15 +27,7 @@ export async function microBatchAggregates(
   const out = openSync(log, 'a');
   const child = spawn(
     path.join(repoRoot, 'node_modules/.bin/tsx'),
-    [
-      path.join(repoRoot, 'local/src/cli/batcher.ts'),
-      '--batch-size',
-      '1000',
-      '--seal-interval-s',
-      '5',
-      '--group',
-      batcherGroupId,
-    ],
+    [path.join(repoRoot, 'local/src/cli/batcher.ts'), '--batch-size', '1000', '--seal-interval-s', '5'],
     { cwd: repoRoot, stdio: ['ignore', out, out], env: process.env },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -45,6 +36,8 @@ export async function microBatchAggregates(
     alive = false;
   });
   const topic = platform.topics.aggregates.name;
+  // The group `npm run batcher` consumes the topic as, so both share committed progress.
+  const batcherGroupId = consumerGroupIdFor(loadLocalMapping().stackPrefix, topic);
   const admin = kafka.admin();
   await admin.connect();
   try {

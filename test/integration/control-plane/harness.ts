@@ -279,8 +279,7 @@ export async function expectExactSealedOutput(scenario: SampleScenario): Promise
   });
   const runner = new BatcherRunner({
     kafka,
-    groupId: uniqueName('it-cp-sealed-batcher'),
-    topics: [scenario.outputTopic],
+    mappings: [{ topic: scenario.outputTopic, groupId: uniqueName('it-cp-sealed-batcher') }],
     invoke: local.invoke,
     logger: createLogger('control-plane-test', { sink: () => undefined }),
     batchSize: 100,

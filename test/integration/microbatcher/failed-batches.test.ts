@@ -112,8 +112,7 @@ describe('a batch that keeps failing, on the real topic and the local S3 endpoin
     let poisonInvocations = 0;
     const runner = new BatcherRunner({
       kafka,
-      groupId,
-      topics: [topic],
+      mappings: [{ topic, groupId }],
       logger: createLogger('failed-batches-test', { sink: () => undefined }),
       settings,
       batchSize: 5,

@@ -60,8 +60,7 @@ describe('npm run batcher runner on the real topic', () => {
     let attempts = 0;
     const failing = new BatcherRunner({
       kafka,
-      groupId,
-      topics: [topic],
+      mappings: [{ topic, groupId }],
       logger,
       settings: parseEventSourceSettings(
         { ...eventSourceDefaults, onFailureDestination: 'none', retryAttempts: -1 },
@@ -86,8 +85,7 @@ describe('npm run batcher runner on the real topic', () => {
     // Act 2: the real handler in the same group, batches of 25.
     const runner = new BatcherRunner({
       kafka,
-      groupId,
-      topics: [topic],
+      mappings: [{ topic, groupId }],
       logger,
       invoke: local.invoke,
       batchSize: 25,

@@ -94,8 +94,7 @@ describe('sample pipeline through the micro-batcher', () => {
     });
     const runner = new BatcherRunner({
       kafka,
-      groupId: uniqueName('it-mb-sample-batcher'),
-      topics: [outputTopic],
+      mappings: [{ topic: outputTopic, groupId: uniqueName('it-mb-sample-batcher') }],
       invoke: local.invoke,
       logger: createLogger('sample-pipeline-test', { sink: () => undefined }),
       batchSize: 100,

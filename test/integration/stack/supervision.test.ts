@@ -59,8 +59,7 @@ describe('processes supervised as ECS supervises tasks', () => {
     // giving a batch up.
     const runner = new BatcherRunner({
       kafka: tlsKafka,
-      groupId,
-      topics: [topic],
+      mappings: [{ topic, groupId }],
       logger: createLogger('supervision-test', { sink: () => undefined }),
       settings: parseEventSourceSettings(
         { ...eventSourceDefaults, batchSize: 10, onFailureDestination: 'none', retryAttempts: -1 },

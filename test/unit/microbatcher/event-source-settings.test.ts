@@ -2,11 +2,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  CONSUMER_GROUP_ID_PATTERN,
+  consumerGroupIdFor,
   decideAfterFailure,
   EVENT_SOURCE_SETTING_NAMES,
   type EventSourceSettings,
   eventSourceDefaults,
   eventSourceDescriptions,
+  MINIMUM_OUTAGE_RIDE_OUT_SECONDS,
+  OUTAGE_RESERVE_SECONDS,
+  outageRideOutSeconds,
   parseEventSourceSettings,
   retryLimit,
 } from '@apphub/microbatcher';
@@ -54,7 +59,6 @@ describe('the event source settings of the CDK and of npm run batcher', () => {
       'apphub:retryAttempts': -1,
       'apphub:onFailureDestination': 'none',
       'apphub:startingPosition': 'LATEST',
-      'apphub:consumerGroupId': 'team-a',
       'apphub:maximumPollers': 4,
       'apphub:sealScheduleMinutes': 2,
     };
@@ -69,7 +73,6 @@ describe('the event source settings of the CDK and of npm run batcher', () => {
       retryAttempts: -1,
       onFailureDestination: 'none',
       startingPosition: 'LATEST',
-      consumerGroupId: 'team-a',
       maximumPollers: 4,
     });
   });
@@ -139,5 +142,58 @@ describe('retries of a failed batch, as the event source mapping applies them', 
 
   it('keeps records that expire during the retries when there is a destination', () => {
     expect(decideAfterFailure(settings({ retryAttempts: 5 }), 2, true).action).toBe('send-to-destination');
+  });
+});
+
+describe('the consumer group of each event source mapping', () => {
+  // https://docs.aws.amazon.com/lambda/latest/dg/kafka-consumer-group-id.html: "The consumer group ID
+  // that you specify must be unique among all your Kafka event sources"; 1-200 characters of
+  // [a-zA-Z0-9-/*:_+=.@] (API_AmazonManagedKafkaEventSourceConfig, API_SelfManagedKafkaEventSourceConfig).
+  it('differs for every topic and every stack prefix, and names both', () => {
+    const groups = ['AppHubStreaming', 'AppHubStaging'].flatMap((prefix) =>
+      ['apphub.streaming.aggregates', 'apphub.billing.aggregates'].map((topic) =>
+        consumerGroupIdFor(prefix, topic),
+      ),
+    );
+
+    expect(new Set(groups).size).toBe(4);
+    expect(consumerGroupIdFor('AppHubStreaming', 'apphub.streaming.aggregates')).toBe(
+      'AppHubStreaming.micro-batcher.apphub.streaming.aggregates',
+    );
+    for (const group of groups) expect(group).toMatch(CONSUMER_GROUP_ID_PATTERN);
+  });
+
+  it('stays within 200 characters and unique for the longest names a prefix and a topic may have', () => {
+    const prefix = `A${'b'.repeat(40)}`;
+    const topicA = `${'t'.repeat(248)}a`;
+    const topicB = `${'t'.repeat(248)}b`;
+
+    const [a, b] = [consumerGroupIdFor(prefix, topicA), consumerGroupIdFor(prefix, topicB)];
+
+    expect(a).toHaveLength(200);
+    expect(a).toMatch(CONSUMER_GROUP_ID_PATTERN);
+    expect(a).not.toBe(b);
+    expect(consumerGroupIdFor(prefix, topicA)).toBe(a);
+  });
+});
+
+describe('how long a batch rides out an S3 or DynamoDB outage', () => {
+  it('is (1 + retries) invocations of the timeout less the reserve; infinite when retrying until expiry', () => {
+    expect(outageRideOutSeconds(eventSourceDefaults, 300)).toBe(4 * (300 - OUTAGE_RESERVE_SECONDS));
+    expect(outageRideOutSeconds(settings({ retryAttempts: -1 }), 300)).toBe(11 * 270);
+    expect(outageRideOutSeconds(settings({ retryAttempts: -1, onFailureDestination: 'none' }), 60)).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+  });
+
+  it('is at least five minutes with the defaults, and the synth refuses settings that ride out less', () => {
+    const defaults = parseAppConfig({}, enabled).options;
+
+    expect(
+      outageRideOutSeconds(defaults.eventSource, defaults.microBatcherTimeoutSeconds),
+    ).toBeGreaterThanOrEqual(MINIMUM_OUTAGE_RIDE_OUT_SECONDS);
+    expect(() =>
+      parseAppConfig({ 'apphub:retryAttempts': 0, 'apphub:microBatcherTimeoutSeconds': 120 }, enabled),
+    ).toThrow(/retryAttempts: a batch would ride out only 90 s of S3 or DynamoDB outage/);
   });
 });
