@@ -58,6 +58,20 @@ describe('an imported VPC with existing Kafka brokers', () => {
     });
   });
 
+  it('publishes the configured brokers and protocol in SSM, and creates no Kafka clients group', () => {
+    const network = synthesized.template(synthesized.stacks.network);
+
+    network.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/AppHubStreaming/kafka/bootstrap-servers',
+      Value: brokers.join(','),
+    });
+    network.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/AppHubStreaming/kafka/security-protocol',
+      Value: 'SASL_SSL',
+    });
+    expect(synthesized.stacks.network.kafkaClientSecurityGroup).toBeUndefined();
+  });
+
   it('feeds the micro-batcher from the brokers through the VPC with the configured settings', () => {
     const template = synthesized.template(synthesized.stacks.functions);
 

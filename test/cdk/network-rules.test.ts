@@ -1,4 +1,5 @@
 import { platform } from '@apphub/platform';
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { useSynthesized } from './support/synthesize.js';
 
@@ -22,9 +23,9 @@ function ingressRules(): Rule[] {
   });
 }
 
-/** Which of the network stack's groups a GetAtt names (Flink, Function, Kafka), or "" for none. */
+/** Which of the network stack's groups a GetAtt names (Flink, Function, Kafka, KafkaClient), or "" for none. */
 function groupOf(value: unknown): string {
-  return JSON.stringify(value ?? '').match(/(Flink|Function|Kafka)SecurityGroup/)?.[1] ?? '';
+  return JSON.stringify(value ?? '').match(/(Flink|Function|KafkaClient|Kafka)SecurityGroup/)?.[1] ?? '';
 }
 
 const single = (port: number) => `${port}-${port}`;
@@ -58,5 +59,45 @@ describe('security-group rules', () => {
 
     expect(intoFlink.filter((rule) => !allowed.has(rule))).toEqual([]);
     expect(intoFlink).toContain(`Function->${single(ports.sqlGateway)}`);
+  });
+});
+
+describe('the way in for producers', () => {
+  const MSK_TLS = 9094;
+
+  it("admits the exported Kafka clients group on the brokers' TLS port, and nothing else of it", () => {
+    // MSK's TLS listener is 9094:
+    // https://docs.aws.amazon.com/msk/latest/developerguide/port-info.html
+    const intoKafka = ingressRules()
+      .filter((rule) => groupOf(rule.GroupId) === 'Kafka')
+      .map((rule) => `${groupOf(rule.SourceSecurityGroupId)}->${rule.FromPort}-${rule.ToPort}`);
+    const network = synthesized().template(synthesized().stacks.network);
+
+    expect(intoKafka).toContain(`KafkaClient->${single(MSK_TLS)}`);
+    expect(intoKafka.filter((rule) => rule.startsWith('KafkaClient->'))).toEqual([
+      `KafkaClient->${single(MSK_TLS)}`,
+    ]);
+    network.hasOutput('KafkaClientSecurityGroupId', {
+      Export: { Name: 'AppHubStreaming-KafkaClientSecurityGroupId' },
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KafkaClientSecurityGroup'), 'GroupId'] },
+    });
+  });
+
+  it("publishes the cluster's TLS brokers and protocol in SSM and as outputs", () => {
+    const kafka = synthesized().template(synthesized().stacks.kafka!);
+    const brokers = {
+      'Fn::GetAtt': [Match.stringLikeRegexp('^BootstrapBrokers'), 'BootstrapBrokerStringTls'],
+    };
+
+    kafka.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/AppHubStreaming/kafka/bootstrap-servers',
+      Type: 'String',
+      Value: brokers,
+    });
+    kafka.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/AppHubStreaming/kafka/security-protocol',
+      Value: 'SSL',
+    });
+    kafka.hasOutput('KafkaBootstrapServers', { Value: brokers });
   });
 });

@@ -7,6 +7,8 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { AppOptions } from '../config.js';
+import { KafkaEndpointParameters } from '../constructs/kafka-endpoint-parameters.js';
+import { kafkaSecurityOf } from '../kafka-access.js';
 
 export interface KafkaStackProps extends StackProps {
   readonly options: AppOptions;
@@ -81,6 +83,11 @@ export class KafkaStack extends Stack {
       installLatestAwsSdk: false,
     });
     this.bootstrapBrokersTls = brokers.getResponseField('BootstrapBrokerStringTls');
+    new KafkaEndpointParameters(this, 'KafkaEndpoint', {
+      stackPrefix: options.stackPrefix,
+      bootstrapServers: this.bootstrapBrokersTls,
+      security: kafkaSecurityOf(options),
+    });
     NagSuppressions.addStackSuppressions(this, [
       {
         id: 'AwsSolutions-IAM4',

@@ -1,9 +1,11 @@
 import { platform } from '@apphub/platform/settings';
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { AppOptions } from '../config.js';
+import { KafkaEndpointParameters } from '../constructs/kafka-endpoint-parameters.js';
+import { kafkaSecurityOf } from '../kafka-access.js';
 
 /** MSK's TLS listener for unauthenticated clients (the only client listener the created cluster opens). */
 export const MSK_TLS_PORT = 9094;
@@ -31,6 +33,11 @@ export class NetworkStack extends Stack {
   readonly flinkSecurityGroup: ec2.SecurityGroup;
   /** The MSK brokers and the MSK event source poller; present when kafkaMode is msk. */
   readonly kafkaSecurityGroup?: ec2.SecurityGroup;
+  /**
+   * For AppHub's services that produce to or consume from the MSK cluster: the brokers admit it on
+   * the TLS port. Exported as `<stackPrefix>-KafkaClientSecurityGroupId`; present when kafkaMode is msk.
+   */
+  readonly kafkaClientSecurityGroup?: ec2.SecurityGroup;
   /** Where Flink tasks and VPC Lambdas run. */
   readonly privateSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
 
@@ -96,6 +103,29 @@ export class NetworkStack extends Stack {
         kafkaTls,
         'Kafka TLS from the event source poller',
       );
+      this.kafkaClientSecurityGroup = new ec2.SecurityGroup(this, 'KafkaClientSecurityGroup', {
+        vpc: this.vpc,
+        description: 'AppHub services that produce to or consume from the streaming Kafka cluster',
+        allowAllOutbound: true,
+      });
+      this.kafkaSecurityGroup.addIngressRule(
+        this.kafkaClientSecurityGroup,
+        kafkaTls,
+        'Kafka TLS from AppHub services (producers and consumers)',
+      );
+      new CfnOutput(this, 'KafkaClientSecurityGroupId', {
+        value: this.kafkaClientSecurityGroup.securityGroupId,
+        description:
+          'Attach to an AppHub service (ECS task, Lambda, EC2) that produces to or consumes from Kafka',
+        exportName: `${options.stackPrefix}-KafkaClientSecurityGroupId`,
+      });
+    } else {
+      // Existing brokers: their security groups are the owner's; the endpoint is published all the same.
+      new KafkaEndpointParameters(this, 'KafkaEndpoint', {
+        stackPrefix: options.stackPrefix,
+        bootstrapServers: (options.kafkaBootstrapServers ?? []).join(','),
+        security: kafkaSecurityOf(options),
+      });
     }
   }
 
