@@ -145,11 +145,17 @@ export function dimensionSetsOf(scope: FlinkMetricScope): string[][] {
 }
 
 /**
- * The CloudWatch agent that runs beside a Flink process: pinned by version; it scrapes the
+ * The CloudWatch agent that runs beside a Flink process, from ECR Public
+ * (https://gallery.ecr.aws/cloudwatch-agent/cloudwatch-agent) through the deployment's pull-through
+ * cache: pinned by a release tag (1.300062.0b1304, published by AWS and pinned as
+ * `public.ecr.aws/cloudwatch-agent/cloudwatch-agent:1.300062.0b1304` in public deployments, checked
+ * 2026-12-07); the image is multi-architecture, so the tag serves the X86_64 tasks. It scrapes the
  * Prometheus reporter on localhost and writes the selected metrics as EMF.
- * https://gallery.ecr.aws/cloudwatch-agent/cloudwatch-agent
  */
-export const CLOUDWATCH_AGENT_IMAGE = 'public.ecr.aws/cloudwatch-agent/cloudwatch-agent:1.300062.0b1304';
+export const CLOUDWATCH_AGENT_IMAGE = Object.freeze({
+  repository: 'cloudwatch-agent/cloudwatch-agent',
+  tag: '1.300062.0b1304',
+});
 
 /** The scrape job name the agent gives Flink's samples (Prometheus label `job`). */
 const SCRAPE_JOB = 'flink';

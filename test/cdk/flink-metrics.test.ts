@@ -83,15 +83,15 @@ describe('Flink ports on ECS', () => {
 
 describe('the metrics sidecar', () => {
   it('runs a CloudWatch agent pinned by version beside each JobManager and TaskManager, not essential', () => {
-    expect(CLOUDWATCH_AGENT_IMAGE).toMatch(
-      /^public\.ecr\.aws\/cloudwatch-agent\/cloudwatch-agent:\d+\.\d+\.\d+/,
-    );
+    expect(CLOUDWATCH_AGENT_IMAGE.tag).toMatch(/^\d+\.\d+\.\d+b\d+$/);
     for (const command of ['jobmanager', 'taskmanager']) {
       const agent = tasks()
         .get(command)
         ?.find((container) => container.Name === 'cloudwatch-agent');
 
-      expect(agent?.Image, command).toBe(CLOUDWATCH_AGENT_IMAGE);
+      expect(JSON.stringify(agent?.Image), command).toContain(
+        `/apphubstreaming-ecr-public/${CLOUDWATCH_AGENT_IMAGE.repository}:${CLOUDWATCH_AGENT_IMAGE.tag}`,
+      );
       expect(agent?.Essential, command).toBe(false);
     }
     expect(
@@ -99,6 +99,56 @@ describe('the metrics sidecar', () => {
         .get('/opt/flink/bin/sql-gateway.sh')
         ?.map((container) => container.Name),
     ).toEqual(['flink']);
+  });
+
+  // Fargate pulls every image of a task before it starts, essential or not; an image from
+  // public.ecr.aws at every start (anonymous, rate-limited, one NAT address for all tasks) can keep
+  // Flink from starting. The account's own registry serves it through a pull-through cache rule:
+  // https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
+  it("pulls the agent from the account's registry through a pull-through cache of ECR Public", () => {
+    const flink = synthesized().template(synthesized().stacks.flink);
+    const agents = [...tasks().values()].flat().filter((container) => container.Name === 'cloudwatch-agent');
+
+    flink.hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      EcrRepositoryPrefix: 'apphubstreaming-ecr-public',
+      UpstreamRegistryUrl: 'public.ecr.aws',
+    });
+    expect(agents).toHaveLength(2);
+    for (const agent of agents) {
+      const image = JSON.stringify(agent.Image);
+      expect(image).not.toContain('public.ecr.aws');
+      expect(image).toContain('.dkr.ecr.');
+      expect(image).toContain('AWS::AccountId');
+    }
+  });
+
+  it('lets the task execution role import the cached image on its first pull, and only that repository', () => {
+    // https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html:
+    // ecr:BatchImportUpstreamImage to import the upstream image, ecr:CreateRepository when the
+    // repository storing the cached image does not exist yet.
+    const flink = synthesized().template(synthesized().stacks.flink);
+    const statements = Object.values(flink.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) =>
+        (
+          policy as {
+            Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } };
+          }
+        ).Properties.PolicyDocument.Statement,
+    );
+    const imports = statements.filter((statement) =>
+      [statement.Action].flat().includes('ecr:BatchImportUpstreamImage'),
+    );
+
+    expect(imports.length).toBeGreaterThanOrEqual(2);
+    for (const statement of imports) {
+      expect([statement.Action].flat().sort()).toEqual([
+        'ecr:BatchImportUpstreamImage',
+        'ecr:CreateRepository',
+      ]);
+      expect(JSON.stringify(statement.Resource)).toContain(
+        `repository/apphubstreaming-ecr-public/${CLOUDWATCH_AGENT_IMAGE.repository}`,
+      );
+    }
   });
 
   // The agent's Prometheus + EMF configuration for ECS:

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CLOUDWATCH_AGENT_IMAGE, cloudWatchAgentConfig, prometheusScrapeConfig } from '../flink-metrics.js';
+import type { PublicImageCache } from './public-image-cache.js';
 
 export interface MetricsSidecarProps {
   /** The task of the Flink process whose Prometheus reporter the agent scrapes on localhost. */
@@ -16,6 +17,8 @@ export interface MetricsSidecarProps {
   readonly metricsLogGroup: logs.ILogGroup;
   /** Where the agent's own log goes. */
   readonly logGroup: logs.ILogGroup;
+  /** The account's cache of ECR Public images the agent image is pulled through. */
+  readonly imageCache: PublicImageCache;
 }
 
 /**
@@ -30,7 +33,7 @@ export class MetricsSidecar extends Construct {
     super(scope, id);
     this.container = props.taskDefinition.addContainer('cloudwatch-agent', {
       containerName: 'cloudwatch-agent',
-      image: ecs.ContainerImage.fromRegistry(CLOUDWATCH_AGENT_IMAGE),
+      image: props.imageCache.containerImage(CLOUDWATCH_AGENT_IMAGE, props.taskDefinition),
       essential: false,
       memoryReservationMiB: 128,
       environment: {

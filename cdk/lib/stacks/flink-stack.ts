@@ -12,6 +12,7 @@ import type { Construct } from 'constructs';
 import type { AppOptions } from '../config.js';
 import { FlinkService } from '../constructs/flink-service.js';
 import { MetricsSidecar } from '../constructs/metrics-sidecar.js';
+import { PublicImageCache } from '../constructs/public-image-cache.js';
 import { flinkImageAsset } from '../flink-image.js';
 import {
   assertSelfContainedCheckpoints,
@@ -163,6 +164,7 @@ export class FlinkStack extends Stack {
     this.metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', {
       retention: options.logRetentionDays as logs.RetentionDays,
     });
+    const imageCache = new PublicImageCache(this, 'PublicImageCache', { stackPrefix: options.stackPrefix });
     for (const [component, flinkService] of [
       ['jobmanager', this.jobManager],
       ['taskmanager', this.taskManagers],
@@ -173,6 +175,7 @@ export class FlinkStack extends Stack {
         component,
         metricsLogGroup: this.metricsLogGroup,
         logGroup: flinkService.logGroup,
+        imageCache,
       });
     }
 
