@@ -1,3 +1,24 @@
+import type { Stack } from 'aws-cdk-lib';
+import { NagSuppressions } from 'cdk-nag';
+
+/**
+ * The findings of the one function the CDK's AwsCustomResource adds to `stack`, suppressed with why
+ * they are acceptable; `calls` names the SDK calls the stack's custom resources make.
+ */
+export function suppressAwsCustomResourceFunction(stack: Stack, calls: string): void {
+  NagSuppressions.addStackSuppressions(stack, [
+    {
+      id: 'AwsSolutions-IAM4',
+      reason: `The CDK's AwsCustomResource function runs with AWSLambdaBasicExecutionRole (its logs), and calls only ${calls}.`,
+      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+    },
+    {
+      id: 'AwsSolutions-L1',
+      reason: "The CDK's AwsCustomResource function's runtime is chosen by aws-cdk-lib, not by this app.",
+    },
+  ]);
+}
+
 /**
  * cdk-nag `appliesTo` patterns for the IAM5 findings that CDK's S3 grants produce, so each
  * suppression names exactly the wildcards it accepts and nothing broader.

@@ -19,7 +19,13 @@ import { PROJECT_ROOT } from '../../cdk/lib/streaming-app.js';
 import { loadEventSourceSettings } from '../../local/src/batcher/index.js';
 import { parseFlinkProperties } from '../../local/src/manifests/index.js';
 import { sampleJobVariables } from '../../local/src/sample/submit.js';
-import { cfnLint, nagFindings, type Synthesized, synthesize } from './support/synthesize.js';
+import {
+  cfnLint,
+  countsSetAfterCreation,
+  nagFindings,
+  type Synthesized,
+  synthesize,
+} from './support/synthesize.js';
 
 /** The default deployment (cdk.json): a new VPC, an MSK cluster created by the stack. */
 let synthesized: Synthesized;
@@ -375,6 +381,21 @@ describe('Kafka clients reach MSK', () => {
 });
 
 describe('Flink on ECS', () => {
+  it("leaves the TaskManager count to the control plane after creation, so a deploy keeps a rescale's count", () => {
+    // An AWS::ECS::Service DesiredCount in the template is applied at every stack update, undoing a
+    // rescale; without it CloudFormation creates the service with 1 task and keeps the current count
+    // on updates: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-service.html#cfn-ecs-service-desiredcount
+    const template = synthesized.template(synthesized.stacks.flink);
+    const services = template.findResources('AWS::ECS::Service');
+    const taskManagers = Object.entries(services).filter(([id]) => id.startsWith('TaskManager'));
+
+    expect(taskManagers).toHaveLength(1);
+    expect(
+      (taskManagers[0]![1] as { Properties: Record<string, unknown> }).Properties.DesiredCount,
+    ).toBeUndefined();
+    expect([...countsSetAfterCreation(template).values()]).toEqual([platform.flink.taskManagers]);
+  });
+
   it('runs one JobManager that is never doubled, and the configured TaskManager count without CPU autoscaling', () => {
     const template = synthesized.template(synthesized.stacks.flink);
 
@@ -383,7 +404,6 @@ describe('Flink on ECS', () => {
       DeploymentConfiguration: Match.objectLike({ MaximumPercent: 100, MinimumHealthyPercent: 0 }),
       LaunchType: 'FARGATE',
     });
-    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: platform.flink.taskManagers });
     // CPU autoscaling gives a running job no parallelism and stops busy TaskManagers; rescale does it.
     template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
     template.resourceCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', 0);

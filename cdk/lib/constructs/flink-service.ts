@@ -3,6 +3,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 
@@ -18,6 +19,13 @@ export interface FlinkServiceProps {
   readonly cpu: number;
   readonly memoryMiB: number;
   readonly desiredCount: number;
+  /**
+   * True when something else scales the service after it is created (the rescale function): the
+   * template then carries no DesiredCount, so a deploy keeps the count it finds, and `desiredCount`
+   * is set once, when the service is created or replaced, and when `desiredCount` itself changes.
+   * Default: false (the template's DesiredCount applies at every deploy).
+   */
+  readonly countOwnedAfterCreation?: boolean;
   /** Ports the container listens on (documentation for the task; awsvpc needs no host mapping). */
   readonly containerPorts?: readonly number[];
   readonly securityGroup: ec2.ISecurityGroup;
@@ -93,7 +101,7 @@ export class FlinkService extends Construct {
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: props.cluster,
       taskDefinition,
-      desiredCount: props.desiredCount,
+      ...(props.countOwnedAfterCreation ? {} : { desiredCount: props.desiredCount }),
       securityGroups: [props.securityGroup],
       vpcSubnets: props.subnets,
       assignPublicIp: false,
@@ -105,6 +113,7 @@ export class FlinkService extends Construct {
         cloudMapOptions: { name: props.discoveryName, dnsTtl: Duration.seconds(10) },
       }),
     });
+    if (props.countOwnedAfterCreation) this.setCountOnCreation(props.desiredCount);
     // After the service: ECS Exec adds its statements to the task role when the service is created.
     if (props.execCommand) {
       NagSuppressions.addResourceSuppressions(
@@ -120,5 +129,27 @@ export class FlinkService extends Construct {
         true,
       );
     }
+  }
+
+  /**
+   * Without DesiredCount, CloudFormation creates a service with a desired count of 1 and, on an
+   * update, keeps the count the service has (AWS::ECS::Service DesiredCount,
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-service.html#cfn-ecs-service-desiredcount;
+   * the CDK's removeDefaultDesiredCount flag rests on the same rule, aws/aws-cdk#13130).
+   * This sets the configured count once the service exists; its properties change only with the
+   * service (a replacement) or with the configured count, so no other deploy touches the count.
+   */
+  private setCountOnCreation(count: number): void {
+    const { serviceName, serviceArn, cluster } = this.service;
+    new cr.AwsCustomResource(this, 'InitialCount', {
+      onUpdate: {
+        service: 'ECS',
+        action: 'updateService',
+        parameters: { cluster: cluster.clusterName, service: serviceName, desiredCount: count },
+        physicalResourceId: cr.PhysicalResourceId.of(`${serviceArn}:${count}`),
+      },
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [serviceArn] }),
+      installLatestAwsSdk: false,
+    });
   }
 }

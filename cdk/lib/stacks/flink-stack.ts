@@ -23,7 +23,7 @@ import {
   serviceHost,
 } from '../flink-settings.js';
 import { kafkaSecurityOf } from '../kafka-access.js';
-import { objectsUnder, S3_GRANT_ACTIONS } from '../nag-patterns.js';
+import { objectsUnder, S3_GRANT_ACTIONS, suppressAwsCustomResourceFunction } from '../nag-patterns.js';
 import { CHECKPOINT_PREFIX, SAVEPOINT_PREFIX } from './storage-stack.js';
 
 export interface FlinkStackProps extends StackProps {
@@ -128,9 +128,10 @@ export class FlinkStack extends Stack {
       execCommand: true,
     });
 
-    // A fixed count, no CPU autoscaling: more TaskManagers give a running job no parallelism, and ECS
-    // scale-in stops tasks that run its operators. The rescale function changes this count instead,
-    // around a stop-with-savepoint and a restore with the new parallelism.
+    // No CPU autoscaling: more TaskManagers give a running job no parallelism, and ECS scale-in stops
+    // tasks that run its operators. The rescale function changes the count instead, around a
+    // stop-with-savepoint and a restore with the new parallelism, so after creation the count is
+    // the control plane's: a deploy keeps what a rescale set.
     this.taskManagers = new FlinkService(this, 'TaskManager', {
       ...shared,
       command: ['taskmanager'],
@@ -139,6 +140,7 @@ export class FlinkStack extends Stack {
       cpu: options.taskManagerCpu,
       memoryMiB: options.taskManagerMemoryMiB,
       desiredCount: options.taskManagerCount,
+      countOwnedAfterCreation: true,
     });
 
     // The image's entrypoint writes FLINK_PROPERTIES into conf/config.yaml before any command, a
@@ -188,6 +190,10 @@ export class FlinkStack extends Stack {
     }
     this.suppressGrantWildcards([this.jobManager.taskRole, this.taskManagers.taskRole]);
     this.suppressExecutionRoles([this.jobManager, this.taskManagers, this.sqlGateway]);
+    suppressAwsCustomResourceFunction(
+      this,
+      'ecs:UpdateService on the TaskManager service, once per creation',
+    );
 
     // What the ECS Exec port-forwarding commands of docs/deploy.md look up.
     new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });

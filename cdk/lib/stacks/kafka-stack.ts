@@ -4,11 +4,11 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { AppOptions } from '../config.js';
 import { KafkaEndpointParameters } from '../constructs/kafka-endpoint-parameters.js';
 import { kafkaSecurityOf } from '../kafka-access.js';
+import { suppressAwsCustomResourceFunction } from '../nag-patterns.js';
 
 export interface KafkaStackProps extends StackProps {
   readonly options: AppOptions;
@@ -88,17 +88,6 @@ export class KafkaStack extends Stack {
       bootstrapServers: this.bootstrapBrokersTls,
       security: kafkaSecurityOf(options),
     });
-    NagSuppressions.addStackSuppressions(this, [
-      {
-        id: 'AwsSolutions-IAM4',
-        reason:
-          "The CDK's AwsCustomResource function runs with AWSLambdaBasicExecutionRole (its logs), and calls only kafka:GetBootstrapBrokers on this cluster.",
-        appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-      },
-      {
-        id: 'AwsSolutions-L1',
-        reason: "The CDK's AwsCustomResource function's runtime is chosen by aws-cdk-lib, not by this app.",
-      },
-    ]);
+    suppressAwsCustomResourceFunction(this, 'kafka:GetBootstrapBrokers on this cluster');
   }
 }

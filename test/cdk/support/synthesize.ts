@@ -117,3 +117,19 @@ export function cfnLint(assembly: CloudAssembly): CfnLintResult {
       .map((finding) => `${finding.Rule.Id} ${path.basename(finding.Filename)}: ${finding.Message}`),
   };
 }
+
+/**
+ * The desired counts the custom resources of `template` set with ECS UpdateService once a service
+ * exists, by the logical id of the service.
+ */
+export function countsSetAfterCreation(template: Template): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const resource of Object.values(template.findResources('Custom::AWS'))) {
+    const call = JSON.stringify((resource as { Properties: { Update?: unknown } }).Properties.Update ?? '');
+    if (!call.includes('updateService')) continue;
+    const service = call.match(/"Fn::GetAtt":\["(\w+)","Name"\]/)?.[1];
+    const count = call.match(/desiredCount\\":(\d+)/)?.[1];
+    if (service !== undefined && count !== undefined) counts.set(service, Number(count));
+  }
+  return counts;
+}
