@@ -170,8 +170,33 @@ export const stackPrefixSchema = z
  */
 export const microBatcherTimeoutSchema = integer(10, 840).default(300);
 
+/**
+ * Sizes a deployment starts from; an option set explicitly wins over its profile. `dev` keeps the
+ * least running that still has every component: MSK's smallest Standard broker type (kafka.t3.small,
+ * https://docs.aws.amazon.com/msk/latest/developerguide/broker-instance-sizes.html) on small volumes,
+ * one TaskManager, one NAT gateway. docs/deploy.md lists what each keeps running and its cost.
+ */
+export const PROFILES = Object.freeze({
+  default: Object.freeze({}),
+  dev: Object.freeze({
+    mskInstanceType: 'kafka.t3.small',
+    mskVolumeSizeGiB: 10,
+    taskManagerCount: 1,
+    natGateways: 1,
+  }),
+} as const);
+
+export type ProfileName = keyof typeof PROFILES;
+
+const profileSchema = z
+  .enum(Object.keys(PROFILES) as [ProfileName, ...ProfileName[]], {
+    message: `expected a profile, one of ${Object.keys(PROFILES).join(', ')}`,
+  })
+  .default('default');
+
 const optionsSchema = z
   .strictObject({
+    profile: profileSchema,
     stackPrefix: stackPrefixSchema,
     account: z
       .string()
@@ -448,12 +473,15 @@ export function parseAppConfig(
   const rawFlag = env[ENABLE_FLAG] ?? context[ENABLE_FLAG] ?? '0';
   const flagSource = env[ENABLE_FLAG] !== undefined ? 'environment' : 'context';
   const flag = parseWith(enableFlagSchema, String(rawFlag), `${flagSource} ${ENABLE_FLAG}`);
-  const optionEntries = Object.entries(context)
-    .filter(([key]) => key.startsWith(CONTEXT_PREFIX))
-    .map(([key, value]) => [key.slice(CONTEXT_PREFIX.length), value]);
+  const given: Record<string, unknown> = Object.fromEntries(
+    Object.entries(context)
+      .filter(([key]) => key.startsWith(CONTEXT_PREFIX))
+      .map(([key, value]) => [key.slice(CONTEXT_PREFIX.length), value]),
+  );
+  const profile = parseWith(profileSchema, given.profile, `CDK context ${CONTEXT_PREFIX}profile`);
   const parsed = parseWith(
     optionsSchema,
-    Object.fromEntries(optionEntries),
+    { ...PROFILES[profile], ...given },
     `CDK context (${CONTEXT_PREFIX}*)`,
   );
   const datasets = parseBatcherDescriptors(
