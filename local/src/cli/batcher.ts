@@ -74,7 +74,7 @@ context of cdk.json, parsed with the CDK's schema and defaults. Now:
   batch size ${settings.batchSize}, batching window ${settings.batchingWindowSeconds} s, starting position ${settings.startingPosition},
   ${settings.retryAttempts} retries (-1: until the records expire; at most 10 with a destination), on failure: ${settings.onFailureDestination},
   invocations of up to ${functionTimeoutSeconds} s (storage outages are ridden out inside them),
-  one consumer group per topic: ${consumerGroupIdFor(stackPrefix, '<topic>')}
+  one consumer group per topic: ${stackPrefix}.micro-batcher.<topic>
 The flags override them for local experiments only (a deployment never sees them).
 A batch whose retries run out is written, in Lambda's format and key layout, to
 s3://${LOCAL_FAILED_BATCH_BUCKET}/aws/lambda/... on the local S3 endpoint; then its offsets are
