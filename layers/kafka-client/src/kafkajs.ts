@@ -270,6 +270,13 @@ class KafkajsClient implements KafkaClient {
     });
   }
 
+  groupMembers(groupId: string): Promise<number> {
+    return this.run(`describe consumer group ${groupId}`, async () => {
+      const { groups } = await this.admin.describeGroups([groupId]);
+      return groups.find((group) => group.groupId === groupId)?.members.length ?? 0;
+    });
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.consumers].map((consumer) => consumer.disconnect()));
     await this.producer?.disconnect();

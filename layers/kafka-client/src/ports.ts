@@ -74,5 +74,7 @@ export interface TopicRecords {
 
 /** One connected client: both roles, and one call that closes every connection it opened. */
 export interface KafkaClient extends TopicAdmin, TopicRecords {
+  /** How many members consumer group `groupId` has now (0 for a group that is empty or unknown). */
+  groupMembers(groupId: string): Promise<number>;
   close(): Promise<void>;
 }
