@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseDatasetDescriptor, processKafkaEvent, sampleBatcherDescriptor } from '@apphub/microbatcher';
+import { parseDatasetDescriptor, processKafkaEvent } from '@apphub/microbatcher';
 import { SMOKE_ID_PREFIX } from '@apphub/smoke';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../local/src/stack/index.js';
-import { uniqueName } from '../helpers.js';
+import { testDescriptorInput } from '../../support/kafka-records.js';
 import { aggregate, base, iso, minute, mskEvent, testContext } from './harness.js';
 
 const exec = promisify(execFile);
@@ -22,17 +22,9 @@ const query = (args: string[], datasets: unknown[]) =>
 describe('npm run query and smoke rows', () => {
   it("leaves the smoke test's rows out unless --include-smoke asks for them, and says how many", async () => {
     // Prepare: a real user's aggregate and a smoke run's in one window of a dataset of our own.
-    const dataset = uniqueName('it-query-smoke');
-    const input = {
-      ...sampleBatcherDescriptor,
-      dataset,
-      topic: `${dataset}-topic`,
-      windowDuration: '1 min',
-      allowedLateness: '0 s',
-      idleTimeout: '1 h',
-      topicPartitions: undefined,
-    };
+    const input = testDescriptorInput({}, 'it-query-smoke');
     const descriptor = parseDatasetDescriptor(input);
+    const dataset = descriptor.dataset;
     const { context } = testContext([descriptor]);
     const smokeUser = `${SMOKE_ID_PREFIX}20261129-100000-beef-p0-u0`;
     await processKafkaEvent(
