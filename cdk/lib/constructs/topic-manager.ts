@@ -52,9 +52,10 @@ export class TopicManager extends Construct {
       environment: props.environment,
     }).function;
     props.secret?.grantRead(this.function);
-    // A Lambda-backed custom resource (no provider framework): the function answers CloudFormation
-    // itself, so the reason of a failed deploy is its one line. ServiceTimeout bounds the wait should
-    // it never answer (default one hour):
+    // A Lambda-backed custom resource (no provider framework): CloudFormation invokes the function
+    // asynchronously with a pre-signed response URL, and the function answers it itself, so the reason
+    // of a failed deploy is its one line (https://docs.aws.amazon.com/lambda/latest/dg/services-cloudformation.html).
+    // ServiceTimeout bounds the wait should it never answer (default one hour):
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-customresource.html
     this.resource = new CustomResource(this, 'Topics', {
       serviceToken: this.function.functionArn,
