@@ -15,7 +15,8 @@ const REPORT_MARGIN_MS = 20_000;
 export function createHandler(config: DeployedSmokeConfig) {
   const logger = createLogger(FunctionFolder.smoke);
   const metrics = createMetrics(FunctionFolder.smoke, logger);
-  const lambda = new LambdaClient({});
+  // Short timeouts: a sealing pass is asked for every 30 s and may fail without harm.
+  const lambda = new LambdaClient({ requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } });
   return middy()
     .use(observability({ logger, metrics }))
     .handler(async (event: unknown, context: Context) => {

@@ -177,7 +177,9 @@ export async function runSmoke(context: SmokeContext, options: SmokeOptions): Pr
     if (context.requestSealingPass === undefined || now() - lastPass < (options.sealingPassEveryMs ?? 10_000))
       return;
     lastPass = now();
-    await context.requestSealingPass();
+    // Only a shortcut: the micro-batcher's own schedule runs the same pass, so a failed request is not
+    // the pipeline's failure (the step still fails if the window never seals).
+    await context.requestSealingPass().catch(() => undefined);
   };
 
   await step(`rows in the lake (${descriptor.dataset})`, async () => {
