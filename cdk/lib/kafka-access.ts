@@ -37,3 +37,21 @@ export function kafkaSecurityOf(
   }
   return { protocol: 'PLAINTEXT' };
 }
+
+/**
+ * The variables a Lambda that opens its own Kafka connection reads (`parseKafkaEnvironment` of
+ * @apphub/kafka-client): the brokers, the security description and, for SASL/SCRAM, the secret it
+ * reads the credentials from at start (never the credentials themselves).
+ */
+export function kafkaClientEnvironment(
+  kafka: { readonly bootstrapServers: string; readonly security: KafkaSecurity },
+  secretArn: string | undefined,
+): Record<string, string> {
+  return {
+    APPHUB_KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
+    APPHUB_KAFKA_SECURITY: JSON.stringify(kafka.security),
+    ...(kafka.security.protocol === 'SASL_SSL' && secretArn !== undefined
+      ? { APPHUB_KAFKA_SECRET_ARN: secretArn }
+      : {}),
+  };
+}

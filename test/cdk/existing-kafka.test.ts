@@ -245,3 +245,71 @@ describe('an imported VPC with existing Kafka brokers', () => {
     expect(lint.errors).toEqual([]);
   });
 });
+
+describe('the topic manager and the smoke function on existing brokers', () => {
+  function functionNamed(prefix: string) {
+    const template = synthesized.template(synthesized.stacks.functions);
+    const [id, resource] = Object.entries(template.findResources('AWS::Lambda::Function')).find(
+      ([logicalId]) => logicalId.startsWith(prefix),
+    ) as [
+      string,
+      {
+        Properties: { Role: { 'Fn::GetAtt': [string] }; Environment: { Variables: Record<string, unknown> } };
+      },
+    ];
+    const roleId = resource.Properties.Role['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .map(
+        (policy) =>
+          (
+            policy as {
+              Properties: {
+                Roles: { Ref?: string }[];
+                PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] };
+              };
+            }
+          ).Properties,
+      )
+      .filter((policy) => policy.Roles.some((role) => role.Ref === roleId))
+      .flatMap((policy) => policy.PolicyDocument.Statement);
+    return { id, variables: resource.Properties.Environment.Variables, statements };
+  }
+
+  it('applies the topics to the configured brokers, with the SCRAM credentials read from the secret at start', () => {
+    const template = synthesized.template(synthesized.stacks.functions);
+    const manager = functionNamed('TopicManager');
+
+    template.resourceCountIs('Custom::KafkaTopics', 1);
+    template.hasResource('Custom::KafkaTopics', {
+      Properties: Match.objectLike({ ServiceToken: { 'Fn::GetAtt': [manager.id, 'Arn'] } }),
+    });
+    expect(manager.variables.APPHUB_KAFKA_BOOTSTRAP_SERVERS).toBe(brokers.join(','));
+    expect(JSON.parse(manager.variables.APPHUB_KAFKA_SECURITY as string)).toMatchObject({
+      protocol: 'SASL_SSL',
+      mechanism: 'SCRAM-SHA-512',
+    });
+    expect(manager.variables.APPHUB_KAFKA_SECRET_ARN).toBe(secretArn);
+    // The secret's content never enters the function's configuration.
+    expect(JSON.stringify(manager.variables)).not.toMatch(/resolve:secretsmanager/);
+    expect(manager.statements).toEqual([
+      {
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        Effect: 'Allow',
+        Resource: secretArn,
+      },
+    ]);
+  });
+
+  it('gives the smoke function the same brokers and secret', () => {
+    const smoke = functionNamed('SmokeFunction');
+
+    expect(smoke.variables.APPHUB_KAFKA_BOOTSTRAP_SERVERS).toBe(brokers.join(','));
+    expect(smoke.variables.APPHUB_KAFKA_SECRET_ARN).toBe(secretArn);
+    expect(smoke.statements).toContainEqual(
+      expect.objectContaining({
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        Resource: secretArn,
+      }),
+    );
+  });
+});

@@ -331,7 +331,7 @@ describe('Kafka clients reach MSK', () => {
   function controlPlaneVariables(): Record<string, unknown> {
     const template = synthesized.template(synthesized.stacks.functions);
     const fn = propertiesOf(template, 'AWS::Lambda::Function').find((candidate) =>
-      JSON.stringify(candidate.Environment).includes('APPHUB_FLINK_REST_URL'),
+      JSON.stringify(candidate.Environment).includes('APPHUB_JOBS_TABLE'),
     )!;
     return (fn.Environment as { Variables: Record<string, unknown> }).Variables;
   }
@@ -565,7 +565,7 @@ describe('functions', () => {
     const template = synthesized.template(synthesized.stacks.functions);
     const functions = propertiesOf(template, 'AWS::Lambda::Function');
 
-    expect(functions.map((fn) => fn.Runtime)).toEqual(Array(5).fill('nodejs24.x'));
+    expect(functions.map((fn) => fn.Runtime)).toEqual(Array(7).fill('nodejs24.x'));
     for (const fn of functions) {
       expect(fn.Layers).toEqual([{ Ref: expect.stringMatching(/^RuntimeLayer/) }]);
     }
@@ -584,7 +584,7 @@ describe('functions', () => {
       },
     });
     const controlPlane = propertiesOf(template, 'AWS::Lambda::Function').filter((fn) =>
-      JSON.stringify(fn.Environment).includes('APPHUB_FLINK_REST_URL'),
+      JSON.stringify(fn.Environment).includes('APPHUB_JOBS_TABLE'),
     );
     expect(controlPlane).toHaveLength(4);
     for (const fn of controlPlane) {
@@ -704,7 +704,7 @@ describe('functions', () => {
     const bundles = assets
       .map((asset) => path.join(synthesized.outdir, asset.source.path, 'index.js'))
       .filter((file) => existsSync(file));
-    expect(bundles).toHaveLength(5);
+    expect(bundles).toHaveLength(7);
     for (const bundle of bundles) {
       // The layer's packages are loaded at run time, never inlined (apache-arrow's own banner would appear).
       expect(readFileSync(bundle, 'utf8')).not.toContain('Licensed to the Apache Software Foundation (ASF)');

@@ -150,18 +150,18 @@ describe('a second deployment in the same account that attaches retained storage
       synthesizedApp().template(synthesizedApp().stacks.flink).findResources('AWS::ECS::TaskDefinition'),
     );
 
-    expect(variables.map((v) => v.APPHUB_WATERMARK_TABLE).filter(Boolean)).toEqual([
-      attached.tables.watermarks,
-    ]);
+    expect(new Set(variables.map((v) => v.APPHUB_WATERMARK_TABLE).filter(Boolean))).toEqual(
+      new Set([attached.tables.watermarks]),
+    );
     expect(new Set(variables.map((v) => v.APPHUB_JOBS_TABLE).filter(Boolean))).toEqual(
       new Set([attached.tables.jobs]),
     );
     expect(new Set(variables.map((v) => v.APPHUB_SAVEPOINTS_TABLE).filter(Boolean))).toEqual(
       new Set([attached.tables.savepoints]),
     );
-    expect(variables.map((v) => v.APPHUB_DATA_LAKE_BUCKET).filter(Boolean)).toEqual([
-      attached.dataLakeBucket,
-    ]);
+    expect(new Set(variables.map((v) => v.APPHUB_DATA_LAKE_BUCKET).filter(Boolean))).toEqual(
+      new Set([attached.dataLakeBucket]),
+    );
     expect(flink).toContain(`execution.checkpointing.dir: s3://${attached.checkpointBucket}/checkpoints`);
     expect(flink).toContain(
       `execution.checkpointing.savepoint-dir: s3://${attached.checkpointBucket}/savepoints`,

@@ -47,11 +47,15 @@ export function mskEvent(records: Parameters<typeof encodeKafkaEvent>[0]): Kafka
 
 /**
  * A descriptor of the sample's shape with a unique slug (`<prefix>-<random>`) and topic, 1-minute
- * windows and no lateness, so tests can share one table and bucket.
+ * windows and no lateness, so tests can share one table and bucket; as the input
+ * TIMESTORE_STREAMING_BATCHERS would carry it.
  */
-export function testDescriptor(overrides: Partial<DatasetDescriptorInput> = {}, prefix = 'it-mb') {
+export function testDescriptorInput(
+  overrides: Partial<DatasetDescriptorInput> = {},
+  prefix = 'it-mb',
+): DatasetDescriptorInput {
   const dataset = `${prefix}-${randomUUID().slice(0, 8)}`;
-  return parseDatasetDescriptor({
+  return {
     ...sampleBatcherDescriptor,
     dataset,
     topic: `${dataset}-topic`,
@@ -61,5 +65,10 @@ export function testDescriptor(overrides: Partial<DatasetDescriptorInput> = {}, 
     // The tests write to one or two partitions of a topic that does not exist in Kafka.
     topicPartitions: undefined,
     ...overrides,
-  });
+  };
+}
+
+/** testDescriptorInput, parsed. */
+export function testDescriptor(overrides: Partial<DatasetDescriptorInput> = {}, prefix = 'it-mb') {
+  return parseDatasetDescriptor(testDescriptorInput(overrides, prefix));
 }

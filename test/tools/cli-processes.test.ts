@@ -31,7 +31,7 @@ describe('--help as a user runs it', () => {
 
     expect(failure?.code).toBe(1);
     expect(failure?.stderr).toBe(
-      'error: unknown option --datset; known options: --dataset, --from, --to, --json, -h/--help\n',
+      'error: unknown option --datset; known options: --dataset, --from, --to, --json, --include-smoke, -h/--help\n',
     );
   });
 });

@@ -23,6 +23,8 @@ export interface StreamingFunctionProps {
   readonly memoryMiB: number;
   readonly timeout: Duration;
   readonly logRetention: logs.RetentionDays;
+  /** A fixed function name, for a function people invoke by name. Default: one CloudFormation generates. */
+  readonly functionName?: string | undefined;
   /** Concurrent executions reserved (and allowed); 1 makes a function single-flight. Default: unreserved. */
   readonly reservedConcurrency?: number | undefined;
   /** VPC placement, for functions that call Flink. Default: outside any VPC. */
@@ -54,6 +56,7 @@ export class StreamingFunction extends Construct {
       memorySize: props.memoryMiB,
       timeout: props.timeout,
       layers: [props.layer],
+      ...(props.functionName !== undefined && { functionName: props.functionName }),
       ...(props.reservedConcurrency !== undefined && {
         reservedConcurrentExecutions: props.reservedConcurrency,
       }),

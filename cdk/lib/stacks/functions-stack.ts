@@ -23,6 +23,9 @@ import {
   FUNCTION_RUNTIME,
   StreamingFunction,
 } from '../constructs/streaming-function.js';
+import { TopicManager } from '../constructs/topic-manager.js';
+import { smokeFunctionName } from '../function-names.js';
+import { kafkaClientEnvironment } from '../kafka-access.js';
 import { objectsOfBucket, objectsUnder, S3_GRANT_ACTIONS } from '../nag-patterns.js';
 import { CHECKPOINT_PREFIX, dataLakeBucketReference, SAVEPOINT_PREFIX } from './storage-stack.js';
 
@@ -59,6 +62,11 @@ export interface FunctionsStackProps extends StackProps {
    * control plane renders them into every submitted template (BROKERS, KAFKA_CLIENT_OPTIONS).
    */
   readonly kafka: { readonly bootstrapServers: string; readonly security: KafkaSecurity };
+  /**
+   * Differs at every synth so every deploy re-applies the topic spec (TopicManagerProps.deployNonce).
+   * Default: the synth time.
+   */
+  readonly deployNonce?: string | undefined;
 }
 
 /**
@@ -72,6 +80,10 @@ export class FunctionsStack extends Stack {
   readonly savepoint: lambda.IFunction;
   readonly reconcile: lambda.IFunction;
   readonly rescale: lambda.IFunction;
+  /** Creates and configures the topics on every deploy, before the event sources poll them. */
+  readonly topicManager: TopicManager;
+  /** `npm run smoke -- --target aws`: the sample through the deployed pipeline, named smokeFunctionName. */
+  readonly smoke: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: FunctionsStackProps) {
     super(scope, id, props);
@@ -183,6 +195,46 @@ export class FunctionsStack extends Stack {
       }),
     );
     for (const fn of [this.savepoint, this.reconcile, this.rescale]) props.leasesTable.grantReadWriteData(fn);
+
+    const kafkaSecret = options.kafkaSecretArn
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaClientSecret', options.kafkaSecretArn)
+      : undefined;
+    const kafkaEnvironment = kafkaClientEnvironment(props.kafka, kafkaSecret?.secretArn);
+    this.topicManager = new TopicManager(this, 'TopicManager', {
+      function: { ...common, network },
+      environment: { ...logLevel, ...kafkaEnvironment },
+      secret: kafkaSecret,
+      deployNonce: props.deployNonce ?? new Date().toISOString(),
+    });
+    // The event sources start polling their topics only once the topic manager has created them.
+    for (const child of this.microBatcher.node.findAll()) {
+      if (child instanceof lambda.EventSourceMapping) child.node.addDependency(this.topicManager.resource);
+    }
+
+    // The smoke test runs the sample through the deployed pipeline from inside the VPC: it produces
+    // and reads Kafka, reads the lake and the watermarks, asks Flink whether the sample job runs, and
+    // starts sealing passes of the micro-batcher (the event EventBridge sends it).
+    this.smoke = new StreamingFunction(this, 'Smoke', {
+      ...common,
+      name: FunctionFolder.smoke,
+      functionName: smokeFunctionName(options.stackPrefix),
+      network,
+      memoryMiB: 1024,
+      timeout: Duration.minutes(15),
+      environment: {
+        ...logLevel,
+        ...kafkaEnvironment,
+        TIMESTORE_STREAMING_BATCHERS: JSON.stringify(options.batchers),
+        APPHUB_DATA_LAKE_BUCKET: props.dataLakeBucket.bucketName,
+        APPHUB_WATERMARK_TABLE: props.watermarkTable.tableName,
+        APPHUB_FLINK_REST_URL: props.flinkRestUrl,
+        APPHUB_MICRO_BATCHER_FUNCTION: this.microBatcher.functionName,
+      },
+    }).function;
+    props.dataLakeBucket.grantRead(this.smoke);
+    props.watermarkTable.grantReadData(this.smoke);
+    this.microBatcher.grantInvoke(this.smoke);
+    kafkaSecret?.grantRead(this.smoke);
 
     // The sealing pass seals windows of datasets whose topic went quiet (no Kafka event would).
     this.schedule('SealSchedule', this.microBatcher, options.sealScheduleMinutes);
@@ -301,6 +353,11 @@ export class FunctionsStack extends Stack {
         "Reads savepoint objects under savepoints/ to check a stop savepoint's _metadata.",
         checkpointObjects,
       ],
+      [
+        this.smoke,
+        "Reads the sealed Parquet files, manifests and hot parts of the smoke run's window in the data-lake bucket.",
+        objectsOfBucket(dataLakeBucketReference(options)),
+      ],
     ];
     for (const [fn, reason, objects] of grants) {
       if (fn.role === undefined) continue;
@@ -311,6 +368,20 @@ export class FunctionsStack extends Stack {
             id: 'AwsSolutions-IAM5',
             reason: `${reason} S3 grants use the wildcard action groups (Get*/List*/DeleteObject*/Abort*) on object ARNs under a prefix.`,
             appliesTo: [S3_GRANT_ACTIONS, objects],
+          },
+        ],
+        true,
+      );
+    }
+    if (this.smoke.role !== undefined) {
+      NagSuppressions.addResourceSuppressions(
+        this.smoke.role,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason:
+              "grantInvoke covers the micro-batcher's versions (<arn>:*); the smoke function invokes only that function, for sealing passes.",
+            appliesTo: [{ regex: '/^Resource::<MicroBatcherFunction[0-9A-F]+\\.Arn>:\\*$/g' }],
           },
         ],
         true,

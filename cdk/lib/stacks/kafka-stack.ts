@@ -20,8 +20,8 @@ export interface KafkaStackProps extends StackProps {
 /**
  * An MSK cluster for kafkaMode=msk: TLS between clients and brokers and inside the cluster,
  * encrypted at rest, broker logs in CloudWatch, reachable only from the Kafka security group's
- * sources (Flink and the event source poller). Topics are created on first use with the
- * platform's partition count.
+ * sources (Flink, the event source poller, the topic manager and smoke Lambdas). Topics are never
+ * created by use: the topic manager (FunctionsStack) creates and configures them on every deploy.
  */
 export class KafkaStack extends Stack {
   readonly clusterArn: string;
@@ -43,8 +43,10 @@ export class KafkaStack extends Stack {
     const configuration = new msk.CfnConfiguration(this, 'Configuration', {
       name: `${options.stackPrefix}-kafka-${options.mskKafkaVersion.replaceAll('.', '-')}`,
       kafkaVersionsList: [options.mskKafkaVersion],
+      // No topic appears by a client's metadata request (a typo would create one silently): the topic
+      // manager creates every topic with its spec. Flink's Kafka source never triggered auto-creation anyway.
       serverProperties: [
-        'auto.create.topics.enable=true',
+        'auto.create.topics.enable=false',
         `num.partitions=${platform.topics.input.partitions}`,
         `default.replication.factor=${replication}`,
         `min.insync.replicas=${Math.max(1, replication - 1)}`,

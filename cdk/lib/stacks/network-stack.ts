@@ -27,7 +27,7 @@ function portRange(range: string): ec2.Port {
  */
 export class NetworkStack extends Stack {
   readonly vpc: ec2.IVpc;
-  /** Control-plane Lambdas (and the self-managed Kafka event source poller). */
+  /** Control-plane Lambdas, the topic manager and smoke Lambdas (and the self-managed Kafka event source poller). */
   readonly functionSecurityGroup: ec2.SecurityGroup;
   /** Every Flink task: JobManager, TaskManagers, SQL Gateway. */
   readonly flinkSecurityGroup: ec2.SecurityGroup;
@@ -102,6 +102,12 @@ export class NetworkStack extends Stack {
         this.kafkaSecurityGroup,
         kafkaTls,
         'Kafka TLS from the event source poller',
+      );
+      // The topic manager (a custom resource run on every deploy) and the smoke Lambda.
+      this.kafkaSecurityGroup.addIngressRule(
+        this.functionSecurityGroup,
+        kafkaTls,
+        'Kafka TLS from the topic manager and smoke Lambdas',
       );
       this.kafkaClientSecurityGroup = new ec2.SecurityGroup(this, 'KafkaClientSecurityGroup', {
         vpc: this.vpc,

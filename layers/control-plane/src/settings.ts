@@ -1,7 +1,8 @@
 import {
+  bootstrapServersSchema,
   ConfigInvalidError,
   type KafkaSecurity,
-  kafkaSecuritySchema,
+  kafkaSecurityJsonSchema,
   parseWith,
   platform,
   selectApphubVariables,
@@ -160,22 +161,8 @@ const envSchema = z.strictObject({
     .number()
     .nonnegative()
     .default(Number(controlPlaneSettings.reconcileBackoffSeconds.defaultValue)),
-  APPHUB_KAFKA_BOOTSTRAP_SERVERS: z
-    .string()
-    .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'expected host:port[,host:port]')
-    .optional(),
-  APPHUB_KAFKA_SECURITY: z
-    .string()
-    .transform((text, context) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        context.addIssue({ code: 'custom', message: 'expected JSON, e.g. {"protocol":"SSL"}' });
-        return z.NEVER;
-      }
-    })
-    .pipe(kafkaSecuritySchema)
-    .optional(),
+  APPHUB_KAFKA_BOOTSTRAP_SERVERS: bootstrapServersSchema.optional(),
+  APPHUB_KAFKA_SECURITY: kafkaSecurityJsonSchema.optional(),
   APPHUB_AWS_ENDPOINT_URL: z.url().optional(),
   APPHUB_S3_ENDPOINT_URL: z.url().optional(),
 });

@@ -46,4 +46,6 @@ export const FunctionFolder = {
   savepoint: 'savepoint',
   reconcile: 'reconcile',
   rescale: 'rescale',
+  topicManager: 'topic-manager',
+  smoke: 'smoke',
 } as const;

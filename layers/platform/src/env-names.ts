@@ -42,6 +42,8 @@ export const apphubVariableNames: ReadonlySet<string> = new Set([
   'APPHUB_RECONCILE_BACKOFF_SECONDS',
   'APPHUB_KAFKA_BOOTSTRAP_SERVERS',
   'APPHUB_KAFKA_SECURITY',
+  'APPHUB_KAFKA_SECRET_ARN',
+  'APPHUB_MICRO_BATCHER_FUNCTION',
 ]);
 
 /**

@@ -29,6 +29,24 @@ export const kafkaSecuritySchema = z.discriminatedUnion('protocol', [
 
 export type KafkaSecurity = z.output<typeof kafkaSecuritySchema>;
 
+/** A security description as an environment variable holds it: JSON text (APPHUB_KAFKA_SECURITY). */
+export const kafkaSecurityJsonSchema = z
+  .string()
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'expected JSON, e.g. {"protocol":"SSL"}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(kafkaSecuritySchema);
+
+/** Kafka bootstrap servers as a variable holds them (APPHUB_KAFKA_BOOTSTRAP_SERVERS). */
+export const bootstrapServersSchema = z
+  .string()
+  .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'expected host:port[,host:port]');
+
 /** Parses a security description (e.g. from a Lambda's environment); one line naming the bad field. */
 export function parseKafkaSecurity(value: unknown, where: string): KafkaSecurity {
   return parseWith(kafkaSecuritySchema, value, where);

@@ -3,10 +3,24 @@ import { parseWith, z } from './schema.js';
 
 const portRange = z.string().regex(/^\d+-\d+$/, 'expected a port range such as 9250-9260');
 
+/**
+ * A topic every environment creates and keeps as specified (the topic manager, @apphub/topics):
+ * partitions, retention and, in `config`, any other topic-level setting by its Kafka name
+ * (`cleanup.policy`, `max.message.bytes`, ...). Retention lives in `retentionMs` only.
+ */
 const topicSchema = z.strictObject({
-  name: z.string().min(1),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name (1-249 of A-Z, a-z, 0-9, . _ -)'),
   partitions: z.number().int().positive(),
   retentionMs: z.number().int().positive(),
+  config: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9.]*$/, 'expected a Kafka topic config name such as cleanup.policy'),
+      z.string().min(1),
+    )
+    .refine((config) => !('retention.ms' in config), 'retention.ms is set by retentionMs')
+    .optional(),
 });
 
 const platformSchema = z.strictObject({

@@ -6,6 +6,7 @@ import {
 } from '@apphub/microbatcher';
 import type { ParquetValue } from '@apphub/parquet';
 import { ConfigInvalidError, parseLocalEndpoints, platform } from '@apphub/platform';
+import { isSmokeRow, SMOKE_ID_PREFIX } from '@apphub/smoke';
 import { type CommandInput, defineCommand, type OptionTable, runCli } from './run-cli.js';
 
 const options = {
@@ -13,6 +14,10 @@ const options = {
   from: { type: 'string', valueName: 'TIME', description: 'start of the range (inclusive); required' },
   to: { type: 'string', valueName: 'TIME', description: 'end of the range (exclusive); required' },
   json: { type: 'boolean', description: 'print one JSON object per row instead of a table' },
+  'include-smoke': {
+    type: 'boolean',
+    description: `also show the smoke test's rows (an upsert-key field starting with ${SMOKE_ID_PREFIX}), left out by default`,
+  },
 } as const satisfies OptionTable;
 
 function parseTime(flag: string, raw: string | undefined): number {
@@ -53,8 +58,13 @@ async function query({ values: flags }: CommandInput<typeof options>): Promise<n
     bucket: platform.storage.dataLakeBucket,
     table: platform.storage.watermarkTable,
     awsEndpointUrl: endpoints.awsEndpointUrl,
+    s3EndpointUrl: endpoints.s3EndpointUrl,
   });
-  const result = await queryDataset(storage, descriptor, { from, to });
+  const read = await queryDataset(storage, descriptor, { from, to });
+  const result = flags['include-smoke']
+    ? read
+    : { ...read, rows: read.rows.filter((row) => !isSmokeRow(row.values, descriptor.upsertKey)) };
+  const smokeRows = read.rows.length - result.rows.length;
   const columns = descriptor.schema.fields;
   if (flags.json) {
     for (const row of result.rows) {
@@ -82,7 +92,8 @@ async function query({ values: flags }: CommandInput<typeof options>): Promise<n
   const sealedThrough =
     result.sealedThrough === undefined ? 'nothing' : new Date(result.sealedThrough).toISOString();
   console.error(
-    `${result.rows.length} rows (${sealed} sealed, ${result.rows.length - sealed} hot); watermark ${watermark}, sealed through ${sealedThrough}`,
+    `${result.rows.length} rows (${sealed} sealed, ${result.rows.length - sealed} hot); watermark ${watermark}, sealed through ${sealedThrough}` +
+      (smokeRows > 0 ? `; ${smokeRows} smoke rows left out (--include-smoke shows them)` : ''),
   );
   return 0;
 }

@@ -1,21 +1,42 @@
-import { platform, tables } from '@apphub/platform';
+import { tables } from '@apphub/platform';
+import { partitionDecreaseMessage, platformTopicSpecs, replicationFactorFor } from '@apphub/topics';
 
 /**
- * Shell script (run with the Redpanda image) that creates both topics with their partitions and
- * retention from infra/platform.json, or aligns the retention of topics that already exist, so a
- * rerun of the init container or Job is harmless. `brokers` is the in-cluster Kafka address.
+ * Shell script (run with the Redpanda image) that carries out the topic manager's plan
+ * (@apphub/topics) for the platform's topics with rpk: it first refuses a partition decrease with
+ * the topic manager's one line and changes nothing, then creates missing topics with their partitions
+ * and settings, raises partition counts, and applies the settings to existing topics; it never
+ * deletes a topic, so a rerun of the init container or Job is harmless. `brokers` is the in-cluster
+ * Kafka address. Redpanda is a single broker here: replication 1, as replicationFactorFor(1).
  */
 export function topicBootstrapScript(brokers: string): string {
+  const specs = platformTopicSpecs();
+  const settings = (flag: string, config: Readonly<Record<string, string>>) =>
+    Object.entries(config)
+      .map(([key, value]) => `${flag} ${key}=${value}`)
+      .join(' ');
   // Kafka API only (rpk topic/cluster info), so the script needs no access to Redpanda's admin port.
   const lines = [
     'set -eu',
     `export RPK_BROKERS=${brokers}`,
     'until rpk cluster info >/dev/null 2>&1; do sleep 2; done',
+    `partitions_of() { rpk topic list | awk -v topic="$1" '$1 == topic {print $2}'; }`,
   ];
-  for (const topic of Object.values(platform.topics)) {
+  for (const spec of specs) {
+    const refusal = partitionDecreaseMessage([
+      { name: spec.name, observed: '$current', desired: spec.partitions },
+    ]);
     lines.push(
-      `rpk topic list | awk '{print $1}' | grep -qx '${topic.name}' || rpk topic create ${topic.name} --partitions ${topic.partitions} --replicas 1 --topic-config retention.ms=${topic.retentionMs}`,
-      `rpk topic alter-config ${topic.name} --set retention.ms=${topic.retentionMs}`,
+      `current=$(partitions_of ${spec.name})`,
+      `if [ -n "$current" ] && [ "$current" -gt ${spec.partitions} ]; then echo "${refusal}" >&2; exit 1; fi`,
+    );
+  }
+  for (const spec of specs) {
+    lines.push(
+      `current=$(partitions_of ${spec.name})`,
+      `if [ -z "$current" ]; then rpk topic create ${spec.name} --partitions ${spec.partitions} --replicas ${replicationFactorFor(1)} ${settings('--topic-config', spec.config)}; ` +
+        `elif [ "$current" -lt ${spec.partitions} ]; then rpk topic add-partitions ${spec.name} --num $((${spec.partitions} - current)); fi`,
+      `rpk topic alter-config ${spec.name} ${settings('--set', spec.config)}`,
     );
   }
   return `${lines.join('\n')}\n`;

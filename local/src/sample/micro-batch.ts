@@ -14,6 +14,49 @@ import { loadLocalMapping } from '../batcher/settings.js';
 import { logFile, type Progress, repoRoot, stackPaths, waitUntil } from '../stack/index.js';
 
 /**
+ * The consumer group `npm run batcher` reads `topic` as (cdk.json's stackPrefix, or `stackPrefix`):
+ * the demo and the smoke test start it that way, so they share its committed progress.
+ */
+export function batcherGroupIdOf(topic: string, stackPrefix = loadLocalMapping().stackPrefix): string {
+  return consumerGroupIdFor(stackPrefix, topic);
+}
+
+/** An `npm run batcher` process started by a tool, logging to .local/logs/micro-batcher.log. */
+export interface BatcherProcess {
+  readonly log: string;
+  alive(): boolean;
+  /** Stops it with SIGINT (after the batch in flight) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts `npm run batcher` with `args` (its own flags) and `env`, its output appended to its log. */
+export function startBatcherProcess(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): BatcherProcess {
+  const log = logFile(stackPaths(), 'micro-batcher');
+  const out = openSync(log, 'a');
+  const child = spawn(
+    path.join(repoRoot, 'node_modules/.bin/tsx'),
+    [path.join(repoRoot, 'local/src/cli/batcher.ts'), ...args],
+    { cwd: repoRoot, stdio: ['ignore', out, out], env },
+  );
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let alive = true;
+  void exited.then(() => {
+    alive = false;
+  });
+  return {
+    log,
+    alive: () => alive,
+    stop: async () => {
+      if (alive) child.kill('SIGINT');
+      await exited;
+    },
+  };
+}
+
+/**
  * Runs `npm run batcher` (the Lambda handler behind a local event source mapping) until its group
  * has committed everything on the aggregates topic, then stops it with SIGINT (after the batch in
  * flight) and returns what the hybrid read needs. The batcher's log goes to .local/logs.
@@ -23,21 +66,10 @@ export async function microBatchAggregates(
   kafka: Kafka,
   progress: Progress,
 ): Promise<{ descriptor: DatasetDescriptor; storage: ReturnType<typeof createBatcherStorage> }> {
-  const log = logFile(stackPaths(), 'micro-batcher');
-  const out = openSync(log, 'a');
-  const child = spawn(
-    path.join(repoRoot, 'node_modules/.bin/tsx'),
-    [path.join(repoRoot, 'local/src/cli/batcher.ts'), '--batch-size', '1000', '--seal-interval-s', '5'],
-    { cwd: repoRoot, stdio: ['ignore', out, out], env: process.env },
-  );
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  let alive = true;
-  void exited.then(() => {
-    alive = false;
-  });
+  const batcher = startBatcherProcess(['--batch-size', '1000', '--seal-interval-s', '5']);
+  const { log } = batcher;
   const topic = platform.topics.aggregates.name;
-  // The group `npm run batcher` consumes the topic as, so both share committed progress.
-  const batcherGroupId = consumerGroupIdFor(loadLocalMapping().stackPrefix, topic);
+  const batcherGroupId = batcherGroupIdOf(topic);
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -53,13 +85,12 @@ export async function microBatchAggregates(
         progress.detail(`${lag} aggregates left to micro-batch`);
         return lag === 0;
       },
-      { timeoutMs: 180_000, intervalMs: 2_000, progress, isAlive: () => alive },
+      { timeoutMs: 180_000, intervalMs: 2_000, progress, isAlive: batcher.alive },
     );
     if (!caughtUp) throw new Error(`the micro-batcher did not catch up; see ${log}`);
   } finally {
     await admin.disconnect();
-    if (alive) child.kill('SIGINT');
-    await exited;
+    await batcher.stop();
   }
   const [descriptor] = parseBatcherDescriptors(
     process.env.TIMESTORE_STREAMING_BATCHERS || sampleBatchersJson,

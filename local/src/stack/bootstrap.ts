@@ -1,4 +1,6 @@
-import { platform, tables } from '@apphub/platform';
+import { connectKafka } from '@apphub/kafka-client';
+import { type LocalEndpoints, platform, tables } from '@apphub/platform';
+import { applyTopics, describeAction, platformTopicSpecs } from '@apphub/topics';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -7,81 +9,28 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
 import type { Progress } from './progress.js';
 
-/**
- * Errors Kafka answers while a new topic's partitions are still getting a leader (all retriable in
- * Kafka's protocol): "This server does not host this topic-partition" and its kin. kafkajs names
- * error code 6 NOT_LEADER_FOR_PARTITION (Kafka renamed it NOT_LEADER_OR_FOLLOWER; kafkajs
- * src/protocol/error.js keeps the old name), seen from ListOffsets right after creation.
- */
-const NOT_READY = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
-
-export function topicNotReady(error: unknown): boolean {
-  const errors = (error as { errors?: unknown[] }).errors ?? [error];
-  return errors.every((each) => NOT_READY.has(String((each as { type?: string }).type)));
-}
+/** Kafka's not-ready errors and topic creation that waits for leaders: the Kafka adapter's, for tests and the bench. */
+export { createTopicsWithLeaders, topicNotReady } from '@apphub/kafka-client';
 
 /**
- * Creates `topics` (those that do not exist yet) and returns once every partition has a leader that
- * answers: ListOffsets reaches each partition's leader. A topic that is still getting its leaders makes
- * kafkajs fail with one of Kafka's not-ready errors even with waitForLeaders (seen under load in CI);
- * those, and only those, are retried until `timeoutMs` passes.
+ * The native stack's topics, by the topic manager every environment runs (@apphub/topics): creates
+ * the platform's topics with their partitions and settings, raises partitions, re-applies retention
+ * and the other settings on every run (the seed's topic hygiene), refuses a partition decrease, never
+ * deletes a topic. Through the plaintext tools listener.
  */
-export async function createTopicsWithLeaders(
-  admin: Admin,
-  topics: readonly ITopicConfig[],
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const existing = new Set(await admin.listTopics());
-      const missing = topics.filter((topic) => !existing.has(topic.topic));
-      if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: [...missing] });
-      for (const topic of topics) await admin.fetchTopicOffsets(topic.topic);
-      return;
-    } catch (error) {
-      if (!topicNotReady(error) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-}
-
-/**
- * Creates the sample topics with their partitions and retention, or aligns the retention of
- * existing ones (the seed's topic hygiene: retention is set, not left to broker defaults).
- */
-export async function ensureTopics(kafka: Kafka, progress: Progress): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
+export async function ensureTopics(endpoints: LocalEndpoints, progress: Progress): Promise<void> {
+  const client = await connectKafka({
+    clientId: 'apphub-bootstrap',
+    brokers: endpoints.brokers,
+    security: { protocol: 'PLAINTEXT' },
+  });
   try {
-    const existing = new Set(await admin.listTopics());
-    const wanted = Object.values(platform.topics);
-    const missing = wanted.filter((topic) => !existing.has(topic.name));
-    if (missing.length > 0) {
-      await createTopicsWithLeaders(
-        admin,
-        missing.map((topic) => ({
-          topic: topic.name,
-          numPartitions: topic.partitions,
-          replicationFactor: 1,
-          configEntries: [{ name: 'retention.ms', value: String(topic.retentionMs) }],
-        })),
-      );
-      progress.detail(`created topics ${missing.map((topic) => topic.name).join(', ')}`);
-    }
-    await admin.alterConfigs({
-      validateOnly: false,
-      resources: wanted.map((topic) => ({
-        type: 2, // ConfigResourceTypes.TOPIC
-        name: topic.name,
-        configEntries: [{ name: 'retention.ms', value: String(topic.retentionMs) }],
-      })),
-    });
+    const applied = await applyTopics(client, platformTopicSpecs());
+    for (const action of applied.actions) progress.detail(describeAction(action));
   } finally {
-    await admin.disconnect();
+    await client.close();
   }
 }
 

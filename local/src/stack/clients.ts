@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { kafkajsSecurity as kafkaAdapterSecurity } from '@apphub/kafka-client';
 import {
   type AwsClients,
   ConfigInvalidError,
@@ -28,17 +28,15 @@ export function localKafkaSecurity(paths: StackPaths = stackPaths()): KafkaSecur
 
 /** kafkajs connection settings for a security description (TLS with its CA; SASL/SCRAM from the named variables). */
 export function kafkajsSecurity(security: KafkaSecurity): Pick<KafkaConfig, 'ssl' | 'sasl'> {
-  if (security.protocol === 'PLAINTEXT') return {};
-  const ssl = security.truststorePemFile ? { ca: [readFileSync(security.truststorePemFile, 'utf8')] } : true;
-  if (security.protocol === 'SSL') return { ssl };
-  return {
-    ssl,
-    sasl: {
-      mechanism: 'scram-sha-512',
-      username: process.env[security.usernameVariable] ?? '',
-      password: process.env[security.passwordVariable] ?? '',
-    },
-  };
+  return kafkaAdapterSecurity(
+    security,
+    security.protocol === 'SASL_SSL'
+      ? {
+          username: process.env[security.usernameVariable] ?? '',
+          password: process.env[security.passwordVariable] ?? '',
+        }
+      : undefined,
+  );
 }
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { type LocalEndpoints, parseLocalEndpoints } from '@apphub/platform';
 import { ensureStorage, ensureTopics } from './bootstrap.js';
-import { localAwsClients, localKafka } from './clients.js';
+import { localAwsClients } from './clients.js';
 import {
   askJobManager,
   type ComponentSpec,
@@ -173,7 +173,7 @@ export async function stackUp(
     // Topics, buckets and tables exist before anything that uses them starts (the reconciler acts as
     // soon as the TaskManagers register).
     if (index > 0) continue;
-    if (byName('kafka').length > 0) await ensureTopics(localKafka(endpoints), progress);
+    if (byName('kafka').length > 0) await ensureTopics(endpoints, progress);
     if (byName('minio').length > 0 || byName('dynamodb').length > 0) {
       await ensureStorage(localAwsClients(endpoints), progress);
     }
