@@ -3,6 +3,7 @@ import {
   createBatcherStorage,
   handleBatcherEvent,
   PartCache,
+  RecordedSchemas,
 } from '@apphub/microbatcher';
 import { createLogger, createMetrics, FunctionFolder, observability } from '@apphub/observability';
 import middy from '@middy/core';
@@ -17,6 +18,7 @@ export function createHandler(config: BatcherConfig) {
   const logger = createLogger(FunctionFolder.microBatcher);
   const metrics = createMetrics(FunctionFolder.microBatcher, logger);
   const partCache = new PartCache();
+  const schemas = new RecordedSchemas();
   return middy()
     .use(observability({ logger, metrics }))
     .handler((event: unknown) =>
@@ -26,6 +28,7 @@ export function createHandler(config: BatcherConfig) {
           lake,
           store,
           partCache,
+          schemas,
           logger,
           metrics,
         },
