@@ -2,7 +2,7 @@ import {
   handleBatcherEvent,
   parseDatasetDescriptor,
   sampleBatcherDescriptor,
-  type WindowManifest,
+  windowManifestSchema,
 } from '@apphub/microbatcher';
 import type { LocalEndpoints } from '@apphub/platform';
 import { windowStartOf } from '@apphub/watermarks';
@@ -61,7 +61,7 @@ export async function measureFreshness(
   const seconds = await timeWindowsReadable(kafka, topic, windows, 120_000, async (from, to) => {
     for (const state of await context.store.windows.list(descriptor.dataset, from, to)) {
       if (published.has(state.windowStart) || state.manifestKey === undefined) continue;
-      await context.lake.getJson<WindowManifest>(state.manifestKey);
+      await context.lake.getJson(state.manifestKey, windowManifestSchema);
       published.add(state.windowStart);
     }
     return published;

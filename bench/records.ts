@@ -1,4 +1,5 @@
 import type { RawKafkaRecord } from '@apphub/kafka-event';
+import { fromScaled, toScaled } from '@apphub/sample';
 
 /** Kafka partitions of the bench topics, as the sample aggregates topic has. */
 export const benchPartitions = 3;
@@ -7,17 +8,20 @@ export const benchUsers = 1000;
 /** Event time of the first aggregate. */
 export const benchBase = Date.UTC(2026, 10, 29, 0, 0);
 
-/** One aggregate as the sample job writes it (upsert-kafka: JSON key and value). */
+/**
+ * One aggregate as the sample job writes it (upsert-kafka: JSON key and value); `total_value` is a
+ * DECIMAL(38, 9) written as a plain number with its nine decimals (`11.250000000`).
+ */
 export function aggregateMessage(user: string, start: number, events: number) {
   const window = { user_id: user, window_start: new Date(start).toISOString() };
+  const fields = JSON.stringify({
+    ...window,
+    window_end: new Date(start + 60_000).toISOString(),
+    event_count: events,
+  });
   return {
     key: JSON.stringify(window),
-    value: JSON.stringify({
-      ...window,
-      window_end: new Date(start + 60_000).toISOString(),
-      event_count: events,
-      total_value: events * 1.25,
-    }),
+    value: `${fields.slice(0, -1)},"total_value":${fromScaled(toScaled(events * 1.25))}}`,
   };
 }
 

@@ -4,6 +4,7 @@ import {
   handleBatcherEvent,
   PartCache,
   parseDatasetDescriptor,
+  RecordedSchemas,
   S3Lake,
   sampleBatcherDescriptor,
   sealDueWindows,
@@ -50,8 +51,9 @@ export function quietBatcherContext(
     descriptors: [descriptor],
     lake: new S3Lake(aws.s3, platform.storage.dataLakeBucket),
     store: createWatermarkStore(aws.documents, platform.storage.watermarkTable),
-    // As the function's cold start creates it.
+    // As the function's cold start creates them.
     partCache: new PartCache(),
+    schemas: new RecordedSchemas(),
     logger: createLogger('bench', { sink: quiet }),
     // No metrics object: nothing is recorded or printed.
   };

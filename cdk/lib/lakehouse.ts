@@ -1,21 +1,20 @@
-import { type DatasetDescriptor, symlinkRoot, windowLabel } from '@apphub/microbatcher/dataset';
-import type { ParquetColumnType } from '@apphub/parquet';
+import {
+  checkSchemaHistory,
+  type DatasetDescriptor,
+  symlinkRoot,
+  windowLabel,
+} from '@apphub/microbatcher/dataset';
+import { columnTypeOf, type ParquetColumnType } from '@apphub/parquet/types';
 import { ConfigInvalidError } from '@apphub/platform/settings';
 import type { CfnTable } from 'aws-cdk-lib/aws-glue';
 
 /**
- * The Athena (Hive) type of each column type, matching the Parquet type @apphub/parquet writes:
- * UTF8 BYTE_ARRAY, INT32, INT64, DOUBLE, BOOLEAN, and INT64 TIMESTAMP(MILLIS, UTC).
- * https://docs.aws.amazon.com/athena/latest/ug/data-types.html
+ * The Athena (Hive) type of a column type, which reads the Parquet type @apphub/parquet writes for
+ * it: one row per type in `columnTypes` (layers/parquet/src/types.ts).
  */
-export const ATHENA_TYPES: Readonly<Record<ParquetColumnType, string>> = {
-  string: 'string',
-  int32: 'int',
-  int64: 'bigint',
-  double: 'double',
-  boolean: 'boolean',
-  timestamp: 'timestamp',
-};
+export function athenaTypeOf(type: ParquetColumnType): string {
+  return columnTypeOf(type).athena(type);
+}
 
 /** The partition column of the window, named like the `window=<label>` path segment. */
 export const WINDOW_PARTITION = 'window';
@@ -31,6 +30,9 @@ export { symlinkRoot };
 
 /** A dataset's window does not fit the date projection Athena offers. */
 export class LakehouseProjectionError extends ConfigInvalidError {}
+
+/** A descriptor's schema is not the last version of its committed history, or changes it in a refused way. */
+export class LakehouseSchemaError extends ConfigInvalidError {}
 
 const UNITS: ReadonlyArray<[string, number]> = [
   ['DAYS', 86_400_000],
@@ -61,12 +63,18 @@ export function glueTableName(descriptor: DatasetDescriptor): string {
  * partition keys (injected: values are not known in advance, so a query names them), read through
  * the symlink manifests under symlinkRoot as Parquet.
  * https://docs.aws.amazon.com/athena/latest/ug/partition-projection-supported-types.html
+ * The schema is checked first against the dataset's history committed in the repo
+ * (checkSchemaHistory, the rule the handler applies against the lake): synth cannot read the lake,
+ * so a refused change fails here, before a deployment. Old files then read through the table by
+ * column name, with nulls for added columns and widened values.
  */
 export function lakehouseTableInput(
   descriptor: DatasetDescriptor,
   bucketName: string,
   projectionStart: Date,
 ): CfnTable.TableInputProperty {
+  const schemaProblem = checkSchemaHistory(descriptor);
+  if (schemaProblem !== undefined) throw new LakehouseSchemaError(schemaProblem);
   const partitionKeys = new Set(descriptor.partitionKeys);
   const clash = descriptor.schema.fields.find((field) => field.name.toLowerCase() === WINDOW_PARTITION);
   if (clash !== undefined || partitionKeys.has(WINDOW_PARTITION)) {
@@ -101,7 +109,7 @@ export function lakehouseTableInput(
       location: `${root}/`,
       columns: descriptor.schema.fields
         .filter((field) => !partitionKeys.has(field.name))
-        .map((field) => ({ name: field.name, type: ATHENA_TYPES[field.type] })),
+        .map((field) => ({ name: field.name, type: athenaTypeOf(field.type) })),
       inputFormat: 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat',
       outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
       serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },

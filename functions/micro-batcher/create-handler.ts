@@ -4,6 +4,7 @@ import {
   handleBatcherEvent,
   OUTAGE_RESERVE_SECONDS,
   PartCache,
+  RecordedSchemas,
   rideOutStorageOutage,
 } from '@apphub/microbatcher';
 import { createLogger, createMetrics, FunctionFolder, observability } from '@apphub/observability';
@@ -21,6 +22,7 @@ export function createHandler(config: BatcherConfig) {
   const logger = createLogger(FunctionFolder.microBatcher);
   const metrics = createMetrics(FunctionFolder.microBatcher, logger);
   const partCache = new PartCache();
+  const schemas = new RecordedSchemas();
   return middy()
     .use(observability({ logger, metrics }))
     .handler((event: unknown, context: Context) =>
@@ -29,7 +31,7 @@ export function createHandler(config: BatcherConfig) {
       rideOutStorageOutage(
         () =>
           handleBatcherEvent(
-            { descriptors: config.descriptors, lake, store, partCache, logger, metrics },
+            { descriptors: config.descriptors, lake, store, partCache, schemas, logger, metrics },
             event,
           ),
         {

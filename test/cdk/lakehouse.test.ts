@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   datasetRoot,
   encodeSealedFile,
@@ -6,12 +9,15 @@ import {
   sealedFileKey,
   windowLabel,
 } from '@apphub/microbatcher';
+import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { parquetMetadata } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
-import { lakehouseTableInput, symlinkRoot } from '../../cdk/lib/lakehouse.js';
+import { parseAppConfig } from '../../cdk/lib/config.js';
+import { LakehouseSchemaError, lakehouseTableInput, symlinkRoot } from '../../cdk/lib/lakehouse.js';
 import { lakehouseDatabaseName } from '../../cdk/lib/stacks/storage-stack.js';
-import { cfnLint, useSynthesized } from './support/synthesize.js';
+import { addStreamingStacks } from '../../cdk/lib/streaming-app.js';
+import { cdkJsonContext, cfnLint, useSynthesized } from './support/synthesize.js';
 
 const START = new Date('2026-01-01T00:00:00Z');
 
@@ -28,6 +34,9 @@ const clicks = parseDatasetDescriptor({
       { name: 'score', type: 'double', nullable: true },
       { name: 'bot', type: 'boolean' },
       { name: 'at', type: 'timestamp' },
+      { name: 'day', type: 'date' },
+      { name: 'price', type: 'decimal(12, 2)' },
+      { name: 'total', type: 'decimal(38, 9)', nullable: true },
     ],
   },
   timestampField: 'at',
@@ -39,16 +48,22 @@ const clicks = parseDatasetDescriptor({
 /**
  * The Athena type for each Parquet physical/logical type, from
  * https://docs.aws.amazon.com/athena/latest/ug/data-types.html and the Parquet logical types
- * (https://github.com/apache/parquet-format/blob/master/LogicalTypes.md).
+ * (https://github.com/apache/parquet-format/blob/master/LogicalTypes.md): DECIMAL(p,s) in any of its
+ * physical types (INT32, INT64, FIXED_LEN_BYTE_ARRAY) is Athena's decimal(p,s), DATE is date.
  */
-const ATHENA_TYPE_OF_PARQUET: Record<string, string> = {
-  'BYTE_ARRAY/STRING': 'string',
-  INT32: 'int',
-  INT64: 'bigint',
-  DOUBLE: 'double',
-  BOOLEAN: 'boolean',
-  'INT64/TIMESTAMP(MILLIS,UTC)': 'timestamp',
-};
+function athenaTypeOfParquet(parquet: string): string | undefined {
+  const decimal = /\/DECIMAL\((\d+),(\d+)\)$/.exec(parquet);
+  if (decimal) return `decimal(${decimal[1]},${decimal[2]})`;
+  return {
+    'BYTE_ARRAY/STRING': 'string',
+    INT32: 'int',
+    INT64: 'bigint',
+    DOUBLE: 'double',
+    BOOLEAN: 'boolean',
+    'INT32/DATE': 'date',
+    'INT64/TIMESTAMP(MILLIS,UTC)': 'timestamp',
+  }[parquet];
+}
 
 /** The Parquet type of each column of a sealed file the micro-batcher writes for `descriptor`. */
 function sealedFileTypes(descriptor: typeof clicks): Record<string, string> {
@@ -60,20 +75,25 @@ function sealedFileTypes(descriptor: typeof clicks): Record<string, string> {
     score: 0.5,
     bot: false,
     at: Date.UTC(2026, 10, 29, 10),
+    day: '2026-11-29',
+    price: '1234567890.12',
+    total: '12345678901234567890.123456789',
   };
   const bytes = encodeSealedFile(descriptor, [row]);
   const { schema } = parquetMetadata(bytes);
   return Object.fromEntries(
     schema.slice(1).map((element) => {
       const logical = element.logical_type as
-        | { type: string; unit?: string; isAdjustedToUTC?: boolean }
+        | { type: string; unit?: string; isAdjustedToUTC?: boolean; precision?: number; scale?: number }
         | undefined;
       const suffix =
         logical?.type === 'TIMESTAMP'
           ? `/TIMESTAMP(${logical.unit},${logical.isAdjustedToUTC ? 'UTC' : 'local'})`
-          : logical
-            ? `/${logical.type}`
-            : '';
+          : logical?.type === 'DECIMAL'
+            ? `/DECIMAL(${logical.precision},${logical.scale})`
+            : logical
+              ? `/${logical.type}`
+              : '';
       return [element.name, `${element.type}${suffix}`];
     }),
   );
@@ -92,10 +112,18 @@ describe('the Glue table of a dataset', () => {
       'score',
       'bot',
       'at',
+      'day',
+      'price',
+      'total',
     ]);
     for (const column of columns) {
-      expect(column.type, column.name).toBe(ATHENA_TYPE_OF_PARQUET[parquet[column.name]!]);
+      expect(column.type, column.name).toBe(athenaTypeOfParquet(parquet[column.name]!));
     }
+    expect(columns.slice(-3).map((column) => column.type)).toEqual([
+      'date',
+      'decimal(12,2)',
+      'decimal(38,9)',
+    ]);
   });
 
   // Athena partition projection: https://docs.aws.amazon.com/athena/latest/ug/partition-projection-supported-types.html
@@ -149,8 +177,16 @@ describe('the Glue table of a dataset', () => {
   });
 
   it('starts the projection on a window boundary and takes the largest unit that divides the window', () => {
-    const elevenMinutes = parseDatasetDescriptor({ ...sampleBatcherDescriptor, windowDuration: '11 min' });
-    const ninetySeconds = parseDatasetDescriptor({ ...sampleBatcherDescriptor, windowDuration: '90 s' });
+    const elevenMinutes = parseDatasetDescriptor({
+      ...sampleBatcherDescriptor,
+      dataset: 'other-windows',
+      windowDuration: '11 min',
+    });
+    const ninetySeconds = parseDatasetDescriptor({
+      ...sampleBatcherDescriptor,
+      dataset: 'other-windows',
+      windowDuration: '90 s',
+    });
     const parametersOf = (descriptor: typeof clicks) =>
       lakehouseTableInput(descriptor, 'b', START).parameters as Record<string, string>;
 
@@ -161,7 +197,11 @@ describe('the Glue table of a dataset', () => {
     expect(parametersOf(ninetySeconds)['projection.window.interval']).toBe('90');
     expect(() =>
       lakehouseTableInput(
-        parseDatasetDescriptor({ ...sampleBatcherDescriptor, windowDuration: '1500 ms' }),
+        parseDatasetDescriptor({
+          ...sampleBatcherDescriptor,
+          dataset: 'other-windows',
+          windowDuration: '1500 ms',
+        }),
         'b',
         START,
       ),
@@ -185,6 +225,16 @@ describe('the lakehouse of the default deployment', () => {
       TableInput: {
         Name: 'user_activity_1m',
         PartitionKeys: [{ Name: 'window', Type: 'string' }],
+        // The sample's exact sums: Flink's DECIMAL(38, 9), in the sealed files and the table alike.
+        StorageDescriptor: {
+          Columns: [
+            { Name: 'user_id', Type: 'string' },
+            { Name: 'window_start', Type: 'timestamp' },
+            { Name: 'window_end', Type: 'timestamp' },
+            { Name: 'event_count', Type: 'bigint' },
+            { Name: 'total_value', Type: 'decimal(38,9)' },
+          ],
+        },
         Parameters: {
           'projection.window.interval': '10',
           'projection.window.interval.unit': 'MINUTES',
@@ -211,5 +261,34 @@ describe('a deployment that attaches all its storage', () => {
       TableInput: { StorageDescriptor: { Location: Match.stringLikeRegexp('^s3://retained-lake/') } },
     });
     expect(cfnLint(synthesized().assembly).errors).toEqual([]);
+  });
+});
+
+describe('a deployment whose descriptor changes a committed dataset schema', () => {
+  it('fails at synth in one line naming the field and both types, before anything is deployed', () => {
+    // Prepare: the sample dataset with total_value back as a double, against its committed history.
+    const outdir = mkdtempSync(path.join(tmpdir(), 'apphub-cdk-refused-'));
+    const fields = sampleBatcherDescriptor.schema.fields.map((field) =>
+      field.name === 'total_value' ? { ...field, type: 'double' } : field,
+    );
+    const app = new App({
+      outdir,
+      context: {
+        ...cdkJsonContext(),
+        'apphub:batchers': JSON.stringify([{ ...sampleBatcherDescriptor, schema: { fields } }]),
+      },
+    });
+    const config = parseAppConfig(app.node.getAllContext(), { APPHUB_STREAMING_ENABLED: '1' });
+
+    // Act and assess
+    try {
+      expect(() => addStreamingStacks(app, config)).toThrow(
+        new LakehouseSchemaError(
+          'dataset user-activity-1m: field total_value changed from decimal(38,9) to double, which files written as decimal(38,9) cannot be read as; keep the old schema, or write to a new dataset name or backfill (docs/microbatcher.md#schema-evolution)',
+        ),
+      );
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,14 +1,16 @@
 import { type DecodedKafkaRecord, decodeKafkaEvent } from '@apphub/kafka-event';
 import { type Logger, MetricName, type Metrics } from '@apphub/observability';
+import { z } from '@apphub/platform/settings';
 import { isWindowClosed, type WatermarkStore, type WindowState } from '@apphub/watermarks';
 import { type DatasetDescriptor, policyOf } from './descriptor.js';
 import { type Lake, mapWithLimit } from './lake.js';
 import { datasetRoot, deadLetterKey, SEALED_PART_TAG } from './layout.js';
+import { FORMAT_VERSION, versionedObject, type WindowManifest, windowManifestSchema } from './manifest.js';
 import { BatcherMetrics, unroutedDataset } from './metrics.js';
 import { PartCache } from './part-cache.js';
 import { encodeHotPart, groupIntoParts, type HotPart } from './parts.js';
 import { type DatasetRow, decodeDatasetRecord } from './records.js';
-import type { WindowManifest } from './sealing.js';
+import { type RecordedSchemas, recordDatasetSchema } from './schema-record.js';
 import { type SealingPassSummary, sealDueWindows } from './sealing-pass.js';
 
 /** Everything the micro-batcher needs, passed in so the handler, local runner and tests share it. */
@@ -31,6 +33,11 @@ export interface BatcherContext {
    * read them back; created once at cold start. Without one, only the current batch's parts are kept.
    */
   readonly partCache?: PartCache;
+  /**
+   * The datasets whose schema this function has checked against and recorded in the lake, created
+   * once at cold start; without it every batch checks again (two more requests).
+   */
+  readonly schemas?: RecordedSchemas;
 }
 
 export interface DatasetBatchSummary extends SealingPassSummary {
@@ -40,18 +47,25 @@ export interface DatasetBatchSummary extends SealingPassSummary {
   readonly partsWritten: number;
 }
 
-export interface DeadLetter {
-  readonly dataset: string;
-  readonly reason: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly timestamp: number;
-  /** Raw bytes, base64. */
-  readonly key: string | null;
-  readonly value: string | null;
-  readonly headers: readonly { readonly name: string; readonly value: string }[];
-}
+/** A bad record as the lake keeps it: why, where it came from, and its raw bytes (base64). */
+export const deadLetterSchema = versionedObject(
+  'a dead letter',
+  FORMAT_VERSION,
+  z.strictObject({
+    formatVersion: z.literal(FORMAT_VERSION).optional(),
+    dataset: z.string().min(1),
+    reason: z.string().min(1),
+    topic: z.string().min(1),
+    partition: z.number().int().min(0),
+    offset: z.number().int().min(0),
+    timestamp: z.number(),
+    key: z.string().nullable(),
+    value: z.string().nullable(),
+    headers: z.array(z.strictObject({ name: z.string(), value: z.string() })),
+  }),
+);
+
+export type DeadLetter = z.output<typeof deadLetterSchema>;
 
 /**
  * Processes one Lambda Kafka event, dataset by dataset: dead letters and hot parts to S3, parts
@@ -82,9 +96,33 @@ export async function processKafkaEvent(
   for (const descriptor of context.descriptors) {
     const own = byTopic.get(descriptor.topic);
     if (own === undefined) continue;
+    await ensureDatasetSchema(context, descriptor);
     summaries[descriptor.dataset] = await processDatasetRecords(context, descriptor, own);
   }
   return summaries;
+}
+
+/**
+ * Checks the descriptor's schema against the one the lake records for its dataset and records it
+ * when it evolved (once per cold start with the context's `schemas`). A refused change throws
+ * SchemaChangeRefusedError before anything of the batch is written, so the batch fails and is
+ * retried, then lands in the failed-batch destination, where it waits to be replayed.
+ */
+export async function ensureDatasetSchema(
+  context: Pick<BatcherContext, 'lake' | 'store' | 'logger' | 'now' | 'schemas'>,
+  descriptor: DatasetDescriptor,
+): Promise<void> {
+  const now = (context.now ?? Date.now)();
+  const outcome = context.schemas
+    ? await context.schemas.ensure(context, descriptor, now)
+    : await recordDatasetSchema(context, descriptor, now);
+  if (outcome.change.kind === 'evolved') {
+    context.logger.info('dataset schema recorded', {
+      dataset: descriptor.dataset,
+      version: outcome.version,
+      changes: outcome.change.changes,
+    });
+  }
 }
 
 /** The records of each topic, in their order; one pass however many descriptors the function has. */
@@ -183,7 +221,8 @@ async function retagCoveredPart(
 ): Promise<void> {
   const manifestKey = window.manifestKey;
   if (manifestKey === undefined) return;
-  if (!manifests.has(manifestKey)) manifests.set(manifestKey, lake.getJson<WindowManifest>(manifestKey));
+  if (!manifests.has(manifestKey))
+    manifests.set(manifestKey, lake.getJson(manifestKey, windowManifestSchema));
   const manifest = await manifests.get(manifestKey)!;
   if (manifest.compactedPart !== undefined && manifest.parts.includes(key)) {
     await lake.tag(key, SEALED_PART_TAG);
@@ -233,6 +272,7 @@ async function writeDeadLetters(
   await mapWithLimit(bad, context.concurrency ?? 16, async ({ record, reason }) => {
     const key = deadLetterKey(root, record);
     const letter: DeadLetter = {
+      formatVersion: FORMAT_VERSION,
       dataset,
       reason,
       topic: record.topic,

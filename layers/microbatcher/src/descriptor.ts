@@ -1,24 +1,30 @@
-import type { ParquetColumnType } from '@apphub/parquet';
+import { kindOf, type ParquetColumnType, parseColumnType } from '@apphub/parquet/types';
 import { ConfigInvalidError, parseWith, platform, z } from '@apphub/platform/settings';
 import type { WatermarkPolicy } from '@apphub/watermarks';
 import { durationSchema } from './duration.js';
 
-const fieldTypes = [
-  'string',
-  'int32',
-  'int64',
-  'double',
-  'boolean',
-  'timestamp',
-] as const satisfies readonly ParquetColumnType[];
+/**
+ * A column type as written in a descriptor (`"int64"`, `"decimal(38, 9)"`), parsed to its canonical
+ * spelling (`decimal(38,9)`), which manifests and the schema record store.
+ */
+export const columnTypeSchema = z.string().transform((text, context): ParquetColumnType => {
+  const parsed = parseColumnType(text);
+  if ('type' in parsed) return parsed.type;
+  context.addIssue({ code: 'custom', message: parsed.problem });
+  return z.NEVER;
+});
 
-const fieldSchema = z.strictObject({
+/** One column of a dataset: a name, a type and whether records may leave it out (null). */
+export const fieldSchema = z.strictObject({
   name: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'expected a column name: a letter, then letters, digits or _'),
-  type: z.enum(fieldTypes),
+  type: columnTypeSchema,
   nullable: z.boolean().default(false),
 });
+
+/** A parsed schema field. */
+export type DatasetField = z.output<typeof fieldSchema>;
 
 /**
  * One dataset the micro-batcher maintains. Durations are strings such as "1 h" or "30 s"; the
@@ -78,8 +84,8 @@ const descriptorSchema = z
     descriptor.partitionKeys.forEach((name, index) => {
       const type = types.get(name);
       if (type === undefined) problem(['partitionKeys', index], `"${name}" is not a schema field`);
-      else if (type === 'double')
-        problem(['partitionKeys', index], `"${name}" is a double; partition by a discrete field`);
+      else if (type === 'double' || kindOf(type) === 'decimal')
+        problem(['partitionKeys', index], `"${name}" is a ${kindOf(type)}; partition by a discrete field`);
     });
     descriptor.upsertKey.forEach((name, index) => {
       if (!types.has(name)) problem(['upsertKey', index], `"${name}" is not a schema field`);

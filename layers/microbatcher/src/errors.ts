@@ -8,3 +8,6 @@ export class WindowSealError extends AppHubError {}
 
 /** A hybrid query was asked for something it cannot answer (unknown dataset, bad time range). */
 export class QueryInvalidError extends AppHubError {}
+
+/** A descriptor changes its dataset's schema in a way the files already written cannot be read as. */
+export class SchemaChangeRefusedError extends AppHubError {}

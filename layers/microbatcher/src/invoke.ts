@@ -1,6 +1,12 @@
 import { isKafkaEvent } from '@apphub/kafka-event';
 import { AppHubError } from '@apphub/platform';
-import { type BatcherContext, type DatasetBatchSummary, metricsOf, processKafkaEvent } from './batch.js';
+import {
+  type BatcherContext,
+  type DatasetBatchSummary,
+  ensureDatasetSchema,
+  metricsOf,
+  processKafkaEvent,
+} from './batch.js';
 import { sealDueWindows } from './sealing-pass.js';
 
 /** The payload is neither a Kafka event nor a scheduled event. */
@@ -29,6 +35,8 @@ export async function handleBatcherEvent(
     const summaries: Record<string, Partial<DatasetBatchSummary>> = {};
     for (const descriptor of context.descriptors) {
       const metrics = metricsOf(context, descriptor.dataset);
+      // A pass seals hot parts into files of the descriptor's schema: it must be the one in force.
+      await ensureDatasetSchema(context, descriptor);
       summaries[descriptor.dataset] = await sealDueWindows(context, descriptor, { metrics });
     }
     return summaries;

@@ -1,3 +1,4 @@
+import { describeIssues, type z } from '@apphub/platform';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -32,7 +33,11 @@ export interface Lake {
   put(key: string, body: Uint8Array | string, contentType: string): Promise<void>;
   /** An object's bytes; throws LakeObjectError when it does not exist or the read fails. */
   get(key: string): Promise<Uint8Array>;
-  getJson<T>(key: string): Promise<T>;
+  /**
+   * A JSON object parsed with `schema` (parseLakeJson): what is read is checked, never cast, and
+   * an object that is not JSON or does not fit is a LakeObjectError naming it in one line.
+   */
+  getJson<S extends z.ZodType>(key: string, schema: S): Promise<z.output<S>>;
   /** ETag and user metadata of an object, or undefined when it does not exist. */
   head(
     key: string,
@@ -79,8 +84,8 @@ export class S3Lake implements Lake {
     }
   }
 
-  async getJson<T>(key: string): Promise<T> {
-    return JSON.parse(Buffer.from(await this.get(key)).toString('utf8')) as T;
+  async getJson<S extends z.ZodType>(key: string, schema: S): Promise<z.output<S>> {
+    return parseLakeJson(this.bucket, key, await this.get(key), schema);
   }
 
   async head(
@@ -138,6 +143,35 @@ export class S3Lake implements Lake {
       throw new LakeObjectError(`cannot tag s3://${this.bucket}/${key}`, { cause: error });
     }
   }
+}
+
+/**
+ * Parses an object's bytes as JSON with `schema`, or throws a LakeObjectError naming the object:
+ * `s3://<bucket>/<key> is not <what the schema describes>: <field>: <problem>`.
+ */
+export function parseLakeJson<S extends z.ZodType>(
+  bucket: string,
+  key: string,
+  bytes: Uint8Array,
+  schema: S,
+): z.output<S> {
+  const what = schema.description ?? 'the JSON expected';
+  let document: unknown;
+  try {
+    document = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (error) {
+    throw new LakeObjectError(
+      `s3://${bucket}/${key} is not ${what}: not JSON (${(error as Error).message})`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const result = schema.safeParse(document);
+  if (result.success) return result.data;
+  throw new LakeObjectError(`s3://${bucket}/${key} is not ${what}: ${describeIssues(result.error)}`, {
+    cause: result.error,
+  });
 }
 
 /** The HTTP status of an S3 error (HeadObject's 404 has no error code to match by name). */

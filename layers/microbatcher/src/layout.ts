@@ -13,9 +13,11 @@ import type { DatasetDescriptor } from './descriptor.js';
  *   <prefix>/<dataset>/manifests/window=<start>/v<version>-<partsHash>.json
  *   <prefix>/<dataset>/symlinks/window=<start>/<k>=<v>/manifest
  *   <prefix>/<dataset>/dead-letter/topic=<topic>/partition=<p>/offset=<offset>.json
+ *   <prefix>/<dataset>/schema.json
  *
- * The symlink manifests are the exception: one fixed key per window cell, rewritten (in version
- * order) whenever the window's published version changes.
+ * The symlink manifests and the schema record are the exceptions: one fixed key per window cell,
+ * rewritten (in version order) whenever the window's published version changes, and one per
+ * dataset, rewritten (with compare-and-set) when its schema evolves.
  */
 export function datasetRoot(descriptor: Pick<DatasetDescriptor, 'prefix' | 'dataset'>): string {
   return `${descriptor.prefix}/${descriptor.dataset}`;
@@ -156,6 +158,11 @@ export function manifestKey(
     `window=${windowLabel(windowStart)}`,
     `v${String(version).padStart(6, '0')}-${partsHash}.json`,
   );
+}
+
+/** The dataset's schema record: the schema in force and every version before it (schema-record.ts). */
+export function schemaRecordKey(descriptor: Pick<DatasetDescriptor, 'prefix' | 'dataset'>): string {
+  return `${datasetRoot(descriptor)}/schema.json`;
 }
 
 export function deadLetterKey(

@@ -3,6 +3,7 @@ import {
   encodeParquet,
   encodeParquetColumns,
   type ParquetColumn,
+  ParquetDecodeError,
   type ParquetValue,
 } from '@apphub/parquet';
 import { windowStartOf } from '@apphub/watermarks';
@@ -102,8 +103,22 @@ export function encodeHotPart(descriptor: DatasetDescriptor, rows: readonly Stor
   });
 }
 
+/**
+ * A hot or compacted part's rows in the descriptor's schema: a field the part was written without
+ * (added since, nullable) reads as null, a widened field as its new type. A part with a column the
+ * descriptor does not have was written under a newer schema than this process runs; reading it
+ * would drop that column's values from the next seal, so it fails instead.
+ */
 export function decodeHotPart(descriptor: DatasetDescriptor, bytes: Uint8Array): StoredRow[] {
-  const { length, readValue } = decodeParquetColumns(bytes);
+  const expected = hotColumns(descriptor);
+  const { length, readValue, stored } = decodeParquetColumns(bytes, expected);
+  const known = new Set(expected.map((column) => column.name));
+  const unknown = stored.filter((column) => !known.has(column.name));
+  if (unknown.length > 0) {
+    throw new ParquetDecodeError(
+      `the part has column ${unknown[0]!.name} (${unknown[0]!.type}), which dataset ${descriptor.dataset}'s schema does not: it was written under a newer schema than this process runs`,
+    );
+  }
   const names = descriptor.schema.fields.map((field) => field.name);
   const rows: StoredRow[] = new Array(length);
   for (let index = 0; index < length; index++) {

@@ -10,8 +10,8 @@ import {
 import { type DatasetDescriptor, policyOf } from './descriptor.js';
 import { QueryInvalidError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
+import { windowManifestSchema } from './manifest.js';
 import { compactRows, compareUpsertKeys } from './parts.js';
-import type { WindowManifest } from './sealing.js';
 import { readWindowRecords } from './window-records.js';
 
 /** A row of a hybrid read, marked by where it came from. */
@@ -88,11 +88,12 @@ async function readWindow(
   watermark: number | undefined,
 ): Promise<HybridRow[]> {
   if (isWindowSealed(descriptor, window, watermark)) {
-    const manifest = await lake.getJson<WindowManifest>(window.manifestKey!);
+    const manifest = await lake.getJson(window.manifestKey!, windowManifestSchema);
     const files = await mapWithLimit(
       manifest.files.filter((file) => file.rowCount > 0),
       8,
-      async (file) => decodeParquet(await lake.get(file.key)).rows,
+      // Read as the descriptor's schema: fields added since read as null, widened ones converted.
+      async (file) => decodeParquet(await lake.get(file.key), descriptor.schema.fields).rows,
     );
     return files.flat().map((values) => ({ status: 'sealed', windowStart: window.windowStart, values }));
   }

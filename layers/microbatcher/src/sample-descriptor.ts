@@ -15,7 +15,7 @@ export const sampleBatcherDescriptor = {
       { name: 'window_start', type: 'timestamp' },
       { name: 'window_end', type: 'timestamp' },
       { name: 'event_count', type: 'int64' },
-      { name: 'total_value', type: 'double' },
+      { name: 'total_value', type: 'decimal(38, 9)' },
     ],
   },
   timestampField: 'window_start',

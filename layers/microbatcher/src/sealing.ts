@@ -12,35 +12,11 @@ import {
   SEALED_PART_TAG,
   sealedFileKey,
 } from './layout.js';
+import { FORMAT_VERSION, type WindowManifest, windowManifestSchema } from './manifest.js';
 import { cachedEncoding, type PartCache } from './part-cache.js';
 import { encodeHotPart, encodeSealedFile, latestRecords, liveValues } from './parts.js';
 import { writeSymlinkManifests } from './symlinks.js';
 import { readWindowRecords } from './window-records.js';
-
-/** The manifest of one sealed window version: which files hold the window's rows. */
-export interface WindowManifest {
-  readonly dataset: string;
-  readonly version: number;
-  readonly windowStart: string;
-  readonly windowEnd: string;
-  /** Hash of the hot parts this version compacts; equal parts give an equal manifest. */
-  readonly partsHash: string;
-  /** Every hot part this version covers: those of the versions before it and the ones added since. */
-  readonly parts: readonly string[];
-  /**
-   * The compacted part (compactedPartKey): the winning record per upsert key of `parts`, with
-   * lineage and tombstones. The next version starts from it, so `parts` may expire. Absent in
-   * manifests written before compacted parts existed: their parts are never tagged.
-   */
-  readonly compactedPart?: string;
-  /**
-   * One sealed file per partition-key cell of this version or an earlier one; a cell without rows
-   * now has a file without rows, so that every cell's symlink manifest moves to this version.
-   */
-  readonly files: readonly { readonly key: string; readonly partition: string; readonly rowCount: number }[];
-  readonly rowCount: number;
-  readonly columns: DatasetDescriptor['schema']['fields'];
-}
 
 export interface SealOutcome {
   /** False when the window had nothing new to seal, or another sealer holds it. */
@@ -108,7 +84,7 @@ export async function sealWindow(
     if (!hasUnsealedParts(window)) {
       // Published but not finished: its sealer stopped in between. Which parts it tagged is not
       // known, so all of the version's are (tagging twice changes nothing).
-      const manifest = await context.lake.getJson<WindowManifest>(window.manifestKey!);
+      const manifest = await context.lake.getJson(window.manifestKey!, windowManifestSchema);
       await finishSeal(context, descriptor, manifest, manifest.parts, options.owner);
       return { sealed: false, finished: true, manifest, manifestKey: window.manifestKey! };
     }
@@ -149,16 +125,17 @@ async function compactAndPublish(
   const version = window.manifestVersion + 1;
   const compactedPart = compactedPartKey(descriptor, windowStart, partsHash);
   const manifest: WindowManifest = {
+    formatVersion: FORMAT_VERSION,
     dataset: descriptor.dataset,
     version,
     windowStart: new Date(windowStart).toISOString(),
     windowEnd: new Date(windowStart + descriptor.windowDuration).toISOString(),
     partsHash,
-    parts: window.parts,
+    parts: [...window.parts],
     compactedPart,
     files,
     rowCount: files.reduce((sum, file) => sum + file.rowCount, 0),
-    columns: descriptor.schema.fields,
+    columns: [...descriptor.schema.fields],
   };
   const key = manifestKey(descriptor, windowStart, version, partsHash);
   // Everything goes up together: nothing points at these objects until the manifest is published below.

@@ -2,7 +2,7 @@ import type { DatasetDescriptor } from './descriptor.js';
 import { LakeObjectError } from './errors.js';
 import { type Lake, mapWithLimit, type PutCondition } from './lake.js';
 import { symlinkManifestKey } from './layout.js';
-import type { WindowManifest } from './sealing.js';
+import type { WindowManifest } from './manifest.js';
 
 /** User metadata of a symlink manifest: the window version whose files it lists. */
 export const SYMLINK_VERSION_METADATA = 'apphub-manifest-version';

@@ -1,9 +1,10 @@
 import type { WindowState } from '@apphub/watermarks';
 import type { DatasetDescriptor } from './descriptor.js';
+import { LakeObjectError } from './errors.js';
 import { type Lake, mapWithLimit } from './lake.js';
+import { type WindowManifest, windowManifestSchema } from './manifest.js';
 import type { PartCache } from './part-cache.js';
 import { decodeHotPart, type StoredRow } from './parts.js';
-import type { WindowManifest } from './sealing.js';
 
 /** What a window's next seal, and a hybrid read of a window that is not sealed, compact. */
 export interface WindowRecords {
@@ -25,7 +26,9 @@ export async function readWindowRecords(
   partCache?: PartCache,
 ): Promise<WindowRecords> {
   const previous =
-    window.manifestKey === undefined ? undefined : await lake.getJson<WindowManifest>(window.manifestKey);
+    window.manifestKey === undefined
+      ? undefined
+      : await lake.getJson(window.manifestKey, windowManifestSchema);
   // A manifest from before compacted parts existed has none: its parts were never tagged, so all are read.
   const start = previous?.compactedPart;
   const covered = new Set(start === undefined ? [] : previous?.parts);
@@ -33,7 +36,15 @@ export async function readWindowRecords(
   const rows = await mapWithLimit(keys, 8, async (key) => {
     const cached = partCache?.get(key);
     if (cached) return cached;
-    const decoded = decodeHotPart(descriptor, await lake.get(key));
+    const bytes = await lake.get(key);
+    let decoded: StoredRow[];
+    try {
+      decoded = decodeHotPart(descriptor, bytes);
+    } catch (error) {
+      throw new LakeObjectError(`cannot read part s3://${lake.bucket}/${key}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     partCache?.set(key, decoded);
     return decoded;
   });

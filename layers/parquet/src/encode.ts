@@ -2,6 +2,8 @@ import {
   Bool,
   type Data,
   type DataType,
+  DateDay,
+  Decimal,
   Field,
   Float64,
   Int32,
@@ -17,12 +19,16 @@ import {
 } from 'apache-arrow';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { ParquetValueInvalidError } from './errors.js';
-import type {
-  ParquetColumn,
-  ParquetColumnType,
-  ParquetCompression,
-  ParquetRow,
-  ParquetValue,
+import {
+  decimalOf,
+  isIsoDate,
+  kindOf,
+  type ParquetColumn,
+  type ParquetColumnType,
+  type ParquetCompression,
+  type ParquetRow,
+  type ParquetValue,
+  unscaledDecimal,
 } from './types.js';
 
 export interface EncodeParquetOptions {
@@ -40,9 +46,13 @@ const codecs: Record<ParquetCompression, Compression> = {
   none: Compression.UNCOMPRESSED,
 };
 
-/** The Arrow type that parquet-wasm maps to each column type's Parquet physical and logical type. */
+/**
+ * The Arrow type that parquet-wasm maps to each column type's Parquet physical and logical type
+ * (`columnTypes[kind].parquet`, which the unit tests compare with the files written).
+ */
 export function arrowTypeOf(type: ParquetColumnType): DataType {
-  switch (type) {
+  const kind = kindOf(type);
+  switch (kind) {
     case 'string':
       return new Utf8();
     case 'int32':
@@ -53,8 +63,14 @@ export function arrowTypeOf(type: ParquetColumnType): DataType {
       return new Float64();
     case 'boolean':
       return new Bool();
+    case 'date':
+      return new DateDay();
     case 'timestamp':
       return new TimestampMillisecond('UTC');
+    case 'decimal': {
+      const { precision, scale } = decimalOf(type)!;
+      return new Decimal(scale, precision, 128);
+    }
   }
 }
 
@@ -119,7 +135,7 @@ function buildColumn(
       `column ${column.name} (${column.type}) cannot hold ${typeof value} ${String(value)} in row ${index}`,
     );
 
-  switch (column.type) {
+  switch (kindOf(column.type)) {
     case 'string': {
       const valueOffsets = new Int32Array(length + 1);
       const texts: string[] = new Array(length);
@@ -191,5 +207,75 @@ function buildColumn(
       }
       return makeData({ type: new Bool(), length, nullCount, nullBitmap: nullBitmap(), data: values });
     }
+    case 'date': {
+      const values = new Int32Array(length);
+      for (let index = 0; index < length; index++) {
+        const value = valueAt(index);
+        if (value === undefined) continue;
+        if (typeof value !== 'string' || !isIsoDate(value)) throw mismatch(index, value);
+        values[index] = Date.parse(`${value}T00:00:00Z`) / 86_400_000;
+      }
+      return makeData({ type: new DateDay(), length, nullCount, nullBitmap: nullBitmap(), data: values });
+    }
+    case 'decimal': {
+      const { precision, scale } = decimalOf(column.type)!;
+      const limit = { exact: 10n ** BigInt(precision), safe: precision >= 16 ? Infinity : 10 ** precision };
+      // Decimal128: four little-endian 32-bit words per value, two's complement.
+      const words = new Uint32Array(length * 4);
+      for (let index = 0; index < length; index++) {
+        const value = valueAt(index);
+        if (value === undefined) continue;
+        if (typeof value !== 'string') throw mismatch(index, value);
+        if (!writeDecimal(words, index * 4, value, scale, limit)) {
+          throw new ParquetValueInvalidError(
+            `column ${column.name} (${column.type}) cannot hold ${value} in row ${index}: it needs at most ${scale} digits after the point and ${precision} in all`,
+          );
+        }
+      }
+      const type = arrowTypeOf(column.type);
+      return makeData({ type, length, nullCount, nullBitmap: nullBitmap(), data: words } as never);
+    }
   }
 }
+
+const twoTo32 = 2 ** 32;
+
+/**
+ * Writes a decimal's text as its unscaled 128-bit integer into `words` at `offset`; false when it
+ * does not fit the scale or precision. Values of up to 15 digits (nearly all) take a Number path
+ * that is exact below 2^53; others go through BigInt.
+ */
+function writeDecimal(
+  words: Uint32Array,
+  offset: number,
+  text: string,
+  scale: number,
+  limit: { readonly exact: bigint; readonly safe: number },
+): boolean {
+  const point = text.indexOf('.');
+  const fraction = point === -1 ? 0 : text.length - point - 1;
+  const digits = text.length - (point === -1 ? 0 : 1) - (text.startsWith('-') ? 1 : 0);
+  if (digits <= 15 && fraction <= scale && decimalDigits.test(text)) {
+    const whole = point === -1 ? text : text.slice(0, point) + text.slice(point + 1);
+    let unscaled = Number(whole) * 10 ** (scale - fraction);
+    if (Number.isSafeInteger(unscaled) && Math.abs(unscaled) < limit.safe) {
+      if (Object.is(unscaled, -0)) unscaled = 0;
+      const low = unscaled % twoTo32;
+      const high = Math.floor(unscaled / twoTo32);
+      words[offset] = low < 0 ? low + twoTo32 : low;
+      words[offset + 1] = high >>> 0;
+      words[offset + 2] = words[offset + 3] = unscaled < 0 ? 0xffff_ffff : 0;
+      return true;
+    }
+  }
+  const unscaled = unscaledDecimal(text, scale);
+  if (unscaled === undefined || unscaled >= limit.exact || unscaled <= -limit.exact) return false;
+  let bits = BigInt.asUintN(128, unscaled);
+  for (let word = 0; word < 4; word++) {
+    words[offset + word] = Number(bits & 0xffff_ffffn);
+    bits >>= 32n;
+  }
+  return true;
+}
+
+const decimalDigits = /^-?\d+(\.\d+)?$/;

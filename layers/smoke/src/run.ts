@@ -5,6 +5,7 @@ import {
   type Lake,
   policyOf,
   queryDataset,
+  windowManifestSchema,
 } from '@apphub/microbatcher';
 import { describeError, z } from '@apphub/platform';
 import type { SampleEvent } from '@apphub/sample';
@@ -217,10 +218,8 @@ export async function runSmoke(context: SmokeContext, options: SmokeOptions): Pr
         isWindowSealed(descriptor, window, watermark) &&
         rows.every((row) => row.status === 'sealed');
       if (sealed) {
-        const manifest = parseManifest(
-          await context.storage.lake.getJson<unknown>(window.manifestKey!),
-          window.manifestKey!,
-        );
+        // Parsed with the lake's own schema: a malformed manifest fails naming its key.
+        const manifest = await context.storage.lake.getJson(window.manifestKey!, windowManifestSchema);
         const comparison = compareAggregates(
           sample!.expected,
           rows.map((row) => comparable(row.values)),
@@ -275,18 +274,6 @@ function parseAggregate(value: string | null): z.output<typeof aggregateSchema> 
   } catch {
     return undefined;
   }
-}
-
-const manifestSchema = z.looseObject({
-  dataset: z.string(),
-  version: z.number().int(),
-  files: z.array(z.looseObject({ key: z.string() })),
-});
-
-function parseManifest(value: unknown, key: string): z.output<typeof manifestSchema> {
-  const parsed = manifestSchema.safeParse(value);
-  if (!parsed.success) throw new SmokeStepFailedError(`manifest ${key} is not a window manifest`);
-  return parsed.data;
 }
 
 /** An epoch-ms time as HH:MM:SS UTC, for the table. */

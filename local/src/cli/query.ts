@@ -4,7 +4,7 @@ import {
   queryDataset,
   sampleBatchersJson,
 } from '@apphub/microbatcher';
-import type { ParquetValue } from '@apphub/parquet';
+import { columnTypeOf, type ParquetColumnType, type ParquetValue } from '@apphub/parquet';
 import { ConfigInvalidError, parseLocalEndpoints, platform } from '@apphub/platform';
 import { isSmokeRow, SMOKE_ID_PREFIX } from '@apphub/smoke';
 import { type CommandInput, defineCommand, type OptionTable, runCli } from './run-cli.js';
@@ -28,18 +28,14 @@ function parseTime(flag: string, raw: string | undefined): number {
   return time;
 }
 
-function show(value: ParquetValue, isTimestamp: boolean): string {
-  if (value === null) return '';
-  if (isTimestamp && typeof value === 'number') return new Date(value).toISOString();
-  return String(value);
+/** A value in the table: as its column type's row of `columnTypes` shows it (decimals exactly). */
+function show(value: ParquetValue, type: ParquetColumnType): string {
+  return value === null ? '' : columnTypeOf(type).text(value);
 }
 
-/** JSON has no int64: big integers go out as strings, timestamps as ISO strings. */
-function jsonValue(value: ParquetValue, isTimestamp: boolean): string | number | boolean | null {
-  if (typeof value === 'bigint')
-    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (isTimestamp && typeof value === 'number') return new Date(value).toISOString();
-  return value;
+/** A value in --json: exact, so int64 beyond 2^53 and every decimal are strings, timestamps ISO. */
+function jsonValue(value: ParquetValue, type: ParquetColumnType): string | number | boolean | null {
+  return value === null ? null : columnTypeOf(type).json(value);
 }
 
 async function query({ values: flags }: CommandInput<typeof options>): Promise<number> {
@@ -69,10 +65,7 @@ async function query({ values: flags }: CommandInput<typeof options>): Promise<n
   if (flags.json) {
     for (const row of result.rows) {
       const values = Object.fromEntries(
-        columns.map((field) => [
-          field.name,
-          jsonValue(row.values[field.name] ?? null, field.type === 'timestamp'),
-        ]),
+        columns.map((field) => [field.name, jsonValue(row.values[field.name] ?? null, field.type)]),
       );
       console.log(JSON.stringify({ status: row.status, ...values }));
     }
@@ -80,10 +73,7 @@ async function query({ values: flags }: CommandInput<typeof options>): Promise<n
     console.log(['STATUS', ...columns.map((field) => field.name.toUpperCase())].join('\t'));
     for (const row of result.rows) {
       console.log(
-        [
-          row.status,
-          ...columns.map((field) => show(row.values[field.name] ?? null, field.type === 'timestamp')),
-        ].join('\t'),
+        [row.status, ...columns.map((field) => show(row.values[field.name] ?? null, field.type))].join('\t'),
       );
     }
   }

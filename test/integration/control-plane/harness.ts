@@ -326,7 +326,8 @@ export async function expectExactSealedOutput(scenario: SampleScenario): Promise
     expect(row, aggregate.window_start).toEqual({
       key: `${aggregate.window_start}|${aggregate.user_id}`,
       event_count: aggregate.event_count,
-      total_value: Number(aggregate.total_value),
+      // Both exact: the sum of the events as DECIMAL(38, 9) text.
+      total_value: aggregate.total_value,
     });
   }
 }

@@ -7,16 +7,17 @@ import {
   parseDatasetDescriptor,
   queryDataset,
   sampleBatcherDescriptor,
-  type WindowManifest,
+  windowManifestSchema,
 } from '@apphub/microbatcher';
 import { createLogger } from '@apphub/observability';
-import { computeAggregates, generateSampleEvents, normaliseAggregate } from '@apphub/sample';
+import { computeAggregates, generateSampleEvents, type SampleAggregate, toScaled } from '@apphub/sample';
 import { describe, expect, it } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
 import { produceEvents } from '../../../local/src/sample/produce.js';
 import { submitSampleJob } from '../../../local/src/sample/submit.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
 import { lake, store } from '../../storage/microbatcher/harness.js';
+import { unscaledDecimals } from '../../support/parquet-decimals.js';
 import {
   closerEvent,
   createTopic,
@@ -35,7 +36,7 @@ const exec = promisify(execFile);
 const jobs = jobsRemovedAfterAll();
 const runners = runnersStoppedAfterAll();
 
-/** pyarrow, an independent reader: schema types and rows of Parquet files, as JSON. */
+/** pyarrow, an independent reader: schema types and rows of Parquet files, as JSON (decimals as their exact text). */
 const pyarrowReader = `
 import json, sys
 import pyarrow.parquet as pq
@@ -46,12 +47,13 @@ for path in sys.argv[1:]:
     for row in table.to_pylist():
         row["window_start"] = row["window_start"].isoformat()
         row["window_end"] = row["window_end"].isoformat()
+        row["total_value"] = format(row["total_value"], "f")
         out["rows"].append(row)
 print(json.dumps(out))
 `;
 
 describe('sample pipeline through the micro-batcher', () => {
-  it('seals exactly the aggregates the sample job computes, as read back by pyarrow', async () => {
+  it('seals exactly the aggregates the sample job computes, exact decimal sums included, as pyarrow and hyparquet read them', async () => {
     // Prepare: the lead's sample job between two fresh topics, and a dataset of our own on its output.
     const inputTopic = uniqueName('it-mb-sample-input');
     const outputTopic = uniqueName('it-mb-sample-aggregates');
@@ -119,7 +121,7 @@ describe('sample pipeline through the micro-batcher', () => {
     const hybrid = await queryDataset({ lake, store }, descriptor, range);
     expect(hybrid.rows.every((row) => row.status === 'sealed')).toBe(true);
     const window = await store.windows.get(descriptor.dataset, start.getTime());
-    const manifest = await lake.getJson<WindowManifest>(window!.manifestKey!);
+    const manifest = await lake.getJson(window!.manifestKey!, windowManifestSchema);
     const directory = mkdtempSync(path.join(tmpdir(), 'apphub-sealed-'));
     const files = await Promise.all(
       manifest.files.map(async (file, index) => {
@@ -136,24 +138,40 @@ describe('sample pipeline through the micro-batcher', () => {
       window_start: 'timestamp[ms, tz=UTC]',
       window_end: 'timestamp[ms, tz=UTC]',
       event_count: 'int64',
-      total_value: 'double',
+      total_value: 'decimal128(38, 9)',
     });
     const iso = (text: unknown) => new Date(String(text)).toISOString();
+    const byWindowAndUser = (a: SampleAggregate, b: SampleAggregate) =>
+      a.window_start.localeCompare(b.window_start) || a.user_id.localeCompare(b.user_id);
+    // Each sum is compared as text, digit for digit, with the exact sum of its events.
     const actual = read.rows
-      .map((row) =>
-        normaliseAggregate({
+      .map(
+        (row): SampleAggregate => ({
           user_id: String(row.user_id),
           window_start: iso(row.window_start),
           window_end: iso(row.window_end),
           event_count: Number(row.event_count),
-          total_value: Number(row.total_value),
+          total_value: String(row.total_value),
         }),
       )
-      .sort((a, b) => a.window_start.localeCompare(b.window_start) || a.user_id.localeCompare(b.user_id));
-    const sortedExpected = [...expected].sort(
-      (a, b) => a.window_start.localeCompare(b.window_start) || a.user_id.localeCompare(b.user_id),
-    );
+      .sort(byWindowAndUser);
+    const sortedExpected = [...expected].sort(byWindowAndUser);
     expect(actual).toHaveLength(sortedExpected.length);
     expect(actual).toEqual(sortedExpected);
+    // hyparquet: the 16-byte DECIMAL(38, 9) values as stored, in the files' row order.
+    const stored: bigint[] = [];
+    for (const file of manifest.files) {
+      const unscaled = await unscaledDecimals(await lake.get(file.key), 'total_value');
+      stored.push(...unscaled.map((value) => value!));
+    }
+    const inFileOrder = read.rows.map((row) => toScaled(String(row.total_value)));
+    expect(stored).toEqual(inFileOrder);
+    expect([...stored].sort()).toEqual(
+      sortedExpected.map((aggregate) => toScaled(aggregate.total_value)).sort(),
+    );
+    // And the hybrid read gives the same text.
+    expect(hybrid.rows.map((row) => `${row.values.user_id}|${row.values.total_value}`).sort()).toEqual(
+      sortedExpected.map((aggregate) => `${aggregate.user_id}|${aggregate.total_value}`).sort(),
+    );
   });
 });

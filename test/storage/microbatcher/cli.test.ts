@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { parseDatasetDescriptor, processKafkaEvent, sampleBatcherDescriptor } from '@apphub/microbatcher';
 import {
   BucketAlreadyOwnedByYou,
   CreateBucketCommand,
@@ -11,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { LOCAL_FAILED_BATCH_BUCKET } from '../../../local/src/batcher/index.js';
 import { repoRoot } from '../../../local/src/stack/index.js';
 import { aws, uniqueName } from '../helpers.js';
+import { base, iso, minute, mskEvent, testContext } from './harness.js';
 
 const exec = promisify(execFile);
 const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
@@ -99,5 +101,55 @@ describe('micro-batcher CLIs', () => {
     expect(empty.code).toBe(0);
     expect(empty.stdout).toBe('');
     expect(empty.stderr).toMatch(/^0 rows \(0 sealed, 0 hot\)/m);
+  });
+
+  it('npm run query prints decimals exactly, as strings with --json', async () => {
+    // Prepare: one aggregate whose sum has more digits than a double holds, in a dataset of its own.
+    const dataset = uniqueName('it-mb-query');
+    const input = {
+      ...sampleBatcherDescriptor,
+      dataset,
+      topic: `${dataset}-topic`,
+      windowDuration: '1 min',
+      allowedLateness: '0 s',
+      idleTimeout: '1 h',
+      topicPartitions: undefined,
+    };
+    const descriptor = parseDatasetDescriptor(input);
+    const value = `{"user_id":"u-1","window_start":"${iso(base)}","window_end":"${iso(base + minute)}","event_count":3,"total_value":12345678901234567890.123456789}`;
+    await processKafkaEvent(
+      testContext([descriptor]).context,
+      mskEvent([
+        {
+          topic: descriptor.topic,
+          partition: 0,
+          offset: 0,
+          timestamp: base,
+          key: Buffer.from(JSON.stringify({ user_id: 'u-1', window_start: iso(base) })),
+          value: Buffer.from(value),
+        },
+      ]),
+    );
+    const env = { TIMESTORE_STREAMING_BATCHERS: JSON.stringify([input]) };
+    const range = ['--dataset', dataset, '--from', iso(base), '--to', iso(base + minute)];
+
+    // Act
+    const json = await run('query.ts', [...range, '--json'], env);
+    const table = await run('query.ts', range, env);
+
+    // Assess
+    expect(json.stderr).toMatch(/^1 rows \(0 sealed, 1 hot\)/m);
+    expect(JSON.parse(json.stdout)).toEqual({
+      status: 'hot',
+      user_id: 'u-1',
+      window_start: iso(base),
+      window_end: iso(base + minute),
+      event_count: 3,
+      total_value: '12345678901234567890.123456789',
+    });
+    expect(table.stdout.trim().split('\n')).toEqual([
+      'STATUS\tUSER_ID\tWINDOW_START\tWINDOW_END\tEVENT_COUNT\tTOTAL_VALUE',
+      `hot\tu-1\t${iso(base)}\t${iso(base + minute)}\t3\t12345678901234567890.123456789`,
+    ]);
   });
 });

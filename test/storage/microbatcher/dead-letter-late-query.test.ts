@@ -1,4 +1,10 @@
-import { datasetRoot, processKafkaEvent, queryDataset, sealDueWindows } from '@apphub/microbatcher';
+import {
+  datasetRoot,
+  processKafkaEvent,
+  queryDataset,
+  sealDueWindows,
+  windowManifestSchema,
+} from '@apphub/microbatcher';
 import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import {
@@ -118,13 +124,11 @@ describe('micro-batcher dead letters, late data and hybrid reads', () => {
     const resealed = await store.windows.get(descriptor.dataset, base);
     expect(resealed).toMatchObject({ manifestVersion: 2, sealedPartCount: 2 });
     expect(resealed?.manifestKey).not.toBe(sealedOnce?.manifestKey);
-    const manifest = await lake.getJson<{ version: number; files: { key: string }[]; rowCount: number }>(
-      resealed!.manifestKey!,
-    );
+    const manifest = await lake.getJson(resealed!.manifestKey!, windowManifestSchema);
     expect(manifest).toMatchObject({ version: 2, rowCount: 1 });
     const rows = await parquetReadObjects({ file: toArrayBuffer(await lake.get(manifest.files[0]!.key)) });
     expect(rows.map((row) => [row.user_id, row.event_count])).toEqual([['u-001', 9n]]);
-    const previous = await lake.getJson<{ version: number }>(sealedOnce!.manifestKey!);
+    const previous = await lake.getJson(sealedOnce!.manifestKey!, windowManifestSchema);
     expect(previous.version).toBe(1);
     // Two calls, and only the second counts late records.
     expect(datasetSeries(emf, descriptor.dataset, ['RecordsProcessed', 'LateRecords'])).toEqual([

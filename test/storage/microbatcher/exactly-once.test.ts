@@ -1,4 +1,4 @@
-import { datasetRoot, processKafkaEvent, sealDueWindows } from '@apphub/microbatcher';
+import { datasetRoot, processKafkaEvent, sealDueWindows, windowManifestSchema } from '@apphub/microbatcher';
 import { createWatermarkStore, type WatermarkStore } from '@apphub/watermarks';
 import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
@@ -38,7 +38,7 @@ function batchFor(topic: string) {
 
 async function sealedRows(dataset: string, windowMinute: number) {
   const window = await store.windows.get(dataset, base + windowMinute * minute);
-  const manifest = await lake.getJson<{ files: { key: string }[]; version: number }>(window!.manifestKey!);
+  const manifest = await lake.getJson(window!.manifestKey!, windowManifestSchema);
   const rows = [];
   for (const file of manifest.files) {
     rows.push(...(await parquetReadObjects({ file: toArrayBuffer(await lake.get(file.key)) })));

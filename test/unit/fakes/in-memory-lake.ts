@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type Lake, LakeObjectError } from '@apphub/microbatcher';
+import { type Lake, LakeObjectError, parseLakeJson } from '@apphub/microbatcher';
+import type { z } from '@apphub/platform';
 
 interface StoredObject {
   readonly body: Uint8Array;
@@ -30,8 +31,8 @@ export class InMemoryLake implements Lake {
     return object.body;
   }
 
-  async getJson<T>(key: string): Promise<T> {
-    return JSON.parse(Buffer.from(await this.get(key)).toString('utf8')) as T;
+  async getJson<S extends z.ZodType>(key: string, schema: S): Promise<z.output<S>> {
+    return parseLakeJson(this.bucket, key, await this.get(key), schema);
   }
 
   async head(key: string) {

@@ -45,7 +45,7 @@ describe('parseBatcherDescriptors', () => {
       /timestampField: "total_value" must have type timestamp/,
     );
     expect(check({ timestampField: 'ts' })).toThrow(/timestampField: "ts" is not a schema field/);
-    expect(check({ partitionKeys: ['total_value'] })).toThrow(/partitionKeys\.0: "total_value" is a double/);
+    expect(check({ partitionKeys: ['total_value'] })).toThrow(/partitionKeys\.0: "total_value" is a decimal/);
     expect(check({ upsertKey: ['user'] })).toThrow(/upsertKey\.0: "user" is not a schema field/);
     expect(check({ schema: { fields: [...fields, fields[0]] } })).toThrow(
       /schema\.fields: field names must be unique/,

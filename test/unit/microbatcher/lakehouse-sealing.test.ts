@@ -28,7 +28,7 @@ const row = (partition: number, offset: number, user: string, count: number | nu
     window_start: at(0),
     window_end: count === null ? null : at(10),
     event_count: count === null ? null : BigInt(count),
-    total_value: count === null ? null : count * 1.5,
+    total_value: count === null ? null : (count * 1.5).toFixed(9),
   },
 });
 
@@ -173,7 +173,13 @@ describe('symlink manifests and the lakehouse layout', () => {
   });
 
   it('writes the symlink manifests where the Glue table looks for them', () => {
-    // Prepare: the table's location template with this window and cell filled in.
+    // Prepare: the table's location template with this window and cell filled in, for a dataset of
+    // its own (the sample dataset's committed schema history has no partition keys).
+    const descriptor = parseDatasetDescriptor({
+      ...sampleBatcherDescriptor,
+      dataset: 'user-activity-by-user',
+      partitionKeys: ['user_id'],
+    });
     const table = lakehouseTableInput(descriptor, 'lake', new Date('2026-01-01T00:00:00Z'));
     const template = (table.parameters as Record<string, string>)['storage.location.template']!;
 

@@ -36,7 +36,7 @@ const row = (
     window_start: at(minute),
     window_end: deleted ? null : at(minute + 1),
     event_count: count === null ? null : BigInt(count),
-    total_value: count === null ? null : count * 1.5,
+    total_value: count === null ? null : (count * 1.5).toFixed(9),
   },
 });
 

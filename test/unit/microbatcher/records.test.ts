@@ -15,7 +15,7 @@ const eventRecords = (name: string) =>
   );
 
 describe('decodeDatasetRecord', () => {
-  it('turns an aggregate into typed values: UTC millisecond timestamps, int64, double, string', () => {
+  it('turns an aggregate into typed values: UTC millisecond timestamps, int64, decimal text, string', () => {
     const [record] = eventRecords('msk-aggregates.json');
     const outcome = decodeDatasetRecord(record!, descriptor);
     expect(outcome).toEqual({
@@ -30,7 +30,7 @@ describe('decodeDatasetRecord', () => {
           window_start: Date.UTC(2026, 10, 29, 10, 0),
           window_end: Date.UTC(2026, 10, 29, 10, 1),
           event_count: 3n,
-          total_value: 42.5,
+          total_value: '42.500000000',
         },
       },
     });
@@ -100,5 +100,74 @@ describe('convertValue', () => {
     expect(convertValue(2 ** 31, 'int32')).toBeUndefined();
     expect(convertValue(Number.NaN, 'double')).toBeUndefined();
     expect(convertValue(1, 'boolean')).toBeUndefined();
+  });
+});
+
+describe('decimals from the record text', () => {
+  /** A record whose value is `text`, decoded against the sample descriptor (total_value decimal(38, 9)). */
+  const decode = (text: string) =>
+    decodeDatasetRecord(
+      {
+        ...eventRecords('msk-aggregates.json')[0]!,
+        value: Buffer.from(text),
+      },
+      descriptor,
+    );
+  const value = (total: string, before = '') =>
+    `{${before}"user_id":"u","window_start":"2026-11-29T10:00:00.000Z","window_end":"2026-11-29T10:01:00.000Z","event_count":1,"total_value":${total}}`;
+  const total = (text: string) => {
+    const outcome = decode(text);
+    return outcome.ok ? outcome.row.values.total_value : outcome.reason;
+  };
+
+  it('keeps every digit JSON.parse would round, in each form Flink writes DECIMAL(38, 9)', () => {
+    expect(JSON.parse('12345678901234567890.123456789')).toBe(12345678901234567000);
+    expect(total(value('12345678901234567890.123456789'))).toBe('12345678901234567890.123456789');
+    expect(total(value('99999999999999999999999999999.999999999'))).toBe(
+      '99999999999999999999999999999.999999999',
+    );
+    // Without json.encode.decimal-as-plain-number Flink strips trailing zeros and may use an exponent.
+    expect(total(value('1E-9'))).toBe('0.000000001');
+    expect(total(value('1E+6'))).toBe('1000000.000000000');
+    expect(total(value('0'))).toBe('0.000000000');
+    expect(total(value('-42.1'))).toBe('-42.100000000');
+    expect(total(value('"12.5"'))).toBe('12.500000000');
+    expect(total(value(' 7.25 '))).toBe('7.250000000');
+  });
+
+  it('finds the number of the top-level field, whatever else the text holds', () => {
+    // Nested objects, a string naming the field, escapes and a repeated key (the last wins, as in JSON.parse).
+    expect(total(value('1.5', '"nested":{"total_value":2},'))).toBe('1.500000000');
+    expect(total(value('1.5', '"note":"\\"total_value\\": 9",'))).toBe('1.500000000');
+    expect(total(value('1.5', '"total_value":3,'))).toBe('1.500000000');
+    expect(total(value('1.5', '"list":[{"total_value":4},"total_value"],'))).toBe('1.500000000');
+    expect(total(`{"total\\u005fvalue":0.123456789123,${value('2.5').slice(1)}`)).toBe('2.500000000');
+    expect(
+      total(
+        '{ "user_id" : "u" , "window_start" : "2026-11-29T10:00:00.000Z" , "window_end" : "2026-11-29T10:01:00.000Z" , "event_count" : 1 , "total_value" :\n 0.5 }',
+      ),
+    ).toBe('0.500000000');
+  });
+
+  it('dead-letters a decimal that does not fit the precision and scale, with the digits it had', () => {
+    expect(total(value('1.0000000001'))).toBe(
+      'value field total_value: number 1.0000000001 does not fit decimal(38,9): more than 9 digits after the decimal point',
+    );
+    expect(total(value('1E+29'))).toBe(
+      'value field total_value: number 1E+29 does not fit decimal(38,9): more than 29 digits before the decimal point',
+    );
+    expect(total(value('"lots"'))).toBe(
+      'value field total_value: string "lots" does not fit decimal(38,9): not a decimal number',
+    );
+    expect(total(value('true'))).toBe('value field total_value: expected decimal(38,9), got boolean true');
+  });
+
+  it('reads dates as YYYY-MM-DD and decimals given as strings or numbers', () => {
+    expect(convertValue('2026-11-29', 'date')).toBe('2026-11-29');
+    expect(convertValue('2026-11-31', 'date')).toBeUndefined();
+    expect(convertValue(20786, 'date')).toBeUndefined();
+    expect(convertValue('0.1', 'decimal(3,2)')).toBe('0.10');
+    expect(convertValue(0.1, 'decimal(3,2)')).toBe('0.10');
+    expect(convertValue('10.00', 'decimal(3,2)')).toBeUndefined();
   });
 });
