@@ -1,4 +1,5 @@
 export * from './batch.js';
+export * from './batcher-context.js';
 export * from './config.js';
 export * from './dataset.js';
 export * from './errors.js';
