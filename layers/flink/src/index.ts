@@ -1,6 +1,42 @@
-export * from './errors.js';
+export {
+  FlinkError,
+  FlinkJobNotFoundError,
+  FlinkRequestError,
+  FlinkResponseInvalidError,
+  FlinkSavepointError,
+  FlinkSqlError,
+  FlinkUnreachableError,
+  SqlTemplateValueInvalidError,
+  SqlTemplateVariableMissingError,
+} from './errors.js';
 export { type FlinkHttpOptions, sleep } from './http.js';
-export * from './rest-client.js';
-export * from './root-cause.js';
-export * from './sql-gateway-client.js';
-export * from './sql-template.js';
+export {
+  type CheckpointStats,
+  type ClusterOverview,
+  type CompletedCheckpoint,
+  FLINK_PROBE_TIMEOUT_MS,
+  type FlinkJob,
+  type FlinkJobState,
+  FlinkRestClient,
+  type FlinkRestClientOptions,
+  parseFlinkResponse,
+  type SavepointStatus,
+  type TaskManagerInfo,
+  terminalJobStates,
+} from './rest-client.js';
+export { flinkRootCause } from './root-cause.js';
+export {
+  SqlGatewayClient,
+  type SqlGatewayClientOptions,
+  type SqlOperation,
+  type SqlSession,
+  type SqlStatementResult,
+  type SqlSubmission,
+} from './sql-gateway-client.js';
+export {
+  renderSqlTemplate,
+  type SqlOptionList,
+  type SqlTemplateValue,
+  splitSqlStatements,
+  sqlOptions,
+} from './sql-template.js';

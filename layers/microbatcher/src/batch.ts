@@ -1,7 +1,8 @@
 import { type DecodedKafkaRecord, decodeKafkaEvent } from '@apphub/kafka-event';
-import { type Logger, MetricName, type Metrics } from '@apphub/observability';
+import { MetricName } from '@apphub/observability';
 import { z } from '@apphub/platform/settings';
-import { isWindowClosed, type WatermarkStore, type WindowState } from '@apphub/watermarks';
+import { isWindowClosed, type WindowState } from '@apphub/watermarks';
+import type { BatcherContext } from './batcher-context.js';
 import { type DatasetDescriptor, policyOf } from './descriptor.js';
 import { type Lake, mapWithLimit } from './lake.js';
 import { datasetRoot, deadLetterKey, SEALED_PART_TAG } from './layout.js';
@@ -10,35 +11,8 @@ import { BatcherMetrics, unroutedDataset } from './metrics.js';
 import { PartCache } from './part-cache.js';
 import { encodeHotPart, groupIntoParts, type HotPart } from './parts.js';
 import { type DatasetRow, decodeDatasetRecord } from './records.js';
-import { type RecordedSchemas, recordDatasetSchema } from './schema-record.js';
+import { recordDatasetSchema } from './schema-record.js';
 import { type SealingPassSummary, sealDueWindows } from './sealing-pass.js';
-
-/** Everything the micro-batcher needs, passed in so the handler, local runner and tests share it. */
-export interface BatcherContext {
-  readonly descriptors: readonly DatasetDescriptor[];
-  readonly lake: Lake;
-  readonly store: WatermarkStore;
-  readonly logger: Logger;
-  /**
-   * The invocation's Powertools metrics (dimension `Service`), published by the handler's middleware;
-   * each value also goes at once to a series with dimension `Dataset`. Without them nothing is recorded.
-   */
-  readonly metrics?: Metrics;
-  /** Processing time; defaults to Date.now. */
-  readonly now?: (() => number) | undefined;
-  /** S3 requests in flight at once. */
-  readonly concurrency?: number;
-  /**
-   * Hot parts this process wrote, kept across invocations of a warm function so sealing need not
-   * read them back; created once at cold start. Without one, only the current batch's parts are kept.
-   */
-  readonly partCache?: PartCache;
-  /**
-   * The datasets whose schema this function has checked against and recorded in the lake, created
-   * once at cold start; without it every batch checks again (two more requests).
-   */
-  readonly schemas?: RecordedSchemas;
-}
 
 export interface DatasetBatchSummary extends SealingPassSummary {
   readonly records: number;

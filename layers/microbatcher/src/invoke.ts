@@ -1,12 +1,7 @@
 import { isKafkaEvent } from '@apphub/kafka-event';
 import { AppHubError } from '@apphub/platform';
-import {
-  type BatcherContext,
-  type DatasetBatchSummary,
-  ensureDatasetSchema,
-  metricsOf,
-  processKafkaEvent,
-} from './batch.js';
+import { type DatasetBatchSummary, ensureDatasetSchema, metricsOf, processKafkaEvent } from './batch.js';
+import type { BatcherContext } from './batcher-context.js';
 import { sealDueWindows } from './sealing-pass.js';
 
 /** The payload is neither a Kafka event nor a scheduled event. */

@@ -6,7 +6,7 @@ import {
   type PartitionsAndWatermark,
   sealableThrough,
 } from '@apphub/watermarks';
-import type { BatcherContext } from './batch.js';
+import type { BatcherContext } from './batcher-context.js';
 import { type DatasetDescriptor, policyOf } from './descriptor.js';
 import { WindowSealError } from './errors.js';
 import { mapWithLimit } from './lake.js';
