@@ -1,22 +1,14 @@
-import type { ClusterOverview, FlinkJob } from '@apphub/flink';
+import { type ClusterOverview, type FlinkJob, isTerminal } from '@apphub/flink';
 import { matchFlinkJob } from './deploy.js';
 import type { JobRecord, RestoreSource, SavepointRecord } from './records.js';
 import type { ReconcilePolicy, SavepointRetention, TaskManagerBounds } from './settings.js';
 
-/** Flink states in which a job is alive: running, or being (re)started by Flink itself. */
-const aliveStates = new Set([
-  'INITIALIZING',
-  'CREATED',
-  'RUNNING',
-  'RESTARTING',
-  'RECONCILING',
-  'FAILING',
-  'CANCELLING',
-]);
-
-/** True when Flink still runs (or is restarting) the job. */
+/**
+ * True when Flink still runs the job, or is (re)starting, failing over or cancelling it: any state
+ * that is not terminal ({@link isTerminal}).
+ */
 export function isAlive(job: FlinkJob | undefined): boolean {
-  return job !== undefined && aliveStates.has(job.state);
+  return job !== undefined && !isTerminal(job.state);
 }
 
 /** A restorable snapshot seen while observing a job. */

@@ -1,4 +1,4 @@
-import { FlinkRequestError, FlinkSavepointError, sleep } from '@apphub/flink';
+import { FlinkRequestError, FlinkSavepointError, isTerminal, sleep } from '@apphub/flink';
 import { MetricName, type MetricRecorder } from '@apphub/observability';
 import type { ControlPlane } from './context.js';
 import { decideRetention, decideSavepoint, type SavepointDecision } from './decisions.js';
@@ -129,7 +129,7 @@ async function waitForTermination(plane: ControlPlane, jobId: string, timeoutMs 
   const deadline = plane.now() + timeoutMs;
   while (plane.now() < deadline) {
     const job = await plane.rest.job(jobId);
-    if (['FINISHED', 'CANCELED', 'FAILED'].includes(job.state)) return;
+    if (isTerminal(job.state)) return;
     await sleep(250);
   }
 }

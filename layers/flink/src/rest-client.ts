@@ -3,27 +3,36 @@ import { FlinkRequestError, FlinkResponseInvalidError, FlinkSavepointError } fro
 import { FlinkHttp, type FlinkHttpOptions, sleep } from './http.js';
 import { flinkRootCause } from './root-cause.js';
 
-/** Job states of Flink's JobStatus enum. */
-export type FlinkJobState =
-  | 'INITIALIZING'
-  | 'CREATED'
-  | 'RUNNING'
-  | 'FAILING'
-  | 'FAILED'
-  | 'CANCELLING'
-  | 'CANCELED'
-  | 'FINISHED'
-  | 'RESTARTING'
-  | 'SUSPENDED'
-  | 'RECONCILING';
-
-/** States after which a job never runs again. */
-export const terminalJobStates: ReadonlySet<string> = new Set([
+/**
+ * Flink's job states (`org.apache.flink.api.common.JobStatus` of Flink 2.2), as the REST API reports
+ * them in `state`; a state outside this list fails the response's parse (a Flink version mismatch).
+ */
+export const flinkJobStateSchema = z.enum([
+  'INITIALIZING',
+  'CREATED',
+  'RUNNING',
+  'FAILING',
   'FAILED',
+  'CANCELLING',
   'CANCELED',
   'FINISHED',
+  'RESTARTING',
   'SUSPENDED',
+  'RECONCILING',
 ]);
+
+/** One of Flink's job states. */
+export type FlinkJobState = z.output<typeof flinkJobStateSchema>;
+
+/**
+ * True when the JobManager that reports `state` will never run the job again: FINISHED, CANCELED and
+ * FAILED (Flink's globally terminal states) and SUSPENDED (locally terminal: this JobManager stopped
+ * it, e.g. on losing leadership; with HA another one recovers it under the same id, in a state that
+ * is not terminal). This is Flink's `JobStatus.isTerminalState()`. A job in any other state is alive.
+ */
+export function isTerminal(state: FlinkJobState): boolean {
+  return state === 'FINISHED' || state === 'CANCELED' || state === 'FAILED' || state === 'SUSPENDED';
+}
 
 /** Cluster summary from GET /overview. */
 export interface ClusterOverview {
@@ -39,7 +48,7 @@ export interface ClusterOverview {
 export interface FlinkJob {
   readonly id: string;
   readonly name: string;
-  readonly state: string;
+  readonly state: FlinkJobState;
   readonly startTime: number;
   /** -1 while the job runs. */
   readonly endTime: number;
@@ -98,7 +107,7 @@ const overviewSchema = z.looseObject({
 const jobSchema = z.looseObject({
   jid: z.string(),
   name: z.string(),
-  state: z.string(),
+  state: flinkJobStateSchema,
   'start-time': z.number(),
   'end-time': z.number(),
   // /jobs/overview counts tasks per state; /jobs/{id} lists vertices with their status.

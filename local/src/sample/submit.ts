@@ -3,6 +3,7 @@ import path from 'node:path';
 import { type ControlPlane, submitSql } from '@apphub/control-plane';
 import {
   FlinkRestClient,
+  isTerminal,
   renderSqlTemplate,
   SqlGatewayClient,
   splitSqlStatements,
@@ -108,7 +109,7 @@ async function submitToGateway(
   const statements = renderSampleJob(options);
   const jobName = sampleJobVariables(options).JOB_NAME!;
   const running = (await new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl }).jobs()).filter(
-    (job) => job.name === jobName && ['RUNNING', 'CREATED', 'INITIALIZING', 'RESTARTING'].includes(job.state),
+    (job) => job.name === jobName && !isTerminal(job.state),
   );
   if (running.length > 0) {
     throw new SampleJobAlreadyRunningError(
