@@ -1,10 +1,11 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ConfigInvalidError, describeError } from '@apphub/platform';
+import { describeError } from '@apphub/platform';
+import { LocalError } from '../errors.js';
 
 /** A command line that does not fit the command's option table; one line naming the flag. */
-export class CliArgumentInvalidError extends ConfigInvalidError {}
+export class CliArgumentInvalidError extends LocalError {}
 
 /** One flag of a command: what `parseArgs` needs, plus what `--help` shows. */
 export interface OptionSpec {

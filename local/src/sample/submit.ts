@@ -9,8 +9,9 @@ import {
   splitSqlStatements,
   sqlOptions,
 } from '@apphub/flink';
-import { AppHubError, flinkKafkaTableOptions, parseLocalEndpoints, platform } from '@apphub/platform';
+import { flinkKafkaTableOptions, parseLocalEndpoints, platform } from '@apphub/platform';
 import { localControlPlane } from '../control-plane/local-plane.js';
+import { LocalError } from '../errors.js';
 import { repoRoot } from '../stack/paths.js';
 import { jobKafka, type SampleTarget } from './targets.js';
 
@@ -39,7 +40,7 @@ export interface SampleJobOptions {
 }
 
 /** A job of the same name already runs in compose or minikube; submitting again would double its output. */
-export class SampleJobAlreadyRunningError extends AppHubError {}
+export class SampleJobAlreadyRunningError extends LocalError {}
 
 /**
  * The sample template's own variables for these options, defaults from infra/platform.json. The
