@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AppHubError } from '@apphub/platform';
 import { describe, expect, it } from 'vitest';
@@ -30,7 +30,9 @@ const packages = [
 describe("every package's errors", () => {
   it.each(packages)('in %s derive from the one base its errors.ts declares', async (sourceDir) => {
     const modules = modulesOf(path.join(repoRoot, sourceDir));
-    const own = new Set((await Promise.all(modules.map(exportedErrors))).flat());
+    // One at a time: concurrent first imports of one module can evaluate it twice (two classes).
+    const own = new Set<ErrorClass>();
+    for (const file of modules) for (const error of await exportedErrors(file)) own.add(error);
     own.delete(AppHubError);
     const bases = [...own].filter((error) => Object.getPrototypeOf(error) === AppHubError);
     const declared = modules.includes(path.join(repoRoot, sourceDir, 'errors.ts'))
@@ -48,6 +50,23 @@ describe("every package's errors", () => {
       expect(derives, `${error.name} derives from ${bases[0]!.name}`).toBe(true);
       expect(error.name).toMatch(/^[A-Z][A-Za-z]+Error$/);
     }
+  });
+
+  it('of Lambda code (layers, functions) name no command of the local tools: the CLIs add those', () => {
+    const lambdaSources = [...packages.filter((dir) => dir.startsWith('layers')), 'functions'].flatMap(
+      (dir) => modulesOf(path.join(repoRoot, dir)),
+    );
+    const comment = /^\s*(\/\/|\/?\*)/;
+
+    const commands = lambdaSources.flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => !comment.test(line) && /npm run|local:up/.test(line))
+        .map((line) => `${path.relative(repoRoot, file)}: ${line.trim()}`),
+    );
+
+    expect(lambdaSources.length).toBeGreaterThan(50);
+    expect(commands).toEqual([]);
   });
 
   it('carry their cause and are named after their class', () => {

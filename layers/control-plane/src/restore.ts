@@ -69,7 +69,8 @@ export async function resolveRestoreChoice(
       const newest = newestCompleted(await refreshInFlight(plane, await plane.savepoints.history(jobName)));
       if (!newest) {
         throw new ControlPlaneRestoreMissingError(
-          `Cannot restore ${jobName} from its latest savepoint: none completed is recorded (take one with npm run flink -- savepoint ${jobName}, or choose another restore)`,
+          `Cannot restore ${jobName} from its latest savepoint: none completed is recorded`,
+          { refusal: { code: 'savepoint-missing', jobName } },
         );
       }
       return { kind: 'savepoint', path: newest.path };

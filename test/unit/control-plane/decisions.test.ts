@@ -389,11 +389,13 @@ describe('decideLiveJob (stop and savepoint from the CLI)', () => {
   it('refuses when Flink runs no job of that name, naming the last job id of a managed one', () => {
     expect(decideLiveJob('orders', record(), [flinkJob('FINISHED')])).toEqual({
       action: 'refuse',
-      reason: 'no running Flink job named orders; see npm run flink -- jobs (last job id j1)',
+      reason: 'no running Flink job named orders (last job id j1)',
+      refusal: { code: 'job-not-found', jobName: 'orders' },
     });
     expect(decideLiveJob('orders', undefined, [])).toEqual({
       action: 'refuse',
-      reason: 'no running Flink job named orders; see npm run flink -- jobs',
+      reason: 'no running Flink job named orders',
+      refusal: { code: 'job-not-found', jobName: 'orders' },
     });
   });
 });
@@ -436,10 +438,10 @@ describe('decideRestoreJob', () => {
         from,
         allowNonRestoredState: false,
       }),
-    ).toMatchObject({
+    ).toEqual({
       action: 'refuse',
-      because: 'unmanaged',
-      reason: expect.stringContaining(`--from-savepoint ${from}`),
+      reason: 'orders is not managed by the control plane, so its SQL is unknown here',
+      refusal: { code: 'job-unmanaged', jobName: 'orders', restoreFrom: from },
     });
     expect(
       decideRestoreJob({
@@ -451,8 +453,8 @@ describe('decideRestoreJob', () => {
       }),
     ).toEqual({
       action: 'refuse',
-      because: 'running',
-      reason: 'orders is running (j1); stop it first: npm run flink -- stop orders',
+      reason: 'orders is running (j1)',
+      refusal: { code: 'job-running', jobName: 'orders' },
     });
   });
 });

@@ -9,6 +9,7 @@ import {
   SqlGatewayClient,
 } from '@apphub/flink';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closedPort } from '../../support/closed-ports.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -24,14 +25,6 @@ async function serve(handler: Handler): Promise<{ url: string; hits: () => numbe
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits };
-}
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
 }
 
 function json(response: ServerResponse, status: number, body: unknown): void {
@@ -139,16 +132,21 @@ describe('Flink HTTP transport', () => {
     expect(server.hits()).toBe(1);
   });
 
-  it('reports a refused connection as one line naming the URL and what to start', async () => {
-    const url = await closedPortUrl();
+  it('reports a refused connection as one line naming the component and its URL', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
     const client = new SqlGatewayClient({ baseUrl: url, retries: 1, backoffMs: 1 });
+    const inAws = new SqlGatewayClient({
+      baseUrl: url,
+      retries: 0,
+      unreachableHint: 'check the network path',
+    });
 
     const error = await client.openSession().catch((caught: unknown) => caught);
+    const withHint = await inAws.openSession().catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(FlinkUnreachableError);
-    expect((error as Error).message).toBe(
-      `SQL Gateway not reachable at ${url} — start the stack with npm run local:up`,
-    );
+    expect((error as Error).message).toBe(`SQL Gateway not reachable at ${url}`);
+    expect((withHint as Error).message).toBe(`SQL Gateway not reachable at ${url} — check the network path`);
   });
 
   it('reports a server that does not answer in time as unreachable', async () => {
@@ -161,7 +159,7 @@ describe('Flink HTTP transport', () => {
 
     expect(error).toBeInstanceOf(FlinkUnreachableError);
     expect((error as Error).message).toBe(
-      `Flink JobManager REST API did not answer within 1000 ms at ${server.url} — start the stack with npm run local:up`,
+      `Flink JobManager REST API did not answer within 1000 ms at ${server.url}`,
     );
     expect(server.hits()).toBe(2);
   });
