@@ -1,4 +1,4 @@
-import { FlinkRequestError } from '@apphub/flink';
+import { FlinkJobNotFoundError } from '@apphub/flink';
 import type { ControlPlane } from './context.js';
 import type { ObservedSnapshot } from './decisions.js';
 import { ControlPlaneRestoreMissingError } from './errors.js';
@@ -39,7 +39,7 @@ export async function latestCheckpoint(
       return { path: stats.latestCompleted.externalPath, completedAt: stats.latestCompleted.completedAt };
     }
   } catch (error) {
-    if (!(error instanceof FlinkRequestError && error.status === 404)) throw error;
+    if (!(error instanceof FlinkJobNotFoundError)) throw error;
   }
   const root = await checkpointRoot(plane);
   if (!root) return undefined;

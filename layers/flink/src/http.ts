@@ -26,6 +26,11 @@ export interface FlinkRequest {
    * `unsent-only`: retry only when the connection was refused, i.e. the request never arrived.
    */
   readonly retry: 'safe' | 'unsent-only';
+  /**
+   * `job`: the path is one job's resource, so HTTP 404 means Flink does not know that job
+   * (FlinkJobNotFoundError). Flink's error JSON carries no code; the status of a known route does.
+   */
+  readonly notFound?: 'job';
 }
 
 /** JSON over HTTP with timeouts, bounded retries with exponential backoff, and Flink-aware errors. */
@@ -86,9 +91,7 @@ export class FlinkHttp {
     const rootCause = flinkRootCause(flinkErrors);
     const message = `${this.component} ${request.method} ${request.path} failed with HTTP ${response.status}: ${rootCause}`;
     const ErrorClass =
-      response.status === 404 && /job/i.test(flinkErrors.join(' '))
-        ? FlinkJobNotFoundError
-        : FlinkRequestError;
+      response.status === 404 && request.notFound === 'job' ? FlinkJobNotFoundError : FlinkRequestError;
     throw new ErrorClass(message, response.status, flinkErrors, rootCause);
   }
 

@@ -1,5 +1,10 @@
 import { z } from '@apphub/platform';
-import { FlinkRequestError, FlinkResponseInvalidError, FlinkSavepointError } from './errors.js';
+import {
+  FlinkRequestError,
+  FlinkResponseInvalidError,
+  FlinkSavepointError,
+  FlinkSavepointTimeoutError,
+} from './errors.js';
 import { FlinkHttp, type FlinkHttpOptions, sleep } from './http.js';
 import { flinkRootCause } from './root-cause.js';
 
@@ -230,7 +235,8 @@ export class FlinkRestClient {
 
   /** One job; throws FlinkJobNotFoundError when Flink does not know it. */
   async job(jobId: string): Promise<FlinkJob> {
-    return toJob(parse(jobSchema, await this.get(`/jobs/${encodeURIComponent(jobId)}`), `job ${jobId}`));
+    const path = `/jobs/${encodeURIComponent(jobId)}`;
+    return toJob(parse(jobSchema, await this.get(path, 'job'), `job ${jobId}`));
   }
 
   /**
@@ -240,7 +246,7 @@ export class FlinkRestClient {
    */
   async accumulatedBusyTimeMs(jobId: string): Promise<number> {
     const id = encodeURIComponent(jobId);
-    const job = parse(jobSchema, await this.get(`/jobs/${id}`), `job ${jobId}`);
+    const job = parse(jobSchema, await this.get(`/jobs/${id}`, 'job'), `job ${jobId}`);
     let total = 0;
     for (const vertex of job.vertices ?? []) {
       if (!vertex.id) continue;
@@ -254,7 +260,7 @@ export class FlinkRestClient {
   /** Checkpoint counts and the latest completed checkpoint and savepoint of a job. */
   async checkpoints(jobId: string): Promise<CheckpointStats> {
     const path = `/jobs/${encodeURIComponent(jobId)}/checkpoints`;
-    const body = parse(checkpointsSchema, await this.get(path), path);
+    const body = parse(checkpointsSchema, await this.get(path, 'job'), path);
     return {
       completed: body.counts.completed,
       failed: body.counts.failed,
@@ -322,7 +328,8 @@ export class FlinkRestClient {
 
   /**
    * Polls a savepoint until it completes and returns its location; throws FlinkSavepointError when
-   * Flink reports a failure or `timeoutMs` passes (the savepoint may still finish later).
+   * Flink reports a failure, FlinkSavepointTimeoutError when `timeoutMs` passes (the savepoint may
+   * still finish later).
    */
   async waitForSavepoint(
     jobId: string,
@@ -337,7 +344,7 @@ export class FlinkRestClient {
         throw new FlinkSavepointError(`Savepoint of job ${jobId} failed: ${status.failureCause}`);
       }
       if (Date.now() >= deadline) {
-        throw new FlinkSavepointError(
+        throw new FlinkSavepointTimeoutError(
           `Savepoint of job ${jobId} (trigger ${triggerId}) did not complete within ${options.timeoutMs ?? 120_000} ms`,
         );
       }
@@ -363,6 +370,7 @@ export class FlinkRestClient {
         method: 'PATCH',
         path: `/jobs/${encodeURIComponent(jobId)}?mode=cancel`,
         retry: 'safe',
+        notFound: 'job',
       });
     } catch (error) {
       // 409: the job already reached a terminal state, which is what cancelling wants.
@@ -370,8 +378,9 @@ export class FlinkRestClient {
     }
   }
 
-  private get(path: string): Promise<unknown> {
-    return this.http.request({ method: 'GET', path, retry: 'safe' });
+  /** A read; `notFound: 'job'` when `path` is one job's resource (see FlinkRequest). */
+  private get(path: string, notFound?: 'job'): Promise<unknown> {
+    return this.http.request({ method: 'GET', path, retry: 'safe', ...(notFound ? { notFound } : {}) });
   }
 }
 

@@ -112,6 +112,76 @@ describe('Flink HTTP transport', () => {
     expect(server.hits()).toBe(1);
   });
 
+  it("takes a 404 for an unknown job only on a job's resource, whatever the text says", async () => {
+    // Flink 2.2.1's answers (first lines): an unknown job's cancellation, an unknown savepoint
+    // trigger of a job, and an SQL Gateway 404; only the first is about the job itself.
+    const server = await serve((request, response) => {
+      if (request.method === 'PATCH') {
+        json(response, 404, {
+          errors: [
+            'org.apache.flink.runtime.rest.handler.RestHandlerException: Could not cancel.\n\tat a.b(C.java:1)',
+          ],
+        });
+      } else if (request.url?.includes('/savepoints/')) {
+        json(response, 404, {
+          errors: [
+            'org.apache.flink.runtime.rest.handler.RestHandlerException: There is no savepoint operation with triggerId=t1 for job 00000000000000000000000000000001.',
+          ],
+        });
+      } else json(response, 404, { errors: ['Job 00000000000000000000000000000001 is not a session'] });
+    });
+    const rest = new FlinkRestClient({ baseUrl: server.url, backoffMs: 1 });
+    const gateway = new SqlGatewayClient({ baseUrl: server.url, backoffMs: 1 });
+
+    const cancel = await rest.cancel('00000000000000000000000000000001').catch((caught: unknown) => caught);
+    const trigger = await rest
+      .savepointStatus('00000000000000000000000000000001', 't1')
+      .catch((caught: unknown) => caught);
+    const session = await gateway.openSession().catch((caught: unknown) => caught);
+
+    expect(cancel).toBeInstanceOf(FlinkJobNotFoundError);
+    expect(
+      [trigger, session].map((error) => [
+        error instanceof FlinkJobNotFoundError,
+        (error as FlinkRequestError).status,
+      ]),
+    ).toEqual([
+      [false, 404],
+      [false, 404],
+    ]);
+  });
+
+  it('tells a savepoint that failed from one that is still running when the wait ends', async () => {
+    const server = await serve((request, response) =>
+      json(
+        response,
+        200,
+        request.url?.endsWith('/failing')
+          ? {
+              status: { id: 'COMPLETED' },
+              operation: {
+                'failure-cause': {
+                  'stack-trace': 'java.io.IOException: disk full',
+                  'serialized-throwable': 'rO0',
+                },
+              },
+            }
+          : { status: { id: 'IN_PROGRESS' } },
+      ),
+    );
+    const client = new FlinkRestClient({ baseUrl: server.url });
+
+    const failed = await client.waitForSavepoint('j1', 'failing').catch((caught: unknown) => caught);
+    const running = await client
+      .waitForSavepoint('j1', 'running', { timeoutMs: 50, pollMs: 10 })
+      .catch((caught: unknown) => caught);
+
+    expect([failed, running].map((error) => [(error as Error).name, (error as Error).message])).toEqual([
+      ['FlinkSavepointError', 'Savepoint of job j1 failed: disk full'],
+      ['FlinkSavepointTimeoutError', 'Savepoint of job j1 (trigger running) did not complete within 50 ms'],
+    ]);
+  });
+
   it('never repeats a savepoint trigger that reached Flink, even on a 5xx', async () => {
     const server = await serve((_request, response) => json(response, 503, { errors: ['overloaded'] }));
     const client = new FlinkRestClient({ baseUrl: server.url, backoffMs: 1 });
