@@ -18,7 +18,7 @@ import { costCategories, costCategoryDetails } from './profile.js';
 import { reportSampleJob, sampleJobTarget } from './sample-job.js';
 import { createBenchTopic, microBatch, rawConsume, seedTopic, type ThroughputResult } from './throughput.js';
 
-// The BENCH_* variables of earlier runs still set the defaults.
+// BENCH_MINUTES, BENCH_BATCH_SIZE and BENCH_ENCODER_ROWS set the defaults too (docs/benchmarks.md).
 const options = {
   minutes: {
     type: 'string',
@@ -70,7 +70,7 @@ const options = {
   },
 } as const satisfies OptionTable;
 
-/** The targets of issue 13, one per row of the summary. */
+/** The micro-batcher's targets, one per row of the summary (docs/benchmarks.md). */
 const targets = {
   handlerMicrosPerRecord: 8,
   endToEndRatio: 0.35,

@@ -7,7 +7,13 @@ import {
   RecordedSchemas,
   rideOutStorageOutage,
 } from '@apphub/microbatcher';
-import { createLogger, createMetrics, FunctionFolder, observability } from '@apphub/observability';
+import {
+  createLogger,
+  createMetrics,
+  FunctionFolder,
+  type LoggerOptions,
+  observability,
+} from '@apphub/observability';
 import { describeError } from '@apphub/platform';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -16,10 +22,11 @@ import type { Context } from 'aws-lambda';
  * The micro-batcher's Lambda handler for `config`: Kafka events (MSK or self-managed) and scheduled
  * sealing passes. Clients and the part cache are created here, once per handler (at cold start in
  * Lambda); each call builds an independent handler, so one process can run several configurations.
+ * `options.logger` redirects its log lines (local tools and tests; Lambda writes them to stdout).
  */
-export function createHandler(config: BatcherConfig) {
+export function createHandler(config: BatcherConfig, options: { readonly logger?: LoggerOptions } = {}) {
   const { lake, store } = createBatcherStorage(config);
-  const logger = createLogger(FunctionFolder.microBatcher);
+  const logger = createLogger(FunctionFolder.microBatcher, options.logger);
   const metrics = createMetrics(FunctionFolder.microBatcher, logger);
   const partCache = new PartCache();
   const schemas = new RecordedSchemas();

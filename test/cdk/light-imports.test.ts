@@ -32,7 +32,7 @@ function packageOf(url: string): string | undefined {
 }
 
 /**
- * Issue 12, point 5: `cdk synth` (cdk.json's app, run by tsx) reads descriptors, table names and
+ * `cdk synth` (cdk.json's app, run by tsx) reads descriptors, table names and
  * settings, never the runtime. The app and every module under cdk/lib are loaded the way tsx
  * loads them (tsconfig paths), with the streaming flag off so nothing is synthesized, and every
  * resolution is recorded.

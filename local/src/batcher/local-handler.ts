@@ -1,4 +1,5 @@
 import { parseBatcherConfig, sampleBatchersJson } from '@apphub/microbatcher';
+import type { LoggerOptions } from '@apphub/observability';
 import { type LocalEndpoints, platform } from '@apphub/platform';
 import { createHandler } from '../../../functions/micro-batcher/create-handler.js';
 import { loadLocalMapping } from './settings.js';
@@ -26,7 +27,7 @@ export interface LocalHandler {
 export async function loadLocalHandler(
   endpoints: LocalEndpoints,
   env: NodeJS.ProcessEnv = process.env,
-  options: { readonly timeoutSeconds?: number } = {},
+  options: { readonly timeoutSeconds?: number; readonly logger?: LoggerOptions } = {},
 ): Promise<LocalHandler> {
   const usesSampleDescriptor =
     env.TIMESTORE_STREAMING_BATCHERS === undefined || env.TIMESTORE_STREAMING_BATCHERS === '';
@@ -38,7 +39,7 @@ export async function loadLocalHandler(
     APPHUB_AWS_ENDPOINT_URL: endpoints.awsEndpointUrl,
     APPHUB_S3_ENDPOINT_URL: endpoints.s3EndpointUrl,
   });
-  const handler = createHandler(config);
+  const handler = createHandler(config, options.logger ? { logger: options.logger } : {});
   const timeoutMs = (options.timeoutSeconds ?? loadLocalMapping().functionTimeoutSeconds) * 1000;
   let invocation = 0;
   return {

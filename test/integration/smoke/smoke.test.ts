@@ -57,7 +57,7 @@ describe('the smoke test on the native stack', () => {
       /^was not running: submitted through the control plane as /,
     );
     expect(detail('micro-batcher')).toMatch(
-      /^was not running: started npm run batcher \(group it-smoke-batcher-/,
+      /^was not running: started npm run batcher \(group it-smoke-[0-9a-f]{8}\.micro-batcher\./,
     );
     expect(detail(`aggregates on ${job.outputTopic}`)).toMatch(/^6 of 6 equal the expected aggregates/);
     expect(detail('window sealed in the lake')).toMatch(/sealed: manifest .+ readable, watermark/);
