@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -63,5 +65,19 @@ describe('a command run while the local stack is down', () => {
       errors: [`error: the S3 endpoint (MinIO) at ${env.APPHUB_S3_ENDPOINT_URL} is not answering: ${start}`],
       trace: [],
     });
+  });
+
+  it('names the file the stack creates when it never ran, such as the Kafka TLS CA the batcher trusts', async () => {
+    const stackDir = mkdtempSync(path.join(tmpdir(), 'apphub-never-started-'));
+
+    const batcher = await run('batcher.ts', [], {
+      ...(await stackDownEnvironment()),
+      APPHUB_STACK_DIR: stackDir,
+    }).finally(() => rmSync(stackDir, { recursive: true, force: true }));
+
+    expect(batcher.code).toBe(1);
+    expect(batcher.stderr).toBe(
+      "error: the local stack's kafka/tls/ca.pem does not exist yet: start the local stack with npm run local:up\n",
+    );
   });
 });

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { ControlPlaneError, type ControlPlaneRefusal } from '@apphub/control-plane';
 import { FlinkUnreachableError } from '@apphub/flink';
 import { describeError, findLocalEndpoint, type LocalEndpoints, parseLocalEndpoints } from '@apphub/platform';
+import { stackPaths } from '../stack/paths.js';
 import { flinkProgram } from './flink/shared.js';
 
 /** What a user does when a component of the local stack does not answer. */
@@ -57,15 +59,28 @@ export function unansweredAddress(error: unknown, seen = new Set<unknown>()): Ad
 }
 
 /**
+ * The file of the local stack's folder (.local, or APPHUB_STACK_DIR) a failed read looked for, such as
+ * the Kafka TLS CA that `npm run local:up` creates, relative to that folder.
+ */
+function missingStackFile(error: unknown, env: NodeJS.ProcessEnv): string | undefined {
+  const { code, path: file } = (error ?? {}) as { code?: unknown; path?: unknown };
+  if (code !== 'ENOENT' || typeof file !== 'string') return undefined;
+  const relative = path.relative(stackPaths(env.APPHUB_STACK_DIR).stack, file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? undefined : relative;
+}
+
+/**
  * The one line a CLI prints for a failure (after `error: `): a component of the local stack that does
- * not answer is named with how to start it; a refusal of the control plane gets the command to run
- * next; anything else is its message as it is.
+ * not answer, or a file the stack creates that is missing, is named with how to start the stack; a
+ * refusal of the control plane gets the command to run next; anything else is its message as it is.
  */
 export function errorLine(error: unknown, env: NodeJS.ProcessEnv = process.env): string {
   const unanswered = unansweredAddress(error);
   const endpoints = unanswered ? localEndpointsOf(env) : undefined;
   const endpoint = unanswered && endpoints ? findLocalEndpoint(endpoints, unanswered) : undefined;
   if (endpoint) return `${endpoint.component} at ${endpoint.address} is not answering: ${startStackHint}`;
+  const missing = missingStackFile(error, env);
+  if (missing) return `the local stack's ${missing} does not exist yet: ${startStackHint}`;
   const message = error instanceof Error ? error.message : describeError(error);
   const refusal = error instanceof ControlPlaneError ? error.refusal : undefined;
   return refusal ? `${message}; ${refusalHint(refusal)}` : message;
