@@ -1,13 +1,13 @@
 import { parseDatasetDescriptor, policyOf, sampleBatcherDescriptor } from '@apphub/microbatcher';
 import { parseLocalEndpoints } from '@apphub/platform';
 import {
-  CliArgumentInvalidError,
   type CommandInput,
   defineCommand,
   integerOption,
   type OptionTable,
   runCli,
 } from '../local/src/cli/run-cli.js';
+import { CliArgumentInvalidError } from '../local/src/errors.js';
 import { localKafka } from '../local/src/stack/index.js';
 import { benchmarkEncoders } from './encoder.js';
 import { type FreshnessResult, measureFreshness } from './freshness.js';

@@ -43,6 +43,7 @@ export {
   ControlPlaneJobStateError,
   ControlPlaneJobUnknownError,
   ControlPlaneRecordInvalidError,
+  type ControlPlaneRefusal,
   ControlPlaneRescaleError,
   ControlPlaneRestoreMissingError,
   ControlPlaneScalingError,

@@ -4,6 +4,7 @@ export {
   FlinkRequestError,
   FlinkResponseInvalidError,
   FlinkSavepointError,
+  FlinkSavepointTimeoutError,
   FlinkSqlError,
   FlinkUnreachableError,
   SqlTemplateValueInvalidError,
@@ -19,10 +20,11 @@ export {
   type FlinkJobState,
   FlinkRestClient,
   type FlinkRestClientOptions,
+  flinkJobStateSchema,
+  isTerminal,
   parseFlinkResponse,
   type SavepointStatus,
   type TaskManagerInfo,
-  terminalJobStates,
 } from './rest-client.js';
 export { flinkRootCause } from './root-cause.js';
 export {

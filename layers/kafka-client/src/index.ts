@@ -6,7 +6,7 @@ export {
   parseKafkaEnvironment,
   readKafkaCredentials,
 } from './connection.js';
-export { KafkaCredentialsInvalidError, KafkaRequestFailedError } from './errors.js';
+export { KafkaClientError, KafkaCredentialsInvalidError, KafkaRequestFailedError } from './errors.js';
 export {
   connectKafka,
   createKafkajs,

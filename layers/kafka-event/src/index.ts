@@ -1,6 +1,6 @@
 export { decodeKafkaEvent, isKafkaEvent, parseKafkaEvent } from './decode.js';
 export { type EncodeKafkaEventOptions, encodeKafkaEvent, type RawKafkaRecord } from './encode.js';
-export { KafkaEventInvalidError } from './errors.js';
+export { KafkaEventError, KafkaEventInvalidError } from './errors.js';
 export type {
   DecodedKafkaRecord,
   KafkaEvent,

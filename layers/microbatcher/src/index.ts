@@ -65,7 +65,13 @@ export {
   symlinkRoot,
   windowLabel,
 } from './dataset.js';
-export { LakeObjectError, QueryInvalidError, SchemaChangeRefusedError, WindowSealError } from './errors.js';
+export {
+  LakeObjectError,
+  MicroBatcherError,
+  QueryInvalidError,
+  SchemaChangeRefusedError,
+  WindowSealError,
+} from './errors.js';
 export {
   type BatchFailure,
   encodeFailedBatch,

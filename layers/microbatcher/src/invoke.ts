@@ -1,11 +1,11 @@
 import { isKafkaEvent } from '@apphub/kafka-event';
-import { AppHubError } from '@apphub/platform';
 import { type DatasetBatchSummary, ensureDatasetSchema, metricsOf, processKafkaEvent } from './batch.js';
 import type { BatcherContext } from './batcher-context.js';
+import { MicroBatcherError } from './errors.js';
 import { sealDueWindows } from './sealing-pass.js';
 
 /** The payload is neither a Kafka event nor a scheduled event. */
-export class BatcherEventUnsupportedError extends AppHubError {}
+export class BatcherEventUnsupportedError extends MicroBatcherError {}
 
 /** Whether `event` is an EventBridge scheduled event. */
 export function isScheduledEvent(event: unknown): boolean {
@@ -38,6 +38,5 @@ export async function handleBatcherEvent(
   }
   throw new BatcherEventUnsupportedError(
     'micro-batcher received an event that is neither a Kafka event (aws:kafka, SelfManagedKafka) nor a scheduled event',
-    { exposable: true },
   );
 }

@@ -5,7 +5,7 @@ export {
   decodeParquetColumns,
 } from './decode.js';
 export { arrowTypeOf, type EncodeParquetOptions, encodeParquet, encodeParquetColumns } from './encode.js';
-export { ParquetDecodeError, ParquetValueInvalidError } from './errors.js';
+export { ParquetDecodeError, ParquetError, ParquetValueInvalidError } from './errors.js';
 export {
   type ColumnKind,
   type ColumnTypeMapping,

@@ -79,6 +79,59 @@ export function parseLocalEndpoints(env: NodeJS.ProcessEnv = process.env): Local
   });
 }
 
+/** A component of the local stack where a tool reaches it, named as a message to a user names it. */
+export interface LocalComponentEndpoint {
+  /** What the component is, e.g. `the DynamoDB endpoint (moto)`. */
+  readonly component: string;
+  /** As configured: a URL, or `host:port` for a Kafka listener. */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Every endpoint of the local stack a tool connects to: Kafka's plaintext and TLS listeners, the
+ * Flink JobManager's REST API, the SQL Gateway, S3 (MinIO) and DynamoDB (moto).
+ */
+export function localComponentEndpoints(endpoints: LocalEndpoints): readonly LocalComponentEndpoint[] {
+  const listener = (component: string, address: string): LocalComponentEndpoint => {
+    const separator = address.lastIndexOf(':');
+    return {
+      component,
+      address,
+      host: address.slice(0, separator),
+      port: Number(address.slice(separator + 1)),
+    };
+  };
+  const service = (component: string, address: string): LocalComponentEndpoint => {
+    const url = new URL(address);
+    const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+    return { component, address, host: url.hostname, port };
+  };
+  return [
+    ...endpoints.brokers.map((broker) => listener('the Kafka broker', broker)),
+    ...endpoints.tlsBrokers.map((broker) => listener("the Kafka broker's TLS listener", broker)),
+    service('the Flink JobManager REST API', endpoints.flinkRestUrl),
+    service('the Flink SQL Gateway', endpoints.sqlGatewayUrl),
+    service('the S3 endpoint (MinIO)', endpoints.s3EndpointUrl),
+    service('the DynamoDB endpoint (moto)', endpoints.awsEndpointUrl),
+  ];
+}
+
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']);
+
+/** The local stack's endpoint at `host`:`port` (any loopback name matches another), if one is there. */
+export function findLocalEndpoint(
+  endpoints: LocalEndpoints,
+  target: { readonly host: string; readonly port: number },
+): LocalComponentEndpoint | undefined {
+  const sameHost = (host: string) =>
+    host === target.host || (loopbackHosts.has(host) && loopbackHosts.has(target.host));
+  return localComponentEndpoints(endpoints).find(
+    (endpoint) => endpoint.port === target.port && sameHost(endpoint.host),
+  );
+}
+
 function stripSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }

@@ -5,12 +5,15 @@
  */
 export {
   awsClientSettings,
+  findLocalEndpoint,
   LOCAL_AWS_CREDENTIALS,
+  type LocalComponentEndpoint,
   type LocalEndpoints,
+  localComponentEndpoints,
   parseLocalEndpoints,
 } from './endpoints.js';
 export { apphubVariableNames, selectApphubVariables } from './env-names.js';
-export { AppHubError, ConfigInvalidError, describeError, rootCause } from './errors.js';
+export { AppHubError, ConfigInvalidError, describeError, PlatformError, rootCause } from './errors.js';
 export {
   CHECKPOINT_PREFIX,
   type FlinkEnvironment,

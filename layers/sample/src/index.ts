@@ -7,5 +7,6 @@ export {
   windowMs,
   windowOf,
 } from './aggregates.js';
+export { SampleError } from './errors.js';
 export { parseEventLines, type SampleEvent, SampleEventInvalidError, sampleEventSchema } from './events.js';
 export { type GenerateOptions, generateSampleEvents } from './generator.js';

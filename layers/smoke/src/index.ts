@@ -8,7 +8,7 @@ export {
   matches,
 } from './compare.js';
 export { type DeployedSmokeConfig, parseDeployedSmokeConfig, runDeployedSmoke } from './deployed.js';
-export { SmokeRequestInvalidError, SmokeStepFailedError } from './errors.js';
+export { SmokeError, SmokeRequestInvalidError, SmokeStepFailedError } from './errors.js';
 export { isSmokeId, isSmokeRow, newSmokeRunId, SMOKE_ID_PREFIX, smokeRunPrefix } from './marker.js';
 export { formatSmokeReport, parseSmokeReport } from './report.js';
 export {

@@ -11,6 +11,7 @@ export {
   TopicPartitionDecreaseError,
   TopicRequestInvalidError,
   TopicRequestTimedOutError,
+  TopicsError,
   TopicsNotConvergedError,
 } from './errors.js';
 export {

@@ -18,7 +18,7 @@ export {
   listDatasetWatermarks,
   WatermarkTableMissingError,
 } from './dataset-watermarks.js';
-export { WatermarkStoreError } from './errors.js';
+export { WatermarkStoreError, WatermarksError } from './errors.js';
 export {
   DynamoPartitionProgressStore,
   mergeProgress,
