@@ -12,6 +12,7 @@ export * from './part-cache.js';
 export * from './parts.js';
 export * from './query.js';
 export * from './records.js';
+export * from './request-limit.js';
 export * from './schema-record.js';
 export * from './sealing.js';
 export * from './sealing-pass.js';

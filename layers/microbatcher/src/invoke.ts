@@ -7,6 +7,7 @@ import {
   metricsOf,
   processKafkaEvent,
 } from './batch.js';
+import { withRequestLimit } from './request-limit.js';
 import { sealDueWindows } from './sealing-pass.js';
 
 /** The payload is neither a Kafka event nor a scheduled event. */
@@ -27,9 +28,11 @@ export function isScheduledEvent(event: unknown): boolean {
  * sealing pass for every dataset, so windows of datasets that went idle seal without new records.
  */
 export async function handleBatcherEvent(
-  context: BatcherContext,
+  batcherContext: BatcherContext,
   event: unknown,
 ): Promise<Record<string, Partial<DatasetBatchSummary>>> {
+  // One limit on the invocation's S3 requests, shared by every dataset and step.
+  const context = withRequestLimit(batcherContext);
   if (isKafkaEvent(event)) return processKafkaEvent(context, event);
   if (isScheduledEvent(event)) {
     const summaries: Record<string, Partial<DatasetBatchSummary>> = {};
