@@ -202,6 +202,8 @@ const quantileOrNaN = (values: readonly number[], fraction: number) =>
  * measures the handler alone and needs only the S3 and DynamoDB endpoints.
  */
 async function main({ values }: CommandInput<typeof options>): Promise<number> {
+  // Parsed first, in every mode, so a misspelt APPHUB_* variable stops the bench before it measures.
+  const endpoints = parseLocalEndpoints();
   const minutes = integerOption('--minutes', values.minutes, 1);
   const batchSize = integerOption('--batch-size', values['batch-size'], 1);
   const runs = integerOption('--runs', values.runs, 5);
@@ -219,7 +221,6 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
     return printSummary(handlerRows(handler, runs, batchSize));
   }
 
-  const endpoints = parseLocalEndpoints();
   const kafka = localKafka(endpoints, 'apphub-bench');
 
   const topic = await createBenchTopic(kafka, 'bench-mb');

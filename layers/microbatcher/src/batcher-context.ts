@@ -18,8 +18,11 @@ export interface BatcherContext {
   readonly metrics?: Metrics;
   /** Processing time; defaults to Date.now. */
   readonly now?: (() => number) | undefined;
-  /** S3 requests in flight at once. */
-  readonly concurrency?: number;
+  /**
+   * S3 requests one invocation keeps in flight, ingest and sealing together; defaults to
+   * S3_REQUESTS_IN_FLIGHT (request-limit.ts).
+   */
+  readonly s3RequestsInFlight?: number;
   /**
    * Hot parts this process wrote, kept across invocations of a warm function so sealing need not
    * read them back; created once at cold start. Without one, only the current batch's parts are kept.

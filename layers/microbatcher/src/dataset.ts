@@ -12,6 +12,7 @@ export {
   fieldSchema,
   parseBatcherDescriptors,
   parseDatasetDescriptor,
+  parseDescriptorList,
   policyOf,
 } from './descriptor.js';
 export { durationSchema } from './duration.js';

@@ -45,6 +45,7 @@ export {
   outageRideOutSeconds,
   parseBatcherDescriptors,
   parseDatasetDescriptor,
+  parseDescriptorList,
   parseEventSourceSettings,
   partitionPath,
   pickEventSourceSettings,
@@ -105,6 +106,14 @@ export {
 } from './parts.js';
 export { type HybridResult, type HybridRow, isWindowSealed, queryDataset } from './query.js';
 export { convertValue, type DatasetRow, decodeDatasetRecord, type RecordOutcome } from './records.js';
+export {
+  limitLakeRequests,
+  mapRequests,
+  RequestLimit,
+  RequestLimitedLake,
+  S3_REQUESTS_IN_FLIGHT,
+  withRequestLimit,
+} from './request-limit.js';
 export {
   RecordedSchemas,
   recordDatasetSchema,

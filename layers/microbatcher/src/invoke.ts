@@ -2,6 +2,7 @@ import { isKafkaEvent } from '@apphub/kafka-event';
 import { type DatasetBatchSummary, ensureDatasetSchema, metricsOf, processKafkaEvent } from './batch.js';
 import type { BatcherContext } from './batcher-context.js';
 import { MicroBatcherError } from './errors.js';
+import { withRequestLimit } from './request-limit.js';
 import { sealDueWindows } from './sealing-pass.js';
 
 /** The payload is neither a Kafka event nor a scheduled event. */
@@ -22,9 +23,11 @@ export function isScheduledEvent(event: unknown): boolean {
  * sealing pass for every dataset, so windows of datasets that went idle seal without new records.
  */
 export async function handleBatcherEvent(
-  context: BatcherContext,
+  batcherContext: BatcherContext,
   event: unknown,
 ): Promise<Record<string, Partial<DatasetBatchSummary>>> {
+  // One limit on the invocation's S3 requests, shared by every dataset and step.
+  const context = withRequestLimit(batcherContext);
   if (isKafkaEvent(event)) return processKafkaEvent(context, event);
   if (isScheduledEvent(event)) {
     const summaries: Record<string, Partial<DatasetBatchSummary>> = {};

@@ -1,8 +1,8 @@
-import { selectApphubVariables } from './env-names.js';
+import { parseEnvironment } from './env-names.js';
 import { platform } from './platform.js';
-import { parseWith, z } from './schema.js';
+import { z } from './schema.js';
 
-/** The APPHUB_* variables of the local stack and tools (unknown APPHUB_* names are rejected by selectApphubVariables). */
+/** The APPHUB_* variables of the local stack and tools (unknown APPHUB_* names are rejected by parseEnvironment). */
 const localEnvSchema = z.strictObject({
   APPHUB_STREAMING_ENABLED: z.enum(['0', '1']).optional(),
   APPHUB_STREAM_BROKER_URL: z
@@ -51,8 +51,7 @@ export interface LocalEndpoints {
 
 /** Parses the APPHUB_* variables of `env` into the local stack's endpoints, with platform defaults. */
 export function parseLocalEndpoints(env: NodeJS.ProcessEnv = process.env): LocalEndpoints {
-  const owned = selectApphubVariables(env, Object.keys(localEnvSchema.shape), 'environment');
-  const parsed = parseWith(localEnvSchema, owned, 'environment');
+  const parsed = parseEnvironment(localEnvSchema, env, 'environment');
   const uiPort = parsed.APPHUB_FLINK_UI_PORT ?? platform.ports.flinkRest;
   return Object.freeze({
     brokers: Object.freeze(

@@ -12,7 +12,7 @@ export {
   localComponentEndpoints,
   parseLocalEndpoints,
 } from './endpoints.js';
-export { apphubVariableNames, selectApphubVariables } from './env-names.js';
+export { apphubVariableNames, parseEnvironment } from './env-names.js';
 export { AppHubError, ConfigInvalidError, describeError, PlatformError, rootCause } from './errors.js';
 export {
   CHECKPOINT_PREFIX,
