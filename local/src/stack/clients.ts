@@ -13,8 +13,6 @@ import { kafkaTlsFiles } from './tls.js';
 
 /** AWS clients for the local stack: S3 on MinIO, DynamoDB on moto, with the local credentials. */
 export function localAwsClients(endpoints: LocalEndpoints): AwsClients {
-  // The SDK warns on every process that Node 20 support ends in 2027; the Lambdas run on Node 24.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return createAwsClients(endpoints);
 }
 
