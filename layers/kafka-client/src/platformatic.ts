@@ -97,12 +97,18 @@ function clientOptions(connection: KafkaConnection, role: string): BaseOptions {
   };
 }
 
-/** One line for a failure: its message and those of the errors it aggregates. */
+/** An error's message followed by those of its causes (a refused socket, a TLS verification failure). */
+function messageWithCauses(error: Error): string {
+  const { cause } = error as { cause?: unknown };
+  return cause instanceof Error ? `${error.message}: ${messageWithCauses(cause)}` : error.message;
+}
+
+/** One line for a failure: its message and those of the errors it aggregates, with their causes. */
 function detailOf(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const leaves = leafErrors(error)
     .filter((leaf): leaf is Error => leaf instanceof Error && leaf !== error)
-    .map((leaf) => leaf.message);
+    .map(messageWithCauses);
   const distinct = [...new Set(leaves)];
   return distinct.length > 0 ? `${error.message} (${distinct.join('; ')})` : error.message;
 }
@@ -209,12 +215,17 @@ class BatchingGroupConsumer implements GroupConsumer {
       this.paused = true;
       this.stream?.pause();
     }
-    if (!this.workers.has(key)) {
-      this.workers.set(
-        key,
-        this.drain(key).finally(() => this.workers.delete(key)),
-      );
-    }
+    this.startWorker(key);
+  }
+
+  /** Starts `key`'s worker unless it runs; one that ends while records wait is started again. */
+  private startWorker(key: string): void {
+    if (this.workers.has(key) || this.stopping) return;
+    const worker = this.drain(key).finally(() => {
+      this.workers.delete(key);
+      if ((this.queues.get(key)?.length ?? 0) > 0 && !this.restarting) this.startWorker(key);
+    });
+    this.workers.set(key, worker);
   }
 
   private resumeIfDrained(): void {
