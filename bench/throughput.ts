@@ -163,7 +163,7 @@ export const rawConsumeClients = {
 } as const;
 
 /**
- * The same read with kafkajs, the client the project used before, for comparison only: a group
+ * The same read with kafkajs, for comparison only: a group
  * consumer that commits the last offset of every fetched batch.
  */
 export async function rawConsumeKafkajs(

@@ -53,6 +53,9 @@ export function topicNotReady(error: unknown): boolean {
   });
 }
 
+/** Marks an error of this adapter's own waits as one of the not-ready kind. */
+const notReady = { canRetry: true, hasStaleMetadata: true } as const;
+
 /** Runs `action` again while it fails with a not-ready error, for at most `timeoutMs`. */
 async function retryWhileNotReady<T>(action: () => Promise<T>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -622,9 +625,6 @@ class PlatformaticClient implements KafkaClient {
     await this.admin.close();
   }
 }
-
-/** Marks an error of this adapter's own waits as one of the not-ready kind. */
-const notReady = { canRetry: true, hasStaleMetadata: true } as const;
 
 /**
  * A client for `connection` that connects on its first request; `close()` it when done. For a
