@@ -222,7 +222,12 @@ async function batcher({ values: flags }: CommandInput<typeof options>): Promise
       else console.error(`committed ${range}: DROPPED, its records expired before it succeeded`);
     },
   });
-  await runner.start();
+  try {
+    await runner.start();
+  } catch (error) {
+    await kafka.kafka.close().catch(() => undefined);
+    throw error;
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       console.error(`${signal}: stopping after the batch in flight...`);
@@ -232,6 +237,7 @@ async function batcher({ values: flags }: CommandInput<typeof options>): Promise
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   await runner.stop();
+  await kafka.kafka.close();
   console.error(
     `stopped: ${runner.processed} records in ${runner.batches} batches processed and committed` +
       (runner.failedBatches > 0

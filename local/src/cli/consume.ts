@@ -23,10 +23,8 @@ async function consume({ values }: CommandInput<typeof options>): Promise<number
   const { topic } = values;
   const limit = integerOption('-n', values.num, 1);
   const timeoutMs = integerOption('--timeout-seconds', values['timeout-seconds']) * 1000;
-  const records = await consumeRecords(localKafka(parseLocalEndpoints(), 'apphub-consume'), topic, {
-    limit,
-    timeoutMs,
-  });
+  const kafka = localKafka(parseLocalEndpoints(), 'apphub-consume');
+  const records = await consumeRecords(kafka, topic, { limit, timeoutMs }).finally(() => kafka.close());
   for (const record of records) {
     console.log(
       JSON.stringify({

@@ -1,6 +1,7 @@
 import { FlinkRestClient } from '@apphub/flink';
+import type { KafkaClient } from '@apphub/kafka-client';
 import { queryDataset, sampleBatcherDescriptor } from '@apphub/microbatcher';
-import { parseLocalEndpoints, platform } from '@apphub/platform';
+import { type LocalEndpoints, parseLocalEndpoints, platform } from '@apphub/platform';
 import { generateSampleEvents, normaliseAggregate, type SampleAggregate } from '@apphub/sample';
 import { isSmokeId } from '@apphub/smoke';
 import { followTopic } from '../sample/consume.js';
@@ -10,6 +11,7 @@ import { jobTasksRunning, submitSampleJob } from '../sample/submit.js';
 import {
   createProgress,
   localKafka,
+  type Progress,
   StackStreamingDisabledError,
   stackUp,
   streamingRequiredMessage,
@@ -39,6 +41,20 @@ async function demo({ values }: CommandInput<typeof options>): Promise<number> {
     throw new StackStreamingDisabledError(streamingRequiredMessage('npm run demo'));
   }
   const kafka = localKafka(endpoints, 'apphub-demo');
+  try {
+    return await demoWith(values, endpoints, kafka, progress);
+  } finally {
+    await kafka.close();
+  }
+}
+
+/** The demo's five steps, with the one Kafka client it opened. */
+async function demoWith(
+  values: CommandInput<typeof options>['values'],
+  endpoints: LocalEndpoints,
+  kafka: KafkaClient,
+  progress: Progress,
+): Promise<number> {
   const flink = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
 
   progress.step('1/5 local stack');

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import path from 'node:path';
+import type { TopicRecords } from '@apphub/kafka-client';
 import {
   consumerGroupIdFor,
   createBatcherStorage,
@@ -9,7 +10,6 @@ import {
   sampleBatchersJson,
 } from '@apphub/microbatcher';
 import { type LocalEndpoints, platform } from '@apphub/platform';
-import type { Kafka } from 'kafkajs';
 import { loadLocalMapping } from '../batcher/settings.js';
 import { logFile, type Progress, repoRoot, stackPaths, waitUntil } from '../stack/index.js';
 
@@ -63,25 +63,23 @@ export function startBatcherProcess(
  */
 export async function microBatchAggregates(
   endpoints: LocalEndpoints,
-  kafka: Kafka,
+  kafka: Pick<TopicRecords, 'endOffsets' | 'committedOffsets'>,
   progress: Progress,
 ): Promise<{ descriptor: DatasetDescriptor; storage: ReturnType<typeof createBatcherStorage> }> {
   const batcher = startBatcherProcess(['--batch-size', '1000', '--seal-interval-s', '5']);
   const { log } = batcher;
   const topic = platform.topics.aggregates.name;
   const batcherGroupId = batcherGroupIdOf(topic);
-  const admin = kafka.admin();
-  await admin.connect();
   try {
     const caughtUp = await waitUntil(
       'the micro-batcher to commit every aggregate',
       async () => {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const [committed] = await admin.fetchOffsets({ groupId: batcherGroupId, topics: [topic] });
-        const lag = ends.reduce((sum, end) => {
-          const done = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-          return sum + Math.max(0, Number(end.high) - Math.max(0, Number(done)));
-        }, 0);
+        const ends = await kafka.endOffsets(topic);
+        const committed = await kafka.committedOffsets(batcherGroupId, topic);
+        let lag = 0;
+        for (const [partition, end] of ends) {
+          lag += Math.max(0, Number(end) - Number(committed.get(partition) ?? '0'));
+        }
         progress.detail(`${lag} aggregates left to micro-batch`);
         return lag === 0;
       },
@@ -89,7 +87,6 @@ export async function microBatchAggregates(
     );
     if (!caughtUp) throw new Error(`the micro-batcher did not catch up; see ${log}`);
   } finally {
-    await admin.disconnect();
     await batcher.stop();
   }
   const [descriptor] = parseBatcherDescriptors(
