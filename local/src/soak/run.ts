@@ -1,10 +1,11 @@
+import { FlinkRestClient } from '@apphub/flink';
 import { connectKafka, type KafkaClient, type OutgoingRecord } from '@apphub/kafka-client';
 import { createBatcherStorage, parseBatcherDescriptors, sampleBatchersJson } from '@apphub/microbatcher';
 import { AWS_REQUEST_TIMEOUTS, type LocalEndpoints, parseLocalEndpoints, platform } from '@apphub/platform';
 import { computeAggregates, windowMs } from '@apphub/sample';
 import { FailedBatchStore } from '../batcher/index.js';
 import { ensureSampleJobRunning } from '../sample/submit.js';
-import { localAwsClients, localKafkaSecurity, stackStatus } from '../stack/index.js';
+import { localAwsClients, localKafkaSecurity, stackStatus, waitUntil } from '../stack/index.js';
 import { SoakStackNotReadyError } from './errors.js';
 import { accountDeadLetters, checkExactness, type Exactness, isExact } from './exactness.js';
 import type { FaultKind } from './faults.js';
@@ -79,10 +80,30 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const thawOnExit = () => {
     for (const pid of frozen) process.kill(pid, 'SIGCONT');
   };
+  // Interrupted, the soak leaves nothing frozen and no runner behind (it leads a process group of its own).
+  const interrupted = () => {
+    thawOnExit();
+    void runner.kill();
+    process.exit(130);
+  };
   process.once('exit', thawOnExit);
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     const job = await ensureSampleJobRunning(endpoints.flinkRestUrl, { jobName });
     say(`run ${runId}: sample job ${job.jobId} ${job.submitted ? 'submitted' : 'already running'}`);
+    // A job failing over before its first checkpoint would start again at the latest offsets, past
+    // events already produced: no fault comes before it has one (or was restored from one).
+    const flink = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
+    const checkpointed = await waitUntil(
+      'a checkpoint of the sample job',
+      async () => {
+        const stats = await flink.checkpoints(job.jobId);
+        return stats.completed > 0 || stats.restored > 0;
+      },
+      { timeoutMs: 180_000, intervalMs: 2_000 },
+    );
+    if (!checkpointed) throw new SoakStackNotReadyError(`job ${job.jobId} completed no checkpoint in 180 s`);
     await runner.start();
     say(`runner consuming ${topics.sink} as group ${runner.groupId}`);
     const [sinkFrom, deadLetterFrom] = await Promise.all([
@@ -161,8 +182,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     if ((await context.failedBatches.keysAt(runner.failedBatchPrefix)).length > 0)
       say(`late failed batches: ${await replayFailedBatchesCli(runner.failedBatchUri)}`);
 
-    const lastEvent = Math.max(...traffic.events.map((event) => Date.parse(event.occurred_at)));
-    const firstEvent = Math.min(...traffic.events.map((event) => Date.parse(event.occurred_at)));
+    const times = traffic.events.map((event) => Date.parse(event.occurred_at));
+    const lastEvent = times.reduce((a, b) => Math.max(a, b));
+    const firstEvent = times.reduce((a, b) => Math.min(a, b));
     const range = {
       from: firstEvent - (firstEvent % windowMs),
       to: lastEvent - (lastEvent % windowMs) + windowMs,
@@ -202,6 +224,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   } finally {
     thawOnExit();
     process.removeListener('exit', thawOnExit);
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
     await runner.stop().catch(() => undefined);
     await kafka.close().catch(() => undefined);
   }

@@ -5,6 +5,7 @@ import { platform } from '@apphub/platform';
 import { LOCAL_FAILED_BATCH_BUCKET, localMappingUuid } from '../batcher/index.js';
 import { type BatcherProcess, startBatcherProcess } from '../sample/micro-batch.js';
 import { waitUntil } from '../stack/index.js';
+import { SoakStackNotReadyError } from './errors.js';
 
 /** The event source mapping the soak runs: short invocations and one retry, so an outage outlasts them soon. */
 export interface SoakMapping {
@@ -66,14 +67,15 @@ export class SoakRunner {
       { ownProcessGroup: true },
     );
     this.process = started;
-    await waitUntil(
+    const joined = await waitUntil(
       'the soak runner to join its group',
       async () => (await this.kafka.groupMembers(this.groupId)) > 0,
-      {
-        timeoutMs: 120_000,
-        isAlive: started.alive,
-      },
+      { timeoutMs: 120_000, isAlive: started.alive },
     );
+    if (!joined)
+      throw new SoakStackNotReadyError(
+        `the soak's runner did not join group ${this.groupId}; see ${started.log}`,
+      );
   }
 
   /** `kill -9` of every process of the runner. */
