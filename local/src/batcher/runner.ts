@@ -13,6 +13,9 @@ import { localAwsClients } from '../stack/index.js';
 import { FailedBatchStore, localMappingUuid } from './failed-batches.js';
 import { LOCAL_FUNCTION_ARN } from './local-handler.js';
 
+/** How often a member heartbeats while an invocation runs (kafkajs' default heartbeat interval). */
+const HEARTBEAT_DURING_INVOCATION_MS = 3_000;
+
 /** How a batch left the runner; its offsets are committed in every case. */
 export type BatchOutcome =
   /** The handler succeeded. */
@@ -122,6 +125,16 @@ export class BatcherRunner {
       maxBytes: 64 * 1_048_576,
     });
     this.consumers.push(consumer);
+    // kafkajs restarts a consumer after a retriable error; any other leaves the mapping without a
+    // consumer while the process lives, so it is said loudly.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart)
+        this.options.logger.error('the consumer stopped and will not restart; restart the runner', {
+          topic,
+          groupId,
+          error: describeError(payload.error),
+        });
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning });
     await consumer.run({
@@ -223,6 +236,12 @@ export class BatcherRunner {
     heartbeat: () => Promise<void>,
   ): Promise<BatchOutcome | undefined> {
     for (let invocations = 1; ; invocations++) {
+      // An invocation may take the function's whole timeout, longer than the group's session timeout
+      // (kafkajs: 30 s): the member heartbeats meanwhile, or the group drops it and its commit fails.
+      const keepAlive = setInterval(
+        () => void heartbeat().catch(() => undefined),
+        HEARTBEAT_DURING_INVOCATION_MS,
+      );
       try {
         // The event holds only JSON values (strings, numbers, arrays), exactly what Lambda delivers.
         await this.options.invoke(event);
@@ -260,6 +279,8 @@ export class BatcherRunner {
         if (!(await this.pause(delayMs))) return undefined;
         // Retries can outlast the group's session timeout; the member stays in the group meanwhile.
         await heartbeat();
+      } finally {
+        clearInterval(keepAlive);
       }
     }
   }
