@@ -20,20 +20,28 @@ export interface FaultContext {
   readonly failedBatches: FailedBatchStore;
   /** How long a hang lasts: longer than the clients' request timeouts. */
   readonly hangMs: number;
-  /** How long the outage lasts: longer than the mapping's invocations and retries. */
+  /**
+   * The longest an outage lasts; it ends earlier, once a batch has landed in the failed-batch bucket
+   * (its invocation and retry failed), and never before `hangMs`.
+   */
   readonly outageMs: number;
   /** The longest a recovery may take before the fault counts as not recovered. */
   readonly recoveryTimeoutMs: number;
-  /** Processes frozen now, so that an interrupted soak can thaw them. */
-  readonly frozen: Set<number>;
+  /** Processes frozen now, and their component: an interrupted soak thaws them, health checks skip them. */
+  readonly frozen: Map<number, string>;
   readonly say: (line: string) => void;
 }
 
-/** The stack whole again: every component healthy, the sample job's tasks all running, the runner alive. */
+/**
+ * The stack whole again: every component healthy (but one another fault keeps frozen: that fault
+ * measures its own recovery), the sample job's tasks all running, the runner in its group.
+ */
 export async function pipelineWhole(context: FaultContext): Promise<boolean> {
-  if (!context.runner.alive()) return false;
+  if (!(await context.runner.consuming())) return false;
   const status = await stackStatus({ endpoints: context.endpoints });
-  if (!status.healthy) return false;
+  const frozen = new Set(context.frozen.values());
+  if (!status.components.every((component) => component.healthy || frozen.has(component.component)))
+    return false;
   const flink = new FlinkRestClient({ baseUrl: context.endpoints.flinkRestUrl });
   const job = (await flink.jobs()).find((each) => each.name === context.jobName && each.state === 'RUNNING');
   return job !== undefined && (await jobTasksRunning(context.endpoints.flinkRestUrl, job.id));
@@ -94,10 +102,34 @@ export async function injectFault(context: FaultContext, fault: PlannedFault): P
         'until supervisord restarted it and the pipeline ran',
       );
     }
-    const failedBefore = new Set(await context.failedBatches.keysAt(context.runner.failedBatchPrefix));
+    const failedKeys = () => context.failedBatches.keysAt(context.runner.failedBatchPrefix);
+    // MinIO may be down by another fault: the bucket is read once it answers.
+    let failedBefore = new Set<string>();
+    await waitUntil(
+      'the failed-batch bucket to answer',
+      async () => {
+        failedBefore = new Set(await failedKeys());
+        return true;
+      },
+      { timeoutMs: context.recoveryTimeoutMs, intervalMs: 1_000 },
+    );
+    const newFailedBatches = async () => (await failedKeys()).filter((key) => !failedBefore.has(key));
     process.kill(pid, 'SIGSTOP');
-    context.frozen.add(pid);
-    await hold(spec.action === 'hang' ? context.hangMs : context.outageMs);
+    context.frozen.set(pid, spec.target);
+    const frozenAt = Date.now();
+    await hold(context.hangMs);
+    if (spec.action === 'outage') {
+      // Data must reach the runner during the outage (another fault may hold the job back): it lasts
+      // until a batch has failed through the mapping's retries, or `outageMs`.
+      await waitUntil(
+        'a batch in the failed-batch bucket',
+        async () => (await newFailedBatches()).length > 0,
+        {
+          timeoutMs: Math.max(0, frozenAt + context.outageMs - Date.now()),
+          intervalMs: 2_000,
+        },
+      );
+    }
     await thaw(context, spec.target, pid);
     const end = Date.now();
     if (spec.action === 'hang') {
@@ -105,17 +137,12 @@ export async function injectFault(context: FaultContext, fault: PlannedFault): P
       return outcome(recovered ? Date.now() : undefined, end, `frozen ${context.hangMs / 1000} s`);
     }
     if (!(await waitWhole(context))) return outcome(undefined, end, 'the stack did not recover');
-    const failed = (await context.failedBatches.keysAt(context.runner.failedBatchPrefix)).filter(
-      (key) => !failedBefore.has(key),
-    );
+    const failed = await newFailedBatches();
+    const lasted = `${Math.round((end - frozenAt) / 1000)} s`;
     if (failed.length === 0)
-      return outcome(
-        undefined,
-        end,
-        `no batch reached ${context.runner.failedBatchUri} in ${context.outageMs / 1000} s`,
-      );
+      return outcome(undefined, end, `no batch reached ${context.runner.failedBatchUri} in ${lasted}`);
     await replayFailedBatchesCli(context.runner.failedBatchUri);
-    return outcome(Date.now(), end, `${failed.length} failed batches replayed`);
+    return outcome(Date.now(), end, `${lasted} long; ${failed.length} failed batches replayed`);
   } catch (error) {
     return outcome(undefined, Date.now(), describeError(error));
   }

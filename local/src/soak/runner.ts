@@ -49,6 +49,11 @@ export class SoakRunner {
     return this.process?.alive() ?? false;
   }
 
+  /** Alive and a member of its group: a process whose consumer stopped does not count. */
+  async consuming(): Promise<boolean> {
+    return this.alive() && (await this.kafka.groupMembers(this.groupId)) > 0;
+  }
+
   /** Starts it and waits until its group has a member (a new group starts at the latest offsets). */
   async start(): Promise<void> {
     const started = startBatcherProcess(

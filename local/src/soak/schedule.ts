@@ -16,7 +16,7 @@ export interface ScheduleOptions {
   readonly durationMs: number;
   /** Traffic before the first fault and after the last one starts (default 30 s). */
   readonly quietMs?: number;
-  /** Shortest time between two faults in sequence (default 20 s); more time gives more rounds of kinds. */
+  /** Time per fault (default 60 s): a run of N kinds gets one round of them per N minutes, at least one. */
   readonly slotMs?: number;
 }
 
@@ -29,7 +29,7 @@ export interface ScheduleOptions {
 export function planFaults(options: ScheduleOptions): PlannedFault[] {
   const next = seededRandom(options.seed);
   const quietMs = options.quietMs ?? 30_000;
-  const slotMs = options.slotMs ?? 20_000;
+  const slotMs = options.slotMs ?? 60_000;
   const usableMs = Math.max(0, options.durationMs - 2 * quietMs);
   const rounds = Math.max(1, Math.floor(usableMs / slotMs / Math.max(1, options.kinds.length)));
   const order: FaultKind[] = [];
