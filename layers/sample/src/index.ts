@@ -9,4 +9,4 @@ export {
 } from './aggregates.js';
 export { SampleError } from './errors.js';
 export { parseEventLines, type SampleEvent, SampleEventInvalidError, sampleEventSchema } from './events.js';
-export { type GenerateOptions, generateSampleEvents } from './generator.js';
+export { type GenerateOptions, generateSampleEvents, seededRandom } from './generator.js';

@@ -11,6 +11,7 @@ import {
 } from '@apphub/microbatcher';
 import { type LocalEndpoints, platform } from '@apphub/platform';
 import { loadLocalMapping } from '../batcher/settings.js';
+import { LocalError } from '../errors.js';
 import { logFile, type Progress, repoRoot, stackPaths, waitUntil } from '../stack/index.js';
 
 /**
@@ -27,19 +28,28 @@ export interface BatcherProcess {
   alive(): boolean;
   /** Stops it with SIGINT (after the batch in flight) and waits for it to exit. */
   stop(): Promise<void>;
+  /**
+   * Sends `signal` to its whole process group (tsx runs the CLI in a child process, which a signal
+   * to tsx alone would leave running) and waits for it to exit; only with `ownProcessGroup`.
+   */
+  killGroup(signal: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `npm run batcher` with `args` (its own flags) and `env`, its output appended to its log. */
+/**
+ * Starts `npm run batcher` with `args` (its own flags) and `env`, its output appended to its log.
+ * With `ownProcessGroup` it leads a process group of its own, so `killGroup` reaches every process.
+ */
 export function startBatcherProcess(
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  options: { readonly ownProcessGroup?: boolean } = {},
 ): BatcherProcess {
   const log = logFile(stackPaths(), 'micro-batcher');
   const out = openSync(log, 'a');
   const child = spawn(
     path.join(repoRoot, 'node_modules/.bin/tsx'),
     [path.join(repoRoot, 'local/src/cli/batcher.ts'), ...args],
-    { cwd: repoRoot, stdio: ['ignore', out, out], env },
+    { cwd: repoRoot, stdio: ['ignore', out, out], env, detached: options.ownProcessGroup === true },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   let alive = true;
@@ -51,6 +61,12 @@ export function startBatcherProcess(
     alive: () => alive,
     stop: async () => {
       if (alive) child.kill('SIGINT');
+      await exited;
+    },
+    killGroup: async (signal) => {
+      if (!options.ownProcessGroup)
+        throw new LocalError('killGroup needs a batcher started with ownProcessGroup');
+      if (alive) process.kill(-child.pid!, signal);
       await exited;
     },
   };
