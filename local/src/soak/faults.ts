@@ -35,10 +35,22 @@ export type FaultTarget =
 export interface FaultSpec {
   readonly target: FaultTarget;
   readonly action: 'kill' | 'hang' | 'outage';
+  /**
+   * Components its recovery needs besides its target: a fault on one of them waits until this one
+   * recovered, and this one for a fault on them, as for faults on the same target.
+   */
+  readonly recoveryNeeds?: readonly FaultTarget[];
+}
+
+/** The targets a fault must not overlap a fault on: its own and those its recovery needs. */
+export function faultLanes(spec: FaultSpec): readonly FaultTarget[] {
+  return [spec.target, ...(spec.recoveryNeeds ?? [])];
 }
 
 export const FAULT_SPECS: Readonly<Record<FaultKind, FaultSpec>> = {
-  'kill-jobmanager': { target: 'jobmanager', action: 'kill' },
+  // The job comes back through the reconciler, which reads its record from the DynamoDB endpoint:
+  // during an outage the job would stay down, and so would the output the outage waits for.
+  'kill-jobmanager': { target: 'jobmanager', action: 'kill', recoveryNeeds: ['dynamodb'] },
   'kill-taskmanager': { target: 'taskmanager-1', action: 'kill' },
   'kill-sql-gateway': { target: 'sql-gateway', action: 'kill' },
   'kill-kafka': { target: 'kafka', action: 'kill' },

@@ -8,7 +8,7 @@ import { ensureSampleJobRunning } from '../sample/submit.js';
 import { localAwsClients, localKafkaSecurity, stackStatus, waitUntil } from '../stack/index.js';
 import { SoakStackNotReadyError } from './errors.js';
 import { accountDeadLetters, checkExactness, type Exactness, isExact } from './exactness.js';
-import type { FaultKind } from './faults.js';
+import { FAULT_SPECS, type FaultKind, faultLanes } from './faults.js';
 import { type FaultContext, injectFault, pipelineWhole, replayFailedBatchesCli } from './inject.js';
 import { deadLetterIds, lakeAggregates, readToEnd, sinkAggregates } from './outputs.js';
 import type { FaultOutcome, SoakResult } from './report.js';
@@ -150,9 +150,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       );
     }, 10_000);
     try {
-      const byTarget = new Map<string, Promise<void>>();
+      const byLane = new Map<string, Promise<unknown>>();
       const runs = plan.map((fault) => {
-        const run = (byTarget.get(fault.target) ?? Promise.resolve()).then(async () => {
+        const lanes = faultLanes(FAULT_SPECS[fault.kind]);
+        const run = Promise.all(lanes.map((lane) => byLane.get(lane))).then(async () => {
           await new Promise((resolve) =>
             setTimeout(resolve, Math.max(0, startedAt + fault.atMs - Date.now())),
           );
@@ -165,7 +166,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
             `[${clock(Date.now() - startedAt)}] ${fault.kind}: ${outcome.recoveryMs === undefined ? 'NOT RECOVERED' : `recovered in ${(outcome.recoveryMs / 1000).toFixed(1)} s`} (${outcome.detail})`,
           );
         });
-        byTarget.set(fault.target, run);
+        for (const lane of lanes) byLane.set(lane, run);
         return run;
       });
       // Traffic flows for the whole duration and until the last fault has recovered.

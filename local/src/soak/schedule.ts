@@ -23,8 +23,9 @@ export interface ScheduleOptions {
 /**
  * The seeded fault plan: rounds of every kind in a shuffled order, as many rounds as fit one fault
  * per `slotMs` (at least one), spread evenly with some jitter. Every third fault starts together
- * with the one before it (2 s later), on another target, so faults also overlap. Faults on one target
- * never overlap: the soak starts one only after the last on its target recovered.
+ * with the one before it (2 s later), on another target, so faults also overlap. Faults on one target,
+ * or on a component another's recovery needs (faultLanes), never overlap: the soak starts one only
+ * after the last on its lanes recovered.
  */
 export function planFaults(options: ScheduleOptions): PlannedFault[] {
   const next = seededRandom(options.seed);

@@ -2,7 +2,7 @@ import { computeAggregates, type SampleEvent } from '@apphub/sample';
 import { comparable } from '@apphub/smoke';
 import { describe, expect, it } from 'vitest';
 import { accountDeadLetters, checkExactness, isExact } from '../../../local/src/soak/exactness.js';
-import { FAULT_KINDS, FAULT_SPECS, parseFaultKinds } from '../../../local/src/soak/faults.js';
+import { FAULT_KINDS, FAULT_SPECS, faultLanes, parseFaultKinds } from '../../../local/src/soak/faults.js';
 import { type FaultOutcome, formatSoakReport, quantile, soakPassed } from '../../../local/src/soak/report.js';
 import { planFaults } from '../../../local/src/soak/schedule.js';
 import { soakPrefix, trafficTick } from '../../../local/src/soak/traffic.js';
@@ -50,6 +50,12 @@ describe('the fault schedule', () => {
     for (const fault of overlapping) expect(fault.target).not.toBe(plan[plan.indexOf(fault) - 1]!.target);
     expect(plan.length).toBeGreaterThanOrEqual(2 * FAULT_KINDS.length);
     expect([...plan].sort((a, b) => a.atMs - b.atMs)).toEqual(plan);
+  });
+
+  it('keeps the JobManager kill off the DynamoDB faults: the job comes back through its record there', () => {
+    expect(faultLanes(FAULT_SPECS['kill-jobmanager'])).toEqual(['jobmanager', 'dynamodb']);
+    expect(faultLanes(FAULT_SPECS.outage)).toEqual(['dynamodb']);
+    expect(faultLanes(FAULT_SPECS['kill-taskmanager'])).toEqual(['taskmanager-1']);
   });
 
   it('parses --faults, naming an unknown kind', () => {
