@@ -9,11 +9,11 @@ describe('a consumer group of the Kafka adapter on the real broker', () => {
   afterAll(() => Promise.all(running.map((group) => group.stop())));
 
   it('hands a rebalanced partition to the new member from the committed offsets, losing nothing', async () => {
-    // Prepare: 3 partitions of 40 records each.
+    // Prepare: 3 partitions of 400 records each.
     const topic = uniqueName('it-group-rebalance');
     const groupId = uniqueName('it-group');
     await createTopic(topic, 3);
-    const total = 120;
+    const total = 1_200;
     await kafka.produce(
       topic,
       Array.from({ length: total }, (_, index) => ({
@@ -23,7 +23,8 @@ describe('a consumer group of the Kafka adapter on the real broker', () => {
       })),
     );
     const seen = { first: new Set<string>(), second: new Set<string>() };
-    // Slow handlers (5 records per batch, 150 ms each), so the second member joins mid-way.
+    // Slow handlers (5 records per batch, 150 ms each: 12 s per partition), so the second member joins
+    // mid-way: a rebalance takes a few heartbeats.
     const member = (name: keyof typeof seen) =>
       kafka.consumeGroup(
         {
