@@ -10,7 +10,7 @@ import {
   runCli,
 } from '../local/src/cli/run-cli.js';
 import { CliArgumentInvalidError } from '../local/src/errors.js';
-import { localKafka } from '../local/src/stack/index.js';
+import { withLocalKafka } from '../local/src/stack/index.js';
 import { benchmarkEncoders } from './encoder.js';
 import { type FreshnessResult, measureFreshness } from './freshness.js';
 import { median, quantile, runHandlerChild } from './handler.js';
@@ -273,12 +273,7 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
   };
   if (values.only !== undefined && values.only !== 'handler' && values.only !== 'consume')
     throw new CliArgumentInvalidError(`--only must be handler or consume, got ${values.only}`);
-  const kafka = localKafka(endpoints, 'apphub-bench');
-  try {
-    return await measure(values, endpoints, kafka, counts);
-  } finally {
-    await kafka.close();
-  }
+  return withLocalKafka(endpoints, 'apphub-bench', (kafka) => measure(values, endpoints, kafka, counts));
 }
 
 /** The bench's measurements, with the one Kafka client of the project it opened. */

@@ -1,6 +1,6 @@
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { consumeRecords } from '../sample/consume.js';
-import { localKafka } from '../stack/clients.js';
+import { withLocalKafka } from '../stack/clients.js';
 import { type CommandInput, defineCommand, integerOption, type OptionTable, runCli } from './run-cli.js';
 
 const options = {
@@ -23,8 +23,9 @@ async function consume({ values }: CommandInput<typeof options>): Promise<number
   const { topic } = values;
   const limit = integerOption('-n', values.num, 1);
   const timeoutMs = integerOption('--timeout-seconds', values['timeout-seconds']) * 1000;
-  const kafka = localKafka(parseLocalEndpoints(), 'apphub-consume');
-  const records = await consumeRecords(kafka, topic, { limit, timeoutMs }).finally(() => kafka.close());
+  const records = await withLocalKafka(parseLocalEndpoints(), 'apphub-consume', (kafka) =>
+    consumeRecords(kafka, topic, { limit, timeoutMs }),
+  );
   for (const record of records) {
     console.log(
       JSON.stringify({

@@ -10,12 +10,12 @@ import { produceEvents } from '../sample/produce.js';
 import { jobTasksRunning, submitSampleJob } from '../sample/submit.js';
 import {
   createProgress,
-  localKafka,
   type Progress,
   StackStreamingDisabledError,
   stackUp,
   streamingRequiredMessage,
   waitUntil,
+  withLocalKafka,
 } from '../stack/index.js';
 import { type CommandInput, defineCommand, integerOption, type OptionTable, runCli } from './run-cli.js';
 
@@ -40,12 +40,7 @@ async function demo({ values }: CommandInput<typeof options>): Promise<number> {
   if (!endpoints.streamingEnabled) {
     throw new StackStreamingDisabledError(streamingRequiredMessage('npm run demo'));
   }
-  const kafka = localKafka(endpoints, 'apphub-demo');
-  try {
-    return await demoWith(values, endpoints, kafka, progress);
-  } finally {
-    await kafka.close();
-  }
+  return withLocalKafka(endpoints, 'apphub-demo', (kafka) => demoWith(values, endpoints, kafka, progress));
 }
 
 /** The demo's five steps, with the one Kafka client it opened. */

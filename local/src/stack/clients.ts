@@ -57,6 +57,20 @@ export function localKafka(
   return openKafka(localKafkaConnection(endpoints, clientId, security));
 }
 
+/** Runs `work` with a local Kafka client (plaintext listener) and closes the client afterwards. */
+export async function withLocalKafka<T>(
+  endpoints: LocalEndpoints,
+  clientId: string,
+  work: (kafka: KafkaClient) => Promise<T>,
+): Promise<T> {
+  const kafka = localKafka(endpoints, clientId);
+  try {
+    return await work(kafka);
+  } finally {
+    await kafka.close();
+  }
+}
+
 /** GET a JSON document with a short timeout; undefined when the endpoint does not answer 2xx. */
 export async function getJson<T>(url: string, timeoutMs = 3_000): Promise<T | undefined> {
   try {
