@@ -18,7 +18,7 @@ import {
   Producer,
 } from '@platformatic/kafka';
 import type { KafkaConnection, KafkaCredentials } from './connection.js';
-import { KafkaRequestFailedError } from './errors.js';
+import { KafkaClientError, KafkaRequestFailedError } from './errors.js';
 import type {
   GroupConsumer,
   GroupConsumerOptions,
@@ -183,6 +183,17 @@ class BatchingGroupConsumer implements GroupConsumer {
     this.highWater = options.maxBatchRecords * (options.concurrentPartitions + 1);
     // A (re)joined member reads its assignment again from the committed offsets: what was queued is stale.
     consumer.on('consumer:group:join', () => this.dropQueued());
+    // A rejoin that failed (the brokers were down when a heartbeat asked for one) ends the member's
+    // heartbeats for good: the client reports it as an error, then as a stalled heartbeat. The member
+    // joins again through a restart.
+    consumer.on('error', (error: unknown) => this.restart(error));
+    consumer.on('consumer:heartbeat:stalled', (event: { lastError?: unknown; stalledFor?: number }) =>
+      this.restart(
+        new KafkaClientError(
+          `the heartbeats of group ${options.groupId} stalled for ${event.stalledFor ?? '?'} ms: ${detailOf(event.lastError)}`,
+        ),
+      ),
+    );
   }
 
   async open(): Promise<void> {
@@ -302,8 +313,20 @@ class BatchingGroupConsumer implements GroupConsumer {
             request(
               `commit ${first.topic}-${first.partition} at ${last.offset + 1n} for group ${this.options.groupId}`,
               this.brokers,
+              // On the consumer, not through the stream: the stream holds a manual commit back while its
+              // member is not active, which, once heartbeats have ended, is forever. The consumer commits
+              // at once and rejoins the group when the broker asks for it.
               async () => {
-                await last.commit();
+                await this.consumer.commit({
+                  offsets: [
+                    {
+                      topic: last.topic,
+                      partition: last.partition,
+                      offset: last.offset + 1n,
+                      leaderEpoch: last.leaderEpoch,
+                    },
+                  ],
+                });
               },
             ),
         };

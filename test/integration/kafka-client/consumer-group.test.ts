@@ -1,6 +1,7 @@
 import type { GroupConsumer, RecordBatch } from '@apphub/kafka-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTopic, eventually, kafka, uniqueName } from '../helpers.js';
+import { componentProcess } from '../../../local/src/stack/index.js';
+import { createTopic, eventually, kafka, tlsKafka, uniqueName } from '../helpers.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -68,5 +69,98 @@ describe('a consumer group of the Kafka adapter on the real broker', () => {
     const processed = new Set([...seen.first, ...seen.second]);
     expect(processed.size).toBe(total);
     expect(await kafka.groupMembers(groupId)).toBe(2);
+  });
+
+  it('keeps consuming from its committed offsets after the broker is killed and after it hangs', async () => {
+    // Prepare: a member on the TLS listener, as the event-source runner joins, and a steady producer.
+    const topic = uniqueName('it-group-broker-loss');
+    const groupId = uniqueName('it-group');
+    await createTopic(topic, 3);
+    let produced = 0;
+    let producing = true;
+    const producer = (async () => {
+      while (producing) {
+        const records = Array.from({ length: 30 }, (_, index) => ({
+          key: `k${(produced + index) % 17}`,
+          value: `v${produced + index}`,
+        }));
+        // While the broker is away a send fails; the next one sends other records.
+        await kafka.produce(topic, records).then(
+          () => {
+            produced += records.length;
+          },
+          () => pause(200),
+        );
+        await pause(100);
+      }
+    })();
+    const processed = new Set<string>();
+    running.push(
+      await tlsKafka.consumeGroup(
+        {
+          groupId,
+          topics: [topic],
+          fromBeginning: true,
+          maxBatchRecords: 50,
+          batchWindowMs: 200,
+          concurrentPartitions: 3,
+        },
+        async (batch: RecordBatch) => {
+          await batch.commit();
+          for (const record of batch.records) processed.add(`${batch.partition}@${record.offset}`);
+        },
+      ),
+    );
+    const committedInAll = async () =>
+      [...(await kafka.committedOffsets(groupId, topic)).values()].reduce(
+        (sum, offset) => sum + Number(offset),
+        0,
+      );
+    /** Waits until the group has committed `more` records past what it had committed when called. */
+    const commitsGrowBy = async (what: string, more: number) => {
+      const before = await eventually('the committed offsets', async () => committedInAll(), 120_000, 500);
+      await eventually(
+        what,
+        async () => ((await committedInAll()) >= before + more ? true : undefined),
+        180_000,
+        500,
+      );
+    };
+    await commitsGrowBy('first commits', 150);
+
+    // Act: kill -9 the broker (supervisord starts it again), then freeze it past the request timeouts.
+    const killed = (await componentProcess('kafka'))!;
+    process.kill(killed.pid, 'SIGKILL');
+    const restarted = await eventually(
+      'supervisord to restart Kafka',
+      async () => {
+        const now = await componentProcess('kafka');
+        return now && now.pid !== killed.pid && now.state === 'RUNNING' ? now : undefined;
+      },
+      120_000,
+      500,
+    );
+    await commitsGrowBy('commits after the broker restarted', 150);
+    process.kill(restarted.pid, 'SIGSTOP');
+    await pause(15_000);
+    process.kill(restarted.pid, 'SIGCONT');
+    await commitsGrowBy('commits after the broker hung', 150);
+    producing = false;
+    await producer;
+
+    // Assess: the group caught up with the topic's end (a send that failed may still have landed), each
+    // offset handled at least once.
+    const end = [...(await kafka.endOffsets(topic)).values()].reduce(
+      (sum, offset) => sum + Number(offset),
+      0,
+    );
+    expect(end).toBeGreaterThanOrEqual(produced);
+    await eventually(
+      'every record on the topic committed',
+      async () => ((await committedInAll()) === end ? true : undefined),
+      120_000,
+      500,
+    );
+    expect(processed.size).toBe(end);
   });
 });
