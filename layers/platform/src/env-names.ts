@@ -25,9 +25,6 @@ export const apphubVariableNames: ReadonlySet<string> = new Set([
   // Test switches
   'APPHUB_KEEP_STACK',
   'APPHUB_DISRUPTIVE_TESTS',
-  // .ci/run's fault soak: its length and schedule
-  'APPHUB_SOAK_MINUTES',
-  'APPHUB_SOAK_SEED',
   // Lambda functions
   'APPHUB_DATA_LAKE_BUCKET',
   'APPHUB_WATERMARK_TABLE',

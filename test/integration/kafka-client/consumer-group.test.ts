@@ -1,9 +1,16 @@
 import type { GroupConsumer, RecordBatch } from '@apphub/kafka-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { componentProcess } from '../../../local/src/stack/index.js';
-import { createTopic, eventually, kafka, tlsKafka, uniqueName } from '../helpers.js';
+import { createTopic, eventually, kafka, restartedBySupervisor, tlsKafka, uniqueName } from '../helpers.js';
+import { everyOffsetCommitted } from '../microbatcher/kafka-harness.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const sum = (offsets: Iterable<string>) => [...offsets].reduce((total, offset) => total + Number(offset), 0);
+
+/** How many records `groupId` has committed on `topic`, over all partitions. */
+const committedInAll = async (groupId: string, topic: string) =>
+  sum((await kafka.committedOffsets(groupId, topic)).values());
 
 describe('a consumer group of the Kafka adapter on the real broker', () => {
   const running: GroupConsumer[] = [];
@@ -42,24 +49,19 @@ describe('a consumer group of the Kafka adapter on the real broker', () => {
           await batch.commit();
         },
       );
-    const committedInAll = async () =>
-      [...(await kafka.committedOffsets(groupId, topic)).values()].reduce(
-        (sum, offset) => sum + Number(offset),
-        0,
-      );
 
     // Act: one member, then a second joins once some offsets are committed.
     running.push(await member('first'));
     await eventually(
       'a first commit',
-      async () => ((await committedInAll()) >= 15 ? true : undefined),
+      async () => ((await committedInAll(groupId, topic)) >= 15 ? true : undefined),
       60_000,
       100,
     );
     running.push(await member('second'));
     await eventually(
       'every offset committed',
-      async () => ((await committedInAll()) === total ? true : undefined),
+      async () => ((await committedInAll(groupId, topic)) === total ? true : undefined),
       120_000,
       250,
     );
@@ -111,17 +113,17 @@ describe('a consumer group of the Kafka adapter on the real broker', () => {
         },
       ),
     );
-    const committedInAll = async () =>
-      [...(await kafka.committedOffsets(groupId, topic)).values()].reduce(
-        (sum, offset) => sum + Number(offset),
-        0,
-      );
     /** Waits until the group has committed `more` records past what it had committed when called. */
     const commitsGrowBy = async (what: string, more: number) => {
-      const before = await eventually('the committed offsets', async () => committedInAll(), 120_000, 500);
+      const before = await eventually(
+        'the committed offsets',
+        async () => committedInAll(groupId, topic),
+        120_000,
+        500,
+      );
       await eventually(
         what,
-        async () => ((await committedInAll()) >= before + more ? true : undefined),
+        async () => ((await committedInAll(groupId, topic)) >= before + more ? true : undefined),
         180_000,
         500,
       );
@@ -131,15 +133,7 @@ describe('a consumer group of the Kafka adapter on the real broker', () => {
     // Act: kill -9 the broker (supervisord starts it again), then freeze it past the request timeouts.
     const killed = (await componentProcess('kafka'))!;
     process.kill(killed.pid, 'SIGKILL');
-    const restarted = await eventually(
-      'supervisord to restart Kafka',
-      async () => {
-        const now = await componentProcess('kafka');
-        return now && now.pid !== killed.pid && now.state === 'RUNNING' ? now : undefined;
-      },
-      120_000,
-      500,
-    );
+    const restarted = await restartedBySupervisor('kafka', killed.pid);
     await commitsGrowBy('commits after the broker restarted', 150);
     process.kill(restarted.pid, 'SIGSTOP');
     await pause(15_000);
@@ -150,17 +144,9 @@ describe('a consumer group of the Kafka adapter on the real broker', () => {
 
     // Assess: the group caught up with the topic's end (a send that failed may still have landed), each
     // offset handled at least once.
-    const end = [...(await kafka.endOffsets(topic)).values()].reduce(
-      (sum, offset) => sum + Number(offset),
-      0,
-    );
+    const end = sum((await kafka.endOffsets(topic)).values());
     expect(end).toBeGreaterThanOrEqual(produced);
-    await eventually(
-      'every record on the topic committed',
-      async () => ((await committedInAll()) === end ? true : undefined),
-      120_000,
-      500,
-    );
+    await everyOffsetCommitted(groupId, topic, end);
     expect(processed.size).toBe(end);
   });
 });
