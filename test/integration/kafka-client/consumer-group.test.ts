@@ -73,6 +73,55 @@ describe('a consumer group of the Kafka adapter on the real broker', () => {
     expect(await kafka.groupMembers(groupId)).toBe(2);
   });
 
+  it('starts a new group at the end once: a restart before its first commit resumes there', async () => {
+    // Prepare: records from before the group exists, which it must not read.
+    const topic = uniqueName('it-group-latest');
+    const groupId = uniqueName('it-group');
+    await createTopic(topic, 2);
+    const records = (name: string, count: number, partitions = 2) =>
+      Array.from({ length: count }, (_, index) => ({
+        key: `${name}${index}`,
+        value: `${name}${index}`,
+        partition: index % partitions,
+      }));
+    await kafka.produce(topic, records('before', 10));
+    const seen: string[] = [];
+    const member = () =>
+      kafka.consumeGroup(
+        {
+          groupId,
+          topics: [topic],
+          fromBeginning: false,
+          maxBatchRecords: 100,
+          batchWindowMs: 0,
+          concurrentPartitions: 3,
+        },
+        async (batch: RecordBatch) => {
+          for (const record of batch.records) seen.push(record.value!.toString('utf8'));
+          await batch.commit();
+        },
+      );
+
+    // Act: a member joins and stops before any record came (nothing to commit), records arrive while
+    // the group has no member, then a member joins again; then, with no member, the topic gains a
+    // partition with a record on it, and a member joins once more.
+    const first = await member();
+    await first.stop();
+    await kafka.produce(topic, records('meanwhile', 20));
+    const second = await member();
+    await everyOffsetCommitted(groupId, topic, 30);
+    await second.stop();
+    await kafka.addPartitions(topic, 3);
+    await kafka.produce(topic, [{ key: 'added', value: 'added', partition: 2 }]);
+    running.push(await member());
+    await everyOffsetCommitted(groupId, topic, 31);
+
+    // Assess: what arrived while no member ran, and the new partition's record, each read; nothing older.
+    expect((await kafka.endOffsets(topic)).get(2)).toBe('1');
+    expect(seen.filter((value) => value.startsWith('before'))).toEqual([]);
+    expect(new Set(seen)).toEqual(new Set([...records('meanwhile', 20).map((r) => r.value), 'added']));
+  });
+
   it('keeps consuming from its committed offsets after the broker is killed and after it hangs', async () => {
     // Prepare: a member on the TLS listener, as the event-source runner joins, and a steady producer.
     const topic = uniqueName('it-group-broker-loss');
