@@ -1,3 +1,4 @@
+export * from './autoscale/index.js';
 export * from './context.js';
 export * from './decisions.js';
 export * from './deploy.js';

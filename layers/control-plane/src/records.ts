@@ -118,7 +118,7 @@ const savepointItem = z.object({
  * Parses an item read from `table`; `key` names it (`jobName=x`). An item without the record's
  * layout throws ControlPlaneRecordInvalidError naming the table, the key and each bad field.
  */
-function parseRecord<Schema extends z.ZodType>(
+export function parseRecord<Schema extends z.ZodType>(
   schema: Schema,
   item: Record<string, unknown>,
   what: string,

@@ -18,7 +18,7 @@ export interface GenerateOptions {
 const eventTypes = ['page_view', 'click', 'purchase', 'search'] as const;
 
 /** mulberry32: a small, fast, seedable PRNG, so runs are reproducible. */
-function random(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -34,7 +34,7 @@ function random(seed: number): () => number {
  * shifted back by up to `maxOutOfOrderMs` (arriving out of order), values have two decimals.
  */
 export function generateSampleEvents(options: GenerateOptions): SampleEvent[] {
-  const next = random(options.seed);
+  const next = seededRandom(options.seed);
   const width = Math.max(4, String(options.users).length);
   const events: SampleEvent[] = [];
   for (let i = 0; i < options.count; i += 1) {
