@@ -78,6 +78,7 @@ const platformSchema = z.strictObject({
     jobsTable: z.string(),
     savepointsTable: z.string(),
     leasesTable: z.string(),
+    autoscaleDecisionsTable: z.string(),
   }),
   sampleJob: z.strictObject({
     name: z.string(),
