@@ -10,7 +10,6 @@ import { defineConfig } from 'vitest/config';
  * - integration: the whole local stack, one file at a time.
  */
 export default defineConfig({
-  resolve: { tsconfigPaths: true },
   test: {
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [

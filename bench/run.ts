@@ -1,13 +1,13 @@
 import { parseDatasetDescriptor, policyOf, sampleBatcherDescriptor } from '@apphub/microbatcher';
 import { parseLocalEndpoints } from '@apphub/platform';
 import {
-  CliArgumentInvalidError,
   type CommandInput,
   defineCommand,
   integerOption,
   type OptionTable,
   runCli,
 } from '../local/src/cli/run-cli.js';
+import { CliArgumentInvalidError } from '../local/src/errors.js';
 import { localKafka } from '../local/src/stack/index.js';
 import { benchmarkEncoders } from './encoder.js';
 import { type FreshnessResult, measureFreshness } from './freshness.js';
@@ -18,7 +18,7 @@ import { costCategories, costCategoryDetails } from './profile.js';
 import { reportSampleJob, sampleJobTarget } from './sample-job.js';
 import { createBenchTopic, microBatch, rawConsume, seedTopic, type ThroughputResult } from './throughput.js';
 
-// The BENCH_* variables of earlier runs still set the defaults.
+// BENCH_MINUTES, BENCH_BATCH_SIZE and BENCH_ENCODER_ROWS set the defaults too (docs/benchmarks.md).
 const options = {
   minutes: {
     type: 'string',
@@ -70,7 +70,7 @@ const options = {
   },
 } as const satisfies OptionTable;
 
-/** The targets of issue 13, one per row of the summary. */
+/** The micro-batcher's targets, one per row of the summary (docs/benchmarks.md). */
 const targets = {
   handlerMicrosPerRecord: 8,
   endToEndRatio: 0.35,
@@ -202,6 +202,8 @@ const quantileOrNaN = (values: readonly number[], fraction: number) =>
  * measures the handler alone and needs only the S3 and DynamoDB endpoints.
  */
 async function main({ values }: CommandInput<typeof options>): Promise<number> {
+  // Parsed first, in every mode, so a misspelt APPHUB_* variable stops the bench before it measures.
+  const endpoints = parseLocalEndpoints();
   const minutes = integerOption('--minutes', values.minutes, 1);
   const batchSize = integerOption('--batch-size', values['batch-size'], 1);
   const runs = integerOption('--runs', values.runs, 5);
@@ -219,7 +221,6 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
     return printSummary(handlerRows(handler, runs, batchSize));
   }
 
-  const endpoints = parseLocalEndpoints();
   const kafka = localKafka(endpoints, 'apphub-bench');
 
   const topic = await createBenchTopic(kafka, 'bench-mb');

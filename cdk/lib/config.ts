@@ -1,17 +1,16 @@
 import {
-  checkEventSourceSettings,
   type DatasetDescriptor,
   type DatasetDescriptorInput,
-  type EventSourceSettings,
-  eventSourceSettingsShape,
+  EVENT_SOURCE_SETTING_NAMES,
+  eventSourceSettingsSchema,
   MINIMUM_OUTAGE_RIDE_OUT_SECONDS,
   OUTAGE_RESERVE_SECONDS,
   outageRideOutSeconds,
-  parseBatcherDescriptors,
-  pickEventSourceSettings,
+  parseDescriptorList,
   sampleBatcherDescriptor,
 } from '@apphub/microbatcher/dataset';
-import { parseWith, platform, tables, z } from '@apphub/platform/settings';
+import { ConfigInvalidError, parseWith, platform, tables, z } from '@apphub/platform/settings';
+import { fargateSizeProblem } from './fargate-sizes.js';
 
 /** Every app option is a CDK context key with this prefix (cdk.json `context` or `cdk synth -c apphub:x=y`). */
 export const CONTEXT_PREFIX = 'apphub:';
@@ -21,17 +20,28 @@ export const ENABLE_FLAG = 'APPHUB_STREAMING_ENABLED';
 
 const hostPortList = /^[^\s,:]+:\d+$/;
 
+/** The message of a field's invalid_type issue when the field is missing, for fields a group requires. */
+const required = (message: string) => ({
+  error: (issue: { readonly input?: unknown }) => (issue.input === undefined ? message : undefined),
+});
+
+/** The message of a strict group's unrecognized_keys issue: why those options do not apply there. */
+const onlyValid = (message: string) => ({
+  error: (issue: { readonly code?: string }) => (issue.code === 'unrecognized_keys' ? message : undefined),
+});
+
 /** A list given as a JSON array in cdk.json or as a comma-separated string with `-c`. */
-const stringList = z.preprocess(
-  (value) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((item) => item.trim())
-          .filter((item) => item.length > 0)
-      : value,
-  z.array(z.string().min(1)),
-);
+const stringList = (missing = 'expected a list') =>
+  z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((item) => item.trim())
+            .filter((item) => item.length > 0)
+        : value,
+    z.array(z.string().min(1), required(missing)),
+  );
 
 /** Numbers given with `-c` arrive as strings. */
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -46,12 +56,6 @@ const fromJson = <T extends z.ZodType>(schema: T) =>
       return value;
     }
   }, schema);
-
-/**
- * Batcher descriptors: a JSON array. Their fields are checked with the micro-batcher's own parser
- * after this schema (see parseAppConfig).
- */
-const batcherList = fromJson(z.array(z.record(z.string(), z.unknown())));
 
 /** The keys of the platform's DynamoDB tables (`tables` of @apphub/platform). */
 export type TableKey = keyof typeof tables;
@@ -116,37 +120,6 @@ const mskKafkaVersion = z
   );
 
 /**
- * The memory (MiB) Fargate runs with each CPU size, from the task size table of
- * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
- */
-const FARGATE_MEMORY: Readonly<
-  Record<number, { readonly from: number; readonly to: number; readonly step: number }>
-> = {
-  256: { from: 512, to: 2048, step: 512 },
-  512: { from: 1024, to: 4096, step: 1024 },
-  1024: { from: 2048, to: 8192, step: 1024 },
-  2048: { from: 4096, to: 16384, step: 1024 },
-  4096: { from: 8192, to: 30720, step: 1024 },
-  8192: { from: 16384, to: 61440, step: 4096 },
-  16384: { from: 32768, to: 122880, step: 8192 },
-};
-
-/** Why Fargate would refuse a task of `cpu` units and `memoryMiB`, or undefined when it runs it. */
-function fargateSizeProblem(cpu: number, memoryMiB: number): string | undefined {
-  const sizes = FARGATE_MEMORY[cpu];
-  if (sizes === undefined) return `Fargate has no task size of ${cpu} CPU units`;
-  // 0.25 vCPU takes 512, 1024 or 2048 MiB (1536 is not offered).
-  const allowed =
-    cpu === 256
-      ? memoryMiB === 512 || memoryMiB === 1024 || memoryMiB === 2048
-      : memoryMiB >= sizes.from && memoryMiB <= sizes.to && (memoryMiB - sizes.from) % sizes.step === 0;
-  if (allowed) return undefined;
-  const range =
-    cpu === 256 ? '512, 1024 or 2048 MiB' : `${sizes.from}-${sizes.to} MiB in steps of ${sizes.step}`;
-  return `Fargate does not run ${cpu} CPU units with ${memoryMiB} MiB: ${cpu} CPU units take ${range}`;
-}
-
-/**
  * Availability zones an environment-agnostic stack spreads a created VPC over (two Fn::GetAZs
  * picks): https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.Stack.html#availabilityzones
  */
@@ -171,7 +144,8 @@ export const stackPrefixSchema = z
 export const microBatcherTimeoutSchema = integer(10, 840).default(300);
 
 /**
- * Sizes a deployment starts from; an option set explicitly wins over its profile. `dev` keeps the
+ * Sizes a deployment starts from; an option set explicitly wins over its profile, and a profile's
+ * option that does not apply (an MSK size with existing brokers) is left out. `dev` keeps the
  * least running that still has every component: MSK's smallest Standard broker type (kafka.t3.small,
  * https://docs.aws.amazon.com/msk/latest/developerguide/broker-instance-sizes.html) on small volumes,
  * one TaskManager, one NAT gateway. docs/deploy.md lists what each keeps running and its cost.
@@ -194,228 +168,459 @@ const profileSchema = z
   })
   .default('default');
 
-const optionsSchema = z
-  .strictObject({
-    profile: profileSchema,
-    stackPrefix: stackPrefixSchema,
-    account: z
-      .string()
-      .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
-      .optional(),
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'expected an AWS Region such as eu-west-1')
-      .optional(),
-    vpcId: z
-      .string()
-      .regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id such as vpc-0abc123')
-      .optional(),
-    vpcAvailabilityZones: stringList.optional(),
-    vpcPrivateSubnetIds: stringList.optional(),
-    vpcMaxAzs: integer(2, 6).default(2),
+const accountAndRegion = 'set account and region together (or neither, for environment-agnostic templates)';
+
+/** Account and region, both or neither. */
+const environmentSchema = z.strictObject({
+  account: z.string(required(accountAndRegion)).regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
+  region: z
+    .string(required(accountAndRegion))
+    .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'expected an AWS Region such as eu-west-1'),
+});
+
+const importedVpcNeeds = 'an imported VPC needs vpcId, vpcAvailabilityZones and vpcPrivateSubnetIds together';
+
+/** The VPC: one the stack creates, or an imported one, chosen by whether any vpcId/vpc* option of an import is set. */
+const vpcSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('created'),
+    maxAzs: integer(2, 6).default(2),
     natGateways: integer(1, 6).default(1),
-    kafkaMode: z.enum(['msk', 'existing']).default('msk'),
-    kafkaBootstrapServers: stringList
-      .pipe(z.array(z.string().regex(hostPortList, 'expected host:port')))
-      .optional(),
-    kafkaSecretArn: z
-      .string()
-      .regex(/^arn:aws[\w-]*:secretsmanager:/, 'expected a Secrets Manager secret ARN')
-      .optional(),
-    // Existing brokers only: SASL_SSL with kafkaSecretArn, PLAINTEXT without (the default follows the secret).
-    kafkaSecurityProtocol: z.enum(['PLAINTEXT', 'SSL', 'SASL_SSL']).optional(),
-    mskBrokerNodes: integer(2, 30).default(2),
-    mskInstanceType: z
-      .string()
-      .regex(/^kafka\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an MSK instance type such as kafka.m7g.large')
-      .default('kafka.m7g.large'),
-    mskVolumeSizeGiB: integer(1, 16384).default(100),
-    mskKafkaVersion,
+  }),
+  z
+    .strictObject(
+      {
+        kind: z.literal('imported'),
+        id: z
+          .string(required(importedVpcNeeds))
+          .regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id such as vpc-0abc123'),
+        availabilityZones: stringList(importedVpcNeeds),
+        privateSubnetIds: stringList(importedVpcNeeds),
+      },
+      onlyValid('only valid for a VPC the stack creates (not with vpcId)'),
+    )
+    .refine((vpc) => vpc.availabilityZones.length === vpc.privateSubnetIds.length, {
+      path: ['privateSubnetIds'],
+      message: 'expected one private subnet per availability zone',
+    }),
+]);
+
+const secretArn = z
+  .string(required('required with kafkaSecurityProtocol SASL_SSL (the SASL/SCRAM-SHA-512 credentials)'))
+  .regex(/^arn:aws[\w-]*:secretsmanager:/, 'expected a Secrets Manager secret ARN');
+
+/**
+ * How existing brokers are reached: SASL_SSL with its secret, or PLAINTEXT without (the default
+ * follows the secret). https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-configure.html lists the
+ * event source's ways to reach self-managed Kafka: SASL/SCRAM or SASL/PLAIN over TLS, mTLS, or the
+ * VPC alone, so TLS without SASL is not offered.
+ */
+const existingKafkaSecuritySchema = z.preprocess(
+  (value) => {
+    const given = (value ?? {}) as { protocol?: unknown; secretArn?: unknown };
+    if (typeof given !== 'object' || given.protocol !== undefined) return value;
+    return { ...given, protocol: given.secretArn === undefined ? 'PLAINTEXT' : 'SASL_SSL' };
+  },
+  z.discriminatedUnion(
+    'protocol',
+    [
+      z.strictObject(
+        { protocol: z.literal('PLAINTEXT') },
+        onlyValid('only valid with kafkaSecurityProtocol SASL_SSL'),
+      ),
+      z.strictObject({ protocol: z.literal('SASL_SSL'), secretArn }),
+    ],
+    {
+      error: (issue) =>
+        (issue.input as { protocol?: unknown } | undefined)?.protocol === 'SSL'
+          ? "SSL without SASL is not offered: Lambda's self-managed Kafka event source authenticates with SASL/SCRAM (SASL_SSL, with kafkaSecretArn) or reaches plaintext brokers through the VPC (PLAINTEXT)"
+          : 'expected PLAINTEXT or SASL_SSL',
+    },
+  ),
+);
+
+/** Kafka: an MSK cluster the stack creates, or existing brokers. */
+const kafkaSchema = z.discriminatedUnion(
+  'mode',
+  [
+    z.strictObject(
+      {
+        mode: z.literal('msk'),
+        brokerNodes: integer(2, 30).default(2),
+        instanceType: z
+          .string()
+          .regex(/^kafka\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an MSK instance type such as kafka.m7g.large')
+          .default('kafka.m7g.large'),
+        volumeSizeGiB: integer(1, 16384).default(100),
+        kafkaVersion: mskKafkaVersion,
+      },
+      onlyValid(
+        'only valid when kafkaMode is existing (MSK brokers come from the created cluster, reached over TLS)',
+      ),
+    ),
+    z.strictObject(
+      {
+        mode: z.literal('existing'),
+        bootstrapServers: stringList('required when kafkaMode is existing').pipe(
+          z.array(z.string().regex(hostPortList, 'expected host:port')),
+        ),
+        security: existingKafkaSecuritySchema,
+      },
+      onlyValid('only valid when kafkaMode is msk (existing brokers are not created by the stack)'),
+    ),
+  ],
+  { error: 'expected "msk" or "existing"' },
+);
+
+/** The micro-batcher function, its event source mapping and its datasets. */
+const microBatcherSchema = z
+  .strictObject({
     // The event source mapping's settings: one schema with the local runner (npm run batcher).
-    ...eventSourceSettingsShape,
-    // Failed batches (whole invocation records) are kept this long; replayed ones 30 days.
-    failedBatchExpirationDays: integer(1, 3650).default(365),
-    // OffsetLag (records behind the topic's end) that, held for 15 minutes, raises the alarm.
-    offsetLagAlarmRecords: integer(1, 100_000_000).default(10_000),
-    batchers: batcherList.default([{ ...sampleBatcherDescriptor }]),
+    eventSource: eventSourceSettingsSchema.prefault({}),
+    // Dataset descriptors as written; parseAppConfig parses them with the micro-batcher's parser.
+    batchers: fromJson(z.array(z.record(z.string(), z.unknown()))).default(() => [
+      { ...sampleBatcherDescriptor },
+    ]),
     sealScheduleMinutes: integer(1, 60).default(5),
-    microBatcherMemoryMiB: integer(128, 10_240).default(1024),
-    microBatcherTimeoutSeconds: microBatcherTimeoutSchema,
-    serviceDiscoveryNamespace: z
-      .string()
-      .regex(dnsName, 'expected a private DNS name such as apphubstreaming.internal')
-      .optional(),
-    existingCheckpointBucket: bucketName.optional(),
-    existingDataLakeBucket: bucketName.optional(),
-    existingTables: existingTables.optional(),
-    taskManagerCount: integer(1, 100).default(platform.flink.taskManagers),
-    taskManagerMaxCount: integer(1, 100).optional(),
-    taskManagerCpu: z.coerce
-      .number()
-      .pipe(z.literal([512, 1024, 2048, 4096, 8192, 16384]))
-      .default(1024),
-    taskManagerMemoryMiB: integer(1024, 122_880).default(4096),
-    jobManagerCpu: z.coerce
-      .number()
-      .pipe(z.literal([512, 1024, 2048, 4096]))
-      .default(1024),
-    jobManagerMemoryMiB: integer(1024, 30_720).default(2048),
-    sqlGatewayCpu: z.coerce
-      .number()
-      .pipe(z.literal([256, 512, 1024, 2048]))
-      .default(512),
-    sqlGatewayMemoryMiB: integer(1024, 16_384).default(2048),
-    checkpointInterval: z
-      .string()
-      .regex(/^\d+\s*(ms|s|min|h)$/, 'expected e.g. "1 min", "30 s"')
-      .optional(),
-    savepointScheduleMinutes: integer(1, 1440).default(60),
-    reconcileScheduleMinutes: integer(1, 60).default(5),
-    controlPlaneReservedConcurrency: z.union([z.boolean(), z.stringbool()]).default(false),
-    savepointMaxCount: integer(1, 1000).default(10),
-    savepointMaxAgeHours: integer(1, 24 * 365).default(24),
-    savepointExpirationDays: integer(1, 3650).default(30),
-    deadLetterExpirationDays: integer(1, 3650).default(90),
-    checkpointExpirationDays: integer(1, 3650).default(14),
-    sealedHotPartExpirationDays: integer(1, 3650).default(7),
-    lakehouseProjectionStart: z.iso
-      .datetime({ message: 'expected an ISO-8601 UTC time such as 2026-01-01T00:00:00Z' })
-      .default('2026-01-01T00:00:00Z'),
-    logRetentionDays: logRetentionDays.default(30),
-    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-    staleWatermarkSeconds: integer(60, 86_400).default(900),
-    jobRestartsThreshold: integer(1, 1000).default(3),
-    checkpointDurationAlarmSeconds: integer(1, 86_400).default(60),
-    recordsLagAlarmThreshold: integer(1, 1_000_000_000).default(10_000),
-    busyTimeAlarmPercent: integer(10, 100).default(90),
-    alarmTopicArn: z
-      .string()
-      .regex(/^arn:aws[\w-]*:sns:/, 'expected an SNS topic ARN')
-      .optional(),
+    memoryMiB: integer(128, 10_240).default(1024),
+    timeoutSeconds: microBatcherTimeoutSchema,
   })
-  .superRefine((options, context) => {
-    const vpcFields = [options.vpcId, options.vpcAvailabilityZones, options.vpcPrivateSubnetIds];
-    const given = vpcFields.filter((field) => field !== undefined).length;
-    if (given > 0 && given < vpcFields.length) {
-      context.addIssue({
-        code: 'custom',
-        path: ['vpcId'],
-        message: 'an imported VPC needs vpcId, vpcAvailabilityZones and vpcPrivateSubnetIds together',
-      });
-    }
-    if (
-      options.vpcAvailabilityZones !== undefined &&
-      options.vpcPrivateSubnetIds !== undefined &&
-      options.vpcAvailabilityZones.length !== options.vpcPrivateSubnetIds.length
-    ) {
-      context.addIssue({
-        code: 'custom',
-        path: ['vpcPrivateSubnetIds'],
-        message: 'expected one private subnet per availability zone',
-      });
-    }
-    if ((options.account === undefined) !== (options.region === undefined)) {
-      context.addIssue({
-        code: 'custom',
-        path: ['account'],
-        message: 'set account and region together (or neither, for environment-agnostic templates)',
-      });
-    }
-    const agnostic = options.account === undefined || options.region === undefined;
-    if (options.vpcId === undefined && agnostic && options.vpcMaxAzs > AGNOSTIC_ZONES) {
-      context.addIssue({
-        code: 'custom',
-        path: ['vpcMaxAzs'],
-        message: `an environment-agnostic deployment has ${AGNOSTIC_ZONES} availability zones; set account and region to use more`,
-      });
-    }
-    const zones = options.vpcAvailabilityZones?.length ?? options.vpcMaxAzs;
-    if (options.kafkaMode === 'msk' && options.mskBrokerNodes % zones !== 0) {
-      context.addIssue({
-        code: 'custom',
-        path: ['mskBrokerNodes'],
-        message: `MSK needs the same number of brokers in each of the ${zones} availability zones`,
-      });
-    }
-    if (options.kafkaMode === 'existing' && options.kafkaBootstrapServers === undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: ['kafkaBootstrapServers'],
-        message: 'required when kafkaMode is existing',
-      });
-    }
-    if (options.kafkaMode === 'existing') {
-      const protocol = options.kafkaSecurityProtocol ?? (options.kafkaSecretArn ? 'SASL_SSL' : 'PLAINTEXT');
-      if (protocol === 'SSL') {
-        // https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-configure.html lists the event source's
-        // ways to reach self-managed Kafka: SASL/SCRAM or SASL/PLAIN over TLS, mTLS, or the VPC alone.
-        context.addIssue({
-          code: 'custom',
-          path: ['kafkaSecurityProtocol'],
-          message:
-            "SSL without SASL is not offered: Lambda's self-managed Kafka event source authenticates with SASL/SCRAM (SASL_SSL, with kafkaSecretArn) or reaches plaintext brokers through the VPC (PLAINTEXT)",
-        });
-      } else if ((protocol === 'SASL_SSL') !== (options.kafkaSecretArn !== undefined)) {
-        context.addIssue({
-          code: 'custom',
-          path: ['kafkaSecretArn'],
-          message:
-            protocol === 'SASL_SSL'
-              ? 'required with kafkaSecurityProtocol SASL_SSL (the SASL/SCRAM-SHA-512 credentials)'
-              : 'only valid with kafkaSecurityProtocol SASL_SSL',
-        });
-      }
-    }
-    if (options.kafkaMode === 'msk') {
-      for (const field of ['kafkaBootstrapServers', 'kafkaSecretArn', 'kafkaSecurityProtocol'] as const) {
-        if (options[field] !== undefined) {
-          context.addIssue({
-            code: 'custom',
-            path: [field],
-            message:
-              'only valid when kafkaMode is existing (MSK brokers come from the created cluster, reached over TLS)',
-          });
-        }
-      }
-    }
-    if (options.savepointExpirationDays * 24 <= options.savepointMaxAgeHours) {
-      context.addIssue({
-        code: 'custom',
-        path: ['savepointExpirationDays'],
-        message: 'the bucket lifecycle must keep savepoints longer than savepointMaxAgeHours',
-      });
-    }
-    for (const [cpu, memory] of [
-      ['taskManagerCpu', 'taskManagerMemoryMiB'],
-      ['jobManagerCpu', 'jobManagerMemoryMiB'],
-      ['sqlGatewayCpu', 'sqlGatewayMemoryMiB'],
-    ] as const) {
-      const problem = fargateSizeProblem(options[cpu], options[memory]);
-      if (problem) context.addIssue({ code: 'custom', path: [memory], message: problem });
-    }
-    checkEventSourceSettings(options, context);
-    const rideOut = outageRideOutSeconds(options, options.microBatcherTimeoutSeconds);
+  .superRefine((microBatcher, context) => {
+    const rideOut = outageRideOutSeconds(microBatcher.eventSource, microBatcher.timeoutSeconds);
     if (rideOut < MINIMUM_OUTAGE_RIDE_OUT_SECONDS) {
       context.addIssue({
         code: 'custom',
-        path: ['retryAttempts'],
+        path: ['eventSource', 'retryAttempts'],
         message: `a batch would ride out only ${rideOut} s of S3 or DynamoDB outage before going to the on-failure destination ((1 + retryAttempts) x (microBatcherTimeoutSeconds - ${OUTAGE_RESERVE_SECONDS} s)); raise retryAttempts or microBatcherTimeoutSeconds to cover at least ${MINIMUM_OUTAGE_RIDE_OUT_SECONDS} s`,
-      });
-    }
-    if (options.taskManagerMaxCount !== undefined && options.taskManagerMaxCount < options.taskManagerCount) {
-      context.addIssue({
-        code: 'custom',
-        path: ['taskManagerMaxCount'],
-        message: `expected taskManagerCount (${options.taskManagerCount}) <= taskManagerMaxCount (${options.taskManagerMaxCount})`,
       });
     }
   });
 
-/** Every option name (without the prefix); docs/deploy.md documents each one, and a test checks it. */
-export const APP_OPTION_NAMES: readonly string[] = Object.keys(optionsSchema.shape);
+/** A Fargate task's CPU units (one of `cpus`) and memory; checkFargateSize checks the pair. */
+const fargateSize = <const Cpus extends readonly [number, ...number[]]>(
+  cpus: Cpus,
+  defaults: { readonly cpu: Cpus[number]; readonly memoryMiB: number },
+  maxMemoryMiB: number,
+) => ({
+  cpu: z.coerce.number().pipe(z.literal(cpus)).default(defaults.cpu),
+  memoryMiB: integer(1024, maxMemoryMiB).default(defaults.memoryMiB),
+});
 
-/** The options of the app as written in cdk.json or with `-c`, before defaults. */
-export type AppOptionsInput = z.input<typeof optionsSchema>;
+/** Refuses a CPU and memory pair Fargate does not run (fargate-sizes.ts). */
+function checkFargateSize(
+  task: { readonly cpu: number; readonly memoryMiB: number },
+  context: z.RefinementCtx,
+) {
+  const problem = fargateSizeProblem(task.cpu, task.memoryMiB);
+  if (problem) context.addIssue({ code: 'custom', path: ['memoryMiB'], message: problem });
+}
+
+/** The Flink cluster on ECS: its three services and what they share. */
+const flinkSchema = z.strictObject({
+  jobManager: z
+    .strictObject(fargateSize([512, 1024, 2048, 4096], { cpu: 1024, memoryMiB: 2048 }, 30_720))
+    .superRefine(checkFargateSize)
+    .prefault({}),
+  taskManager: z
+    .strictObject({
+      ...fargateSize([512, 1024, 2048, 4096, 8192, 16384], { cpu: 1024, memoryMiB: 4096 }, 122_880),
+      count: integer(1, 100).default(platform.flink.taskManagers),
+      maxCount: integer(1, 100).optional(),
+    })
+    .superRefine(checkFargateSize)
+    .superRefine((taskManager, context) => {
+      if (taskManager.maxCount !== undefined && taskManager.maxCount < taskManager.count) {
+        context.addIssue({
+          code: 'custom',
+          path: ['maxCount'],
+          message: `expected taskManagerCount (${taskManager.count}) <= taskManagerMaxCount (${taskManager.maxCount})`,
+        });
+      }
+    })
+    // Most TaskManagers a rescale may run: twice the configured count unless set.
+    .transform((taskManager) => ({ ...taskManager, maxCount: taskManager.maxCount ?? 2 * taskManager.count }))
+    .prefault({}),
+  sqlGateway: z
+    .strictObject(fargateSize([256, 512, 1024, 2048], { cpu: 512, memoryMiB: 2048 }, 16_384))
+    .superRefine(checkFargateSize)
+    .prefault({}),
+  checkpointInterval: z
+    .string()
+    .regex(/^\d+\s*(ms|s|min|h)$/, 'expected e.g. "1 min", "30 s"')
+    .optional(),
+  serviceDiscoveryNamespace: z
+    .string()
+    .regex(dnsName, 'expected a private DNS name such as apphubstreaming.internal')
+    .optional(),
+});
+
+/** Savepoints: how often, how many and how long the history keeps them, and the bucket's safety net. */
+const savepointsSchema = z
+  .strictObject({
+    scheduleMinutes: integer(1, 1440).default(60),
+    maxCount: integer(1, 1000).default(10),
+    maxAgeHours: integer(1, 24 * 365).default(24),
+    expirationDays: integer(1, 3650).default(30),
+  })
+  .superRefine((savepoints, context) => {
+    if (savepoints.expirationDays * 24 <= savepoints.maxAgeHours) {
+      context.addIssue({
+        code: 'custom',
+        path: ['expirationDays'],
+        message: 'the bucket lifecycle must keep savepoints longer than savepointMaxAgeHours',
+      });
+    }
+  });
+
+const controlPlaneSchema = z.strictObject({
+  reconcileScheduleMinutes: integer(1, 60).default(5),
+  reservedConcurrency: z.union([z.boolean(), z.stringbool()]).default(false),
+});
+
+/** Buckets and tables: retained ones to use instead of created ones, lifecycle rules and the Glue projection. */
+const storageSchema = z.strictObject({
+  existingCheckpointBucket: bucketName.optional(),
+  existingDataLakeBucket: bucketName.optional(),
+  existingTables: existingTables.optional(),
+  // Failed batches (whole invocation records) are kept this long; replayed ones 30 days.
+  failedBatchExpirationDays: integer(1, 3650).default(365),
+  deadLetterExpirationDays: integer(1, 3650).default(90),
+  checkpointExpirationDays: integer(1, 3650).default(14),
+  sealedHotPartExpirationDays: integer(1, 3650).default(7),
+  lakehouseProjectionStart: z.iso
+    .datetime({ message: 'expected an ISO-8601 UTC time such as 2026-01-01T00:00:00Z' })
+    .default('2026-01-01T00:00:00Z'),
+});
+
+const logsSchema = z.strictObject({
+  retentionDays: logRetentionDays.default(30),
+  level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+const alarmsSchema = z.strictObject({
+  staleWatermarkSeconds: integer(60, 86_400).default(900),
+  // OffsetLag (records behind the topic's end) that, held for 15 minutes, raises the alarm.
+  offsetLagRecords: integer(1, 100_000_000).default(10_000),
+  jobRestartsThreshold: integer(1, 1000).default(3),
+  checkpointDurationSeconds: integer(1, 86_400).default(60),
+  recordsLagThreshold: integer(1, 1_000_000_000).default(10_000),
+  busyTimePercent: integer(10, 100).default(90),
+  topicArn: z
+    .string()
+    .regex(/^arn:aws[\w-]*:sns:/, 'expected an SNS topic ARN')
+    .optional(),
+});
+
+/**
+ * The options, nested: each group checks its own rules, and the two choices (which VPC, which Kafka)
+ * are unions, so an option of the other choice is refused by the group's shape.
+ */
+const optionsSchema = z
+  .strictObject({
+    profile: profileSchema,
+    stackPrefix: stackPrefixSchema,
+    environment: environmentSchema.optional(),
+    vpc: vpcSchema,
+    kafka: kafkaSchema,
+    microBatcher: microBatcherSchema.prefault({}),
+    flink: flinkSchema.prefault({}),
+    savepoints: savepointsSchema.prefault({}),
+    controlPlane: controlPlaneSchema.prefault({}),
+    storage: storageSchema.prefault({}),
+    logs: logsSchema.prefault({}),
+    alarms: alarmsSchema.prefault({}),
+  })
+  .superRefine((options, context) => {
+    const { vpc, kafka } = options;
+    if (vpc.kind === 'created' && options.environment === undefined && vpc.maxAzs > AGNOSTIC_ZONES) {
+      context.addIssue({
+        code: 'custom',
+        path: ['vpc', 'maxAzs'],
+        message: `an environment-agnostic deployment has ${AGNOSTIC_ZONES} availability zones; set account and region to use more`,
+      });
+    }
+    const zones = vpc.kind === 'imported' ? vpc.availabilityZones.length : vpc.maxAzs;
+    if (kafka.mode === 'msk' && kafka.brokerNodes % zones !== 0) {
+      context.addIssue({
+        code: 'custom',
+        path: ['kafka', 'brokerNodes'],
+        message: `MSK needs the same number of brokers in each of the ${zones} availability zones`,
+      });
+    }
+  });
+
+/** Which side of a union an option belongs to; options of the other side are refused. */
+type OptionBranch =
+  | { readonly group: 'vpc'; readonly is: 'created' | 'imported' }
+  | { readonly group: 'kafka'; readonly is: 'msk' | 'existing' };
+
+const CREATED_VPC: OptionBranch = { group: 'vpc', is: 'created' };
+const IMPORTED_VPC: OptionBranch = { group: 'vpc', is: 'imported' };
+const MSK: OptionBranch = { group: 'kafka', is: 'msk' };
+const EXISTING_KAFKA: OptionBranch = { group: 'kafka', is: 'existing' };
+
+/** Where a flat option (`apphub:<name>`) goes in the nested options, and the branch it needs. */
+interface OptionPlace {
+  readonly path: readonly [string, ...string[]];
+  readonly branch?: OptionBranch;
+}
+
+/** Every option as users write it, in the order docs/deploy.md lists them, and its place in the nested options. */
+const OPTIONS: Readonly<Record<string, OptionPlace>> = Object.freeze({
+  profile: { path: ['profile'] },
+  stackPrefix: { path: ['stackPrefix'] },
+  account: { path: ['environment', 'account'] },
+  region: { path: ['environment', 'region'] },
+  vpcId: { path: ['vpc', 'id'], branch: IMPORTED_VPC },
+  vpcAvailabilityZones: { path: ['vpc', 'availabilityZones'], branch: IMPORTED_VPC },
+  vpcPrivateSubnetIds: { path: ['vpc', 'privateSubnetIds'], branch: IMPORTED_VPC },
+  vpcMaxAzs: { path: ['vpc', 'maxAzs'], branch: CREATED_VPC },
+  natGateways: { path: ['vpc', 'natGateways'], branch: CREATED_VPC },
+  kafkaMode: { path: ['kafka', 'mode'] },
+  kafkaBootstrapServers: { path: ['kafka', 'bootstrapServers'], branch: EXISTING_KAFKA },
+  kafkaSecretArn: { path: ['kafka', 'security', 'secretArn'], branch: EXISTING_KAFKA },
+  kafkaSecurityProtocol: { path: ['kafka', 'security', 'protocol'], branch: EXISTING_KAFKA },
+  mskBrokerNodes: { path: ['kafka', 'brokerNodes'], branch: MSK },
+  mskInstanceType: { path: ['kafka', 'instanceType'], branch: MSK },
+  mskVolumeSizeGiB: { path: ['kafka', 'volumeSizeGiB'], branch: MSK },
+  mskKafkaVersion: { path: ['kafka', 'kafkaVersion'], branch: MSK },
+  ...Object.fromEntries(
+    EVENT_SOURCE_SETTING_NAMES.map((name) => [name, { path: ['microBatcher', 'eventSource', name] }]),
+  ),
+  failedBatchExpirationDays: { path: ['storage', 'failedBatchExpirationDays'] },
+  offsetLagAlarmRecords: { path: ['alarms', 'offsetLagRecords'] },
+  batchers: { path: ['microBatcher', 'batchers'] },
+  sealScheduleMinutes: { path: ['microBatcher', 'sealScheduleMinutes'] },
+  microBatcherMemoryMiB: { path: ['microBatcher', 'memoryMiB'] },
+  microBatcherTimeoutSeconds: { path: ['microBatcher', 'timeoutSeconds'] },
+  serviceDiscoveryNamespace: { path: ['flink', 'serviceDiscoveryNamespace'] },
+  existingCheckpointBucket: { path: ['storage', 'existingCheckpointBucket'] },
+  existingDataLakeBucket: { path: ['storage', 'existingDataLakeBucket'] },
+  existingTables: { path: ['storage', 'existingTables'] },
+  taskManagerCount: { path: ['flink', 'taskManager', 'count'] },
+  taskManagerMaxCount: { path: ['flink', 'taskManager', 'maxCount'] },
+  taskManagerCpu: { path: ['flink', 'taskManager', 'cpu'] },
+  taskManagerMemoryMiB: { path: ['flink', 'taskManager', 'memoryMiB'] },
+  jobManagerCpu: { path: ['flink', 'jobManager', 'cpu'] },
+  jobManagerMemoryMiB: { path: ['flink', 'jobManager', 'memoryMiB'] },
+  sqlGatewayCpu: { path: ['flink', 'sqlGateway', 'cpu'] },
+  sqlGatewayMemoryMiB: { path: ['flink', 'sqlGateway', 'memoryMiB'] },
+  checkpointInterval: { path: ['flink', 'checkpointInterval'] },
+  savepointScheduleMinutes: { path: ['savepoints', 'scheduleMinutes'] },
+  reconcileScheduleMinutes: { path: ['controlPlane', 'reconcileScheduleMinutes'] },
+  controlPlaneReservedConcurrency: { path: ['controlPlane', 'reservedConcurrency'] },
+  savepointMaxCount: { path: ['savepoints', 'maxCount'] },
+  savepointMaxAgeHours: { path: ['savepoints', 'maxAgeHours'] },
+  savepointExpirationDays: { path: ['savepoints', 'expirationDays'] },
+  deadLetterExpirationDays: { path: ['storage', 'deadLetterExpirationDays'] },
+  checkpointExpirationDays: { path: ['storage', 'checkpointExpirationDays'] },
+  sealedHotPartExpirationDays: { path: ['storage', 'sealedHotPartExpirationDays'] },
+  lakehouseProjectionStart: { path: ['storage', 'lakehouseProjectionStart'] },
+  logRetentionDays: { path: ['logs', 'retentionDays'] },
+  logLevel: { path: ['logs', 'level'] },
+  staleWatermarkSeconds: { path: ['alarms', 'staleWatermarkSeconds'] },
+  jobRestartsThreshold: { path: ['alarms', 'jobRestartsThreshold'] },
+  checkpointDurationAlarmSeconds: { path: ['alarms', 'checkpointDurationSeconds'] },
+  recordsLagAlarmThreshold: { path: ['alarms', 'recordsLagThreshold'] },
+  busyTimeAlarmPercent: { path: ['alarms', 'busyTimePercent'] },
+  alarmTopicArn: { path: ['alarms', 'topicArn'] },
+} satisfies Record<string, OptionPlace>);
+
+/** Every option name (without the prefix); docs/deploy.md documents each one, and a test checks it. */
+export const APP_OPTION_NAMES: readonly string[] = Object.freeze(Object.keys(OPTIONS));
+
+/**
+ * The branches the given options choose: existing brokers only with kafkaMode existing, an imported
+ * VPC as soon as one of its options is set.
+ */
+function chosenBranches(given: Readonly<Record<string, unknown>>) {
+  const imports = Object.keys(given).some((name) => OPTIONS[name]?.branch === IMPORTED_VPC);
+  return { vpc: imports ? 'imported' : 'created', kafka: given.kafkaMode ?? 'msk' };
+}
+
+/**
+ * The nested options input from flat ones: each option at its place, the unions' discriminators set
+ * from the chosen branches, and the profile's options applied under the given ones where they apply.
+ */
+function nestOptions(
+  given: Readonly<Record<string, unknown>>,
+  profile: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const branches = chosenBranches(given);
+  const applies = (name: string) => {
+    const branch = OPTIONS[name]?.branch;
+    return branch === undefined || branches[branch.group] === branch.is;
+  };
+  const nested: Record<string, unknown> = { vpc: { kind: branches.vpc }, kafka: { mode: branches.kafka } };
+  const values = {
+    ...Object.fromEntries(Object.entries(profile).filter(([name]) => applies(name))),
+    ...given,
+  };
+  for (const [name, value] of Object.entries(values)) {
+    const place = OPTIONS[name];
+    if (place === undefined) continue;
+    let group = nested;
+    for (const key of place.path.slice(0, -1)) {
+      group[key] ??= {};
+      group = group[key] as Record<string, unknown>;
+    }
+    group[place.path[place.path.length - 1]!] = value;
+  }
+  return nested;
+}
+
+/** The option whose place is the longest prefix of `path`, and the rest of the path (`[0]`, `.key`). */
+function optionAt(path: readonly PropertyKey[]): string | undefined {
+  let best: { name: string; length: number } | undefined;
+  for (const [name, place] of Object.entries(OPTIONS)) {
+    const matches = place.path.every((key, index) => path[index] === key);
+    if (matches && place.path.length > (best?.length ?? 0)) best = { name, length: place.path.length };
+  }
+  if (best === undefined) return undefined;
+  const rest = path
+    .slice(best.length)
+    .map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`))
+    .join('');
+  return `${best.name}${rest}`;
+}
+
+/**
+ * The problems of a parse, each as `apphub:<name>: <message>`. An unrecognized key of a group stands
+ * for the given options under it (a whole group of the other branch, such as MSK's `security`).
+ */
+function describeOptionIssues(issues: readonly z.core.$ZodIssue[], given: ReadonlySet<string>): string[] {
+  return issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.flatMap((key) => {
+        const under = [...issue.path, key];
+        const names = APP_OPTION_NAMES.filter(
+          (name) => given.has(name) && under.every((part, index) => OPTIONS[name]!.path[index] === part),
+        );
+        // A key inside an option's value (a table key of existingTables) is named under the option.
+        const inside = names.length === 0 ? [optionAt(under) ?? under.join('.')] : names;
+        return inside.map((name) => `${CONTEXT_PREFIX}${name}: ${issue.message}`);
+      });
+    }
+    const name = optionAt(issue.path) ?? issue.path.join('.');
+    return [`${CONTEXT_PREFIX}${name}: ${issue.message}`];
+  });
+}
+
+/** Turns `value` and `readonly` objects within into frozen ones, so no stack can change the options. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** `T` with every field readonly, down to arrays and nested groups. */
+type Frozen<T> = T extends readonly (infer Item)[]
+  ? readonly Frozen<Item>[]
+  : T extends object
+    ? { readonly [Key in keyof T]: Frozen<T[Key]> }
+    : T;
 
 /**
  * Account and region the stacks are bound to: the `account` and `region` options, never the CLI
@@ -435,21 +640,36 @@ export interface AppConfig {
   readonly options: AppOptions;
 }
 
-/** Parsed options with defaults applied; the rescale bound on TaskManagers is always resolved. */
-export type AppOptions = Readonly<
-  Omit<z.output<typeof optionsSchema>, 'taskManagerMaxCount' | 'batchers' | 'serviceDiscoveryNamespace'> & {
-    /** Most TaskManagers a rescale may run (default twice taskManagerCount, the fewest). */
-    taskManagerMaxCount: number;
-    /** The configured namespace, or `<stackPrefix in lowercase>.internal`. */
-    serviceDiscoveryNamespace: string;
-    /** TIMESTORE_STREAMING_BATCHERS as written (the micro-batcher parses it again at cold start). */
-    batchers: readonly DatasetDescriptorInput[];
-    /** The same descriptors parsed by the micro-batcher's parser: topics and dead-letter prefixes come from them. */
-    datasets: readonly DatasetDescriptor[];
-    /** The event source mapping's settings, as `npm run batcher` reads them from the same context. */
-    eventSource: EventSourceSettings;
+type ParsedOptions = z.output<typeof optionsSchema>;
+
+type FrozenOptions = Frozen<
+  Omit<ParsedOptions, 'environment' | 'microBatcher' | 'flink'> & {
+    microBatcher: Omit<ParsedOptions['microBatcher'], 'batchers'> & {
+      /** TIMESTORE_STREAMING_BATCHERS as written (the micro-batcher parses it again at cold start). */
+      batchers: DatasetDescriptorInput[];
+    };
+    flink: ParsedOptions['flink'] & {
+      /** The configured namespace, or `<stackPrefix in lowercase>.internal`. */
+      serviceDiscoveryNamespace: string;
+    };
   }
 >;
+
+/** The parsed options, grouped, with defaults applied; account and region are the config's environment. */
+export type AppOptions = Omit<FrozenOptions, 'microBatcher'> & {
+  readonly microBatcher: FrozenOptions['microBatcher'] & {
+    /** The descriptors parsed by the micro-batcher's parser: topics and dead-letter prefixes come from them. */
+    readonly datasets: readonly DatasetDescriptor[];
+  };
+};
+
+/** The Kafka options: an MSK cluster the stack creates, or existing brokers. */
+export type KafkaOptions = AppOptions['kafka'];
+export type MskOptions = Extract<KafkaOptions, { readonly mode: 'msk' }>;
+export type ExistingKafkaOptions = Extract<KafkaOptions, { readonly mode: 'existing' }>;
+
+/** The VPC options: one the stack creates, or an imported one. */
+export type VpcOptions = AppOptions['vpc'];
 
 /**
  * The Cloud Map namespace of a deployment: its stack prefix, so two deployments in one VPC do not
@@ -464,7 +684,7 @@ const enableFlagSchema = z.enum(['0', '1'], { message: 'expected "0" or "1"' });
 /**
  * Turns the CDK context (all keys) and the process environment into the app's config. Context keys
  * starting with `apphub:` are the options, and an unknown one is an error naming it, so a typo fails
- * the synth instead of being ignored.
+ * the synth instead of being ignored. Every problem is reported in one line, each naming its key.
  */
 export function parseAppConfig(
   context: Readonly<Record<string, unknown>>,
@@ -479,34 +699,38 @@ export function parseAppConfig(
       .map(([key, value]) => [key.slice(CONTEXT_PREFIX.length), value]),
   );
   const profile = parseWith(profileSchema, given.profile, `CDK context ${CONTEXT_PREFIX}profile`);
-  const parsed = parseWith(
-    optionsSchema,
-    { ...PROFILES[profile], ...given },
-    `CDK context (${CONTEXT_PREFIX}*)`,
-  );
-  const datasets = parseBatcherDescriptors(
-    JSON.stringify(parsed.batchers),
-    `CDK context ${CONTEXT_PREFIX}batchers`,
-  );
-  const taskManagerMaxCount = parsed.taskManagerMaxCount ?? 2 * parsed.taskManagerCount;
-  const environment: DeploymentEnvironment =
-    parsed.account !== undefined && parsed.region !== undefined
-      ? { account: parsed.account, region: parsed.region }
-      : {};
+  const unknown = Object.keys(given).filter((name) => OPTIONS[name] === undefined);
+  const result = optionsSchema.safeParse(nestOptions(given, PROFILES[profile]));
+  const problems = [
+    ...unknown.map(
+      (name) =>
+        `${CONTEXT_PREFIX}${name}: not an option of this app (check the spelling; docs/deploy.md lists every option)`,
+    ),
+    ...(result.success ? [] : describeOptionIssues(result.error.issues, new Set(Object.keys(given)))),
+  ];
+  if (problems.length > 0 || !result.success) {
+    throw new ConfigInvalidError(`CDK context is invalid: ${problems.join('; ')}`, {
+      cause: result.error,
+    });
+  }
+  const { environment, ...parsed } = result.data;
+  const datasets = parseDescriptorList(parsed.microBatcher.batchers, `CDK context ${CONTEXT_PREFIX}batchers`);
+  const options: AppOptions = deepFreeze({
+    ...parsed,
+    microBatcher: {
+      ...parsed.microBatcher,
+      batchers: parsed.microBatcher.batchers as DatasetDescriptorInput[],
+      datasets,
+    },
+    flink: {
+      ...parsed.flink,
+      serviceDiscoveryNamespace:
+        parsed.flink.serviceDiscoveryNamespace ?? defaultNamespace(parsed.stackPrefix),
+    },
+  });
   return Object.freeze({
     streamingEnabled: flag === '1',
-    environment,
-    options: Object.freeze({
-      ...parsed,
-      batchers: parsed.batchers as DatasetDescriptorInput[],
-      datasets,
-      eventSource: pickEventSourceSettings(parsed),
-      kafkaSecurityProtocol:
-        parsed.kafkaMode === 'existing'
-          ? (parsed.kafkaSecurityProtocol ?? (parsed.kafkaSecretArn ? 'SASL_SSL' : 'PLAINTEXT'))
-          : undefined,
-      taskManagerMaxCount,
-      serviceDiscoveryNamespace: parsed.serviceDiscoveryNamespace ?? defaultNamespace(parsed.stackPrefix),
-    }),
+    environment: Object.freeze(environment ?? {}),
+    options,
   });
 }

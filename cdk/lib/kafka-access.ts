@@ -1,5 +1,5 @@
 import type { KafkaSecurity } from '@apphub/platform/settings';
-import type { AppOptions } from './config.js';
+import type { KafkaOptions } from './config.js';
 
 /**
  * Container variables the Flink JobManager and TaskManagers get the SASL/SCRAM credentials in (ECS
@@ -8,9 +8,6 @@ import type { AppOptions } from './config.js';
  */
 export const FLINK_SASL_USERNAME_VARIABLE = 'KAFKA_SASL_USERNAME';
 export const FLINK_SASL_PASSWORD_VARIABLE = 'KAFKA_SASL_PASSWORD';
-
-/** The protocols the existing-brokers mode offers; see kafkaSecurityOf for why SSL alone is not one. */
-export const EXISTING_KAFKA_PROTOCOLS = ['PLAINTEXT', 'SASL_SSL'] as const;
 
 /**
  * How the deployment's clients reach Kafka: the one description the Flink jobs' table options (through
@@ -21,13 +18,11 @@ export const EXISTING_KAFKA_PROTOCOLS = ['PLAINTEXT', 'SASL_SSL'] as const;
  *   certificates chain to Amazon's public CA, which the JVM trusts by default).
  * - Existing brokers: what the user configures; `SASL_SSL` is SASL/SCRAM-SHA-512 with the credentials of
  *   `kafkaSecretArn` (the secret Lambda's event source reads too), `PLAINTEXT` is unauthenticated inside
- *   the VPC.
+ *   the VPC. TLS without SASL is not offered (the config's union refuses it).
  */
-export function kafkaSecurityOf(
-  options: Pick<AppOptions, 'kafkaMode' | 'kafkaSecurityProtocol'>,
-): KafkaSecurity {
-  if (options.kafkaMode === 'msk') return { protocol: 'SSL' };
-  if (options.kafkaSecurityProtocol === 'SASL_SSL') {
+export function kafkaSecurityOf(kafka: KafkaOptions): KafkaSecurity {
+  if (kafka.mode === 'msk') return { protocol: 'SSL' };
+  if (kafka.security.protocol === 'SASL_SSL') {
     return {
       protocol: 'SASL_SSL',
       mechanism: 'SCRAM-SHA-512',
@@ -54,4 +49,11 @@ export function kafkaClientEnvironment(
       ? { APPHUB_KAFKA_SECRET_ARN: secretArn }
       : {}),
   };
+}
+
+/** The secret with the SASL/SCRAM credentials of existing brokers, when they are reached with SASL_SSL. */
+export function kafkaSecretArnOf(kafka: KafkaOptions): string | undefined {
+  return kafka.mode === 'existing' && kafka.security.protocol === 'SASL_SSL'
+    ? kafka.security.secretArn
+    : undefined;
 }

@@ -42,10 +42,11 @@ export function addStreamingStacks(app: App, config: AppConfig): StreamingStacks
   const network = new NetworkStack(app, name('Network'), { env, options });
   const storage = new StorageStack(app, name('Storage'), { env, options });
   const kafka =
-    options.kafkaMode === 'msk' && network.kafkaSecurityGroup !== undefined
+    options.kafka.mode === 'msk' && network.kafkaSecurityGroup !== undefined
       ? new KafkaStack(app, name('Kafka'), {
           env,
           options,
+          msk: options.kafka,
           vpc: network.vpc,
           subnets: network.privateSubnets,
           securityGroup: network.kafkaSecurityGroup,
@@ -83,8 +84,10 @@ export function addStreamingStacks(app: App, config: AppConfig): StreamingStacks
     sqlGatewayUrl: flink.sqlGatewayUrl,
     mskClusterArn: kafka?.clusterArn,
     kafka: {
-      bootstrapServers: kafka?.bootstrapBrokersTls ?? (options.kafkaBootstrapServers ?? []).join(','),
-      security: kafkaSecurityOf(options),
+      bootstrapServers:
+        kafka?.bootstrapBrokersTls ??
+        (options.kafka.mode === 'existing' ? options.kafka.bootstrapServers.join(',') : ''),
+      security: kafkaSecurityOf(options.kafka),
     },
   });
   const observability = new ObservabilityStack(app, name('Observability'), {

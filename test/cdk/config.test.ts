@@ -19,14 +19,13 @@ describe('parseAppConfig', () => {
     const config = parseAppConfig({}, enabled);
 
     expect(config.streamingEnabled).toBe(true);
-    expect(config.options.kafkaMode).toBe('msk');
-    expect(config.options.datasets.map((dataset) => dataset.topic)).toEqual([
+    expect(config.options.kafka).toMatchObject({ mode: 'msk', kafkaVersion: platform.versions.mskKafka });
+    expect(config.options.microBatcher.datasets.map((dataset) => dataset.topic)).toEqual([
       platform.topics.aggregates.name,
     ]);
-    expect(config.options.batchers).toEqual([sampleBatcherDescriptor]);
-    expect(config.options.taskManagerCount).toBe(platform.flink.taskManagers);
-    expect(config.options.taskManagerMaxCount).toBe(2 * platform.flink.taskManagers);
-    expect(config.options.mskKafkaVersion).toBe(platform.versions.mskKafka);
+    expect(config.options.microBatcher.batchers).toEqual([sampleBatcherDescriptor]);
+    expect(config.options.flink.taskManager.count).toBe(platform.flink.taskManagers);
+    expect(config.options.flink.taskManager.maxCount).toBe(2 * platform.flink.taskManagers);
   });
 
   it('is disabled unless APPHUB_STREAMING_ENABLED is 1, and the environment wins over the context', () => {
@@ -56,9 +55,12 @@ describe('parseAppConfig', () => {
       enabled,
     );
 
-    expect(config.options.kafkaBootstrapServers).toEqual(['b-1.example:9092', 'b-2.example:9092']);
-    expect(config.options.batchSize).toBe(250);
-    expect(config.options.datasets.map((dataset) => dataset.dataset)).toEqual(['clicks']);
+    expect(config.options.kafka).toMatchObject({
+      mode: 'existing',
+      bootstrapServers: ['b-1.example:9092', 'b-2.example:9092'],
+    });
+    expect(config.options.microBatcher.eventSource.batchSize).toBe(250);
+    expect(config.options.microBatcher.datasets.map((dataset) => dataset.dataset)).toEqual(['clicks']);
   });
 
   it('collects cross-field problems into one error naming each field', () => {
@@ -73,13 +75,17 @@ describe('parseAppConfig', () => {
         enabled,
       );
 
-    expect(attempt).toThrow(/kafkaBootstrapServers: required when kafkaMode is existing/);
+    expect(attempt).toThrow(/apphub:kafkaBootstrapServers: required when kafkaMode is existing/);
     expect(attempt).toThrow(
-      /vpcId: an imported VPC needs vpcId, vpcAvailabilityZones and vpcPrivateSubnetIds/,
+      /apphub:vpcAvailabilityZones: an imported VPC needs vpcId, vpcAvailabilityZones and vpcPrivateSubnetIds/,
     );
     expect(attempt).toThrow(
-      /taskManagerMaxCount: expected taskManagerCount \(5\) <= taskManagerMaxCount \(3\)/,
+      /apphub:vpcPrivateSubnetIds: an imported VPC needs vpcId, vpcAvailabilityZones and vpcPrivateSubnetIds/,
     );
+    expect(attempt).toThrow(
+      /apphub:taskManagerMaxCount: expected taskManagerCount \(5\) <= taskManagerMaxCount \(3\)/,
+    );
+    expect(attempt).not.toThrow(/\n/);
   });
 
   it('refuses brokers in msk mode and a lifecycle shorter than the savepoint retention', () => {
@@ -97,9 +103,11 @@ describe('parseAppConfig', () => {
       'apphub:kafkaSecretArn': 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:k-AbCdEf',
     };
 
-    expect(kafkaSecurityOf(parseAppConfig({}, enabled).options)).toEqual({ protocol: 'SSL' });
-    expect(kafkaSecurityOf(parseAppConfig(existing, enabled).options)).toEqual({ protocol: 'PLAINTEXT' });
-    expect(kafkaSecurityOf(parseAppConfig({ ...existing, ...secret }, enabled).options)).toMatchObject({
+    expect(kafkaSecurityOf(parseAppConfig({}, enabled).options.kafka)).toEqual({ protocol: 'SSL' });
+    expect(kafkaSecurityOf(parseAppConfig(existing, enabled).options.kafka)).toEqual({
+      protocol: 'PLAINTEXT',
+    });
+    expect(kafkaSecurityOf(parseAppConfig({ ...existing, ...secret }, enabled).options.kafka)).toMatchObject({
       protocol: 'SASL_SSL',
       mechanism: 'SCRAM-SHA-512',
     });
@@ -117,6 +125,67 @@ describe('parseAppConfig', () => {
     expect(() => parseAppConfig({ 'apphub:kafkaSecurityProtocol': 'PLAINTEXT' }, enabled)).toThrow(
       /kafkaSecurityProtocol: only valid when kafkaMode is existing/,
     );
+  });
+
+  it("takes the options of one Kafka mode only, and a profile's MSK sizes only with MSK", () => {
+    const existing = { 'apphub:kafkaMode': 'existing', 'apphub:kafkaBootstrapServers': 'b-1:9092' };
+
+    expect(() => parseAppConfig({ ...existing, 'apphub:mskBrokerNodes': 4 }, enabled)).toThrow(
+      /apphub:mskBrokerNodes: only valid when kafkaMode is msk/,
+    );
+    expect(parseAppConfig({ ...existing, 'apphub:profile': 'dev' }, enabled).options.kafka).toEqual({
+      mode: 'existing',
+      bootstrapServers: ['b-1:9092'],
+      security: { protocol: 'PLAINTEXT' },
+    });
+  });
+
+  it("takes a created VPC's options only without an imported VPC, and a profile's only where they apply", () => {
+    const imported = {
+      'apphub:vpcId': 'vpc-0abc',
+      'apphub:vpcAvailabilityZones': 'eu-west-1a,eu-west-1b',
+      'apphub:vpcPrivateSubnetIds': 'subnet-1,subnet-2',
+    };
+
+    expect(() => parseAppConfig({ ...imported, 'apphub:natGateways': 2 }, enabled)).toThrow(
+      /apphub:natGateways: only valid for a VPC the stack creates/,
+    );
+    expect(() => parseAppConfig({ ...imported, 'apphub:vpcPrivateSubnetIds': 'subnet-1' }, enabled)).toThrow(
+      /apphub:vpcPrivateSubnetIds: expected one private subnet per availability zone/,
+    );
+    expect(parseAppConfig({ ...imported, 'apphub:profile': 'dev' }, enabled).options.vpc).toEqual({
+      kind: 'imported',
+      id: 'vpc-0abc',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      privateSubnetIds: ['subnet-1', 'subnet-2'],
+    });
+  });
+
+  it('places every option: an invalid value of each is reported under its own apphub: key', () => {
+    // The branch each option needs, so that the option is one of the chosen side.
+    const existingKafka = { 'apphub:kafkaMode': 'existing', 'apphub:kafkaBootstrapServers': 'b-1:9092' };
+    const importedVpc = {
+      'apphub:vpcId': 'vpc-0abc',
+      'apphub:vpcAvailabilityZones': 'eu-west-1a',
+      'apphub:vpcPrivateSubnetIds': 'subnet-1',
+    };
+    const branchOf = (name: string) =>
+      ['kafkaBootstrapServers', 'kafkaSecretArn', 'kafkaSecurityProtocol'].includes(name)
+        ? existingKafka
+        : ['vpcId', 'vpcAvailabilityZones', 'vpcPrivateSubnetIds'].includes(name)
+          ? importedVpc
+          : {};
+
+    for (const name of APP_OPTION_NAMES) {
+      const attempt = () =>
+        parseAppConfig({ ...branchOf(name), [`apphub:${name}`]: { notAValue: true } }, enabled);
+
+      expect(attempt, name).toThrow(ConfigInvalidError);
+      expect(attempt, name).toThrow(new RegExp(`(apphub:${name}[:.\\[]|apphub:${name} is invalid)`));
+      expect(attempt, name).not.toThrow(
+        new RegExp(`apphub:${name}: (not an option|only valid|Unrecognized key)`),
+      );
+    }
   });
 
   it("checks batcher descriptors with the micro-batcher's own parser at synth time", () => {
@@ -196,7 +265,7 @@ describe('the enable flag', () => {
 
     expect(run.status).toBe(1);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/CDK context \(apphub:\*\) is invalid: kafkaMode:/);
+    expect(run.stderr).toMatch(/CDK context is invalid: apphub:kafkaMode: expected "msk" or "existing"/);
     expect(existsSync(path.join(outdir, 'manifest.json'))).toBe(false);
   });
 });

@@ -72,8 +72,8 @@ describe('the deployment environment', () => {
           'apphub:region': 'eu-west-1',
         },
         enabled,
-      ).options.vpcMaxAzs,
-    ).toBe(3);
+      ).options.vpc,
+    ).toMatchObject({ kind: 'created', maxAzs: 3 });
   });
 
   it('asks for MSK brokers in equal numbers per zone of a created VPC', () => {

@@ -62,12 +62,12 @@ describe('mskKafkaVersion', () => {
     // 3.6.0 to 4.0.x (2025-05-16) as the supported versions (read 2026-12-07); 4.1.x is not on it.
     const config = parseAppConfig({}, enabled);
 
-    expect(config.options.mskKafkaVersion).toBe('4.0.x.kraft');
+    expect(config.options.kafka).toMatchObject({ mode: 'msk', kafkaVersion: '4.0.x.kraft' });
     expect(platform.versions.mskKafka).toBe('4.0.x.kraft');
     expect(platform.versionNotes.mskKafka).toContain(
       'https://docs.aws.amazon.com/msk/latest/developerguide/supported-kafka-versions.html',
     );
-    expect(MSK_KAFKA_VERSIONS).toContain(config.options.mskKafkaVersion);
+    expect(MSK_KAFKA_VERSIONS).toContain(platform.versions.mskKafka);
   });
 
   it('refuses a name MSK does not know, with one line naming the allowed values', () => {
@@ -81,9 +81,9 @@ describe('mskKafkaVersion', () => {
 
   it('accepts every listed name, and only names of the MSK forms', () => {
     for (const version of MSK_KAFKA_VERSIONS) {
-      expect(parseAppConfig({ 'apphub:mskKafkaVersion': version }, enabled).options.mskKafkaVersion).toBe(
-        version,
-      );
+      expect(parseAppConfig({ 'apphub:mskKafkaVersion': version }, enabled).options.kafka).toMatchObject({
+        kafkaVersion: version,
+      });
       expect(version).toMatch(/^\d+\.\d+\.x(\.kraft)?$/);
     }
   });

@@ -87,10 +87,10 @@ describe('the profiles', () => {
     const dev = parseAppConfig({ 'apphub:profile': 'dev' }, enabled).options;
     const devWithTwo = parseAppConfig({ 'apphub:profile': 'dev', 'apphub:taskManagerCount': 2 }, enabled);
 
-    expect(dev.mskInstanceType).toBe('kafka.t3.small');
-    expect(dev.taskManagerCount).toBe(1);
-    expect(devWithTwo.options.taskManagerCount).toBe(2);
-    expect(devWithTwo.options.mskInstanceType).toBe('kafka.t3.small');
+    expect(dev.kafka).toMatchObject({ mode: 'msk', instanceType: 'kafka.t3.small', volumeSizeGiB: 10 });
+    expect(dev.flink.taskManager.count).toBe(1);
+    expect(devWithTwo.options.flink.taskManager.count).toBe(2);
+    expect(devWithTwo.options.kafka).toMatchObject({ instanceType: 'kafka.t3.small' });
     expect(() => parseAppConfig({ 'apphub:profile': 'tiny' }, enabled)).toThrow(
       /apphub:profile is invalid: .*expected a profile, one of default, dev/,
     );

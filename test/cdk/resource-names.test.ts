@@ -188,10 +188,10 @@ describe('attaching retained storage', () => {
 
   it('derives the namespace from the prefix unless one is given', () => {
     expect(
-      parseAppConfig({ 'apphub:stackPrefix': 'Team-B' }, enabled).options.serviceDiscoveryNamespace,
+      parseAppConfig({ 'apphub:stackPrefix': 'Team-B' }, enabled).options.flink.serviceDiscoveryNamespace,
     ).toBe('team-b.internal');
     expect(
-      parseAppConfig({ 'apphub:serviceDiscoveryNamespace': 'flink.corp.internal' }, enabled).options
+      parseAppConfig({ 'apphub:serviceDiscoveryNamespace': 'flink.corp.internal' }, enabled).options.flink
         .serviceDiscoveryNamespace,
     ).toBe('flink.corp.internal');
   });

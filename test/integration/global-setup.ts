@@ -22,7 +22,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   };
 }
 
-/** Jobs an interrupted earlier run left managed would come back with every JobManager start. */
+/** Jobs an interrupted test run left managed would come back with every JobManager start. */
 async function forgetLeftovers(): Promise<void> {
   const removed = await removeLeftoverTestJobs(localControlPlane());
   if (removed.length > 0)

@@ -1,5 +1,5 @@
 import { type ControlPlane, jobLease, withLease } from '@apphub/control-plane';
-import { terminalJobStates } from '@apphub/flink';
+import { isTerminal } from '@apphub/flink';
 
 /** Every job a test submits is named from this prefix (uniqueName('it-…')). */
 const TEST_JOB_PREFIX = 'it-';
@@ -22,7 +22,7 @@ export async function removeLeftoverTestJobs(plane: ControlPlane): Promise<strin
       async () => {
         await plane.jobs.delete(jobName);
         const running = (await plane.rest.jobs()).filter(
-          (job) => job.name === jobName && !terminalJobStates.has(job.state),
+          (job) => job.name === jobName && !isTerminal(job.state),
         );
         for (const job of running) await plane.rest.cancel(job.id);
       },

@@ -34,4 +34,20 @@ describe('--help as a user runs it', () => {
       'error: unknown option --datset; known options: --dataset, --from, --to, --json, --include-smoke, -h/--help\n',
     );
   });
+
+  it('stops the bench in one line naming a misspelt APPHUB_* variable, before it measures anything', async () => {
+    const failure = await exec(tsx, ['bench/run.ts', '--only', 'handler'], {
+      cwd: repoRoot,
+      env: { ...process.env, APPHUB_S3_ENDPOINT_ULR: 'http://127.0.0.1:9' },
+    }).then(
+      () => undefined,
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
+    expect(failure?.code).toBe(1);
+    expect(failure?.stdout).toBe('');
+    expect(failure?.stderr).toMatch(
+      /^error: environment is invalid: APPHUB_S3_ENDPOINT_ULR is not a variable of this project[^\n]*\n$/,
+    );
+  });
 });

@@ -29,8 +29,8 @@ function pathWith(tools: readonly string[]): string {
 
 /**
  * Runs a CLI with only node (and `tools`) on PATH: without java, mvn, python3, go or supervisord
- * nothing of the stack can start even if the flag check were gone (the old code fails on its
- * prerequisites instead). The stack folder is a fresh path that must stay absent.
+ * nothing of the stack can start even if the flag check were gone (the CLI would then fail on
+ * its prerequisites instead). The stack folder is a fresh path that must stay absent.
  */
 async function runCli(file: string, args: string[], env: NodeJS.ProcessEnv, tools: readonly string[] = []) {
   const stackDir = path.join(mkdtempSync(path.join(scratch, 'stack-')), 'never-created');

@@ -22,7 +22,7 @@ import {
   SQL_GATEWAY_SERVICE_NAME,
   serviceHost,
 } from '../flink-settings.js';
-import { kafkaSecurityOf } from '../kafka-access.js';
+import { kafkaSecretArnOf, kafkaSecurityOf } from '../kafka-access.js';
 import { objectsUnder, S3_GRANT_ACTIONS, suppressAwsCustomResourceFunction } from '../nag-patterns.js';
 import { CHECKPOINT_PREFIX, SAVEPOINT_PREFIX } from './storage-stack.js';
 
@@ -59,7 +59,8 @@ export class FlinkStack extends Stack {
   constructor(scope: Construct, id: string, props: FlinkStackProps) {
     super(scope, id, props);
     const { options } = props;
-    const namespace = options.serviceDiscoveryNamespace;
+    const { flink } = options;
+    const namespace = flink.serviceDiscoveryNamespace;
     this.namespaceName = namespace;
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
@@ -78,31 +79,28 @@ export class FlinkStack extends Stack {
     const settings = renderEcsFlinkSettings({
       namespace,
       checkpointBucket: props.checkpointBucket.bucketName,
-      jobManagerMemoryMiB: options.jobManagerMemoryMiB,
-      taskManagerMemoryMiB: options.taskManagerMemoryMiB,
-      checkpointInterval: options.checkpointInterval,
+      jobManagerMemoryMiB: flink.jobManager.memoryMiB,
+      taskManagerMemoryMiB: flink.taskManager.memoryMiB,
+      checkpointInterval: flink.checkpointInterval,
     });
     // The checkpoint bucket this stack creates expires checkpoints by age (StorageStack).
-    if (options.existingCheckpointBucket === undefined) assertSelfContainedCheckpoints(settings);
+    if (options.storage.existingCheckpointBucket === undefined) assertSelfContainedCheckpoints(settings);
     const shared = {
       cluster: this.cluster,
       image,
       securityGroup: props.securityGroup,
       subnets: props.subnets,
-      logRetention: options.logRetentionDays as logs.RetentionDays,
+      logRetention: options.logs.retentionDays as logs.RetentionDays,
     };
     // SASL/SCRAM credentials for the Kafka clients of the jobs (the JobManager's split enumerator and the
     // TaskManagers' readers and writers), from the secret the event source reads too; the table options
     // name only the variables (kafkaSecurityOf).
-    const kafkaSecurity = kafkaSecurityOf(options);
+    const kafkaSecurity = kafkaSecurityOf(options.kafka);
+    const kafkaSecretArn = kafkaSecretArnOf(options.kafka);
     const kafkaSecrets =
-      kafkaSecurity.protocol === 'SASL_SSL' && options.kafkaSecretArn
+      kafkaSecurity.protocol === 'SASL_SSL' && kafkaSecretArn
         ? (() => {
-            const secret = secretsmanager.Secret.fromSecretCompleteArn(
-              this,
-              'KafkaSecret',
-              options.kafkaSecretArn,
-            );
+            const secret = secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaSecret', kafkaSecretArn);
             return {
               secrets: {
                 [kafkaSecurity.usernameVariable]: ecs.Secret.fromSecretsManager(secret, 'username'),
@@ -117,8 +115,8 @@ export class FlinkStack extends Stack {
       command: ['jobmanager'],
       environment: { FLINK_PROPERTIES: toFlinkYaml(settings) },
       ...kafkaSecrets,
-      cpu: options.jobManagerCpu,
-      memoryMiB: options.jobManagerMemoryMiB,
+      cpu: flink.jobManager.cpu,
+      memoryMiB: flink.jobManager.memoryMiB,
       desiredCount: 1,
       singleton: true,
       containerPorts: [platform.ports.flinkRest, platform.ports.jobManagerRpc, platform.ports.blobServer],
@@ -137,9 +135,9 @@ export class FlinkStack extends Stack {
       command: ['taskmanager'],
       environment: { FLINK_PROPERTIES: toFlinkYaml(settings) },
       ...kafkaSecrets,
-      cpu: options.taskManagerCpu,
-      memoryMiB: options.taskManagerMemoryMiB,
-      desiredCount: options.taskManagerCount,
+      cpu: flink.taskManager.cpu,
+      memoryMiB: flink.taskManager.memoryMiB,
+      desiredCount: flink.taskManager.count,
       countOwnedAfterCreation: true,
     });
 
@@ -153,8 +151,8 @@ export class FlinkStack extends Stack {
       ...shared,
       command: ['/opt/flink/bin/sql-gateway.sh', 'start-foreground'],
       environment: { FLINK_PROPERTIES: toFlinkYaml(gatewaySettings) },
-      cpu: options.sqlGatewayCpu,
-      memoryMiB: options.sqlGatewayMemoryMiB,
+      cpu: flink.sqlGateway.cpu,
+      memoryMiB: flink.sqlGateway.memoryMiB,
       desiredCount: 1,
       containerPorts: [platform.ports.sqlGateway],
       discoveryName: SQL_GATEWAY_SERVICE_NAME,
@@ -164,7 +162,7 @@ export class FlinkStack extends Stack {
     // Flink's own metrics (numRestarts, checkpoints, registered TaskManagers, lag, busy time) reach
     // CloudWatch through a CloudWatch agent beside each JobManager and TaskManager.
     this.metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', {
-      retention: options.logRetentionDays as logs.RetentionDays,
+      retention: options.logs.retentionDays as logs.RetentionDays,
     });
     const imageCache = new PublicImageCache(this, 'PublicImageCache', { stackPrefix: options.stackPrefix });
     for (const [component, flinkService] of [

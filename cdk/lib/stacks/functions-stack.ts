@@ -25,7 +25,7 @@ import {
 } from '../constructs/streaming-function.js';
 import { TopicManager } from '../constructs/topic-manager.js';
 import { smokeFunctionName } from '../function-names.js';
-import { kafkaClientEnvironment } from '../kafka-access.js';
+import { kafkaClientEnvironment, kafkaSecretArnOf } from '../kafka-access.js';
 import { objectsOfBucket, objectsUnder, S3_GRANT_ACTIONS } from '../nag-patterns.js';
 import { CHECKPOINT_PREFIX, dataLakeBucketReference, SAVEPOINT_PREFIX } from './storage-stack.js';
 
@@ -97,18 +97,18 @@ export class FunctionsStack extends Stack {
       projectRoot: props.projectRoot,
       layer: runtimeLayer.layer,
       externalModules: runtimeLayer.externalModules,
-      logRetention: options.logRetentionDays as logs.RetentionDays,
+      logRetention: options.logs.retentionDays as logs.RetentionDays,
     };
-    const logLevel = { LOG_LEVEL: options.logLevel };
+    const logLevel = { LOG_LEVEL: options.logs.level };
 
     this.microBatcher = new StreamingFunction(this, 'MicroBatcher', {
       ...common,
       name: FunctionFolder.microBatcher,
-      memoryMiB: options.microBatcherMemoryMiB,
-      timeout: Duration.seconds(options.microBatcherTimeoutSeconds),
+      memoryMiB: options.microBatcher.memoryMiB,
+      timeout: Duration.seconds(options.microBatcher.timeoutSeconds),
       environment: {
         ...logLevel,
-        TIMESTORE_STREAMING_BATCHERS: JSON.stringify(options.batchers),
+        TIMESTORE_STREAMING_BATCHERS: JSON.stringify(options.microBatcher.batchers),
         APPHUB_DATA_LAKE_BUCKET: props.dataLakeBucket.bucketName,
         APPHUB_WATERMARK_TABLE: props.watermarkTable.tableName,
       },
@@ -127,8 +127,8 @@ export class FunctionsStack extends Stack {
       APPHUB_LEASES_TABLE: props.leasesTable.tableName,
       APPHUB_SAVEPOINT_DIR: `s3://${props.checkpointBucket.bucketName}/${SAVEPOINT_PREFIX}`,
       APPHUB_CHECKPOINT_DIR: `s3://${props.checkpointBucket.bucketName}/${CHECKPOINT_PREFIX}`,
-      APPHUB_SAVEPOINT_MAX_COUNT: String(options.savepointMaxCount),
-      APPHUB_SAVEPOINT_MAX_AGE_HOURS: String(options.savepointMaxAgeHours),
+      APPHUB_SAVEPOINT_MAX_COUNT: String(options.savepoints.maxCount),
+      APPHUB_SAVEPOINT_MAX_AGE_HOURS: String(options.savepoints.maxAgeHours),
       APPHUB_KAFKA_BOOTSTRAP_SERVERS: props.kafka.bootstrapServers,
       APPHUB_KAFKA_SECURITY: JSON.stringify(props.kafka.security),
     };
@@ -152,7 +152,7 @@ export class FunctionsStack extends Stack {
     // outlast its schedule period, so savepoint and reconcile are single-flight through DynamoDB
     // leases (two reconcilers could resubmit the same job twice); reserved concurrency of 1 is an
     // opt-in extra, because accounts with a low concurrency quota reject it.
-    const singleFlight = options.controlPlaneReservedConcurrency ? { reservedConcurrency: 1 } : {};
+    const singleFlight = options.controlPlane.reservedConcurrency ? { reservedConcurrency: 1 } : {};
     this.submitSql = controlPlane('SubmitSql', FunctionFolder.submitSql, Duration.minutes(2));
     this.savepoint = controlPlane('Savepoint', FunctionFolder.savepoint, Duration.minutes(10), singleFlight);
     this.reconcile = controlPlane('Reconcile', FunctionFolder.reconcile, Duration.minutes(10), singleFlight);
@@ -162,8 +162,8 @@ export class FunctionsStack extends Stack {
       environment: {
         APPHUB_TASKMANAGER_CLUSTER: cluster.clusterName,
         APPHUB_TASKMANAGER_SERVICE: taskManagers.serviceName,
-        APPHUB_TASKMANAGER_MIN_COUNT: String(options.taskManagerCount),
-        APPHUB_TASKMANAGER_MAX_COUNT: String(options.taskManagerMaxCount),
+        APPHUB_TASKMANAGER_MIN_COUNT: String(options.flink.taskManager.count),
+        APPHUB_TASKMANAGER_MAX_COUNT: String(options.flink.taskManager.maxCount),
       },
     });
 
@@ -196,8 +196,9 @@ export class FunctionsStack extends Stack {
     );
     for (const fn of [this.savepoint, this.reconcile, this.rescale]) props.leasesTable.grantReadWriteData(fn);
 
-    const kafkaSecret = options.kafkaSecretArn
-      ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaClientSecret', options.kafkaSecretArn)
+    const kafkaSecretArn = kafkaSecretArnOf(options.kafka);
+    const kafkaSecret = kafkaSecretArn
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaClientSecret', kafkaSecretArn)
       : undefined;
     const kafkaEnvironment = kafkaClientEnvironment(props.kafka, kafkaSecret?.secretArn);
     this.topicManager = new TopicManager(this, 'TopicManager', {
@@ -224,7 +225,7 @@ export class FunctionsStack extends Stack {
       environment: {
         ...logLevel,
         ...kafkaEnvironment,
-        TIMESTORE_STREAMING_BATCHERS: JSON.stringify(options.batchers),
+        TIMESTORE_STREAMING_BATCHERS: JSON.stringify(options.microBatcher.batchers),
         APPHUB_DATA_LAKE_BUCKET: props.dataLakeBucket.bucketName,
         APPHUB_WATERMARK_TABLE: props.watermarkTable.tableName,
         APPHUB_FLINK_REST_URL: props.flinkRestUrl,
@@ -237,9 +238,9 @@ export class FunctionsStack extends Stack {
     kafkaSecret?.grantRead(this.smoke);
 
     // The sealing pass seals windows of datasets whose topic went quiet (no Kafka event would).
-    this.schedule('SealSchedule', this.microBatcher, options.sealScheduleMinutes);
-    this.schedule('SavepointSchedule', this.savepoint, options.savepointScheduleMinutes);
-    this.schedule('ReconcileSchedule', this.reconcile, options.reconcileScheduleMinutes);
+    this.schedule('SealSchedule', this.microBatcher, options.microBatcher.sealScheduleMinutes);
+    this.schedule('SavepointSchedule', this.savepoint, options.savepoints.scheduleMinutes);
+    this.schedule('ReconcileSchedule', this.reconcile, options.controlPlane.reconcileScheduleMinutes);
     // No JobManager HA on ECS: a replaced JobManager task (a deploy, a crash) knows no jobs. Its start
     // invokes reconcile at once, which waits until it is ready and resubmits every job from its newest
     // checkpoint, instead of the jobs staying down until the next scheduled run.
@@ -262,11 +263,11 @@ export class FunctionsStack extends Stack {
 
   /**
    * The event source matching the Kafka mode, with the settings `npm run batcher` also runs with
-   * (options.eventSource): batching, starting position, retries and the on-failure destination.
+   * (options.microBatcher.eventSource): batching, starting position, retries and the on-failure destination.
    */
   private attachKafkaSource(props: FunctionsStackProps): void {
     const { options } = props;
-    const settings = options.eventSource;
+    const settings = options.microBatcher.eventSource;
     if (settings.onFailureDestination === 's3' && props.failedBatches === undefined) {
       throw new Error('onFailureDestination is s3 but the StorageStack created no failed-batch bucket');
     }
@@ -286,17 +287,22 @@ export class FunctionsStack extends Stack {
         maximumPollers: settings.maximumPollers,
       },
     });
-    const secret = options.kafkaSecretArn
-      ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaSecret', options.kafkaSecretArn)
+    const { kafka } = options;
+    if (kafka.mode === 'msk' && props.mskClusterArn === undefined) {
+      throw new Error('kafkaMode is msk but no MSK cluster ARN was passed to the FunctionsStack');
+    }
+    const secretArn = kafkaSecretArnOf(kafka);
+    const secret = secretArn
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaSecret', secretArn)
       : undefined;
     // One event source per topic the datasets read (a mapping subscribes to exactly one topic).
-    for (const topic of new Set(options.datasets.map((dataset) => dataset.topic))) {
+    for (const topic of new Set(options.microBatcher.datasets.map((dataset) => dataset.topic))) {
       this.microBatcher.addEventSource(
-        props.mskClusterArn !== undefined
-          ? new sources.ManagedKafkaEventSource({ ...shared(topic), clusterArn: props.mskClusterArn })
+        kafka.mode === 'msk'
+          ? new sources.ManagedKafkaEventSource({ ...shared(topic), clusterArn: props.mskClusterArn! })
           : new sources.SelfManagedKafkaEventSource({
               ...shared(topic),
-              bootstrapServers: [...(options.kafkaBootstrapServers ?? [])],
+              bootstrapServers: [...kafka.bootstrapServers],
               vpc: props.vpc,
               vpcSubnets: props.subnets,
               securityGroup: props.functionSecurityGroup,
@@ -306,7 +312,7 @@ export class FunctionsStack extends Stack {
             }),
       );
     }
-    if (props.mskClusterArn === undefined) {
+    if (kafka.mode === 'existing') {
       // The self-managed poller creates its network interfaces in the VPC with the function's role
       // (for MSK, the event source attaches AWS's MSK execution policy, which covers this).
       this.microBatcher.addToRolePolicy(

@@ -5,13 +5,15 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import type { AppOptions } from '../config.js';
+import type { AppOptions, MskOptions } from '../config.js';
 import { KafkaEndpointParameters } from '../constructs/kafka-endpoint-parameters.js';
 import { kafkaSecurityOf } from '../kafka-access.js';
 import { suppressAwsCustomResourceFunction } from '../nag-patterns.js';
 
 export interface KafkaStackProps extends StackProps {
   readonly options: AppOptions;
+  /** The cluster's options (the options' `kafka` when kafkaMode is msk). */
+  readonly msk: MskOptions;
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   readonly securityGroup: ec2.ISecurityGroup;
@@ -33,16 +35,16 @@ export class KafkaStack extends Stack {
 
   constructor(scope: Construct, id: string, props: KafkaStackProps) {
     super(scope, id, props);
-    const { options } = props;
+    const { options, msk: mskOptions } = props;
     const brokerLogs = new logs.LogGroup(this, 'BrokerLogs', {
-      retention: options.logRetentionDays as logs.RetentionDays,
+      retention: options.logs.retentionDays as logs.RetentionDays,
     });
-    const replication = Math.min(options.mskBrokerNodes, 3);
+    const replication = Math.min(mskOptions.brokerNodes, 3);
     // Named after the version: KafkaVersionsList changes only by replacement, and a replacement
     // under the old name would fail.
     const configuration = new msk.CfnConfiguration(this, 'Configuration', {
-      name: `${options.stackPrefix}-kafka-${options.mskKafkaVersion.replaceAll('.', '-')}`,
-      kafkaVersionsList: [options.mskKafkaVersion],
+      name: `${options.stackPrefix}-kafka-${mskOptions.kafkaVersion.replaceAll('.', '-')}`,
+      kafkaVersionsList: [mskOptions.kafkaVersion],
       // No topic appears by a client's metadata request (a typo would create one silently): the topic
       // manager creates every topic with its spec. Flink's Kafka source never triggered auto-creation anyway.
       serverProperties: [
@@ -54,13 +56,13 @@ export class KafkaStack extends Stack {
     });
     const cluster = new msk.CfnCluster(this, 'Cluster', {
       clusterName: `${options.stackPrefix}-kafka`,
-      kafkaVersion: options.mskKafkaVersion,
-      numberOfBrokerNodes: options.mskBrokerNodes,
+      kafkaVersion: mskOptions.kafkaVersion,
+      numberOfBrokerNodes: mskOptions.brokerNodes,
       brokerNodeGroupInfo: {
-        instanceType: options.mskInstanceType,
+        instanceType: mskOptions.instanceType,
         clientSubnets: props.vpc.selectSubnets(props.subnets).subnetIds,
         securityGroups: [props.securityGroup.securityGroupId],
-        storageInfo: { ebsStorageInfo: { volumeSize: options.mskVolumeSizeGiB } },
+        storageInfo: { ebsStorageInfo: { volumeSize: mskOptions.volumeSizeGiB } },
       },
       clientAuthentication: { unauthenticated: { enabled: true } },
       encryptionInfo: { encryptionInTransit: { clientBroker: 'TLS', inCluster: true } },
@@ -88,7 +90,7 @@ export class KafkaStack extends Stack {
     new KafkaEndpointParameters(this, 'KafkaEndpoint', {
       stackPrefix: options.stackPrefix,
       bootstrapServers: this.bootstrapBrokersTls,
-      security: kafkaSecurityOf(options),
+      security: kafkaSecurityOf(mskOptions),
     });
     suppressAwsCustomResourceFunction(this, 'kafka:GetBootstrapBrokers on this cluster');
   }

@@ -3,7 +3,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { AppOptions } from '../config.js';
+import type { AppOptions, VpcOptions } from '../config.js';
 import { KafkaEndpointParameters } from '../constructs/kafka-endpoint-parameters.js';
 import { kafkaSecurityOf } from '../kafka-access.js';
 
@@ -44,14 +44,15 @@ export class NetworkStack extends Stack {
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
     super(scope, id, props);
     const { options } = props;
+    const { vpc, kafka } = options;
     this.vpc =
-      options.vpcId !== undefined
+      vpc.kind === 'imported'
         ? ec2.Vpc.fromVpcAttributes(this, 'ImportedVpc', {
-            vpcId: options.vpcId,
-            availabilityZones: options.vpcAvailabilityZones ?? [],
-            privateSubnetIds: options.vpcPrivateSubnetIds ?? [],
+            vpcId: vpc.id,
+            availabilityZones: [...vpc.availabilityZones],
+            privateSubnetIds: [...vpc.privateSubnetIds],
           })
-        : this.createVpc(options);
+        : this.createVpc(vpc, options);
 
     this.functionSecurityGroup = new ec2.SecurityGroup(this, 'FunctionSecurityGroup', {
       vpc: this.vpc,
@@ -89,7 +90,7 @@ export class NetworkStack extends Stack {
       this.flinkSecurityGroup.addIngressRule(this.flinkSecurityGroup, port, description);
     }
 
-    if (options.kafkaMode === 'msk') {
+    if (kafka.mode === 'msk') {
       this.kafkaSecurityGroup = new ec2.SecurityGroup(this, 'KafkaSecurityGroup', {
         vpc: this.vpc,
         description: 'AppHub streaming MSK brokers and the Lambda event source poller',
@@ -129,16 +130,19 @@ export class NetworkStack extends Stack {
       // Existing brokers: their security groups are the owner's; the endpoint is published all the same.
       new KafkaEndpointParameters(this, 'KafkaEndpoint', {
         stackPrefix: options.stackPrefix,
-        bootstrapServers: (options.kafkaBootstrapServers ?? []).join(','),
-        security: kafkaSecurityOf(options),
+        bootstrapServers: kafka.bootstrapServers.join(','),
+        security: kafkaSecurityOf(kafka),
       });
     }
   }
 
-  private createVpc(options: AppOptions): ec2.IVpc {
+  private createVpc(
+    created: Extract<VpcOptions, { readonly kind: 'created' }>,
+    options: AppOptions,
+  ): ec2.IVpc {
     const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: options.vpcMaxAzs,
-      natGateways: options.natGateways,
+      maxAzs: created.maxAzs,
+      natGateways: created.natGateways,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
         { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
@@ -150,7 +154,7 @@ export class NetworkStack extends Stack {
       },
     });
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
-      retention: options.logRetentionDays as logs.RetentionDays,
+      retention: options.logs.retentionDays as logs.RetentionDays,
     });
     vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),

@@ -72,7 +72,7 @@ export class ObservabilityStack extends Stack {
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
     const { options, functions, flinkServices } = props;
-    const reconcilePeriod = Duration.minutes(Math.max(options.reconcileScheduleMinutes, 1));
+    const reconcilePeriod = Duration.minutes(Math.max(options.controlPlane.reconcileScheduleMinutes, 1));
     const custom = (service: string, metricName: string, statistic: string, period: Duration) =>
       new cloudwatch.Metric({
         namespace: METRIC_NAMESPACE,
@@ -141,8 +141,8 @@ export class ObservabilityStack extends Stack {
       period: Duration.minutes(5),
     });
 
-    const topic = options.alarmTopicArn
-      ? new actions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', options.alarmTopicArn))
+    const topic = options.alarms.topicArn
+      ? new actions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', options.alarms.topicArn))
       : undefined;
     const { BREACHING, NOT_BREACHING } = cloudwatch.TreatMissingData;
     const alarm = (
@@ -198,8 +198,8 @@ export class ObservabilityStack extends Stack {
       }),
       jobRestarts: alarm(MetricName.jobRestarts, {
         metric: jobRestarts,
-        threshold: options.jobRestartsThreshold,
-        description: `A Flink job restarted ${options.jobRestartsThreshold}+ times in 15 minutes.`,
+        threshold: options.alarms.jobRestartsThreshold,
+        description: `A Flink job restarted ${options.alarms.jobRestartsThreshold}+ times in 15 minutes.`,
       }),
       microBatcherErrors: alarm('MicroBatcherErrors', {
         metric: functions.microBatcher.metricErrors({ period: Duration.minutes(5) }),
@@ -224,15 +224,15 @@ export class ObservabilityStack extends Stack {
       // No data means no batches, not a late watermark.
       staleWatermark: alarm('StaleWatermark', {
         metric: watermarkLag,
-        threshold: options.staleWatermarkSeconds,
-        description: `A dataset watermark lags more than ${options.staleWatermarkSeconds} s.`,
+        threshold: options.alarms.staleWatermarkSeconds,
+        description: `A dataset watermark lags more than ${options.alarms.staleWatermarkSeconds} s.`,
         evaluationPeriods: 3,
       }),
       // Lambda emits OffsetLag while it processes records; no data means nothing to catch up on.
       offsetLag: alarm('MicroBatcherOffsetLag', {
         metric: offsetLag,
-        threshold: options.offsetLagAlarmRecords,
-        description: `The micro-batcher's event sources have been ${options.offsetLagAlarmRecords}+ records behind a topic for 15 minutes.`,
+        threshold: options.alarms.offsetLagRecords,
+        description: `The micro-batcher's event sources have been ${options.alarms.offsetLagRecords}+ records behind a topic for 15 minutes.`,
         evaluationPeriods: 3,
       }),
       ...(props.failedBatches
@@ -276,22 +276,22 @@ export class ObservabilityStack extends Stack {
       // No data means no JobManager reporting: that is breaching too.
       taskManagersMissing: alarm('FlinkTaskManagersMissing', {
         metric: flink(registeredTaskManagers),
-        threshold: options.taskManagerCount,
+        threshold: options.flink.taskManager.count,
         below: true,
         whenMissing: BREACHING,
         evaluationPeriods: 2,
-        description: `Fewer than ${options.taskManagerCount} TaskManagers are registered with the JobManager (${registeredTaskManagers.name}).`,
+        description: `Fewer than ${options.flink.taskManager.count} TaskManagers are registered with the JobManager (${registeredTaskManagers.name}).`,
       }),
       checkpointDuration: alarm('FlinkCheckpointDuration', {
         metric: flink(lastCheckpointDuration),
-        threshold: options.checkpointDurationAlarmSeconds * 1000,
+        threshold: options.alarms.checkpointDurationSeconds * 1000,
         evaluationPeriods: 3,
-        description: `A checkpoint took ${options.checkpointDurationAlarmSeconds}+ s (${lastCheckpointDuration.name}).`,
+        description: `A checkpoint took ${options.alarms.checkpointDurationSeconds}+ s (${lastCheckpointDuration.name}).`,
       }),
       restarts: alarm('FlinkRestarts', {
         metric: growth(restarts, Duration.minutes(15)),
-        threshold: options.jobRestartsThreshold,
-        description: `A Flink job restarted ${options.jobRestartsThreshold}+ times in 15 minutes (${restarts.name}).`,
+        threshold: options.alarms.jobRestartsThreshold,
+        description: `A Flink job restarted ${options.alarms.jobRestartsThreshold}+ times in 15 minutes (${restarts.name}).`,
       }),
       failedCheckpoints: alarm('FlinkFailedCheckpoints', {
         metric: growth(failed, Duration.minutes(5)),
@@ -300,15 +300,15 @@ export class ObservabilityStack extends Stack {
       }),
       recordsLag: alarm('FlinkRecordsLag', {
         metric: flink(FLINK_METRICS.recordsLag),
-        threshold: options.recordsLagAlarmThreshold,
+        threshold: options.alarms.recordsLagThreshold,
         evaluationPeriods: 3,
-        description: `A Kafka source is ${options.recordsLagAlarmThreshold}+ records behind for 15 minutes (${FLINK_METRICS.recordsLag.name}).`,
+        description: `A Kafka source is ${options.alarms.recordsLagThreshold}+ records behind for 15 minutes (${FLINK_METRICS.recordsLag.name}).`,
       }),
       busy: alarm('FlinkBusy', {
         metric: flink(FLINK_METRICS.busyTime),
-        threshold: options.busyTimeAlarmPercent * 10,
+        threshold: options.alarms.busyTimePercent * 10,
         evaluationPeriods: 3,
-        description: `A Flink task is busy ${options.busyTimeAlarmPercent}%+ of the time for 15 minutes (${FLINK_METRICS.busyTime.name}).`,
+        description: `A Flink task is busy ${options.alarms.busyTimePercent}%+ of the time for 15 minutes (${FLINK_METRICS.busyTime.name}).`,
       }),
     };
 

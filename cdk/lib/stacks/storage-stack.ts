@@ -48,7 +48,7 @@ function constructIdOf(platformName: string): string {
  * with it), its name when attached.
  */
 export function dataLakeBucketReference(options: AppOptions): string {
-  return options.existingDataLakeBucket ?? constructIdOf(platform.storage.dataLakeBucket);
+  return options.storage.existingDataLakeBucket ?? constructIdOf(platform.storage.dataLakeBucket);
 }
 
 /** The Glue database of a deployment: its stack prefix, as Athena names go (lowercase, underscores). */
@@ -88,8 +88,8 @@ export class StorageStack extends Stack {
       return accessLogs;
     };
 
-    this.checkpointBucket = options.existingCheckpointBucket
-      ? s3.Bucket.fromBucketName(this, 'ExistingCheckpoints', options.existingCheckpointBucket)
+    this.checkpointBucket = options.storage.existingCheckpointBucket
+      ? s3.Bucket.fromBucketName(this, 'ExistingCheckpoints', options.storage.existingCheckpointBucket)
       : (new SecureBucket(this, constructIdOf(storage.checkpointBucket), {
           accessLogsBucket: logBucket(),
           lifecycleRules: [
@@ -97,7 +97,7 @@ export class StorageStack extends Stack {
               // A safety net behind the savepoint Lambda's own retention (max count / max age).
               id: 'expire-old-savepoints',
               prefix: `${SAVEPOINT_PREFIX}/`,
-              expiration: Duration.days(options.savepointExpirationDays),
+              expiration: Duration.days(options.savepoints.expirationDays),
             },
             {
               // Retained checkpoints of jobs that no longer run (RETAIN_ON_CANCELLATION keeps them).
@@ -105,20 +105,20 @@ export class StorageStack extends Stack {
               // (assertSelfContainedCheckpoints).
               id: 'expire-old-checkpoints',
               prefix: `${CHECKPOINT_PREFIX}/`,
-              expiration: Duration.days(options.checkpointExpirationDays),
+              expiration: Duration.days(options.storage.checkpointExpirationDays),
             },
           ],
         }).bucket as s3.IBucket);
 
-    this.dataLakeBucket = options.existingDataLakeBucket
-      ? s3.Bucket.fromBucketName(this, 'ExistingDataLake', options.existingDataLakeBucket)
+    this.dataLakeBucket = options.storage.existingDataLakeBucket
+      ? s3.Bucket.fromBucketName(this, 'ExistingDataLake', options.storage.existingDataLakeBucket)
       : (new SecureBucket(this, constructIdOf(storage.dataLakeBucket), {
           accessLogsBucket: logBucket(),
-          lifecycleRules: options.datasets.flatMap((dataset) => [
+          lifecycleRules: options.microBatcher.datasets.flatMap((dataset) => [
             {
               id: `expire-dead-letters-${dataset.dataset}`,
               prefix: deadLetterPrefix(dataset),
-              expiration: Duration.days(options.deadLetterExpirationDays),
+              expiration: Duration.days(options.storage.deadLetterExpirationDays),
             },
             {
               // Never by age alone: an unsealed window's parts are its only copy, and a re-seal
@@ -126,18 +126,18 @@ export class StorageStack extends Stack {
               id: `expire-sealed-hot-parts-${dataset.dataset}`,
               prefix: hotPartPrefix(dataset),
               tagFilters: { [SEALED_PART_TAG.key]: SEALED_PART_TAG.value },
-              expiration: Duration.days(options.sealedHotPartExpirationDays),
+              expiration: Duration.days(options.storage.sealedHotPartExpirationDays),
             },
           ]),
         }).bucket as s3.IBucket);
 
     this.lakehouse = this.createLakehouse(options);
 
-    if (options.eventSource.onFailureDestination === 's3') {
+    if (options.microBatcher.eventSource.onFailureDestination === 's3') {
       this.failedBatches = new FailedBatchDestination(this, 'FailedBatches', {
         accessLogsBucket: logBucket(),
-        expirationDays: options.failedBatchExpirationDays,
-        logRetention: options.logRetentionDays as logs.RetentionDays,
+        expirationDays: options.storage.failedBatchExpirationDays,
+        logRetention: options.logs.retentionDays as logs.RetentionDays,
       });
       new CfnOutput(this, 'FailedBatchBucketName', {
         description:
@@ -148,7 +148,7 @@ export class StorageStack extends Stack {
 
     this.tables = Object.fromEntries(
       (Object.entries(tables) as Array<[TableKey, TableKeySchema]>).map(([key, schema]) => {
-        const existing = options.existingTables?.[key];
+        const existing = options.storage.existingTables?.[key];
         const id = constructIdOf(schema.tableName);
         const table = existing
           ? dynamodb.Table.fromTableName(this, `Existing${id}`, existing)
@@ -167,14 +167,14 @@ export class StorageStack extends Stack {
         description: 'Sealed windows of the streaming datasets (micro-batcher), for Athena',
       },
     });
-    for (const dataset of options.datasets) {
+    for (const dataset of options.microBatcher.datasets) {
       new glue.CfnTable(this, `Lakehouse${constructIdOf(dataset.dataset)}`, {
         catalogId: this.account,
         databaseName: database.ref,
         tableInput: lakehouseTableInput(
           dataset,
           this.dataLakeBucket.bucketName,
-          new Date(options.lakehouseProjectionStart),
+          new Date(options.storage.lakehouseProjectionStart),
         ),
       });
     }

@@ -49,8 +49,6 @@ export interface ControlPlaneOptions {
   readonly metrics?: Metrics;
   /** The function folder (`savepoint`, `reconcile`, ...), part of the lease owner. Default `control-plane`. */
   readonly service?: string;
-  /** What to do when Flink is unreachable; defaults depend on whether this runs locally or in AWS. */
-  readonly unreachableHint?: string;
 }
 
 /** Builds the clients of the control plane from its configuration (once per process). */
@@ -59,13 +57,12 @@ export function createControlPlane(
   options: ControlPlaneOptions = {},
 ): ControlPlane {
   const { dynamodb, s3 } = createAwsClients(config);
-  // Locally (an endpoint override is set) the fix is starting the stack; in AWS it is the network path.
+  // In AWS an unreachable Flink is a network path to check; locally (an endpoint override is set)
+  // the CLI that runs this says which component to start.
   const hint = {
-    unreachableHint:
-      options.unreachableHint ??
-      (config.awsEndpointUrl
-        ? 'start the stack with npm run local:up'
-        : "check the Flink service and the Lambda's security group"),
+    unreachableHint: config.awsEndpointUrl
+      ? undefined
+      : "check the Flink service and the Lambda's security group",
   };
   return {
     config,

@@ -1,22 +1,15 @@
-import type { ClusterOverview, FlinkJob } from '@apphub/flink';
+import { type ClusterOverview, type FlinkJob, isTerminal } from '@apphub/flink';
 import { matchFlinkJob } from './deploy.js';
+import type { ControlPlaneRefusal } from './errors.js';
 import type { JobRecord, RestoreSource, SavepointRecord } from './records.js';
 import type { ReconcilePolicy, SavepointRetention, TaskManagerBounds } from './settings.js';
 
-/** Flink states in which a job is alive: running, or being (re)started by Flink itself. */
-const aliveStates = new Set([
-  'INITIALIZING',
-  'CREATED',
-  'RUNNING',
-  'RESTARTING',
-  'RECONCILING',
-  'FAILING',
-  'CANCELLING',
-]);
-
-/** True when Flink still runs (or is restarting) the job. */
+/**
+ * True when Flink still runs the job, or is (re)starting, failing over or cancelling it: any state
+ * that is not terminal ({@link isTerminal}).
+ */
 export function isAlive(job: FlinkJob | undefined): boolean {
-  return job !== undefined && aliveStates.has(job.state);
+  return job !== undefined && !isTerminal(job.state);
 }
 
 /** A restorable snapshot seen while observing a job. */
@@ -261,7 +254,7 @@ export function isJobManagerReady(overview: ClusterOverview | undefined): boolea
 /** Which live Flink job a user's command on one job (stop, savepoint) acts on. A value. */
 export type LiveJobDecision =
   | { readonly action: 'act'; readonly job: FlinkJob }
-  | { readonly action: 'refuse'; readonly reason: string };
+  | { readonly action: 'refuse'; readonly reason: string; readonly refusal: ControlPlaneRefusal };
 
 /**
  * The live Flink job of a name: the managed record's job first, else any live job with that name
@@ -276,7 +269,8 @@ export function decideLiveJob(
   if (job && isAlive(job)) return { action: 'act', job };
   return {
     action: 'refuse',
-    reason: `no running Flink job named ${jobName}; see npm run flink -- jobs${record ? ` (last job id ${record.jobId ?? '-'})` : ''}`,
+    reason: `no running Flink job named ${jobName}${record ? ` (last job id ${record.jobId ?? '-'})` : ''}`,
+    refusal: { code: 'job-not-found', jobName },
   };
 }
 
@@ -284,9 +278,9 @@ export function decideLiveJob(
 export type RestoreJobDecision =
   | {
       readonly action: 'refuse';
-      /** `unmanaged`: its SQL is unknown; `running`: it must be stopped first. */
-      readonly because: 'unmanaged' | 'running';
       readonly reason: string;
+      /** `job-unmanaged`: its SQL is unknown; `job-running`: it must be stopped first. */
+      readonly refusal: Extract<ControlPlaneRefusal, { code: 'job-unmanaged' | 'job-running' }>;
     }
   | { readonly action: 'restore'; readonly desired: JobRecord };
 
@@ -305,16 +299,16 @@ export function decideRestoreJob(observed: {
   if (!record) {
     return {
       action: 'refuse',
-      because: 'unmanaged',
-      reason: `${jobName} is not managed by the control plane, so its SQL is unknown here; submit it with its own tool (e.g. npm run submit:sample -- --from-savepoint ${observed.from})`,
+      reason: `${jobName} is not managed by the control plane, so its SQL is unknown here`,
+      refusal: { code: 'job-unmanaged', jobName, restoreFrom: observed.from },
     };
   }
   const live = matchFlinkJob(record, observed.flinkJobs);
   if (live && isAlive(live)) {
     return {
       action: 'refuse',
-      because: 'running',
-      reason: `${jobName} is running (${live.id}); stop it first: npm run flink -- stop ${jobName}`,
+      reason: `${jobName} is running (${live.id})`,
+      refusal: { code: 'job-running', jobName },
     };
   }
   return {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type FlinkJob, splitSqlStatements } from '@apphub/flink';
+import { type FlinkJob, isTerminal, splitSqlStatements } from '@apphub/flink';
 import { platform } from '@apphub/platform';
 import type { ControlPlane } from './context.js';
 import type { JobRecord, RestoreSource } from './records.js';
@@ -74,7 +74,7 @@ export function matchFlinkJob(
   const byId = record.jobId ? flinkJobs.find((job) => job.id === record.jobId) : undefined;
   if (byId) return byId;
   return flinkJobs
-    .filter((job) => job.name === record.jobName && !['FAILED', 'CANCELED', 'FINISHED'].includes(job.state))
+    .filter((job) => job.name === record.jobName && !isTerminal(job.state))
     .sort((a, b) => b.startTime - a.startTime)[0];
 }
 

@@ -1,7 +1,30 @@
 import { AppHubError } from '@apphub/platform';
 
+/**
+ * What the control plane refused, as a code with what a caller needs to word its advice. The error's
+ * message says what is wrong and holds for every caller (a Lambda's log, a CLI); only a caller that
+ * knows its user's next step adds one: the CLIs turn the code into the command to run.
+ */
+export type ControlPlaneRefusal =
+  /** No live Flink job has the name. */
+  | { readonly code: 'job-not-found'; readonly jobName: string }
+  /** The job is not in the jobs table; `restoreFrom` is the snapshot a restore was asked to use. */
+  | { readonly code: 'job-unmanaged'; readonly jobName: string; readonly restoreFrom?: string | undefined }
+  /** The job runs, and the request needs it stopped. */
+  | { readonly code: 'job-running'; readonly jobName: string }
+  /** A restore from the latest savepoint found no completed one recorded. */
+  | { readonly code: 'savepoint-missing'; readonly jobName: string };
+
 /** Base error of the control plane (submission, savepoints, reconciliation). */
-export class ControlPlaneError extends AppHubError {}
+export class ControlPlaneError extends AppHubError {
+  /** Set when the request was refused on purpose: what about, as a code. */
+  readonly refusal: ControlPlaneRefusal | undefined;
+
+  constructor(message: string, options: { cause?: unknown; refusal?: ControlPlaneRefusal } = {}) {
+    super(message, options);
+    this.refusal = options.refusal;
+  }
+}
 
 /** The job name is not in the jobs table, so the control plane does not manage it. */
 export class ControlPlaneJobUnknownError extends ControlPlaneError {}

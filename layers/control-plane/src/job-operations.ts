@@ -11,7 +11,9 @@ import { deployAndRecord } from './submit.js';
 /** The live Flink job of a name ({@link decideLiveJob}); throws ControlPlaneJobUnknownError when there is none. */
 export async function findLiveJob(plane: ControlPlane, jobName: string): Promise<FlinkJob> {
   const decision = decideLiveJob(jobName, await plane.jobs.get(jobName), await plane.rest.jobs());
-  if (decision.action === 'refuse') throw new ControlPlaneJobUnknownError(decision.reason);
+  if (decision.action === 'refuse') {
+    throw new ControlPlaneJobUnknownError(decision.reason, { refusal: decision.refusal });
+  }
   return decision.job;
 }
 
@@ -99,9 +101,10 @@ export async function restoreJob(
     allowNonRestoredState: request.allowNonRestoredState === true,
   });
   if (decision.action === 'refuse') {
-    throw decision.because === 'unmanaged'
-      ? new ControlPlaneJobUnknownError(decision.reason)
-      : new ControlPlaneJobStateError(decision.reason);
+    const { reason, refusal } = decision;
+    throw refusal.code === 'job-unmanaged'
+      ? new ControlPlaneJobUnknownError(reason, { refusal })
+      : new ControlPlaneJobStateError(reason, { refusal });
   }
   const restore = await resolveRestoreChoice(plane, jobName, record?.jobId, { kind: 'path', path: from });
   const deployed = await deployAndRecord(

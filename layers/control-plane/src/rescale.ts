@@ -94,7 +94,10 @@ async function rescaleHeld(
   const record = await plane.jobs.get(jobName);
   if (!record) {
     throw new ControlPlaneJobUnknownError(
-      `Cannot rescale ${jobName}: it is not managed by the control plane (submit it with npm run flink -- submit ${jobName})`,
+      `Cannot rescale ${jobName}: it is not managed by the control plane`,
+      {
+        refusal: { code: 'job-unmanaged', jobName },
+      },
     );
   }
   const listed = matchFlinkJob(record, await plane.rest.jobs());

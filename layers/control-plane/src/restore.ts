@@ -1,4 +1,4 @@
-import { FlinkRequestError } from '@apphub/flink';
+import { FlinkJobNotFoundError } from '@apphub/flink';
 import type { ControlPlane } from './context.js';
 import type { ObservedSnapshot } from './decisions.js';
 import { ControlPlaneRestoreMissingError } from './errors.js';
@@ -39,7 +39,7 @@ export async function latestCheckpoint(
       return { path: stats.latestCompleted.externalPath, completedAt: stats.latestCompleted.completedAt };
     }
   } catch (error) {
-    if (!(error instanceof FlinkRequestError && error.status === 404)) throw error;
+    if (!(error instanceof FlinkJobNotFoundError)) throw error;
   }
   const root = await checkpointRoot(plane);
   if (!root) return undefined;
@@ -69,7 +69,8 @@ export async function resolveRestoreChoice(
       const newest = newestCompleted(await refreshInFlight(plane, await plane.savepoints.history(jobName)));
       if (!newest) {
         throw new ControlPlaneRestoreMissingError(
-          `Cannot restore ${jobName} from its latest savepoint: none completed is recorded (take one with npm run flink -- savepoint ${jobName}, or choose another restore)`,
+          `Cannot restore ${jobName} from its latest savepoint: none completed is recorded`,
+          { refusal: { code: 'savepoint-missing', jobName } },
         );
       }
       return { kind: 'savepoint', path: newest.path };

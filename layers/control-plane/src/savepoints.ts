@@ -1,4 +1,10 @@
-import { FlinkRequestError, FlinkSavepointError, sleep } from '@apphub/flink';
+import {
+  FlinkRequestError,
+  FlinkSavepointError,
+  FlinkSavepointTimeoutError,
+  isTerminal,
+  sleep,
+} from '@apphub/flink';
 import { MetricName, type MetricRecorder } from '@apphub/observability';
 import type { ControlPlane } from './context.js';
 import { decideRetention, decideSavepoint, type SavepointDecision } from './decisions.js';
@@ -60,7 +66,7 @@ async function completeSavepoint(plane: ControlPlane, pending: SavepointRecord):
       timeoutMs: plane.config.savepointTimeoutMs,
     });
   } catch (error) {
-    if (error instanceof FlinkSavepointError && !/did not complete within/.test(error.message)) {
+    if (error instanceof FlinkSavepointError && !(error instanceof FlinkSavepointTimeoutError)) {
       await plane.savepoints.put({ ...pending, status: 'FAILED', failureCause: error.message });
     }
     throw error;
@@ -129,7 +135,7 @@ async function waitForTermination(plane: ControlPlane, jobId: string, timeoutMs 
   const deadline = plane.now() + timeoutMs;
   while (plane.now() < deadline) {
     const job = await plane.rest.job(jobId);
-    if (['FINISHED', 'CANCELED', 'FAILED'].includes(job.state)) return;
+    if (isTerminal(job.state)) return;
     await sleep(250);
   }
 }

@@ -3,9 +3,8 @@ import {
   ConfigInvalidError,
   type KafkaSecurity,
   kafkaSecurityJsonSchema,
-  parseWith,
+  parseEnvironment,
   platform,
-  selectApphubVariables,
   z,
 } from '@apphub/platform';
 
@@ -203,8 +202,7 @@ export interface ReconcilePolicy {
  * count as unset.
  */
 export function parseControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
-  const apphub = selectApphubVariables(env, Object.keys(envSchema.shape), 'control-plane environment');
-  const parsed = parseWith(envSchema, apphub, 'control-plane environment');
+  const parsed = parseEnvironment(envSchema, env, 'control-plane environment');
   const servers = parsed.APPHUB_KAFKA_BOOTSTRAP_SERVERS;
   const security = parsed.APPHUB_KAFKA_SECURITY;
   if ((servers === undefined) !== (security === undefined)) {
@@ -268,8 +266,7 @@ export interface TaskManagerServiceConfig {
 export function parseTaskManagerServiceConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): TaskManagerServiceConfig {
-  const apphub = selectApphubVariables(env, Object.keys(taskManagerEnvSchema.shape), 'rescale environment');
-  const parsed = parseWith(taskManagerEnvSchema, apphub, 'rescale environment');
+  const parsed = parseEnvironment(taskManagerEnvSchema, env, 'rescale environment');
   return Object.freeze({
     cluster: parsed.APPHUB_TASKMANAGER_CLUSTER,
     service: parsed.APPHUB_TASKMANAGER_SERVICE,

@@ -30,7 +30,11 @@ export class FlinkRequestError extends FlinkError {
   }
 }
 
-/** Flink does not know the job id (finished long ago, lost with a JobManager restart, or a typo). */
+/**
+ * Flink does not know the job id (finished long ago, lost with a JobManager restart, or a typo): the
+ * JobManager answered HTTP 404 to a request on one job's resource (`/jobs/{id}`, its checkpoints, its
+ * cancellation), which is how Flink's REST API reports its FlinkJobNotFoundException.
+ */
 export class FlinkJobNotFoundError extends FlinkRequestError {}
 
 /** A SQL statement failed in the SQL Gateway; the message is Flink's root cause line. */
@@ -46,6 +50,9 @@ export class FlinkSqlError extends FlinkError {
 
 /** A savepoint did not complete: Flink reported a failure, or it did not finish within the timeout. */
 export class FlinkSavepointError extends FlinkError {}
+
+/** A savepoint did not finish within the time waited for it; Flink may still complete it later. */
+export class FlinkSavepointTimeoutError extends FlinkSavepointError {}
 
 /** A SQL template names variables that were not supplied; nothing was sent to Flink. */
 export class SqlTemplateVariableMissingError extends FlinkError {

@@ -12,8 +12,8 @@ export interface FlinkHttpOptions {
   readonly retries?: number;
   /** First backoff delay, doubled on every retry. Default 250 ms. */
   readonly backoffMs?: number;
-  /** What a user should do when the endpoint is unreachable. Default: start the local stack. */
-  readonly unreachableHint?: string;
+  /** What an operator should check when the endpoint is unreachable, added to the message. Default none. */
+  readonly unreachableHint?: string | undefined;
 }
 
 /** One request; `retry` says which failures may be repeated without doing the work twice. */
@@ -26,9 +26,12 @@ export interface FlinkRequest {
    * `unsent-only`: retry only when the connection was refused, i.e. the request never arrived.
    */
   readonly retry: 'safe' | 'unsent-only';
+  /**
+   * `job`: the path is one job's resource, so HTTP 404 means Flink does not know that job
+   * (FlinkJobNotFoundError). Flink's error JSON carries no code; the status of a known route does.
+   */
+  readonly notFound?: 'job';
 }
-
-const defaultHint = 'start the stack with npm run local:up';
 
 /** JSON over HTTP with timeouts, bounded retries with exponential backoff, and Flink-aware errors. */
 export class FlinkHttp {
@@ -36,7 +39,7 @@ export class FlinkHttp {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly backoffMs: number;
-  private readonly hint: string;
+  private readonly hint: string | undefined;
 
   constructor(
     private readonly component: string,
@@ -46,7 +49,7 @@ export class FlinkHttp {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retries = options.retries ?? 3;
     this.backoffMs = options.backoffMs ?? 250;
-    this.hint = options.unreachableHint ?? defaultHint;
+    this.hint = options.unreachableHint;
   }
 
   /**
@@ -88,9 +91,7 @@ export class FlinkHttp {
     const rootCause = flinkRootCause(flinkErrors);
     const message = `${this.component} ${request.method} ${request.path} failed with HTTP ${response.status}: ${rootCause}`;
     const ErrorClass =
-      response.status === 404 && /job/i.test(flinkErrors.join(' '))
-        ? FlinkJobNotFoundError
-        : FlinkRequestError;
+      response.status === 404 && request.notFound === 'job' ? FlinkJobNotFoundError : FlinkRequestError;
     throw new ErrorClass(message, response.status, flinkErrors, rootCause);
   }
 
@@ -99,7 +100,9 @@ export class FlinkHttp {
     const what = timedOut
       ? `${this.component} did not answer within ${this.timeoutMs} ms at ${this.baseUrl}`
       : `${this.component} not reachable at ${this.baseUrl}`;
-    return new FlinkUnreachableError(`${what} — ${this.hint}`, this.baseUrl, { cause: error });
+    return new FlinkUnreachableError(this.hint ? `${what} — ${this.hint}` : what, this.baseUrl, {
+      cause: error,
+    });
   }
 }
 

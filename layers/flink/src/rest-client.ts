@@ -1,29 +1,43 @@
 import { z } from '@apphub/platform';
-import { FlinkRequestError, FlinkResponseInvalidError, FlinkSavepointError } from './errors.js';
+import {
+  FlinkRequestError,
+  FlinkResponseInvalidError,
+  FlinkSavepointError,
+  FlinkSavepointTimeoutError,
+} from './errors.js';
 import { FlinkHttp, type FlinkHttpOptions, sleep } from './http.js';
 import { flinkRootCause } from './root-cause.js';
 
-/** Job states of Flink's JobStatus enum. */
-export type FlinkJobState =
-  | 'INITIALIZING'
-  | 'CREATED'
-  | 'RUNNING'
-  | 'FAILING'
-  | 'FAILED'
-  | 'CANCELLING'
-  | 'CANCELED'
-  | 'FINISHED'
-  | 'RESTARTING'
-  | 'SUSPENDED'
-  | 'RECONCILING';
-
-/** States after which a job never runs again. */
-export const terminalJobStates: ReadonlySet<string> = new Set([
+/**
+ * Flink's job states (`org.apache.flink.api.common.JobStatus` of Flink 2.2), as the REST API reports
+ * them in `state`; a state outside this list fails the response's parse (a Flink version mismatch).
+ */
+export const flinkJobStateSchema = z.enum([
+  'INITIALIZING',
+  'CREATED',
+  'RUNNING',
+  'FAILING',
   'FAILED',
+  'CANCELLING',
   'CANCELED',
   'FINISHED',
+  'RESTARTING',
   'SUSPENDED',
+  'RECONCILING',
 ]);
+
+/** One of Flink's job states. */
+export type FlinkJobState = z.output<typeof flinkJobStateSchema>;
+
+/**
+ * True when the JobManager that reports `state` will never run the job again: FINISHED, CANCELED and
+ * FAILED (Flink's globally terminal states) and SUSPENDED (locally terminal: this JobManager stopped
+ * it, e.g. on losing leadership; with HA another one recovers it under the same id, in a state that
+ * is not terminal). This is Flink's `JobStatus.isTerminalState()`. A job in any other state is alive.
+ */
+export function isTerminal(state: FlinkJobState): boolean {
+  return state === 'FINISHED' || state === 'CANCELED' || state === 'FAILED' || state === 'SUSPENDED';
+}
 
 /** Cluster summary from GET /overview. */
 export interface ClusterOverview {
@@ -39,7 +53,7 @@ export interface ClusterOverview {
 export interface FlinkJob {
   readonly id: string;
   readonly name: string;
-  readonly state: string;
+  readonly state: FlinkJobState;
   readonly startTime: number;
   /** -1 while the job runs. */
   readonly endTime: number;
@@ -98,7 +112,7 @@ const overviewSchema = z.looseObject({
 const jobSchema = z.looseObject({
   jid: z.string(),
   name: z.string(),
-  state: z.string(),
+  state: flinkJobStateSchema,
   'start-time': z.number(),
   'end-time': z.number(),
   // /jobs/overview counts tasks per state; /jobs/{id} lists vertices with their status.
@@ -221,7 +235,8 @@ export class FlinkRestClient {
 
   /** One job; throws FlinkJobNotFoundError when Flink does not know it. */
   async job(jobId: string): Promise<FlinkJob> {
-    return toJob(parse(jobSchema, await this.get(`/jobs/${encodeURIComponent(jobId)}`), `job ${jobId}`));
+    const path = `/jobs/${encodeURIComponent(jobId)}`;
+    return toJob(parse(jobSchema, await this.get(path, 'job'), `job ${jobId}`));
   }
 
   /**
@@ -231,7 +246,7 @@ export class FlinkRestClient {
    */
   async accumulatedBusyTimeMs(jobId: string): Promise<number> {
     const id = encodeURIComponent(jobId);
-    const job = parse(jobSchema, await this.get(`/jobs/${id}`), `job ${jobId}`);
+    const job = parse(jobSchema, await this.get(`/jobs/${id}`, 'job'), `job ${jobId}`);
     let total = 0;
     for (const vertex of job.vertices ?? []) {
       if (!vertex.id) continue;
@@ -245,7 +260,7 @@ export class FlinkRestClient {
   /** Checkpoint counts and the latest completed checkpoint and savepoint of a job. */
   async checkpoints(jobId: string): Promise<CheckpointStats> {
     const path = `/jobs/${encodeURIComponent(jobId)}/checkpoints`;
-    const body = parse(checkpointsSchema, await this.get(path), path);
+    const body = parse(checkpointsSchema, await this.get(path, 'job'), path);
     return {
       completed: body.counts.completed,
       failed: body.counts.failed,
@@ -313,7 +328,8 @@ export class FlinkRestClient {
 
   /**
    * Polls a savepoint until it completes and returns its location; throws FlinkSavepointError when
-   * Flink reports a failure or `timeoutMs` passes (the savepoint may still finish later).
+   * Flink reports a failure, FlinkSavepointTimeoutError when `timeoutMs` passes (the savepoint may
+   * still finish later).
    */
   async waitForSavepoint(
     jobId: string,
@@ -328,7 +344,7 @@ export class FlinkRestClient {
         throw new FlinkSavepointError(`Savepoint of job ${jobId} failed: ${status.failureCause}`);
       }
       if (Date.now() >= deadline) {
-        throw new FlinkSavepointError(
+        throw new FlinkSavepointTimeoutError(
           `Savepoint of job ${jobId} (trigger ${triggerId}) did not complete within ${options.timeoutMs ?? 120_000} ms`,
         );
       }
@@ -354,6 +370,7 @@ export class FlinkRestClient {
         method: 'PATCH',
         path: `/jobs/${encodeURIComponent(jobId)}?mode=cancel`,
         retry: 'safe',
+        notFound: 'job',
       });
     } catch (error) {
       // 409: the job already reached a terminal state, which is what cancelling wants.
@@ -361,8 +378,9 @@ export class FlinkRestClient {
     }
   }
 
-  private get(path: string): Promise<unknown> {
-    return this.http.request({ method: 'GET', path, retry: 'safe' });
+  /** A read; `notFound: 'job'` when `path` is one job's resource (see FlinkRequest). */
+  private get(path: string, notFound?: 'job'): Promise<unknown> {
+    return this.http.request({ method: 'GET', path, retry: 'safe', ...(notFound ? { notFound } : {}) });
   }
 }
 

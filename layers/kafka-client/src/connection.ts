@@ -2,8 +2,7 @@ import {
   bootstrapServersSchema,
   type KafkaSecurity,
   kafkaSecurityJsonSchema,
-  parseWith,
-  selectApphubVariables,
+  parseEnvironment,
   z,
 } from '@apphub/platform';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -48,8 +47,7 @@ export interface KafkaEnvironment {
 
 /** Parses the Kafka variables of `env`; one line naming the bad variable. */
 export function parseKafkaEnvironment(env: NodeJS.ProcessEnv = process.env): KafkaEnvironment {
-  const owned = selectApphubVariables(env, Object.keys(kafkaEnvironmentSchema.shape), 'environment');
-  const parsed = parseWith(kafkaEnvironmentSchema, owned, 'environment');
+  const parsed = parseEnvironment(kafkaEnvironmentSchema, env, 'environment');
   if (parsed.APPHUB_KAFKA_SECURITY.protocol === 'SASL_SSL' && parsed.APPHUB_KAFKA_SECRET_ARN === undefined) {
     throw new KafkaCredentialsInvalidError(
       'environment is invalid: APPHUB_KAFKA_SECRET_ARN is required with SASL_SSL (the secret with the SCRAM credentials)',

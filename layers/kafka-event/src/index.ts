@@ -1,4 +1,10 @@
-export * from './decode.js';
-export * from './encode.js';
-export * from './errors.js';
-export * from './types.js';
+export { decodeKafkaEvent, isKafkaEvent, parseKafkaEvent } from './decode.js';
+export { type EncodeKafkaEventOptions, encodeKafkaEvent, type RawKafkaRecord } from './encode.js';
+export { KafkaEventError, KafkaEventInvalidError } from './errors.js';
+export type {
+  DecodedKafkaRecord,
+  KafkaEvent,
+  KafkaEventRecord,
+  KafkaEventSource,
+  KafkaHeader,
+} from './types.js';

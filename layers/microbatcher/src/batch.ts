@@ -1,7 +1,8 @@
 import { type DecodedKafkaRecord, decodeKafkaEvent } from '@apphub/kafka-event';
-import { type Logger, MetricName, type Metrics } from '@apphub/observability';
+import { MetricName } from '@apphub/observability';
 import { z } from '@apphub/platform/settings';
-import { isWindowClosed, type WatermarkStore, type WindowState } from '@apphub/watermarks';
+import { isWindowClosed, type WindowState } from '@apphub/watermarks';
+import type { BatcherContext } from './batcher-context.js';
 import { type DatasetDescriptor, policyOf } from './descriptor.js';
 import { type Lake, mapWithLimit } from './lake.js';
 import { datasetRoot, deadLetterKey, SEALED_PART_TAG } from './layout.js';
@@ -10,35 +11,9 @@ import { BatcherMetrics, unroutedDataset } from './metrics.js';
 import { PartCache } from './part-cache.js';
 import { encodeHotPart, groupIntoParts, type HotPart } from './parts.js';
 import { type DatasetRow, decodeDatasetRecord } from './records.js';
-import { type RecordedSchemas, recordDatasetSchema } from './schema-record.js';
+import { mapRequests, S3_REQUESTS_IN_FLIGHT, withRequestLimit } from './request-limit.js';
+import { recordDatasetSchema } from './schema-record.js';
 import { type SealingPassSummary, sealDueWindows } from './sealing-pass.js';
-
-/** Everything the micro-batcher needs, passed in so the handler, local runner and tests share it. */
-export interface BatcherContext {
-  readonly descriptors: readonly DatasetDescriptor[];
-  readonly lake: Lake;
-  readonly store: WatermarkStore;
-  readonly logger: Logger;
-  /**
-   * The invocation's Powertools metrics (dimension `Service`), published by the handler's middleware;
-   * each value also goes at once to a series with dimension `Dataset`. Without them nothing is recorded.
-   */
-  readonly metrics?: Metrics;
-  /** Processing time; defaults to Date.now. */
-  readonly now?: (() => number) | undefined;
-  /** S3 requests in flight at once. */
-  readonly concurrency?: number;
-  /**
-   * Hot parts this process wrote, kept across invocations of a warm function so sealing need not
-   * read them back; created once at cold start. Without one, only the current batch's parts are kept.
-   */
-  readonly partCache?: PartCache;
-  /**
-   * The datasets whose schema this function has checked against and recorded in the lake, created
-   * once at cold start; without it every batch checks again (two more requests).
-   */
-  readonly schemas?: RecordedSchemas;
-}
 
 export interface DatasetBatchSummary extends SealingPassSummary {
   readonly records: number;
@@ -75,9 +50,10 @@ export type DeadLetter = z.output<typeof deadLetterSchema>;
  * fails; bad records never fail the batch.
  */
 export async function processKafkaEvent(
-  context: BatcherContext,
+  batcherContext: BatcherContext,
   event: unknown,
 ): Promise<Record<string, DatasetBatchSummary>> {
+  const context = withRequestLimit(batcherContext);
   const byTopic = groupByTopic(decodeKafkaEvent(event));
   const summaries: Record<string, DatasetBatchSummary> = {};
   const routedTopics = new Set(context.descriptors.map((descriptor) => descriptor.topic));
@@ -143,7 +119,6 @@ async function processDatasetRecords(
 ): Promise<DatasetBatchSummary> {
   const now = (context.now ?? Date.now)();
   const metrics = metricsOf(context, descriptor.dataset);
-  const concurrency = context.concurrency ?? 16;
   metrics.count(MetricName.recordsProcessed, records.length);
   const rows: DatasetRow[] = [];
   const bad: { record: DecodedKafkaRecord; reason: string }[] = [];
@@ -156,7 +131,7 @@ async function processDatasetRecords(
 
   const parts = groupIntoParts(descriptor, rows);
   const partCache = context.partCache ?? new PartCache();
-  await mapWithLimit(parts, concurrency, async (part) => {
+  await mapRequests(context.lake, parts, async (part) => {
     const bytes = encodeHotPart(descriptor, part.rows);
     await context.lake.put(part.key, bytes, 'application/vnd.apache.parquet');
     partCache.set(part.key, part.rows, bytes);
@@ -165,14 +140,16 @@ async function processDatasetRecords(
   // closed under the watermark as it was before this batch raises it.
   const newParts: { readonly part: HotPart; readonly published: boolean }[] = [];
   const manifests = new Map<string, Promise<WindowManifest>>();
-  await mapWithLimit(parts, concurrency, async (part) => {
+  // DynamoDB writes, as many at once as S3 requests may be in flight.
+  const inFlight = context.s3RequestsInFlight ?? S3_REQUESTS_IN_FLIGHT.defaultValue;
+  await mapWithLimit(parts, inFlight, async (part) => {
     const previous = await context.store.windows.addPart(descriptor.dataset, part.windowStart, part.key);
     const isNew = !previous?.parts.includes(part.key);
     if (!isNew) await retagCoveredPart(context.lake, part.key, previous!, manifests);
     else newParts.push({ part, published: (previous?.manifestVersion ?? 0) > 0 });
   });
 
-  await mapWithLimit(progressByPartition(records, rows), concurrency, (progress) =>
+  await mapWithLimit(progressByPartition(records, rows), inFlight, (progress) =>
     context.store.partitions.record(descriptor.dataset, { ...progress, updatedAt: now }),
   );
   // One query for what the sealing pass needs and the watermark before this batch raises it.
@@ -269,7 +246,7 @@ async function writeDeadLetters(
 ): Promise<void> {
   if (bad.length === 0) return;
   metrics.count(MetricName.deadLetterRecords, bad.length);
-  await mapWithLimit(bad, context.concurrency ?? 16, async ({ record, reason }) => {
+  await mapRequests(context.lake, bad, async ({ record, reason }) => {
     const key = deadLetterKey(root, record);
     const letter: DeadLetter = {
       formatVersion: FORMAT_VERSION,

@@ -1,10 +1,10 @@
-import { createAwsClients, parseWith, z } from '@apphub/platform';
+import { createAwsClients, parseEnvironment, z } from '@apphub/platform';
 import { createWatermarkStore, type WatermarkStore } from '@apphub/watermarks';
 import { type DatasetDescriptor, parseBatcherDescriptors } from './descriptor.js';
 import { type Lake, S3Lake } from './lake.js';
 
 /** The micro-batcher's environment; other variables (AWS_*, LOG_LEVEL) belong to the runtime. */
-const environmentSchema = z.object({
+const environmentSchema = z.strictObject({
   TIMESTORE_STREAMING_BATCHERS: z.string({ error: 'is required (JSON array of dataset descriptors)' }),
   APPHUB_DATA_LAKE_BUCKET: z.string({ error: 'is required' }).min(3),
   APPHUB_WATERMARK_TABLE: z.string({ error: 'is required' }).min(3),
@@ -22,19 +22,12 @@ export interface BatcherConfig {
   readonly s3EndpointUrl?: string | undefined;
 }
 
-/** Parses the environment once (at cold start); errors are one line naming the variable and field. */
+/**
+ * Parses the environment once (at cold start); errors are one line naming the variable and field,
+ * and an APPHUB_* name the project does not know is refused, as in every process.
+ */
 export function parseBatcherConfig(env: NodeJS.ProcessEnv = process.env): BatcherConfig {
-  const parsed = parseWith(
-    environmentSchema,
-    {
-      TIMESTORE_STREAMING_BATCHERS: env.TIMESTORE_STREAMING_BATCHERS,
-      APPHUB_DATA_LAKE_BUCKET: env.APPHUB_DATA_LAKE_BUCKET,
-      APPHUB_WATERMARK_TABLE: env.APPHUB_WATERMARK_TABLE,
-      APPHUB_AWS_ENDPOINT_URL: env.APPHUB_AWS_ENDPOINT_URL,
-      APPHUB_S3_ENDPOINT_URL: env.APPHUB_S3_ENDPOINT_URL,
-    },
-    'micro-batcher environment',
-  );
+  const parsed = parseEnvironment(environmentSchema, env, 'micro-batcher environment');
   return Object.freeze({
     descriptors: parseBatcherDescriptors(parsed.TIMESTORE_STREAMING_BATCHERS),
     bucket: parsed.APPHUB_DATA_LAKE_BUCKET,

@@ -125,20 +125,28 @@ export function parseBatcherDescriptors(
       cause: error,
     });
   }
-  if (!Array.isArray(parsed) || parsed.length === 0) {
-    throw new ConfigInvalidError(`${variable} must be a non-empty JSON array of dataset descriptors`);
+  return parseDescriptorList(parsed, variable);
+}
+
+/**
+ * Parses a list of descriptors already read from JSON (the CDK context's `batchers`, the value of
+ * TIMESTORE_STREAMING_BATCHERS): a non-empty array with unique dataset slugs. Each error names
+ * `where`, the descriptor (index and slug) and the offending field in one line.
+ */
+export function parseDescriptorList(values: unknown, where: string): readonly DatasetDescriptor[] {
+  if (!Array.isArray(values) || values.length === 0) {
+    throw new ConfigInvalidError(`${where} must be a non-empty JSON array of dataset descriptors`);
   }
-  const descriptors = parsed.map((value: unknown, index) => {
+  const descriptors = values.map((value: unknown, index) => {
     const slug = (value as { dataset?: unknown } | null)?.dataset;
-    const name =
-      typeof slug === 'string' ? `${variable}[${index}] (dataset ${slug})` : `${variable}[${index}]`;
+    const name = typeof slug === 'string' ? `${where}[${index}] (dataset ${slug})` : `${where}[${index}]`;
     return parseDatasetDescriptor(value, name);
   });
   const seen = new Set<string>();
   for (const descriptor of descriptors) {
     if (seen.has(descriptor.dataset)) {
       throw new ConfigInvalidError(
-        `${variable} lists dataset ${descriptor.dataset} twice; slugs must be unique`,
+        `${where} lists dataset ${descriptor.dataset} twice; slugs must be unique`,
       );
     }
     seen.add(descriptor.dataset);

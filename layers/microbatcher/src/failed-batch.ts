@@ -1,5 +1,6 @@
 import { type KafkaEvent, KafkaEventInvalidError, parseKafkaEvent } from '@apphub/kafka-event';
-import { AppHubError, z } from '@apphub/platform';
+import { z } from '@apphub/platform';
+import { MicroBatcherError } from './errors.js';
 
 /**
  * What Lambda writes to an S3 on-failure destination for a Kafka batch whose retries ran out (or
@@ -63,7 +64,7 @@ export interface FailedBatch {
 }
 
 /** An object of the failed-batch destination is not a Lambda invocation record (one line, naming it). */
-export class FailedBatchInvalidError extends AppHubError {}
+export class FailedBatchInvalidError extends MicroBatcherError {}
 
 const decimal = /^\d+$/;
 

@@ -1,16 +1,12 @@
 import { isKafkaEvent } from '@apphub/kafka-event';
-import { AppHubError } from '@apphub/platform';
-import {
-  type BatcherContext,
-  type DatasetBatchSummary,
-  ensureDatasetSchema,
-  metricsOf,
-  processKafkaEvent,
-} from './batch.js';
+import { type DatasetBatchSummary, ensureDatasetSchema, metricsOf, processKafkaEvent } from './batch.js';
+import type { BatcherContext } from './batcher-context.js';
+import { MicroBatcherError } from './errors.js';
+import { withRequestLimit } from './request-limit.js';
 import { sealDueWindows } from './sealing-pass.js';
 
 /** The payload is neither a Kafka event nor a scheduled event. */
-export class BatcherEventUnsupportedError extends AppHubError {}
+export class BatcherEventUnsupportedError extends MicroBatcherError {}
 
 /** Whether `event` is an EventBridge scheduled event. */
 export function isScheduledEvent(event: unknown): boolean {
@@ -27,9 +23,11 @@ export function isScheduledEvent(event: unknown): boolean {
  * sealing pass for every dataset, so windows of datasets that went idle seal without new records.
  */
 export async function handleBatcherEvent(
-  context: BatcherContext,
+  batcherContext: BatcherContext,
   event: unknown,
 ): Promise<Record<string, Partial<DatasetBatchSummary>>> {
+  // One limit on the invocation's S3 requests, shared by every dataset and step.
+  const context = withRequestLimit(batcherContext);
   if (isKafkaEvent(event)) return processKafkaEvent(context, event);
   if (isScheduledEvent(event)) {
     const summaries: Record<string, Partial<DatasetBatchSummary>> = {};
@@ -43,6 +41,5 @@ export async function handleBatcherEvent(
   }
   throw new BatcherEventUnsupportedError(
     'micro-batcher received an event that is neither a Kafka event (aws:kafka, SelfManagedKafka) nor a scheduled event',
-    { exposable: true },
   );
 }

@@ -9,9 +9,10 @@ import {
 } from '@apphub/watermarks';
 import { type DatasetDescriptor, policyOf } from './descriptor.js';
 import { QueryInvalidError } from './errors.js';
-import { type Lake, mapWithLimit } from './lake.js';
+import type { Lake } from './lake.js';
 import { windowManifestSchema } from './manifest.js';
 import { compactRows, compareUpsertKeys } from './parts.js';
+import { limitLakeRequests, mapRequests } from './request-limit.js';
 import { readWindowRecords } from './window-records.js';
 
 /** A row of a hybrid read, marked by where it came from. */
@@ -50,8 +51,9 @@ export async function queryDataset(
     windowStartOf(range.from, descriptor.windowDuration),
     windowStartOf(range.to - 1, descriptor.windowDuration),
   );
-  const perWindow = await mapWithLimit(windows, 4, (window) =>
-    readWindow(context.lake, descriptor, window, watermark),
+  const lake = limitLakeRequests(context.lake);
+  const perWindow = await mapRequests(lake, windows, (window) =>
+    readWindow(lake, descriptor, window, watermark),
   );
   const field = descriptor.timestampField;
   const rows = perWindow
@@ -89,9 +91,9 @@ async function readWindow(
 ): Promise<HybridRow[]> {
   if (isWindowSealed(descriptor, window, watermark)) {
     const manifest = await lake.getJson(window.manifestKey!, windowManifestSchema);
-    const files = await mapWithLimit(
+    const files = await mapRequests(
+      lake,
       manifest.files.filter((file) => file.rowCount > 0),
-      8,
       // Read as the descriptor's schema: fields added since read as null, widened ones converted.
       async (file) => decodeParquet(await lake.get(file.key), descriptor.schema.fields).rows,
     );

@@ -6,13 +6,20 @@ import {
   type PartitionsAndWatermark,
   sealableThrough,
 } from '@apphub/watermarks';
-import type { BatcherContext } from './batch.js';
+import type { BatcherContext } from './batcher-context.js';
 import { type DatasetDescriptor, policyOf } from './descriptor.js';
 import { WindowSealError } from './errors.js';
 import { mapWithLimit } from './lake.js';
 import type { BatcherMetrics } from './metrics.js';
 import type { PartCache } from './part-cache.js';
+import { withRequestLimit } from './request-limit.js';
 import { sealWindow } from './sealing.js';
+
+/**
+ * Windows one pass compacts at once: it bounds the rows held in memory. Their S3 requests share the
+ * invocation's one limit (BatcherContext.s3RequestsInFlight), however many windows run.
+ */
+const WINDOWS_SEALED_AT_ONCE = 4;
 
 /** What a sealing pass did to a dataset: windows sealed, and the watermark and sealed range it left. */
 export interface SealingPassSummary {
@@ -28,7 +35,7 @@ export interface SealingPassSummary {
  * moves `sealedThrough`. Also run on a schedule, so idle datasets seal their last windows.
  */
 export async function sealDueWindows(
-  context: Pick<BatcherContext, 'lake' | 'store' | 'logger' | 'now' | 'partCache'>,
+  passContext: Pick<BatcherContext, 'lake' | 'store' | 'logger' | 'now' | 'partCache' | 's3RequestsInFlight'>,
   descriptor: DatasetDescriptor,
   options: {
     readonly now?: number;
@@ -42,6 +49,8 @@ export async function sealDueWindows(
     readonly progress?: PartitionsAndWatermark;
   } = {},
 ): Promise<SealingPassSummary> {
+  // The invocation's limit when a batch calls it; a pass of its own gets one.
+  const context = withRequestLimit(passContext);
   const now = options.now ?? (context.now ?? Date.now)();
   const policy = policyOf(descriptor);
   const { partitions } =
@@ -102,7 +111,7 @@ export async function sealDueWindows(
   const lateWindow = (windowStart: number) =>
     touched.has(windowStart) && windowStart < (stored.sealedThrough ?? 0);
   const ordered = [...due].sort((a, b) => a - b);
-  const leftAlone = await mapWithLimit(ordered, 4, (windowStart) =>
+  const leftAlone = await mapWithLimit(ordered, WINDOWS_SEALED_AT_ONCE, (windowStart) =>
     seal(windowStart, lateWindow(windowStart)),
   );
   const stillHeldLate = ordered.find((windowStart, index) => leftAlone[index] && lateWindow(windowStart));
@@ -117,7 +126,7 @@ export async function sealDueWindows(
   // A window still held after the lease time (a crashed sealer) is left to a later pass: the re-read
   // below finds it unsealed and stops sealedThrough before it.
   const held = ordered.filter((_, index) => leftAlone[index]);
-  await mapWithLimit(held, 4, (windowStart) => seal(windowStart, true));
+  await mapWithLimit(held, WINDOWS_SEALED_AT_ONCE, (windowStart) => seal(windowStart, true));
   let target = through;
   let known = stored.sealedThrough;
   if (windowsSealed > 0 || held.length > 0) {

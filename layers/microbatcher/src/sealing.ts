@@ -2,7 +2,7 @@ import type { ParquetValue } from '@apphub/parquet';
 import { hasUnsealedParts, type WatermarkStore, type WindowState } from '@apphub/watermarks';
 import type { DatasetDescriptor } from './descriptor.js';
 import { WindowSealError } from './errors.js';
-import { type Lake, mapWithLimit } from './lake.js';
+import type { Lake } from './lake.js';
 import {
   compactedPartKey,
   datasetRoot,
@@ -15,6 +15,7 @@ import {
 import { FORMAT_VERSION, type WindowManifest, windowManifestSchema } from './manifest.js';
 import { cachedEncoding, type PartCache } from './part-cache.js';
 import { encodeHotPart, encodeSealedFile, latestRecords, liveValues } from './parts.js';
+import { mapRequests } from './request-limit.js';
 import { writeSymlinkManifests } from './symlinks.js';
 import { readWindowRecords } from './window-records.js';
 
@@ -146,7 +147,7 @@ async function compactAndPublish(
         encodeHotPart(descriptor, latest.rows),
       'application/vnd.apache.parquet',
     ),
-    mapWithLimit(files, 8, (file) =>
+    mapRequests(context.lake, files, (file) =>
       context.lake.put(
         file.key,
         encodeSealedFile(descriptor, cells.get(file.partition)!),
@@ -196,7 +197,7 @@ async function finishSeal(
   await writeSymlinkManifests(context.lake, descriptor, manifest);
   // Only a compacted part makes the parts redundant. A part missing already expired: it was tagged.
   const redundant = manifest.compactedPart === undefined ? [] : partsToTag;
-  await mapWithLimit(redundant, 8, (part) => context.lake.tag(part, SEALED_PART_TAG));
+  await mapRequests(context.lake, redundant, (part) => context.lake.tag(part, SEALED_PART_TAG));
   await context.store.windows.finishSeal(
     descriptor.dataset,
     Date.parse(manifest.windowStart),

@@ -1,8 +1,9 @@
 import type { DatasetDescriptor } from './descriptor.js';
 import { LakeObjectError } from './errors.js';
-import { type Lake, mapWithLimit, type PutCondition } from './lake.js';
+import type { Lake, PutCondition } from './lake.js';
 import { symlinkManifestKey } from './layout.js';
 import type { WindowManifest } from './manifest.js';
+import { mapRequests } from './request-limit.js';
 
 /** User metadata of a symlink manifest: the window version whose files it lists. */
 export const SYMLINK_VERSION_METADATA = 'apphub-manifest-version';
@@ -64,7 +65,7 @@ export async function writeSymlinkManifests(
   manifest: Pick<WindowManifest, 'windowStart' | 'files' | 'version'>,
 ): Promise<void> {
   const metadata = { [SYMLINK_VERSION_METADATA]: String(manifest.version) };
-  await mapWithLimit(symlinkManifests(lake.bucket, descriptor, manifest), 8, async ({ key, body }) => {
+  await mapRequests(lake, symlinkManifests(lake.bucket, descriptor, manifest), async ({ key, body }) => {
     // The first version finds nothing to replace, unless a concurrent writer of it got there first.
     let stored = manifest.version === 1 ? undefined : await readSymlink(lake, key);
     for (let attempt = 0; attempt < 10; attempt++) {

@@ -1,10 +1,11 @@
 import type { WindowState } from '@apphub/watermarks';
 import type { DatasetDescriptor } from './descriptor.js';
 import { LakeObjectError } from './errors.js';
-import { type Lake, mapWithLimit } from './lake.js';
+import type { Lake } from './lake.js';
 import { type WindowManifest, windowManifestSchema } from './manifest.js';
 import type { PartCache } from './part-cache.js';
 import { decodeHotPart, type StoredRow } from './parts.js';
+import { mapRequests } from './request-limit.js';
 
 /** What a window's next seal, and a hybrid read of a window that is not sealed, compact. */
 export interface WindowRecords {
@@ -33,7 +34,7 @@ export async function readWindowRecords(
   const start = previous?.compactedPart;
   const covered = new Set(start === undefined ? [] : previous?.parts);
   const keys = [...(start === undefined ? [] : [start]), ...window.parts.filter((key) => !covered.has(key))];
-  const rows = await mapWithLimit(keys, 8, async (key) => {
+  const rows = await mapRequests(lake, keys, async (key) => {
     const cached = partCache?.get(key);
     if (cached) return cached;
     const bytes = await lake.get(key);

@@ -1,8 +1,8 @@
-import { selectApphubVariables } from './env-names.js';
+import { parseEnvironment } from './env-names.js';
 import { platform } from './platform.js';
-import { parseWith, z } from './schema.js';
+import { z } from './schema.js';
 
-/** The APPHUB_* variables of the local stack and tools (unknown APPHUB_* names are rejected by selectApphubVariables). */
+/** The APPHUB_* variables of the local stack and tools (unknown APPHUB_* names are rejected by parseEnvironment). */
 const localEnvSchema = z.strictObject({
   APPHUB_STREAMING_ENABLED: z.enum(['0', '1']).optional(),
   APPHUB_STREAM_BROKER_URL: z
@@ -51,8 +51,7 @@ export interface LocalEndpoints {
 
 /** Parses the APPHUB_* variables of `env` into the local stack's endpoints, with platform defaults. */
 export function parseLocalEndpoints(env: NodeJS.ProcessEnv = process.env): LocalEndpoints {
-  const owned = selectApphubVariables(env, Object.keys(localEnvSchema.shape), 'environment');
-  const parsed = parseWith(localEnvSchema, owned, 'environment');
+  const parsed = parseEnvironment(localEnvSchema, env, 'environment');
   const uiPort = parsed.APPHUB_FLINK_UI_PORT ?? platform.ports.flinkRest;
   return Object.freeze({
     brokers: Object.freeze(
@@ -77,6 +76,59 @@ export function parseLocalEndpoints(env: NodeJS.ProcessEnv = process.env): Local
       '1 min',
     streamingEnabled: parsed.APPHUB_STREAMING_ENABLED !== '0',
   });
+}
+
+/** A component of the local stack where a tool reaches it, named as a message to a user names it. */
+export interface LocalComponentEndpoint {
+  /** What the component is, e.g. `the DynamoDB endpoint (moto)`. */
+  readonly component: string;
+  /** As configured: a URL, or `host:port` for a Kafka listener. */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Every endpoint of the local stack a tool connects to: Kafka's plaintext and TLS listeners, the
+ * Flink JobManager's REST API, the SQL Gateway, S3 (MinIO) and DynamoDB (moto).
+ */
+export function localComponentEndpoints(endpoints: LocalEndpoints): readonly LocalComponentEndpoint[] {
+  const listener = (component: string, address: string): LocalComponentEndpoint => {
+    const separator = address.lastIndexOf(':');
+    return {
+      component,
+      address,
+      host: address.slice(0, separator),
+      port: Number(address.slice(separator + 1)),
+    };
+  };
+  const service = (component: string, address: string): LocalComponentEndpoint => {
+    const url = new URL(address);
+    const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+    return { component, address, host: url.hostname, port };
+  };
+  return [
+    ...endpoints.brokers.map((broker) => listener('the Kafka broker', broker)),
+    ...endpoints.tlsBrokers.map((broker) => listener("the Kafka broker's TLS listener", broker)),
+    service('the Flink JobManager REST API', endpoints.flinkRestUrl),
+    service('the Flink SQL Gateway', endpoints.sqlGatewayUrl),
+    service('the S3 endpoint (MinIO)', endpoints.s3EndpointUrl),
+    service('the DynamoDB endpoint (moto)', endpoints.awsEndpointUrl),
+  ];
+}
+
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']);
+
+/** The local stack's endpoint at `host`:`port` (any loopback name matches another), if one is there. */
+export function findLocalEndpoint(
+  endpoints: LocalEndpoints,
+  target: { readonly host: string; readonly port: number },
+): LocalComponentEndpoint | undefined {
+  const sameHost = (host: string) =>
+    host === target.host || (loopbackHosts.has(host) && loopbackHosts.has(target.host));
+  return localComponentEndpoints(endpoints).find(
+    (endpoint) => endpoint.port === target.port && sameHost(endpoint.host),
+  );
 }
 
 function stripSlash(url: string): string {

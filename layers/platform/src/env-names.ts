@@ -1,9 +1,11 @@
 import { ConfigInvalidError } from './errors.js';
+import { parseWith, type z } from './schema.js';
 
 /**
- * Every APPHUB_* variable the project reads, whoever reads it. Each parser takes its own names and
- * rejects an APPHUB_* name missing here, so a typo (APPHUB_FLINK_REST_ULR) fails loudly while a
- * variable meant for another component (a test switch, the local stack's ports) passes through.
+ * Every APPHUB_* variable the project reads, whoever reads it. Each process parses its own with
+ * parseEnvironment, which rejects an APPHUB_* name missing here, so a typo (APPHUB_FLINK_REST_ULR)
+ * fails loudly while a variable meant for another component (a test switch, the local stack's ports)
+ * passes through.
  */
 export const apphubVariableNames: ReadonlySet<string> = new Set([
   // Local stack and tools
@@ -47,14 +49,22 @@ export const apphubVariableNames: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The non-empty values of `owned` variables in `env`, after checking that every APPHUB_* name in
- * `env` is one the project knows; an unknown one is an error naming it and `where`.
+ * Parses the variables `schema` names from `env`, the one way every process reads its environment:
+ * an APPHUB_* name in `env` that the project does not know is refused first (a typo fails loudly,
+ * while a variable meant for another component passes), then the schema's own variables are parsed,
+ * empty values counting as unset. Errors are one line naming `where` and the variable. Every APPHUB_*
+ * variable a schema names must be in apphubVariableNames, or its first parse says so.
  */
-export function selectApphubVariables(
+export function parseEnvironment<Schema extends z.ZodObject>(
+  schema: Schema,
   env: NodeJS.ProcessEnv,
-  owned: readonly string[],
   where: string,
-): Record<string, string> {
+): z.output<Schema> {
+  const names = Object.keys(schema.shape);
+  const unregistered = names.filter((name) => name.startsWith('APPHUB_') && !apphubVariableNames.has(name));
+  if (unregistered.length > 0) {
+    throw new Error(`${where} reads ${unregistered.join(', ')}, missing from apphubVariableNames`);
+  }
   const unknown = Object.keys(env).filter(
     (name) => name.startsWith('APPHUB_') && !apphubVariableNames.has(name),
   );
@@ -63,10 +73,11 @@ export function selectApphubVariables(
       `${where} is invalid: ${unknown.join(', ')} is not a variable of this project (check the spelling; see README)`,
     );
   }
-  return Object.fromEntries(
-    owned.flatMap((name) => {
+  const own = Object.fromEntries(
+    names.flatMap((name) => {
       const value = env[name];
       return value === undefined || value === '' ? [] : [[name, value]];
     }),
   );
+  return parseWith(schema, own, where);
 }

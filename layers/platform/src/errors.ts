@@ -1,20 +1,21 @@
 /**
- * Base error of the project. Every error names its area and problem (`<Area><Problem>Error`),
- * carries its cause, and says whether its message may be shown to a caller as it is.
+ * Base error of the project. Every error names its area and problem (`<Area><Problem>Error`) and
+ * carries its cause. Its message is written for the person who runs the command or reads the log,
+ * and is shown as it is (by a CLI as its one `error:` line, by a handler in its log and answer), so
+ * it never holds a secret's content. Each package derives its errors from its own base.
  */
 export class AppHubError extends Error {
-  /** True when the message is safe and useful to print as the one line a user sees. */
-  readonly exposable: boolean;
-
-  constructor(message: string, options: { cause?: unknown; exposable?: boolean } = {}) {
+  constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.exposable = options.exposable ?? true;
   }
 }
 
+/** Base error of the platform package (configuration, schemas, endpoints). */
+export class PlatformError extends AppHubError {}
+
 /** A configuration value (environment, context, descriptor) failed its schema. */
-export class ConfigInvalidError extends AppHubError {}
+export class ConfigInvalidError extends PlatformError {}
 
 /** Follows `cause` links to the innermost error, for messages that must name the root cause. */
 export function rootCause(error: unknown): unknown {

@@ -3,11 +3,38 @@
  * Flink and Kafka settings, endpoint and environment names, schemas and errors. It loads no AWS SDK,
  * so the CDK app and other declaration-only modules import this instead of `@apphub/platform`.
  */
-export * from './endpoints.js';
-export * from './env-names.js';
-export * from './errors.js';
-export * from './flink-config.js';
-export * from './kafka-security.js';
-export * from './platform.js';
-export * from './schema.js';
-export * from './tables.js';
+export {
+  awsClientSettings,
+  findLocalEndpoint,
+  LOCAL_AWS_CREDENTIALS,
+  type LocalComponentEndpoint,
+  type LocalEndpoints,
+  localComponentEndpoints,
+  parseLocalEndpoints,
+} from './endpoints.js';
+export { apphubVariableNames, parseEnvironment } from './env-names.js';
+export { AppHubError, ConfigInvalidError, describeError, PlatformError, rootCause } from './errors.js';
+export {
+  CHECKPOINT_PREFIX,
+  type FlinkEnvironment,
+  FlinkSettingInvalidError,
+  renderFlinkSettings,
+  type S3CompatibleEndpoint,
+  SAVEPOINT_PREFIX,
+  s3EndpointSettings,
+  s3SnapshotDirectories,
+  toFlinkYaml,
+} from './flink-config.js';
+export {
+  bootstrapServersSchema,
+  FLINK_SHADED_KAFKA_PACKAGE,
+  flinkKafkaTableOptions,
+  type KafkaSecurity,
+  kafkaClientProperties,
+  kafkaSecurityJsonSchema,
+  kafkaSecuritySchema,
+  parseKafkaSecurity,
+} from './kafka-security.js';
+export { type Platform, platform } from './platform.js';
+export { describeIssues, parseWith, z } from './schema.js';
+export { type TableKeySchema, tables } from './tables.js';

@@ -1,4 +1,5 @@
-import { AppHubError, parseWith, z } from '@apphub/platform';
+import { parseWith, z } from '@apphub/platform';
+import { SampleError } from './errors.js';
 
 /** An input event of the sample job, as it travels as JSON on apphub.streaming.input (key: user_id). */
 export interface SampleEvent {
@@ -24,7 +25,7 @@ export const sampleEventSchema = z.strictObject({
 });
 
 /** A line of an events file failed to parse or validate. */
-export class SampleEventInvalidError extends AppHubError {}
+export class SampleEventInvalidError extends SampleError {}
 
 /**
  * Parses JSON Lines into events. Every invalid line is reported with its line number and the whole

@@ -6,7 +6,7 @@ import {
   parseKafkaEnvironment,
 } from '@apphub/kafka-client';
 import { type BatcherConfig, createBatcherStorage, parseBatcherConfig } from '@apphub/microbatcher';
-import { parseWith, platform, selectApphubVariables, z } from '@apphub/platform';
+import { parseEnvironment, platform, z } from '@apphub/platform';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { SmokeRequestInvalidError } from './errors.js';
 import { runSmoke, type SmokeReport } from './run.js';
@@ -27,11 +27,7 @@ const environmentSchema = z.strictObject({
 
 /** Parses the smoke function's environment once, at cold start; one line naming the bad variable. */
 export function parseDeployedSmokeConfig(env: NodeJS.ProcessEnv = process.env): DeployedSmokeConfig {
-  const parsed = parseWith(
-    environmentSchema,
-    selectApphubVariables(env, Object.keys(environmentSchema.shape), 'environment'),
-    'smoke environment',
-  );
+  const parsed = parseEnvironment(environmentSchema, env, 'smoke environment');
   return {
     kafka: parseKafkaEnvironment(env),
     batcher: parseBatcherConfig(env),

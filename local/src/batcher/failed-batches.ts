@@ -8,7 +8,7 @@ import {
   parseFailedBatch,
   REPLAYED_PREFIX,
 } from '@apphub/microbatcher';
-import { AppHubError, ConfigInvalidError, platform } from '@apphub/platform';
+import { ConfigInvalidError, platform } from '@apphub/platform';
 import {
   BucketAlreadyOwnedByYou,
   CopyObjectCommand,
@@ -22,12 +22,13 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { LocalError } from '../errors.js';
 
 /** The local on-failure destination: a bucket of its own on the local S3 endpoint, as in AWS. */
 export const LOCAL_FAILED_BATCH_BUCKET = platform.storage.failedBatchBucket;
 
 /** A failed-batch object could not be listed, read, written or moved (its s3:// URI is named). */
-export class FailedBatchStorageError extends AppHubError {}
+export class FailedBatchStorageError extends LocalError {}
 
 /** `s3://bucket/key` split; the key may be empty (the whole bucket) or a prefix. */
 export interface S3Location {

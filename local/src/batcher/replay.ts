@@ -1,9 +1,10 @@
 import type { FailedBatch } from '@apphub/microbatcher';
-import { AppHubError, describeError } from '@apphub/platform';
+import { describeError } from '@apphub/platform';
+import { LocalError } from '../errors.js';
 import type { FailedBatchStore } from './failed-batches.js';
 
 /** A failed batch could not be replayed; the message names the object, and those after it were not touched. */
-export class FailedBatchReplayError extends AppHubError {}
+export class FailedBatchReplayError extends LocalError {}
 
 /** What is done with an object once its batch was handled again: nothing unless the user asks. */
 export type AfterReplay = 'keep' | 'delete' | 'mark';

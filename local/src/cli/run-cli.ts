@@ -1,10 +1,9 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ConfigInvalidError, describeError } from '@apphub/platform';
-
-/** A command line that does not fit the command's option table; one line naming the flag. */
-export class CliArgumentInvalidError extends ConfigInvalidError {}
+import { describeError } from '@apphub/platform';
+import { CliArgumentInvalidError } from '../errors.js';
+import { errorLine } from './error-line.js';
 
 /** One flag of a command: what `parseArgs` needs, plus what `--help` shows. */
 export interface OptionSpec {
@@ -212,9 +211,10 @@ function isEntryPoint(moduleUrl: string): boolean {
 
 /**
  * Runs a CLI when its module is the entry point (`runCli(cli, import.meta.url)`), so tests can import
- * its option table without running it. A failure prints one line (the error's first line, plus any
- * detail lines the error carries such as a log tail) and exits non-zero, never a stack trace for bad
- * input. Set APPHUB_DEBUG=1 to see the full error with its causes.
+ * its option table without running it. A failure prints one line ({@link errorLine}: a component of
+ * the local stack that does not answer and how to start it, a refusal with the command to run next,
+ * or the error's message, plus any detail lines it carries such as a log tail) and exits non-zero,
+ * never a stack trace for bad input. Set APPHUB_DEBUG=1 to see the full error with its causes.
  */
 export function runCli(cli: Command | CommandGroup, moduleUrl: string): void {
   if (!isEntryPoint(moduleUrl)) return;
@@ -225,8 +225,7 @@ export function runCli(cli: Command | CommandGroup, moduleUrl: string): void {
       process.exitCode = code;
     },
     (error: unknown) => {
-      const message = error instanceof Error ? error.message : describeError(error);
-      process.stderr.write(`error: ${message}\n`);
+      process.stderr.write(`error: ${errorLine(error)}\n`);
       if (process.env.APPHUB_DEBUG === '1') console.error(error);
       process.exitCode = 1;
     },

@@ -2,16 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { generateSampleEvents, parseEventLines, type SampleEvent } from '@apphub/sample';
+import { CliArgumentInvalidError } from '../errors.js';
 import { produceEvents } from '../sample/produce.js';
 import { localKafka } from '../stack/clients.js';
-import {
-  CliArgumentInvalidError,
-  type CommandInput,
-  defineCommand,
-  integerOption,
-  type OptionTable,
-  runCli,
-} from './run-cli.js';
+import { type CommandInput, defineCommand, integerOption, type OptionTable, runCli } from './run-cli.js';
 
 const options = {
   count: { type: 'string', valueName: 'N', description: 'events to generate', default: '1000' },

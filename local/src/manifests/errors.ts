@@ -1,10 +1,10 @@
-import { AppHubError } from '@apphub/platform';
+import { LocalError } from '../errors.js';
 
 /** A value cannot be expressed in a generated manifest (e.g. a Flink setting FLINK_PROPERTIES cannot carry). */
-export class ManifestInvalidError extends AppHubError {}
+export class ManifestInvalidError extends LocalError {}
 
 /** A committed manifest differs from what `npm run render:manifests` renders from infra/platform.json. */
-export class ManifestOutdatedError extends AppHubError {}
+export class ManifestOutdatedError extends LocalError {}
 
 /** `kubectl apply -k infra/minikube` could not run or failed. */
-export class ManifestApplyFailedError extends AppHubError {}
+export class ManifestApplyFailedError extends LocalError {}

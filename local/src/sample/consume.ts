@@ -1,5 +1,5 @@
-import { AppHubError } from '@apphub/platform';
 import type { Kafka } from 'kafkajs';
+import { LocalError } from '../errors.js';
 
 /** One record as `npm run consume` prints it: key and value as text (null for a tombstone). */
 export interface ConsumedRecord {
@@ -10,7 +10,7 @@ export interface ConsumedRecord {
   readonly timestamp: string;
 }
 
-export class TopicNotFoundError extends AppHubError {}
+export class TopicNotFoundError extends LocalError {}
 
 /**
  * Follows a topic from the beginning in the background, handing each record to `onRecord`, until

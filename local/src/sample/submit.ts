@@ -3,13 +3,15 @@ import path from 'node:path';
 import { type ControlPlane, submitSql } from '@apphub/control-plane';
 import {
   FlinkRestClient,
+  isTerminal,
   renderSqlTemplate,
   SqlGatewayClient,
   splitSqlStatements,
   sqlOptions,
 } from '@apphub/flink';
-import { AppHubError, flinkKafkaTableOptions, parseLocalEndpoints, platform } from '@apphub/platform';
+import { flinkKafkaTableOptions, parseLocalEndpoints, platform } from '@apphub/platform';
 import { localControlPlane } from '../control-plane/local-plane.js';
+import { LocalError } from '../errors.js';
 import { repoRoot } from '../stack/paths.js';
 import { jobKafka, type SampleTarget } from './targets.js';
 
@@ -38,7 +40,7 @@ export interface SampleJobOptions {
 }
 
 /** A job of the same name already runs in compose or minikube; submitting again would double its output. */
-export class SampleJobAlreadyRunningError extends AppHubError {}
+export class SampleJobAlreadyRunningError extends LocalError {}
 
 /**
  * The sample template's own variables for these options, defaults from infra/platform.json. The
@@ -108,7 +110,7 @@ async function submitToGateway(
   const statements = renderSampleJob(options);
   const jobName = sampleJobVariables(options).JOB_NAME!;
   const running = (await new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl }).jobs()).filter(
-    (job) => job.name === jobName && ['RUNNING', 'CREATED', 'INITIALIZING', 'RESTARTING'].includes(job.state),
+    (job) => job.name === jobName && !isTerminal(job.state),
   );
   if (running.length > 0) {
     throw new SampleJobAlreadyRunningError(

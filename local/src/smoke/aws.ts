@@ -1,5 +1,4 @@
 import { Agent } from 'node:https';
-import { AppHubError } from '@apphub/platform';
 import { parseSmokeReport, type SmokeReport } from '@apphub/smoke';
 import {
   InvokeCommand,
@@ -9,12 +8,13 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-lambda';
 import { smokeFunctionName } from '../../../cdk/lib/function-names.js';
+import { LocalError } from '../errors.js';
 
 /** No smoke function of that stack prefix in the account and region. */
-export class SmokeFunctionNotFoundError extends AppHubError {}
+export class SmokeFunctionNotFoundError extends LocalError {}
 
 /** The smoke function ran but failed (it could not run the steps); its error message says why. */
-export class SmokeFunctionFailedError extends AppHubError {}
+export class SmokeFunctionFailedError extends LocalError {}
 
 /** The smoke function's timeout is 15 minutes; the call waits a little longer for its answer. */
 const INVOKE_TIMEOUT_MS = 16 * 60_000;

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { loadLocalHandler } from '../../../local/src/batcher/local-handler.js';
 import { endpoints } from '../helpers.js';
 
-// Each handler is built from its own configuration by the function's createHandler. The local
-// runner used to set the environment and import the handler module, which ESM evaluates once per
-// process: a second configuration was silently ignored and the first one's descriptors served both.
+// Each handler is built from its own configuration by the function's createHandler. Setting the
+// environment and importing the handler module would not do: ESM evaluates a module once per
+// process, so a second configuration would be silently ignored and the first one's serve both.
 const scheduledEvent = JSON.parse(
   readFileSync(new URL('../../fixtures/eventbridge/scheduled-event.json', import.meta.url), 'utf8'),
 );

@@ -7,6 +7,7 @@ import {
   decideSavepoint,
   isJobManagerReady,
   type JobRecord,
+  matchFlinkJob,
   type ObservedJob,
   planRescale,
   type RescaleObservation,
@@ -14,7 +15,7 @@ import {
   taskManagersFor,
   unmanagedJobNames,
 } from '@apphub/control-plane';
-import type { FlinkJob } from '@apphub/flink';
+import type { FlinkJob, FlinkJobState } from '@apphub/flink';
 import { describe, expect, it } from 'vitest';
 
 const now = Date.parse('2026-11-29T12:00:00Z');
@@ -43,7 +44,7 @@ function record(overrides: Partial<JobRecord> = {}): JobRecord {
   };
 }
 
-function flinkJob(state: string, id = 'j1'): FlinkJob {
+function flinkJob(state: FlinkJobState, id = 'j1'): FlinkJob {
   return {
     id,
     name: 'orders',
@@ -74,6 +75,17 @@ describe('decideReconcile', () => {
 
   it('leaves a job Flink is restarting itself alone (TaskManager loss)', () => {
     expect(decideReconcile(observed({ flinkJob: flinkJob('RESTARTING') }), policy).action).toBe('none');
+  });
+
+  it('resubmits a job its JobManager suspended, and never takes a suspended job for the live one', () => {
+    const suspended = { ...flinkJob('SUSPENDED', 'j1'), startTime: now };
+    const restarting = flinkJob('RESTARTING', 'j2');
+
+    expect(decideReconcile(observed({ flinkJob: suspended }), policy)).toMatchObject({
+      action: 'resubmit',
+      reason: 'job is SUSPENDED',
+    });
+    expect(matchFlinkJob({ jobName: 'orders', jobId: undefined }, [suspended, restarting])).toBe(restarting);
   });
 
   it('resubmits a lost job from the newer of its latest checkpoint and savepoint', () => {
@@ -377,11 +389,13 @@ describe('decideLiveJob (stop and savepoint from the CLI)', () => {
   it('refuses when Flink runs no job of that name, naming the last job id of a managed one', () => {
     expect(decideLiveJob('orders', record(), [flinkJob('FINISHED')])).toEqual({
       action: 'refuse',
-      reason: 'no running Flink job named orders; see npm run flink -- jobs (last job id j1)',
+      reason: 'no running Flink job named orders (last job id j1)',
+      refusal: { code: 'job-not-found', jobName: 'orders' },
     });
     expect(decideLiveJob('orders', undefined, [])).toEqual({
       action: 'refuse',
-      reason: 'no running Flink job named orders; see npm run flink -- jobs',
+      reason: 'no running Flink job named orders',
+      refusal: { code: 'job-not-found', jobName: 'orders' },
     });
   });
 });
@@ -424,10 +438,10 @@ describe('decideRestoreJob', () => {
         from,
         allowNonRestoredState: false,
       }),
-    ).toMatchObject({
+    ).toEqual({
       action: 'refuse',
-      because: 'unmanaged',
-      reason: expect.stringContaining(`--from-savepoint ${from}`),
+      reason: 'orders is not managed by the control plane, so its SQL is unknown here',
+      refusal: { code: 'job-unmanaged', jobName: 'orders', restoreFrom: from },
     });
     expect(
       decideRestoreJob({
@@ -439,8 +453,8 @@ describe('decideRestoreJob', () => {
       }),
     ).toEqual({
       action: 'refuse',
-      because: 'running',
-      reason: 'orders is running (j1); stop it first: npm run flink -- stop orders',
+      reason: 'orders is running (j1)',
+      refusal: { code: 'job-running', jobName: 'orders' },
     });
   });
 });

@@ -9,6 +9,7 @@ import {
   SqlGatewayClient,
 } from '@apphub/flink';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closedPort } from '../../support/closed-ports.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -24,14 +25,6 @@ async function serve(handler: Handler): Promise<{ url: string; hits: () => numbe
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits };
-}
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
 }
 
 function json(response: ServerResponse, status: number, body: unknown): void {
@@ -119,6 +112,76 @@ describe('Flink HTTP transport', () => {
     expect(server.hits()).toBe(1);
   });
 
+  it("takes a 404 for an unknown job only on a job's resource, whatever the text says", async () => {
+    // Flink 2.2.1's answers (first lines): an unknown job's cancellation, an unknown savepoint
+    // trigger of a job, and an SQL Gateway 404; only the first is about the job itself.
+    const server = await serve((request, response) => {
+      if (request.method === 'PATCH') {
+        json(response, 404, {
+          errors: [
+            'org.apache.flink.runtime.rest.handler.RestHandlerException: Could not cancel.\n\tat a.b(C.java:1)',
+          ],
+        });
+      } else if (request.url?.includes('/savepoints/')) {
+        json(response, 404, {
+          errors: [
+            'org.apache.flink.runtime.rest.handler.RestHandlerException: There is no savepoint operation with triggerId=t1 for job 00000000000000000000000000000001.',
+          ],
+        });
+      } else json(response, 404, { errors: ['Job 00000000000000000000000000000001 is not a session'] });
+    });
+    const rest = new FlinkRestClient({ baseUrl: server.url, backoffMs: 1 });
+    const gateway = new SqlGatewayClient({ baseUrl: server.url, backoffMs: 1 });
+
+    const cancel = await rest.cancel('00000000000000000000000000000001').catch((caught: unknown) => caught);
+    const trigger = await rest
+      .savepointStatus('00000000000000000000000000000001', 't1')
+      .catch((caught: unknown) => caught);
+    const session = await gateway.openSession().catch((caught: unknown) => caught);
+
+    expect(cancel).toBeInstanceOf(FlinkJobNotFoundError);
+    expect(
+      [trigger, session].map((error) => [
+        error instanceof FlinkJobNotFoundError,
+        (error as FlinkRequestError).status,
+      ]),
+    ).toEqual([
+      [false, 404],
+      [false, 404],
+    ]);
+  });
+
+  it('tells a savepoint that failed from one that is still running when the wait ends', async () => {
+    const server = await serve((request, response) =>
+      json(
+        response,
+        200,
+        request.url?.endsWith('/failing')
+          ? {
+              status: { id: 'COMPLETED' },
+              operation: {
+                'failure-cause': {
+                  'stack-trace': 'java.io.IOException: disk full',
+                  'serialized-throwable': 'rO0',
+                },
+              },
+            }
+          : { status: { id: 'IN_PROGRESS' } },
+      ),
+    );
+    const client = new FlinkRestClient({ baseUrl: server.url });
+
+    const failed = await client.waitForSavepoint('j1', 'failing').catch((caught: unknown) => caught);
+    const running = await client
+      .waitForSavepoint('j1', 'running', { timeoutMs: 50, pollMs: 10 })
+      .catch((caught: unknown) => caught);
+
+    expect([failed, running].map((error) => [(error as Error).name, (error as Error).message])).toEqual([
+      ['FlinkSavepointError', 'Savepoint of job j1 failed: disk full'],
+      ['FlinkSavepointTimeoutError', 'Savepoint of job j1 (trigger running) did not complete within 50 ms'],
+    ]);
+  });
+
   it('never repeats a savepoint trigger that reached Flink, even on a 5xx', async () => {
     const server = await serve((_request, response) => json(response, 503, { errors: ['overloaded'] }));
     const client = new FlinkRestClient({ baseUrl: server.url, backoffMs: 1 });
@@ -139,16 +202,21 @@ describe('Flink HTTP transport', () => {
     expect(server.hits()).toBe(1);
   });
 
-  it('reports a refused connection as one line naming the URL and what to start', async () => {
-    const url = await closedPortUrl();
+  it('reports a refused connection as one line naming the component and its URL', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
     const client = new SqlGatewayClient({ baseUrl: url, retries: 1, backoffMs: 1 });
+    const inAws = new SqlGatewayClient({
+      baseUrl: url,
+      retries: 0,
+      unreachableHint: 'check the network path',
+    });
 
     const error = await client.openSession().catch((caught: unknown) => caught);
+    const withHint = await inAws.openSession().catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(FlinkUnreachableError);
-    expect((error as Error).message).toBe(
-      `SQL Gateway not reachable at ${url} — start the stack with npm run local:up`,
-    );
+    expect((error as Error).message).toBe(`SQL Gateway not reachable at ${url}`);
+    expect((withHint as Error).message).toBe(`SQL Gateway not reachable at ${url} — check the network path`);
   });
 
   it('reports a server that does not answer in time as unreachable', async () => {
@@ -161,7 +229,7 @@ describe('Flink HTTP transport', () => {
 
     expect(error).toBeInstanceOf(FlinkUnreachableError);
     expect((error as Error).message).toBe(
-      `Flink JobManager REST API did not answer within 1000 ms at ${server.url} — start the stack with npm run local:up`,
+      `Flink JobManager REST API did not answer within 1000 ms at ${server.url}`,
     );
     expect(server.hits()).toBe(2);
   });

@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { describe, expect, it } from 'vitest';
-import { CliArgumentInvalidError, integerOption, parseOptions } from '../../../local/src/cli/run-cli.js';
+import { integerOption, parseOptions } from '../../../local/src/cli/run-cli.js';
 import { MAX_CELL_WIDTH, table } from '../../../local/src/cli/table.js';
+import { CliArgumentInvalidError } from '../../../local/src/errors.js';
 import { splitByMinute } from '../../../local/src/sample/produce.js';
 import { renderSampleJob } from '../../../local/src/sample/submit.js';
 import { newKafkaClusterId } from '../../../local/src/stack/config-files.js';

@@ -38,7 +38,7 @@ const settings = (overrides: Partial<EventSourceSettings>): EventSourceSettings 
 describe('the event source settings of the CDK and of npm run batcher', () => {
   it('are the same values: cdk.json as the CDK parses it and as the local runner loads it', () => {
     // Act
-    const deployed = parseAppConfig(cdkJsonContext(), enabled).options.eventSource;
+    const deployed = parseAppConfig(cdkJsonContext(), enabled).options.microBatcher.eventSource;
     const local = loadEventSourceSettings(CDK_JSON);
 
     // Assess
@@ -47,7 +47,7 @@ describe('the event source settings of the CDK and of npm run batcher', () => {
   });
 
   it('default to the same object when nothing is configured', () => {
-    expect(parseAppConfig({}, enabled).options.eventSource).toEqual(eventSourceDefaults);
+    expect(parseAppConfig({}, enabled).options.microBatcher.eventSource).toEqual(eventSourceDefaults);
     expect(loadEventSourceSettings(cdkJsonWith({}))).toEqual(eventSourceDefaults);
     expect(parseEventSourceSettings({}, 'nothing')).toEqual(eventSourceDefaults);
   });
@@ -65,7 +65,7 @@ describe('the event source settings of the CDK and of npm run batcher', () => {
 
     const local = loadEventSourceSettings(cdkJsonWith(context));
 
-    expect(local).toEqual(parseAppConfig(context, enabled).options.eventSource);
+    expect(local).toEqual(parseAppConfig(context, enabled).options.microBatcher.eventSource);
     expect(local).toEqual({
       ...eventSourceDefaults,
       batchSize: 250,
@@ -190,7 +190,7 @@ describe('how long a batch rides out an S3 or DynamoDB outage', () => {
     const defaults = parseAppConfig({}, enabled).options;
 
     expect(
-      outageRideOutSeconds(defaults.eventSource, defaults.microBatcherTimeoutSeconds),
+      outageRideOutSeconds(defaults.microBatcher.eventSource, defaults.microBatcher.timeoutSeconds),
     ).toBeGreaterThanOrEqual(MINIMUM_OUTAGE_RIDE_OUT_SECONDS);
     expect(() =>
       parseAppConfig({ 'apphub:retryAttempts': 0, 'apphub:microBatcherTimeoutSeconds': 120 }, enabled),

@@ -1,11 +1,12 @@
 import {
   ConfigInvalidError,
+  parseEnvironment,
   parseLocalEndpoints,
   platform,
   renderFlinkSettings,
-  selectApphubVariables,
   tables,
   toFlinkYaml,
+  z,
 } from '@apphub/platform';
 import { describe, expect, it } from 'vitest';
 
@@ -83,9 +84,11 @@ describe('parseLocalEndpoints', () => {
     expect(endpoints.brokers).toEqual(['a:1', 'b:2']);
   });
 
-  it('rejects a misspelt APPHUB_ variable by name', () => {
+  it('rejects a misspelt APPHUB_ variable in one line naming it', () => {
     expect(() => parseLocalEndpoints({ APPHUB_FLINK_REST_ULR: 'http://x' })).toThrow(ConfigInvalidError);
-    expect(() => parseLocalEndpoints({ APPHUB_FLINK_REST_ULR: 'http://x' })).toThrow(/APPHUB_FLINK_REST_ULR/);
+    expect(() => parseLocalEndpoints({ APPHUB_FLINK_REST_ULR: 'http://x' })).toThrow(
+      /^environment is invalid: APPHUB_FLINK_REST_ULR is not a variable of this project[^\n]*$/,
+    );
   });
 
   it('names the field of a bad value', () => {
@@ -98,24 +101,44 @@ describe('parseLocalEndpoints', () => {
   });
 });
 
-describe('selectApphubVariables', () => {
-  it("returns a parser's own variables and lets other components' pass", () => {
+describe('parseEnvironment', () => {
+  const schema = z.strictObject({
+    APPHUB_FLINK_UI_PORT: z.coerce.number().int(),
+    APPHUB_JOBS_TABLE: z.string().optional(),
+    TIMESTORE_STREAMING_BATCHERS: z.string().optional(),
+  });
+
+  it("parses the schema's own variables, empty ones unset, and lets other components' pass", () => {
     const env = {
       APPHUB_FLINK_UI_PORT: '8081',
       APPHUB_DISRUPTIVE_TESTS: '1',
       APPHUB_JOBS_TABLE: '',
+      TIMESTORE_STREAMING_BATCHERS: '[]',
       PATH: '/bin',
     };
-    expect(selectApphubVariables(env, ['APPHUB_FLINK_UI_PORT', 'APPHUB_JOBS_TABLE'], 'x')).toEqual({
-      APPHUB_FLINK_UI_PORT: '8081',
+
+    expect(parseEnvironment(schema, env, 'x')).toEqual({
+      APPHUB_FLINK_UI_PORT: 8081,
+      TIMESTORE_STREAMING_BATCHERS: '[]',
     });
   });
 
-  it('rejects a name the project does not know, naming it', () => {
+  it('rejects a name the project does not know in one line naming it, before parsing', () => {
     expect(() =>
-      selectApphubVariables({ APPHUB_SAVEPIONT_MAX_COUNT: '3' }, [], 'control-plane environment'),
+      parseEnvironment(schema, { APPHUB_SAVEPIONT_MAX_COUNT: '3' }, 'control-plane environment'),
     ).toThrow(
-      /^control-plane environment is invalid: APPHUB_SAVEPIONT_MAX_COUNT is not a variable of this project/,
+      /^control-plane environment is invalid: APPHUB_SAVEPIONT_MAX_COUNT is not a variable of this project \(check the spelling; see README\)$/,
+    );
+    expect(() => parseEnvironment(schema, { APPHUB_FLINK_UI_PORT: 'x' }, 'x')).toThrow(
+      /^x is invalid: APPHUB_FLINK_UI_PORT: /,
+    );
+  });
+
+  it('refuses a schema naming an APPHUB_* variable the project does not list', () => {
+    const unlisted = z.strictObject({ APPHUB_NOT_LISTED: z.string().optional() });
+
+    expect(() => parseEnvironment(unlisted, {}, 'a process')).toThrow(
+      'a process reads APPHUB_NOT_LISTED, missing from apphubVariableNames',
     );
   });
 });

@@ -2,7 +2,8 @@ import { rescaleJob } from '@apphub/control-plane';
 import { parseLocalEndpoints } from '@apphub/platform';
 import { localControlPlane } from '../../control-plane/local-plane.js';
 import { localTaskManagerScaler } from '../../control-plane/local-task-managers.js';
-import { CliArgumentInvalidError, defineCommand, integerOption } from '../run-cli.js';
+import { CliArgumentInvalidError } from '../../errors.js';
+import { defineCommand, integerOption } from '../run-cli.js';
 import { busy, flinkProgram } from './shared.js';
 
 /** `npm run flink -- rescale <job> <parallelism>`: the rescale Lambda's logic on the native TaskManagers. */

@@ -1,6 +1,7 @@
 import { restoreJob } from '@apphub/control-plane';
 import { localControlPlane } from '../../control-plane/local-plane.js';
-import { CliArgumentInvalidError, defineCommand } from '../run-cli.js';
+import { CliArgumentInvalidError } from '../../errors.js';
+import { defineCommand } from '../run-cli.js';
 import { allowNonRestoredState, flinkProgram, jobArgument } from './shared.js';
 
 /** `npm run flink -- restore <job> --from <path>`: a stopped managed job, running again from a snapshot. */

@@ -1,5 +1,5 @@
 import type { LeaseHolder, RestoreSource } from '@apphub/control-plane';
-import { CliArgumentInvalidError } from '../run-cli.js';
+import { CliArgumentInvalidError } from '../../errors.js';
 
 /** How every command of the flink CLI is invoked, up to the command's name. */
 export const flinkProgram = 'npm run flink --';

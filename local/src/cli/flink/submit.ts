@@ -3,9 +3,10 @@ import path from 'node:path';
 import { type RestoreChoice, submitSql } from '@apphub/control-plane';
 import { platform } from '@apphub/platform';
 import { localControlPlane } from '../../control-plane/local-plane.js';
+import { CliArgumentInvalidError } from '../../errors.js';
 import { sampleJobVariables } from '../../sample/submit.js';
 import { repoRoot } from '../../stack/paths.js';
-import { CliArgumentInvalidError, defineCommand } from '../run-cli.js';
+import { defineCommand } from '../run-cli.js';
 import { allowNonRestoredState, describeRestore, flinkProgram, jobArgument } from './shared.js';
 
 /** `npm run flink -- submit <job>`: the submit-sql Lambda's logic against the local stack. */

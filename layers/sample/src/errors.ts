@@ -1,0 +1,4 @@
+import { AppHubError } from '@apphub/platform';
+
+/** Base error of the sample events and aggregates. */
+export class SampleError extends AppHubError {}
