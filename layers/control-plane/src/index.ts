@@ -20,6 +20,7 @@ export {
   sourceMetricNames,
   taskMetricNames,
 } from './autoscale/observation.js';
+export { type AutoscaleOutcome, type AutoscalePassOptions, runAutoscale } from './autoscale/pass.js';
 export {
   type AutoscaleAction,
   type AutoscaleDecisionRecord,

@@ -280,13 +280,13 @@ describe('decideAutoscale bounds, slots and key groups', () => {
   });
 
   it('stays within the job’s own bounds inside the global ones', () => {
-    const settings = resolveAutoscaleSettings(onNow, { maxParallelism: 4 }, 'orders');
+    const settings = resolveAutoscaleSettings(onNow, { enabled: true, maxParallelism: 4 }, 'orders');
     const idle = loaded(0, 8, { maxTaskManagers: 2 });
 
     expect(decideOnce(overloaded, settings)).toMatchObject({ action: 'scale-up', parallelism: 4 });
     expect(
       decideOnce(idle, {
-        ...resolveAutoscaleSettings(onNow, { minParallelism: 2 }, 'orders'),
+        ...resolveAutoscaleSettings(onNow, { enabled: true, minParallelism: 2 }, 'orders'),
         scaleDownDelaySeconds: 0,
       }),
     ).toMatchObject({ action: 'scale-down', parallelism: 2 });
@@ -373,7 +373,9 @@ describe('decideAutoscale switches and waits', () => {
     expect(resolveAutoscaleSettings({ ...on, enabled: false }, { enabled: true }, 'orders').enabled).toBe(
       false,
     );
-    expect(resolveAutoscaleSettings(on, undefined, 'orders').enabled).toBe(true);
+    // A job is autoscaled only when it switches itself on: the global switch alone moves nothing.
+    expect(resolveAutoscaleSettings(on, undefined, 'orders').enabled).toBe(false);
+    expect(resolveAutoscaleSettings(on, { enabled: true }, 'orders').enabled).toBe(true);
   });
 
   it('does nothing for a job that does not run all its tasks', () => {

@@ -67,6 +67,27 @@ describe('autoscale settings', () => {
     );
   });
 
+  it('lets a job replace the timing and utilization settings, checked as the global ones are', () => {
+    const global = parseAutoscaleSettings({ enabled: true });
+
+    expect(
+      resolveAutoscaleSettings(
+        global,
+        { enabled: true, stabilizationSeconds: 20, scaleDownDelaySeconds: 60, maxRescalesPerHour: 2 },
+        'orders',
+      ),
+    ).toMatchObject({
+      enabled: true,
+      stabilizationSeconds: 20,
+      scaleUpDelaySeconds: 300,
+      scaleDownDelaySeconds: 60,
+      maxRescalesPerHour: 2,
+    });
+    expect(() => resolveAutoscaleSettings(global, { targetUtilization: 0.95 }, 'orders')).toThrow(
+      /autoscale configuration of orders is invalid: targetUtilization: must lie strictly between/,
+    );
+  });
+
   it('documents every setting with its default and every job setting in docs/control-plane.md', () => {
     const undocumented = Object.entries(autoscaleSettingDefaults)
       .filter(([key, value]) => !docs.includes(`| \`${key}\` | ${documented(value)} |`))

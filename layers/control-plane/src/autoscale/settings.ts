@@ -1,4 +1,4 @@
-import { ConfigInvalidError, parseWith, z } from '@apphub/platform';
+import { ConfigInvalidError, parseWith, z } from '@apphub/platform/settings';
 
 const seconds = z.number().int().nonnegative();
 const share = z.number().gt(0).lte(1);
@@ -118,24 +118,30 @@ export type AutoscaleSettings = z.output<typeof autoscaleSettingsSchema>;
 /** Every setting at its default. */
 export const autoscaleSettingDefaults: AutoscaleSettings = Object.freeze(autoscaleSettingsSchema.parse({}));
 
-/** One job's own autoscaler settings; whatever is unset follows the platform's. */
+const positive = z.number().int().positive();
+
+/**
+ * One job's own autoscaler settings. A job is autoscaled only when it switches itself on and the
+ * global switch is on too; whatever else is unset follows the platform's settings.
+ */
 export const autoscaleJobSettingsSchema = z.strictObject({
   enabled: z
     .boolean()
     .optional()
-    .describe('Per-job switch: false leaves this job as it is; unset follows the global switch.'),
-  minParallelism: z
-    .number()
-    .int()
-    .positive()
+    .describe('Per-job switch: only a job with true is autoscaled (and only while the global switch is on).'),
+  minParallelism: positive.optional().describe('Raises the global minParallelism for this job.'),
+  maxParallelism: positive.optional().describe('Lowers the global maxParallelism for this job.'),
+  targetUtilization: share.optional().describe('Replaces the global targetUtilization for this job.'),
+  utilizationMax: share.optional().describe('Replaces the global utilizationMax for this job.'),
+  utilizationMin: share.optional().describe('Replaces the global utilizationMin for this job.'),
+  catchUpSeconds: seconds.optional().describe('Replaces the global catchUpSeconds for this job.'),
+  restartSeconds: seconds.optional().describe('Replaces the global restartSeconds for this job.'),
+  stabilizationSeconds: seconds.optional().describe('Replaces the global stabilizationSeconds for this job.'),
+  scaleUpDelaySeconds: seconds.optional().describe('Replaces the global scaleUpDelaySeconds for this job.'),
+  scaleDownDelaySeconds: seconds
     .optional()
-    .describe('Raises the global minParallelism for this job.'),
-  maxParallelism: z
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .describe('Lowers the global maxParallelism for this job.'),
+    .describe('Replaces the global scaleDownDelaySeconds for this job.'),
+  maxRescalesPerHour: positive.optional().describe('Replaces the global maxRescalesPerHour for this job.'),
 });
 
 /** One job's own autoscaler settings, as stored or requested. */
@@ -152,8 +158,9 @@ export function parseAutoscaleJobSettings(value: unknown): AutoscaleJobSettings 
 }
 
 /**
- * The settings that apply to one job: on only when the global switch is on and the job's own is not
- * off; its parallelism bounds within the global ones. Bounds that leave no parallelism are an error.
+ * The settings that apply to one job: on only when the global switch is on and the job's own is on;
+ * its parallelism bounds within the global ones, its other settings over the global ones. Bounds that
+ * leave no parallelism, or utilization settings out of order, are an error naming the job.
  */
 export function resolveAutoscaleSettings(
   global: AutoscaleSettings,
@@ -167,10 +174,14 @@ export function resolveAutoscaleSettings(
       `autoscale configuration of ${jobName} is invalid: parallelism bounds ${minParallelism}..${maxParallelism} (job within global) leave no parallelism`,
     );
   }
+  const { enabled, minParallelism: _min, maxParallelism: _max, ...overrides } = job ?? {};
+  const merged = { ...global, ...definedOnly(overrides), minParallelism, maxParallelism };
   return Object.freeze({
-    ...global,
-    enabled: global.enabled && job?.enabled !== false,
-    minParallelism,
-    maxParallelism,
+    ...parseWith(autoscaleSettingsSchema, merged, `autoscale configuration of ${jobName}`),
+    enabled: global.enabled && enabled === true,
   });
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }
