@@ -9,6 +9,7 @@ import {
 } from '../local/src/cli/run-cli.js';
 import { CliArgumentInvalidError } from '../local/src/errors.js';
 import { localKafka } from '../local/src/stack/index.js';
+import { reportAutoscale } from './autoscale.js';
 import { benchmarkEncoders } from './encoder.js';
 import { type FreshnessResult, measureFreshness } from './freshness.js';
 import { median, quantile, runHandlerChild } from './handler.js';
@@ -56,6 +57,13 @@ const options = {
     description: 'drains of that backlog per job, alternating (the table shows medians)',
     default: '3',
   },
+  'autoscale-events': {
+    type: 'string',
+    valueName: 'N',
+    description:
+      'events in the backlog drained at parallelism 1, at the maximum and autoscaled from 1 (0 skips them)',
+    default: '3000000',
+  },
   'encoder-rows': {
     type: 'string',
     valueName: 'N',
@@ -64,9 +72,9 @@ const options = {
   },
   only: {
     type: 'string',
-    valueName: 'handler',
+    valueName: 'handler|autoscale',
     description:
-      'only the handler rows (1 and 4): needs just the S3 and DynamoDB endpoints (APPHUB_S3_ENDPOINT_URL, APPHUB_AWS_ENDPOINT_URL)',
+      'handler: only the handler rows (1 and 4), needing just the S3 and DynamoDB endpoints (APPHUB_S3_ENDPOINT_URL, APPHUB_AWS_ENDPOINT_URL); autoscale: only the autoscaling row',
   },
 } as const satisfies OptionTable;
 
@@ -211,8 +219,12 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
   const encoderRows = integerOption('--encoder-rows', values['encoder-rows'], 1);
   const sampleEvents = integerOption('--sample-events', values['sample-events'], 0);
   const sampleRuns = integerOption('--sample-runs', values['sample-runs'], 1);
-  if (values.only !== undefined && values.only !== 'handler')
-    throw new CliArgumentInvalidError(`--only must be handler, got ${values.only}`);
+  const autoscaleEvents = integerOption('--autoscale-events', values['autoscale-events'], 0);
+  if (values.only !== undefined && values.only !== 'handler' && values.only !== 'autoscale')
+    throw new CliArgumentInvalidError(`--only must be handler or autoscale, got ${values.only}`);
+  if (values.only === 'autoscale') {
+    return printSummary([await autoscaleRow(localKafka(endpoints, 'apphub-bench'), autoscaleEvents)]);
+  }
 
   console.log(`handler: ${runs} runs of ${batchSize} records, and ${runs} processes for peak RSS...`);
   const handler = await benchHandler(runs, batchSize);
@@ -334,7 +346,21 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
     });
   }
 
+  if (autoscaleEvents > 0) summary.push(await autoscaleRow(kafka, autoscaleEvents));
+
   return printSummary(summary);
+}
+
+/** The autoscaling row: the same backlog at parallelism 1, at the maximum and autoscaled from 1. */
+async function autoscaleRow(kafka: ReturnType<typeof localKafka>, events: number): Promise<SummaryRow> {
+  const autoscaled = await reportAutoscale(kafka, events);
+  return {
+    measure: 'autoscaling: drain s, autoscaled vs fixed 1 and fixed max',
+    result: autoscaled.result,
+    target: 'scales up for the backlog, within the rescale limit',
+    pass: autoscaled.pass,
+    notes: autoscaled.detail,
+  };
 }
 
 /** Prints the summary table; the exit code: 0 when every row passes. */
