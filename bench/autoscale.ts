@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ControlPlane } from '@apphub/control-plane';
+import { type ControlPlane, jobLease, withLease } from '@apphub/control-plane';
 import type { Kafka } from 'kafkajs';
 import { localControlPlane } from '../local/src/control-plane/local-plane.js';
 import { followTopic } from '../local/src/sample/consume.js';
@@ -104,9 +104,19 @@ async function drain(
   }
 }
 
-/** Cancels the job and removes its record, savepoint history and savepoint data. */
+/**
+ * Cancels the job and removes its record, savepoint history and savepoint data, under the job's
+ * lease: a rescale the reconciler is running finishes first, so it cannot record the job again.
+ */
 async function removeJob(plane: ControlPlane, jobName: string): Promise<void> {
-  // Removed first, so the reconciler's autoscale pass no longer sees the job.
+  const removed = await withLease(plane, jobLease(jobName), { waitUntil: Date.now() + 10 * 60_000 }, () =>
+    removeHeld(plane, jobName),
+  );
+  if (!removed.ran) throw new Error(`${jobName}: still held by ${removed.holder?.owner} after 10 minutes`);
+}
+
+async function removeHeld(plane: ControlPlane, jobName: string): Promise<void> {
+  // The record goes first, so the reconciler's autoscale pass no longer sees the job.
   await plane.jobs.delete(jobName);
   for (const job of (await plane.rest.jobs()).filter((candidate) => candidate.name === jobName)) {
     await plane.rest.cancel(job.id).catch(() => undefined);
