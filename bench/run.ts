@@ -62,7 +62,7 @@ const options = {
     valueName: 'N',
     description:
       'events in the backlog drained at parallelism 1, at the maximum and autoscaled from 1 (0 skips them)',
-    default: '3000000',
+    default: '12000000',
   },
   'encoder-rows': {
     type: 'string',
