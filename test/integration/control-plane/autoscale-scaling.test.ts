@@ -11,7 +11,7 @@ const autoscale = quickAutoscaleSettings;
 
 const partitions = 4;
 const minutes = 12;
-const perMinute = 250_000;
+const perMinute = 500_000;
 
 /** Wall-clock arrival times of the sink topic's records, read by a consumer of its own. */
 async function watchArrivals(topic: string): Promise<{ times: number[]; stop: () => Promise<void> }> {
