@@ -54,7 +54,7 @@ export const quickAutoscaleSettings = {
   stabilizationSeconds: 10,
   scaleUpDelaySeconds: 0,
   scaleDownDelaySeconds: 30,
-  maxRescalesPerHour: 2,
+  maxRescalesPerHour: 3,
 } as const satisfies AutoscaleJobSettings;
 
 /** A job of the same name already runs in compose or minikube; submitting again would double its output. */
