@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Four projects, by what a test needs (README, "Tests"):
+ * Four projects, by what a test needs (README, "Testing"):
  * - unit: nothing but this process; no subprocess, no server outside it. Seconds.
  * - cdk: CDK synth, cdk-nag, cfn-lint and the other offline tools run as subprocesses
  *   (kubectl kustomize, kubernetes-validate, docker-compose, java, the CLIs); no server.
@@ -11,7 +11,6 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       {
         extends: true,

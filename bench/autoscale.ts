@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type ControlPlane, jobLease, withLease } from '@apphub/control-plane';
-import type { Kafka } from 'kafkajs';
+import type { KafkaClient } from '@apphub/kafka-client';
 import { localControlPlane } from '../local/src/control-plane/local-plane.js';
 import { followTopic } from '../local/src/sample/consume.js';
 import { quickAutoscaleSettings, submitSampleJob } from '../local/src/sample/submit.js';
-import { createTopicsWithLeaders } from '../local/src/stack/index.js';
 import { seedSampleBacklog } from './sample-job.js';
 
 /** One way of running the sample job over the backlog. */
@@ -40,7 +39,7 @@ const variants: readonly Variant[] = [
  * the job, its record and decisions' savepoints are removed afterwards.
  */
 async function drain(
-  kafka: Kafka,
+  kafka: KafkaClient,
   plane: ControlPlane,
   variant: Variant,
   inputTopic: string,
@@ -50,16 +49,10 @@ async function drain(
   const jobName = `bench-autoscale-${suffix}`;
   const outputTopic = `${jobName}-out`;
   const deadLetterTopic = `${jobName}-dlq`;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await createTopicsWithLeaders(admin, [
-      { topic: outputTopic, numPartitions: 1, replicationFactor: 1 },
-      { topic: deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
-    ]);
-  } finally {
-    await admin.disconnect();
-  }
+  await kafka.createTopics([
+    { name: outputTopic, partitions: 1, replicationFactor: 1, config: {} },
+    { name: deadLetterTopic, partitions: 1, replicationFactor: 1, config: {} },
+  ]);
   let done: () => void = () => {};
   const lastWindow = new Promise<void>((resolve) => {
     done = resolve;
@@ -134,7 +127,7 @@ async function removeHeld(plane: ControlPlane, jobName: string): Promise<void> {
  * from 1 with the local stack's quick settings. Prints the table and returns the summary's numbers.
  */
 export async function reportAutoscale(
-  kafka: Kafka,
+  kafka: KafkaClient,
   events: number,
   progress: (line: string) => void = (line) => console.error(line),
 ): Promise<{ result: string; pass: boolean; detail: string }> {

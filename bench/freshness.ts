@@ -1,3 +1,4 @@
+import type { KafkaClient } from '@apphub/kafka-client';
 import {
   handleBatcherEvent,
   parseDatasetDescriptor,
@@ -6,7 +7,6 @@ import {
 } from '@apphub/microbatcher';
 import type { LocalEndpoints } from '@apphub/platform';
 import { windowStartOf } from '@apphub/watermarks';
-import type { Kafka } from 'kafkajs';
 import { BatcherRunner } from '../local/src/batcher/index.js';
 import { loadEventSourceSettings } from '../local/src/batcher/settings.js';
 import { aggregateMessage, benchPartitions } from './records.js';
@@ -33,7 +33,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * window states and fetching each window's manifest as soon as one is published.
  */
 export async function measureFreshness(
-  kafka: Kafka,
+  kafka: KafkaClient,
   endpoints: LocalEndpoints,
   windows: number,
 ): Promise<FreshnessResult> {
@@ -83,14 +83,12 @@ export async function measureFreshness(
  * time, the seconds from that tick to the poll that first saw it.
  */
 export async function timeWindowsReadable(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   windows: number,
   patienceMs: number,
   readable: (from: number, to: number) => Promise<ReadonlySet<number>>,
 ): Promise<number[]> {
-  const producer = kafka.producer();
-  await producer.connect();
   /** Wall time at which the tick moving the watermark past each window's end + lateness was sent. */
   const passedAt = new Map<number, number>();
   const readableAt = new Map<number, number>();
@@ -101,14 +99,13 @@ export async function timeWindowsReadable(
   const produce = (async () => {
     while (producing) {
       const now = Date.now();
-      await producer.send({
+      await kafka.produce(
         topic,
-        acks: -1,
-        messages: Array.from({ length: benchPartitions }, (_, partition) => ({
+        Array.from({ length: benchPartitions }, (_, partition) => ({
           partition,
           ...aggregateMessage(`u-${partition}-${now}`, now, 1),
         })),
-      });
+      );
       for (const start of measured)
         if (!passedAt.has(start) && now >= start + freshnessWindowMs + freshnessLatenessMs)
           passedAt.set(start, now);
@@ -125,7 +122,6 @@ export async function timeWindowsReadable(
   } finally {
     producing = false;
     await produce;
-    await producer.disconnect();
   }
   return measured.flatMap((start) => {
     const passed = passedAt.get(start);

@@ -13,7 +13,6 @@ export function runHandlerChild(args: readonly string[]): Promise<HandlerChildRe
     const child = fork(childScript, [...args], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
     let result: HandlerChildResult | undefined;
     child.on('message', (message) => {

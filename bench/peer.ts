@@ -11,6 +11,7 @@ import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { renderSqlTemplate, splitSqlStatements, sqlOptions } from '@apphub/flink';
+import type { KafkaClient } from '@apphub/kafka-client';
 import { S3Lake } from '@apphub/microbatcher';
 import { durationSchema } from '@apphub/microbatcher/dataset';
 import {
@@ -26,7 +27,6 @@ import {
 import type { WatermarkPolicy } from '@apphub/watermarks';
 import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { parquetMetadataAsync } from 'hyparquet';
-import type { Kafka } from 'kafkajs';
 import { jobKafka } from '../local/src/sample/targets.js';
 import { createProgress, localAwsClients, stackPaths } from '../local/src/stack/index.js';
 import {
@@ -271,7 +271,7 @@ export class ParquetPeer {
    * Live freshness, as the micro-batcher's: the ticks of {@link timeWindowsReadable} on a fresh
    * topic, read by a running peer job; a window is readable when its partition has its _SUCCESS file.
    */
-  async freshness(kafka: Kafka, windows: number): Promise<number[]> {
+  async freshness(kafka: KafkaClient, windows: number): Promise<number[]> {
     const topic = await createBenchTopic(kafka, 'bench-peer-fresh');
     const { statements, prefix } = this.statements(topic, freshnessWindowMs, freshnessLatenessMs, false);
     const { jobId } = await this.request({ op: 'run', statements, wait: false });

@@ -1,5 +1,7 @@
+import type { KafkaClient } from '@apphub/kafka-client';
 import { parseDatasetDescriptor, policyOf, sampleBatcherDescriptor } from '@apphub/microbatcher';
-import { parseLocalEndpoints } from '@apphub/platform';
+import { type LocalEndpoints, parseLocalEndpoints } from '@apphub/platform';
+import { Kafka as Kafkajs, logLevel } from 'kafkajs';
 import {
   type CommandInput,
   defineCommand,
@@ -8,7 +10,7 @@ import {
   runCli,
 } from '../local/src/cli/run-cli.js';
 import { CliArgumentInvalidError } from '../local/src/errors.js';
-import { localKafka } from '../local/src/stack/index.js';
+import { withLocalKafka } from '../local/src/stack/index.js';
 import { reportAutoscale } from './autoscale.js';
 import { benchmarkEncoders } from './encoder.js';
 import { type FreshnessResult, measureFreshness } from './freshness.js';
@@ -17,7 +19,15 @@ import type { HandlerBreakdown, HandlerRun } from './handler-child.js';
 import { ParquetPeer } from './peer.js';
 import { costCategories, costCategoryDetails } from './profile.js';
 import { reportSampleJob, sampleJobTarget } from './sample-job.js';
-import { createBenchTopic, microBatch, rawConsume, seedTopic, type ThroughputResult } from './throughput.js';
+import {
+  createBenchTopic,
+  microBatch,
+  rawConsume,
+  rawConsumeClients,
+  rawConsumeKafkajs,
+  seedTopic,
+  type ThroughputResult,
+} from './throughput.js';
 
 // BENCH_MINUTES, BENCH_BATCH_SIZE and BENCH_ENCODER_ROWS set the defaults too (docs/benchmarks.md).
 const options = {
@@ -72,9 +82,11 @@ const options = {
   },
   only: {
     type: 'string',
-    valueName: 'handler|autoscale',
+    valueName: 'handler|consume|autoscale',
     description:
-      'handler: only the handler rows (1 and 4), needing just the S3 and DynamoDB endpoints (APPHUB_S3_ENDPOINT_URL, APPHUB_AWS_ENDPOINT_URL); autoscale: only the autoscaling row',
+      'handler: only the handler rows (1 and 4), needing just the S3 and DynamoDB endpoints (APPHUB_S3_ENDPOINT_URL, ' +
+      'APPHUB_AWS_ENDPOINT_URL); consume: only the raw consume rows of both Kafka clients; ' +
+      'autoscale: only the autoscaling row',
   },
 } as const satisfies OptionTable;
 
@@ -172,6 +184,8 @@ function handlerRows(
 /** One run of the end-to-end rows: the ceiling, the micro-batcher and its peer on the same topic. */
 interface ThroughputRun {
   readonly raw: ThroughputResult;
+  /** The same read with kafkajs, for comparison. */
+  readonly rawKafkajs: ThroughputResult;
   readonly batched: ThroughputResult;
   readonly peer: ThroughputResult;
   /** The peer's job on an empty topic: start, plan, deploy and finish, with no record. */
@@ -180,14 +194,14 @@ interface ThroughputRun {
 
 function printThroughput(runs: readonly ThroughputRun[], total: number) {
   console.log(
-    `\nEnd to end on ${total} records, raw consume, micro-batcher and Flink's filesystem sink side by side per run ` +
-      '(CPU: the Node process for the first two, the peer JVM for the others)\n',
+    `\nEnd to end on ${total} records, raw consume (both Kafka clients), micro-batcher and Flink's filesystem sink ` +
+      'side by side per run (CPU: the Node process for the first three, the peer JVM for the others)\n',
   );
   printTable(
     ['run', 'path', 'seconds', 'records/s', 'CPU s', 'notes'],
     ['---:', '---', '---:', '---:', '---:', '---'],
     runs.flatMap((run, index) =>
-      [run.raw, run.batched, run.peer, run.peerFixed].map((row) => [
+      [run.raw, run.rawKafkajs, run.batched, run.peer, run.peerFixed].map((row) => [
         String(index + 1),
         row.name,
         row.seconds.toFixed(2),
@@ -197,6 +211,51 @@ function printThroughput(runs: readonly ThroughputRun[], total: number) {
       ]),
     ),
   );
+}
+
+/** The raw consume rows of both clients, run by run, and the summary row comparing them. */
+function printRawConsume(
+  runs: readonly Pick<ThroughputRun, 'raw' | 'rawKafkajs'>[],
+  total: number,
+): SummaryRow {
+  console.log(
+    `\nRaw consume of ${total} records, both Kafka clients side by side per run, on the same topic\n`,
+  );
+  printTable(
+    ['run', 'path', 'seconds', 'records/s', 'CPU s'],
+    ['---:', '---', '---:', '---:', '---:'],
+    runs.flatMap((run, index) =>
+      [run.raw, run.rawKafkajs].map((row) => [
+        String(index + 1),
+        row.name,
+        row.seconds.toFixed(2),
+        String(Math.round(row.recordsPerSecond)),
+        row.cpuSeconds.toFixed(2),
+      ]),
+    ),
+  );
+  const ratio = median(runs.map(({ raw, rawKafkajs }) => raw.recordsPerSecond / rawKafkajs.recordsPerSecond));
+  const cpuRatio = median(
+    runs.map(
+      ({ raw, rawKafkajs }) => raw.records / raw.cpuSeconds / (rawKafkajs.records / rawKafkajs.cpuSeconds),
+    ),
+  );
+  return {
+    measure: `raw consume, ${rawConsumeClients.platformatic} / ${rawConsumeClients.kafkajs}`,
+    result: `${ratio.toFixed(2)}x`,
+    target: 'comparison only',
+    pass: true,
+    notes: `records/s, median of ${runs.length}; ${cpuRatio.toFixed(2)}x records per CPU second`,
+  };
+}
+
+/** kafkajs on the plaintext listener, for the comparison row only. */
+function comparisonKafkajs(endpoints: LocalEndpoints): Kafkajs {
+  return new Kafkajs({
+    clientId: 'apphub-bench-kafkajs',
+    brokers: [...endpoints.brokers],
+    logLevel: logLevel.NOTHING,
+  });
 }
 
 /** The `fraction` quantile of `values`, or NaN when there are none. */
@@ -212,18 +271,65 @@ const quantileOrNaN = (values: readonly number[], fraction: number) =>
 async function main({ values }: CommandInput<typeof options>): Promise<number> {
   // Parsed first, in every mode, so a misspelt APPHUB_* variable stops the bench before it measures.
   const endpoints = parseLocalEndpoints();
-  const minutes = integerOption('--minutes', values.minutes, 1);
-  const batchSize = integerOption('--batch-size', values['batch-size'], 1);
-  const runs = integerOption('--runs', values.runs, 5);
-  const freshnessWindows = integerOption('--freshness-windows', values['freshness-windows'], 1);
-  const encoderRows = integerOption('--encoder-rows', values['encoder-rows'], 1);
-  const sampleEvents = integerOption('--sample-events', values['sample-events'], 0);
-  const sampleRuns = integerOption('--sample-runs', values['sample-runs'], 1);
-  const autoscaleEvents = integerOption('--autoscale-events', values['autoscale-events'], 0);
-  if (values.only !== undefined && values.only !== 'handler' && values.only !== 'autoscale')
-    throw new CliArgumentInvalidError(`--only must be handler or autoscale, got ${values.only}`);
-  if (values.only === 'autoscale') {
-    return printSummary([await autoscaleRow(localKafka(endpoints, 'apphub-bench'), autoscaleEvents)]);
+  const counts = {
+    minutes: integerOption('--minutes', values.minutes, 1),
+    batchSize: integerOption('--batch-size', values['batch-size'], 1),
+    runs: integerOption('--runs', values.runs, 5),
+    freshnessWindows: integerOption('--freshness-windows', values['freshness-windows'], 1),
+    encoderRows: integerOption('--encoder-rows', values['encoder-rows'], 1),
+    sampleEvents: integerOption('--sample-events', values['sample-events'], 0),
+    sampleRuns: integerOption('--sample-runs', values['sample-runs'], 1),
+    autoscaleEvents: integerOption('--autoscale-events', values['autoscale-events'], 0),
+  };
+  if (values.only !== undefined && !['handler', 'consume', 'autoscale'].includes(values.only))
+    throw new CliArgumentInvalidError(`--only must be handler, consume or autoscale, got ${values.only}`);
+  return withLocalKafka(endpoints, 'apphub-bench', (kafka) => measure(values, endpoints, kafka, counts));
+}
+
+/** The bench's measurements, with the one Kafka client of the project it opened. */
+async function measure(
+  values: CommandInput<typeof options>['values'],
+  endpoints: LocalEndpoints,
+  kafka: KafkaClient,
+  counts: Readonly<
+    Record<
+      | 'minutes'
+      | 'batchSize'
+      | 'runs'
+      | 'freshnessWindows'
+      | 'encoderRows'
+      | 'sampleEvents'
+      | 'sampleRuns'
+      | 'autoscaleEvents',
+      number
+    >
+  >,
+): Promise<number> {
+  const {
+    minutes,
+    batchSize,
+    runs,
+    freshnessWindows,
+    encoderRows,
+    sampleEvents,
+    sampleRuns,
+    autoscaleEvents,
+  } = counts;
+  if (values.only === 'autoscale') return printSummary([await autoscaleRow(kafka, autoscaleEvents)]);
+  const kafkajs = comparisonKafkajs(endpoints);
+  if (values.only === 'consume') {
+    const topic = await createBenchTopic(kafka, 'bench-consume');
+    console.log(`seeding ${topic}: ${minutes} minutes x 1000 users of aggregates on 3 partitions...`);
+    const total = await seedTopic(kafka, topic, minutes);
+    const rawRuns: Pick<ThroughputRun, 'raw' | 'rawKafkajs'>[] = [];
+    for (let run = 0; run < runs; run++) {
+      console.log(`raw consume run ${run + 1}/${runs}: both clients...`);
+      // Alternating which goes first, so neither always reads a topic the other just warmed.
+      const raw = run % 2 === 0 ? await rawConsume(kafka, topic, total, run) : undefined;
+      const rawKafkajs = await rawConsumeKafkajs(kafkajs, topic, total, run);
+      rawRuns.push({ raw: raw ?? (await rawConsume(kafka, topic, total, run)), rawKafkajs });
+    }
+    return printSummary([printRawConsume(rawRuns, total)]);
   }
 
   console.log(`handler: ${runs} runs of ${batchSize} records, and ${runs} processes for peak RSS...`);
@@ -232,8 +338,6 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
     printHandler(handler.runs, handler.breakdown, batchSize);
     return printSummary(handlerRows(handler, runs, batchSize));
   }
-
-  const kafka = localKafka(endpoints, 'apphub-bench');
 
   const topic = await createBenchTopic(kafka, 'bench-mb');
   console.log(`seeding ${topic}: ${minutes} minutes x 1000 users of aggregates on 3 partitions...`);
@@ -255,9 +359,10 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
         `end to end run ${run + 1}/${runs}: raw consume, micro-batcher, peer, peer on an empty topic...`,
       );
       const raw = await rawConsume(kafka, topic, total, run);
+      const rawKafkajs = await rawConsumeKafkajs(kafkajs, topic, total, run);
       const batched = await microBatch(kafka, endpoints, topic, total, batchSize, run);
       const flink = await peer.drain(topic, total, policy);
-      runsOf.push({ raw, batched, peer: flink, peerFixed: await peer.drain(empty, 0, policy) });
+      runsOf.push({ raw, rawKafkajs, batched, peer: flink, peerFixed: await peer.drain(empty, 0, policy) });
     }
     console.log(
       `freshness: live run closing ${freshnessWindows} windows with the runner's default settings...`,
@@ -275,6 +380,7 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
   printThroughput(runsOf, total);
 
   const [cpuRow, rssRow] = handlerRows(handler, runs, batchSize);
+  const clientsRow = printRawConsume(runsOf, total);
   const ratio = median(runsOf.map(({ raw, batched }) => batched.recordsPerSecond / raw.recordsPerSecond));
   const perCore = median(runsOf.map(({ batched }) => batched.records / batched.cpuSeconds));
   const peerPerCore = median(
@@ -312,6 +418,7 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
         `(${Math.round(peerPerCoreWithStart)} with it); peer p50 ${quantileOrNaN(peerFreshness, 0.5).toFixed(1)} s, ` +
         `${peerFreshness.length}/${freshnessWindows} windows, checkpoint interval ${endpoints.checkpointInterval}`,
     },
+    clientsRow,
   ];
 
   const [ours, lite] = await benchmarkEncoders(encoderRows);
@@ -352,7 +459,7 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
 }
 
 /** The autoscaling row: the same backlog at parallelism 1, at the maximum and autoscaled from 1. */
-async function autoscaleRow(kafka: ReturnType<typeof localKafka>, events: number): Promise<SummaryRow> {
+async function autoscaleRow(kafka: KafkaClient, events: number): Promise<SummaryRow> {
   const autoscaled = await reportAutoscale(kafka, events);
   return {
     measure: 'autoscaling: drain s, autoscaled vs fixed 1 and fixed max',

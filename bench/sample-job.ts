@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { FlinkRestClient, SqlGatewayClient } from '@apphub/flink';
+import type { KafkaClient, OutgoingRecord } from '@apphub/kafka-client';
 import { type LocalEndpoints, platform } from '@apphub/platform';
-import type { Kafka } from 'kafkajs';
 import { followTopic } from '../local/src/sample/consume.js';
 import { renderSampleJob, type SampleJobOptions } from '../local/src/sample/submit.js';
-import { createTopicsWithLeaders } from '../local/src/stack/index.js';
 import { median } from './handler.js';
 
 /**
@@ -55,26 +54,18 @@ const windowMs = 60_000;
  * two minutes later so every data window closes. Returns the start of the last data window.
  */
 export async function seedSampleBacklog(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   events: number,
   progress: (line: string) => void,
 ): Promise<string> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await createTopicsWithLeaders(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
-  } finally {
-    await admin.disconnect();
-  }
+  await kafka.createTopics([{ name: topic, partitions, replicationFactor: 1, config: {} }]);
   const start = Date.parse('2026-11-29T10:00:00.000Z');
   const spanMs = minutes * windowMs;
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  try {
+  {
     const batch = 20_000;
     for (let first = 0; first < events; first += batch) {
-      const byPartition = new Map<number, { key: string; value: string }[]>();
+      const records: OutgoingRecord[] = [];
       for (let index = first; index < Math.min(first + batch, events); index++) {
         const user = (index * 7919) % users;
         // Up to 2 s early: out of order, but within the 5 s watermark delay, so nothing is late.
@@ -87,24 +78,15 @@ export async function seedSampleBacklog(
           occurred_at: new Date(Math.max(start, at)).toISOString(),
         };
         const partition = user % partitions;
-        const list = byPartition.get(partition) ?? [];
-        list.push({ key: event.user_id, value: JSON.stringify(event) });
-        byPartition.set(partition, list);
+        records.push({ key: event.user_id, value: JSON.stringify(event), partition });
       }
-      await producer.sendBatch({
-        acks: 1,
-        topicMessages: [...byPartition].map(([partition, messages]) => ({
-          topic,
-          messages: messages.map((message) => ({ ...message, partition })),
-        })),
-      });
+      await kafka.produce(topic, records);
       if ((first / batch) % 10 === 0) progress(`  seeded ${first + batch} of ${events} events`);
     }
     const closerAt = new Date(start + spanMs + 2 * windowMs).toISOString();
-    await producer.send({
+    await kafka.produce(
       topic,
-      acks: -1,
-      messages: Array.from({ length: partitions }, (_, partition) => ({
+      Array.from({ length: partitions }, (_, partition) => ({
         partition,
         key: 'closer',
         value: JSON.stringify({
@@ -114,9 +96,7 @@ export async function seedSampleBacklog(
           occurred_at: closerAt,
         }),
       })),
-    });
-  } finally {
-    await producer.disconnect();
+    );
   }
   return new Date(start + spanMs - windowMs).toISOString();
 }
@@ -140,7 +120,7 @@ async function settledValue(read: () => Promise<number>, timeoutMs: number): Pro
  * all subtasks once the job is idle. The job is cancelled afterwards.
  */
 export async function drainBacklog(
-  kafka: Kafka,
+  kafka: KafkaClient,
   endpoints: LocalEndpoints,
   variant: SampleJobVariant,
   inputTopic: string,
@@ -150,16 +130,10 @@ export async function drainBacklog(
   const suffix = randomUUID().slice(0, 8);
   const outputTopic = `bench-sample-out-${suffix}`;
   const deadLetterTopic = `bench-sample-dlq-${suffix}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await createTopicsWithLeaders(admin, [
-      { topic: outputTopic, numPartitions: 1, replicationFactor: 1 },
-      { topic: deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
-    ]);
-  } finally {
-    await admin.disconnect();
-  }
+  await kafka.createTopics([
+    { name: outputTopic, partitions: 1, replicationFactor: 1, config: {} },
+    { name: deadLetterTopic, partitions: 1, replicationFactor: 1, config: {} },
+  ]);
   let done: () => void = () => {};
   const lastWindow = new Promise<void>((resolve) => {
     done = resolve;
@@ -216,7 +190,7 @@ export const sampleJobTarget = 0.8;
  * so both see the same machine; prints the medians and returns the ratio of events/s.
  */
 export async function reportSampleJob(
-  kafka: Kafka,
+  kafka: KafkaClient,
   endpoints: LocalEndpoints,
   events: number,
   runs: number,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { KafkaClient } from '@apphub/kafka-client';
 import type { BatcherContext, DatasetDescriptor } from '@apphub/microbatcher';
 import {
   handleBatcherEvent,
@@ -12,9 +13,9 @@ import {
 import { createLogger } from '@apphub/observability';
 import { type LocalEndpoints, platform } from '@apphub/platform';
 import { createWatermarkStore } from '@apphub/watermarks';
-import type { Kafka } from 'kafkajs';
+import type { Kafka as Kafkajs } from 'kafkajs';
 import { BatcherRunner } from '../local/src/batcher/index.js';
-import { createTopicsWithLeaders, localAwsClients } from '../local/src/stack/index.js';
+import { localAwsClients } from '../local/src/stack/index.js';
 import {
   aggregateMessage,
   benchBase,
@@ -35,6 +36,25 @@ export interface ThroughputResult {
 function cpuSecondsSince(start: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1e6;
+}
+
+/** A row for `records` read since `started` (performance.now()) and `cpu` (process.cpuUsage()). */
+function resultSince(
+  name: string,
+  records: number,
+  started: number,
+  cpu: NodeJS.CpuUsage,
+  detail: string,
+): ThroughputResult {
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    name,
+    records,
+    seconds,
+    recordsPerSecond: records / seconds,
+    cpuSeconds: cpuSecondsSince(cpu),
+    detail,
+  };
 }
 
 /**
@@ -60,12 +80,9 @@ export function quietBatcherContext(
 }
 
 /** A fresh topic with the bench's partitions. */
-export async function createBenchTopic(kafka: Kafka, prefix: string): Promise<string> {
+export async function createBenchTopic(kafka: KafkaClient, prefix: string): Promise<string> {
   const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await createTopicsWithLeaders(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
-  await admin.disconnect();
+  await kafka.createTopics([{ name: topic, partitions, replicationFactor: 1, config: {} }]);
   return topic;
 }
 
@@ -73,9 +90,7 @@ export async function createBenchTopic(kafka: Kafka, prefix: string): Promise<st
  * Produces `minutes` x 1000 users aggregates (as the sample job writes them) plus one closer per
  * partition to `topic`, one of {@link createBenchTopic}.
  */
-export async function seedTopic(kafka: Kafka, topic: string, minutes: number): Promise<number> {
-  const producer = kafka.producer();
-  await producer.connect();
+export async function seedTopic(kafka: KafkaClient, topic: string, minutes: number): Promise<number> {
   let count = 0;
   const message = (user: string, start: number, partition: number, events: number) => {
     count += 1;
@@ -86,26 +101,79 @@ export async function seedTopic(kafka: Kafka, topic: string, minutes: number): P
     const messages = Array.from({ length: users }, (_, user) =>
       message(`u-${String(user).padStart(4, '0')}`, start, user % partitions, 1 + (user % 9)),
     );
-    await producer.send({ topic, acks: -1, messages });
+    await kafka.produce(topic, messages);
   }
   // One aggregate per partition well after the data moves every partition's event time past the last window.
   const closers = Array.from({ length: partitions }, (_, partition) =>
     message(`closer-${partition}`, benchBase + (minutes + 30) * 60_000, partition, 1),
   );
-  await producer.send({ topic, acks: -1, messages: closers });
-  await producer.disconnect();
+  await kafka.produce(topic, closers);
   return count;
 }
 
-/** Consumes the whole topic with kafkajs, doing nothing per record: the ceiling. */
+/**
+ * Consumes the whole topic with the project's Kafka client (the one the runner uses), doing nothing
+ * per record but committing each batch: the ceiling of the end-to-end row.
+ */
 export async function rawConsume(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   total: number,
   run: number,
 ): Promise<ThroughputResult> {
-  const consumer = kafka.consumer({
-    groupId: `${topic}-raw-${run}`,
+  let seen = 0;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const group = await kafka.consumeGroup(
+    {
+      groupId: `${topic}-raw-${run}`,
+      topics: [topic],
+      fromBeginning: true,
+      // Whatever a fetch brought: the batches are as large as kafkajs's per-fetch batches.
+      maxBatchRecords: total,
+      batchWindowMs: 0,
+      concurrentPartitions: partitions,
+    },
+    async (batch) => {
+      seen += batch.records.length;
+      await batch.commit();
+      if (seen >= total) finish();
+    },
+  );
+  await finished;
+  const result = resultSince(
+    `raw consume (${rawConsumeClients.platformatic}, commit per batch)`,
+    seen,
+    started,
+    cpu,
+    'ceiling',
+  );
+  await group.stop();
+  return result;
+}
+
+/** The two clients of the raw consume rows, with the versions package.json pins. */
+export const rawConsumeClients = {
+  platformatic: '@platformatic/kafka 2.12.1',
+  kafkajs: 'kafkajs 2.2.4',
+} as const;
+
+/**
+ * The same read with kafkajs, for comparison only: a group
+ * consumer that commits the last offset of every fetched batch.
+ */
+export async function rawConsumeKafkajs(
+  kafkajs: Kafkajs,
+  topic: string,
+  total: number,
+  run: number,
+): Promise<ThroughputResult> {
+  const consumer = kafkajs.consumer({
+    groupId: `${topic}-raw-kafkajs-${run}`,
     maxBytesPerPartition: 16 * 1_048_576,
     maxBytes: 64 * 1_048_576,
     maxWaitTimeInMs: 100,
@@ -119,6 +187,7 @@ export async function rawConsume(
     void consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: partitions,
       eachBatch: async ({ batch, resolveOffset }) => {
         seen += batch.messages.length;
         const last = batch.messages[batch.messages.length - 1];
@@ -132,26 +201,24 @@ export async function rawConsume(
       },
     });
   });
-  const seconds = (performance.now() - started) / 1000;
-  const cpuSeconds = cpuSecondsSince(cpu);
+  const result = resultSince(
+    `raw consume (${rawConsumeClients.kafkajs}, commit per batch)`,
+    seen,
+    started,
+    cpu,
+    'comparison only',
+  );
   await consumer.disconnect();
-  return {
-    name: 'raw consume (kafkajs group, commit per fetch)',
-    records: seen,
-    seconds,
-    recordsPerSecond: seen / seconds,
-    cpuSeconds,
-    detail: 'ceiling',
-  };
+  return result;
 }
 
 /**
- * The micro-batcher end to end on the same topic: the local runner (same kafkajs client) feeding
+ * The micro-batcher end to end on the same topic: the local runner (the same client) feeding
  * the handler's logic (a fresh dataset per run), with S3 and DynamoDB on the local endpoint, until every offset is committed
  * and every data window is sealed.
  */
 export async function microBatch(
-  kafka: Kafka,
+  kafka: KafkaClient,
   endpoints: LocalEndpoints,
   topic: string,
   total: number,

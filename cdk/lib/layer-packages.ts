@@ -7,7 +7,7 @@ import { AppHubError } from '@apphub/platform/settings';
  * function bundle. Never `@aws-sdk/*`: a layer comes first on the module path and would shadow the
  * runtime's SDK for every function.
  */
-export const LAYER_PACKAGES: readonly string[] = ['apache-arrow', 'parquet-wasm', 'kafkajs'];
+export const LAYER_PACKAGES: readonly string[] = ['apache-arrow', 'parquet-wasm', '@platformatic/kafka'];
 
 /** Packages that must never end up in the layer, even as a transitive dependency. */
 const FORBIDDEN_PREFIXES = ['@aws-sdk/', '@smithy/'];

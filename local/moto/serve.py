@@ -14,14 +14,17 @@ memoized per host; and the server keeps HTTP/1.1 connections open, so clients re
 opening one (and the server a thread) per request. werkzeug's development server closes every
 connection (and then waits up to 10 ms draining it), so requests with a length are served here.
 
-moto keeps everything in memory. With --state, the DynamoDB backend survives a restart as
-the stack's other state does: they are restored from the file at start, written back (atomically,
-by rename) a moment after requests that change them and again at shutdown. Only
-`npm run local:down -- --purge` deletes the file.
+moto keeps everything in memory. With --state, the DynamoDB backend survives a restart, a
+`kill -9` included, as DynamoDB keeps every write it acknowledged: each request that changed a table
+is appended to a journal beside the file and flushed to disk (fsync) before it is answered; the
+backend is snapshotted to the file (atomically, by rename) a moment after such requests and at
+shutdown, which starts a new journal. At start the snapshot is restored and the journal's requests
+after it are applied again, in their order. Only `npm run local:down -- --purge` deletes the files.
 """
 
 import argparse
 import functools
+import glob
 import io
 import os
 import pickle
@@ -34,6 +37,7 @@ import moto
 from moto.backends import get_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import WSGIRequestHandler, run_simple
+from werkzeug.test import EnvironBuilder
 
 SERVICES = ("dynamodb",)
 # DynamoDB sends every call as a POST; these leave the tables as they are.
@@ -113,35 +117,108 @@ def changes_state(environ) -> bool:
 
 
 class StateFile:
-    """The DynamoDB backend, pickled to one file (written by this server only)."""
+    """The DynamoDB backend, pickled to one file, and the journal of the requests applied since.
+
+    Journal files are named after the sequence number of their first request; a snapshot records
+    the last sequence number it contains, so a crash between writing a snapshot and deleting the
+    journals it covers replays nothing twice.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.write_lock = threading.Lock()
+        self.sequence = 0
+        self.journal = None
 
-    def restore(self) -> None:
-        if not os.path.exists(self.path):
+    def restore(self, app) -> None:
+        journals = self.journals()
+        if not os.path.exists(self.path) and not journals:
+            self.start_journal()
             return
         try:
-            with open(self.path, "rb") as file:
-                saved = pickle.load(file)
-            if saved["moto"] != moto.__version__:
-                raise ValueError(f"written by moto {saved['moto']}, this is moto {moto.__version__}")
-            for name in SERVICES:
-                backend = get_backend(name)
-                backend.clear()
-                backend.update(saved["backends"][name])
+            covered = 0
+            if os.path.exists(self.path):
+                with open(self.path, "rb") as file:
+                    saved = pickle.load(file)
+                if saved["moto"] != moto.__version__:
+                    raise ValueError(f"written by moto {saved['moto']}, this is moto {moto.__version__}")
+                for name in SERVICES:
+                    backend = get_backend(name)
+                    backend.clear()
+                    backend.update(saved["backends"][name])
+                covered = saved.get("sequence", 0)
+            self.sequence = covered
+            replayed = 0
+            for journal in journals:
+                for sequence, request in read_journal(journal):
+                    if sequence > covered:
+                        apply_request(app, request)
+                        self.sequence = sequence
+                        replayed += 1
         except Exception as error:  # noqa: BLE001 - any unreadable file gets the same one-line answer
             sys.exit(
                 f"error: cannot restore DynamoDB state from {self.path}: {error}; "
                 "move the file away, or delete all local state with npm run local:down -- --purge"
             )
-        print(f"restored DynamoDB state from {self.path}", flush=True)
+        self.start_journal()
+        print(f"restored DynamoDB state from {self.path} ({replayed} journalled requests applied)", flush=True)
 
-    def snapshot(self) -> bytes:
-        """The state as bytes; the caller holds the request lock, so no request is half applied."""
+    def journals(self) -> list:
+        return sorted(glob.glob(f"{glob.escape(self.path)}.journal-*"), key=lambda name: int(name.rsplit("-", 1)[1]))
+
+    def start_journal(self) -> None:
+        """Opens the journal for the requests after the current sequence number; the caller holds the request lock."""
+        if self.journal:
+            self.journal.close()
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self.journal = open(f"{self.path}.journal-{self.sequence + 1}", "ab")
+
+    def record(self, request) -> None:
+        """Appends one applied request and flushes it to disk; the caller holds the request lock."""
+        self.sequence += 1
+        entry = pickle.dumps((self.sequence, request), pickle.HIGHEST_PROTOCOL)
+        self.journal.write(len(entry).to_bytes(4, "big") + entry)
+        self.journal.flush()
+        os.fsync(self.journal.fileno())
+
+    def snapshot(self) -> tuple:
+        """The state as bytes and its sequence number; the caller holds the request lock, so no request is half applied."""
         backends = {name: dict(get_backend(name)) for name in SERVICES}
-        return pickle.dumps({"moto": moto.__version__, "backends": backends}, pickle.HIGHEST_PROTOCOL)
+        data = {"moto": moto.__version__, "backends": backends, "sequence": self.sequence}
+        return pickle.dumps(data, pickle.HIGHEST_PROTOCOL), self.sequence
+
+    def forget_journals(self, covered: int) -> None:
+        """Deletes the journals whose requests all are in the snapshot of sequence number `covered`."""
+        for journal in self.journals()[:-1]:
+            if int(journal.rsplit("-", 1)[1]) <= covered:
+                os.remove(journal)
+
+
+def read_journal(path: str):
+    """The (sequence, request) entries of one journal; a torn last entry was never answered, so it ends the file."""
+    with open(path, "rb") as file:
+        while True:
+            header = file.read(4)
+            if len(header) < 4:
+                return
+            entry = file.read(int.from_bytes(header, "big"))
+            try:
+                yield pickle.loads(entry)
+            except Exception:  # noqa: BLE001 - a torn write
+                return
+
+
+def recorded_request(environ, body: bytes) -> dict:
+    """What replaying a request needs: its CGI variables (method, path, headers) and body."""
+    return {"environ": {key: value for key, value in environ.items() if isinstance(value, str)}, "body": body}
+
+
+def apply_request(app, request) -> None:
+    environ = EnvironBuilder().get_environ()
+    environ.update(request["environ"])
+    environ["wsgi.input"] = io.BytesIO(request["body"])
+    environ["CONTENT_LENGTH"] = str(len(request["body"]))
+    list(app(environ, lambda *_: None))
 
     def write(self, data: bytes) -> None:
         with self.write_lock:
@@ -166,20 +243,36 @@ def main() -> None:
     dirty = threading.Event()
     state = StateFile(args.state) if args.state else None
     if state:
-        state.restore()
+        state.restore(app)
 
     def one_at_a_time(environ, start_response):
         with lock:
-            if state and changes_state(environ):
+            if not (state and changes_state(environ)):
+                # The body is produced under the lock too: moto computes responses lazily in places.
+                return list(app(environ, start_response))
+            body = environ["wsgi.input"].read()
+            environ["wsgi.input"] = io.BytesIO(body)
+            request = recorded_request(environ, body)
+            status = []
+
+            def remember_status(code, headers, exc_info=None):
+                status.append(code)
+                return start_response(code, headers, exc_info)
+
+            payload = list(app(environ, remember_status))
+            # A refused request (a failed condition) changed nothing, so only applied ones are replayed.
+            if status and status[0].startswith("2"):
+                state.record(request)
                 dirty.set()
-            # The body is produced under the lock too: moto computes responses lazily in places.
-            return list(app(environ, start_response))
+            return payload
 
     def save() -> None:
         with lock:
             dirty.clear()
-            data = state.snapshot()
+            data, covered = state.snapshot()
+            state.start_journal()
         state.write(data)
+        state.forget_journals(covered)
 
     def keep_saving() -> None:
         # Pickling holds the request lock, so a large state is saved less often: at most ~10% of the time.

@@ -701,7 +701,7 @@ describe('functions', () => {
     expect(layer).toBeDefined();
     const modules = path.join(synthesized.outdir, layer!.source.path, 'nodejs', 'node_modules');
 
-    for (const name of ['apache-arrow', 'parquet-wasm', 'kafkajs']) {
+    for (const name of ['apache-arrow', 'parquet-wasm', '@platformatic/kafka']) {
       expect(existsSync(path.join(modules, name, 'package.json')), name).toBe(true);
     }
     expect(existsSync(path.join(modules, '@aws-sdk'))).toBe(false);

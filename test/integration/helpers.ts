@@ -1,31 +1,25 @@
+import type { KafkaClient } from '@apphub/kafka-client';
 import { platform } from '@apphub/platform';
 import { computeAggregates, type SampleEvent } from '@apphub/sample';
-import type { Kafka } from 'kafkajs';
 import { afterAll } from 'vitest';
 import { localControlPlane } from '../../local/src/control-plane/local-plane.js';
 import { consumeRecords } from '../../local/src/sample/consume.js';
 import { type ProduceOptions, produceEvents } from '../../local/src/sample/produce.js';
 import { jobTasksRunning } from '../../local/src/sample/submit.js';
-import { createTopicsWithLeaders, localKafka, localKafkaSecurity } from '../../local/src/stack/index.js';
+import { localKafka, localKafkaSecurity } from '../../local/src/stack/index.js';
 import { endpoints, eventually } from '../storage/helpers.js';
 
 // The storage project's helpers; here the environment names the local stack's endpoints.
 export { aws, endpoints, eventually, uniqueName } from '../storage/helpers.js';
 
 /** The plaintext listener, for tools' work in tests: creating topics, producing input, reading output. */
-export const kafka: Kafka = localKafka(endpoints, 'apphub-tests');
+export const kafka: KafkaClient = localKafka(endpoints, 'apphub-tests');
 /** The TLS listener with the local CA, as the pipeline (Flink, the micro-batcher) reaches Kafka. */
-export const tlsKafka: Kafka = localKafka(endpoints, 'apphub-tests-tls', localKafkaSecurity());
+export const tlsKafka: KafkaClient = localKafka(endpoints, 'apphub-tests-tls', localKafkaSecurity());
 
 /** Creates a topic with `partitions` partitions for one test; returns once every partition's leader answers. */
 export async function createTopic(name: string, partitions = 3): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await createTopicsWithLeaders(admin, [{ topic: name, numPartitions: partitions, replicationFactor: 1 }]);
-  } finally {
-    await admin.disconnect();
-  }
+  await kafka.createTopics([{ name, partitions, replicationFactor: 1, config: {} }]);
 }
 
 /** An event of user `u-closer` far past the data: it moves the watermark beyond the last window. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { platform } from '@apphub/platform/settings';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -38,7 +39,7 @@ export class RuntimeLayer extends Construct {
         assetHashType: AssetHashType.CUSTOM,
         bundling: {
           // Never used: local bundling always succeeds; Docker is only the CDK's required fallback.
-          image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:20'),
+          image: DockerImage.fromRegistry(`public.ecr.aws/docker/library/node:${platform.versions.node}`),
           local: {
             tryBundle(outputDir: string): boolean {
               copyLayerPackages(packages, outputDir);

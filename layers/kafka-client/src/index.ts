@@ -7,20 +7,18 @@ export {
   readKafkaCredentials,
 } from './connection.js';
 export { KafkaClientError, KafkaCredentialsInvalidError, KafkaRequestFailedError } from './errors.js';
-export {
-  connectKafka,
-  createKafkajs,
-  createTopicsWithLeaders,
-  kafkajsSecurity,
-  topicNotReady,
-} from './kafkajs.js';
+export { connectKafka, openKafka, platformaticSecurity, topicNotReady } from './platformatic.js';
 export type {
+  GroupConsumer,
+  GroupConsumerOptions,
   IncomingRecord,
   KafkaClient,
   NewTopic,
   ObservedCluster,
   ObservedTopic,
   OutgoingRecord,
+  ReceivedRecord,
+  RecordBatch,
   TopicAdmin,
   TopicRecords,
 } from './ports.js';

@@ -1,6 +1,7 @@
 /**
  * What the project asks of a Kafka client, independent of the client library: topic administration
- * for the topic manager, producing and reading records for the smoke test. `kafkajs.ts` is the one
+ * for the topic manager, producing and reading records for the tools and the smoke test, and a
+ * consumer group with manual commits for the local event-source runner. `platformatic.ts` is the one
  * implementation; another client replaces that file, not its callers.
  */
 
@@ -39,10 +40,10 @@ export interface TopicAdmin {
   setTopicConfig(name: string, config: Readonly<Record<string, string>>): Promise<void>;
 }
 
-/** A record to produce; without `partition` the client's partitioner places it by key. */
+/** A record to produce (text as UTF-8, null for a tombstone); without `partition` the client's partitioner places it by key. */
 export interface OutgoingRecord {
-  readonly key: string;
-  readonly value: string;
+  readonly key: string | Buffer;
+  readonly value: string | Buffer | null;
   readonly partition?: number;
 }
 
@@ -50,14 +51,64 @@ export interface OutgoingRecord {
 export interface IncomingRecord {
   readonly partition: number;
   readonly offset: string;
+  /** Epoch milliseconds, as text. */
+  readonly timestamp: string;
   readonly key: string | null;
   readonly value: string | null;
+}
+
+/** A record as a consumer group receives it: the bytes as they are in Kafka. */
+export interface ReceivedRecord {
+  readonly offset: string;
+  /** Epoch milliseconds, as text. */
+  readonly timestamp: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly { readonly name: string; readonly value: Buffer }[];
+}
+
+/** Consecutive records of one partition, handed to a group consumer's handler. */
+export interface RecordBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly ReceivedRecord[];
+  /**
+   * Commits the group's offset past the batch's last record; resolves once Kafka accepted it. It
+   * rejects when the partition was reassigned meanwhile: its new owner reads the batch again.
+   */
+  commit(): Promise<void>;
+}
+
+/** How a consumer group reads its topics. */
+export interface GroupConsumerOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Where a partition with no committed offset starts: its earliest record, or its end. */
+  readonly fromBeginning: boolean;
+  /** Most records per batch. */
+  readonly maxBatchRecords: number;
+  /** How long a batch waits to fill up to maxBatchRecords after its first record arrived (0: no wait). */
+  readonly batchWindowMs: number;
+  /** Partitions whose handlers run at the same time (each partition's batches run one at a time, in order). */
+  readonly concurrentPartitions: number;
+  /** Called when a handler, a commit or the consumer failed; the group then resumes from its committed offsets. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A running group consumer. */
+export interface GroupConsumer {
+  /** Waits for the batches in flight, then leaves the group; nothing is committed that the handlers did not commit. */
+  stop(): Promise<void>;
 }
 
 /** Producing and reading records. */
 export interface TopicRecords {
   /** The next offset of every partition of `topic` (its end), by partition. */
   endOffsets(topic: string): Promise<ReadonlyMap<number, string>>;
+  /** The offset of the earliest record still kept in every partition of `topic`, by partition. */
+  earliestOffsets(topic: string): Promise<ReadonlyMap<number, string>>;
+  /** The offsets consumer group `groupId` committed on `topic`, by partition (a partition without one is absent). */
+  committedOffsets(groupId: string, topic: string): Promise<ReadonlyMap<number, string>>;
   /** Produces the records, acknowledged by all in-sync replicas, in order per partition. */
   produce(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
   /**
@@ -70,6 +121,20 @@ export interface TopicRecords {
     onRecord: (record: IncomingRecord) => boolean,
     until: number,
   ): Promise<boolean>;
+  /**
+   * Follows `topic` from its earliest records in the background with a throwaway group that commits
+   * nothing, handing each record to `onRecord`, until the returned function is called.
+   */
+  follow(topic: string, onRecord: (record: IncomingRecord) => void): Promise<() => Promise<void>>;
+  /**
+   * Joins consumer group `options.groupId` and hands `onBatch` batches of one partition at a time,
+   * in offset order per partition; only `batch.commit()` moves the group's offsets. A handler that
+   * throws (or a rebalance) makes the group read again from its committed offsets.
+   */
+  consumeGroup(
+    options: GroupConsumerOptions,
+    onBatch: (batch: RecordBatch) => Promise<void>,
+  ): Promise<GroupConsumer>;
 }
 
 /** One connected client: both roles, and one call that closes every connection it opened. */

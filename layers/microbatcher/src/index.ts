@@ -121,7 +121,7 @@ export {
   type SchemaRecordOutcome,
   schemaRecordSchema,
 } from './schema-record.js';
-export { type SealOptions, type SealOutcome, sealLeaseMs, sealWindow } from './sealing.js';
+export { type SealClock, type SealOptions, type SealOutcome, sealLeaseMs, sealWindow } from './sealing.js';
 export { type SealingPassSummary, sealDueWindows } from './sealing-pass.js';
 export {
   decideSymlinkWrite,

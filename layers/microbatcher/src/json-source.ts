@@ -1,7 +1,7 @@
 /**
  * The source text of a top-level member's value in a JSON object's text, for values JSON.parse
- * would round (a decimal's digits). Node 20's JSON.parse has no reviver `context.source` (Node 24
- * has), so the text is found here.
+ * would round (a decimal's digits). JSON.parse's reviver `context.source` gives it too, but calls a
+ * function for every value of every record; the decoder needs only its decimal fields' text.
  */
 
 const whitespace = /[ \t\n\r]*/y;

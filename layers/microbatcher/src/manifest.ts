@@ -43,8 +43,8 @@ export const windowManifestSchema = versionedObject(
     parts: z.array(z.string().min(1)),
     /**
      * The compacted part (compactedPartKey): the winning record per upsert key of `parts`, with
-     * lineage and tombstones. The next version starts from it, so `parts` may expire. Absent in
-     * manifests written before compacted parts existed: their parts are never tagged.
+     * lineage and tombstones. The next version starts from it, so `parts` may expire. A manifest
+     * without one has untagged parts, all of which are read.
      */
     compactedPart: z.string().min(1).optional(),
     /**

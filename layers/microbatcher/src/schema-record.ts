@@ -28,7 +28,7 @@ export const schemaRecordSchema = versionedObject(
         z.strictObject({
           version: z.number().int().min(1),
           recordedAt: z.iso.datetime({ offset: false }),
-          /** `descriptor`, or `manifest <key>` for a schema taken from data written before records existed. */
+          /** `descriptor`, or `manifest <key>` for a schema taken from sealed data that had no record. */
           source: z.string().min(1),
           schema: datasetSchemaSchema,
         }),
@@ -53,8 +53,8 @@ export interface SchemaRecordOutcome {
  * in one line which field changed how. A new version is appended with a compare-and-set on the
  * record (If-Match on the ETag read, If-None-Match for the first), so concurrent writers of the same
  * or different versions never lose one; a refused write reads again and decides again. A dataset
- * with data but no record yet (written before records existed) starts from its newest manifest's
- * columns, so such a dataset cannot change its schema unchecked either.
+ * with sealed data but no record starts from its newest manifest's columns, so such a dataset
+ * cannot change its schema unchecked either.
  */
 export async function recordDatasetSchema(
   context: { readonly lake: Lake; readonly store: WatermarkStore },
@@ -124,7 +124,7 @@ function stored(schema: DatasetSchema): SchemaRecord['versions'][number]['schema
 const lastWindowStart = Date.UTC(9999, 11, 31);
 
 /**
- * The version in force for a dataset written before schema records existed: its newest published
+ * The version in force for a dataset with sealed data but no schema record: its newest published
  * manifest's columns (the sealed files' schema), or none when it has no sealed window.
  */
 async function existingVersions(

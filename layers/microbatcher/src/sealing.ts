@@ -32,11 +32,24 @@ export interface SealOutcome {
   readonly keysOnSeveralPartitions?: number;
 }
 
+/** The clock a lease wait reads and sleeps on: the process's own, or a test's that advances itself. */
+export interface SealClock {
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+const processClock: SealClock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 export interface SealOptions {
   /** Lease owner of this sealer. */
   readonly owner: string;
-  /** Processing time, for lease expiry. */
+  /** Processing time when the call starts; each lease attempt adds the time elapsed since on `clock`. */
   readonly now: number;
+  /** Measures the time elapsed in a lease wait; defaults to the process's monotonic clock. */
+  readonly clock?: SealClock | undefined;
   /**
    * Wait while another owner holds the lease (up to its length) instead of leaving the window; a
    * lease still held after that is reported as `leasedByOther` too.
@@ -48,6 +61,9 @@ export interface SealOptions {
 
 /** How long a sealer may hold a window before others may take over. */
 export const sealLeaseMs = 60_000;
+
+/** How often a sealer waiting for another's lease asks again. */
+const leasePollMs = 200;
 
 /**
  * Seals one window: compacts the previous version's compacted part and the hot parts added since
@@ -65,20 +81,24 @@ export async function sealWindow(
   windowStart: number,
   options: SealOptions = { owner: `seal-${process.pid}`, now: Date.now() },
 ): Promise<SealOutcome> {
-  const waitUntil = performance.now() + sealLeaseMs;
+  const clock = options.clock ?? processClock;
+  const startedAt = clock.now();
+  // Time spent waiting for another sealer's lease, read after every sleep: a lease whose sealer
+  // crashed expires inside the wait, as it would for a sealer starting later.
+  let elapsed = 0;
   for (let attempt = 0; attempt < 5; ) {
     const lease = await context.store.windows.lease(
       descriptor.dataset,
       windowStart,
       options.owner,
-      options.now,
+      options.now + elapsed,
       sealLeaseMs,
     );
     if (lease.outcome === 'nothing-to-seal') return { sealed: false };
     if (lease.outcome === 'held-by-other') {
-      if (!options.waitForLease || performance.now() > waitUntil)
-        return { sealed: false, leasedByOther: true };
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      if (!options.waitForLease || elapsed > sealLeaseMs) return { sealed: false, leasedByOther: true };
+      await clock.sleep(leasePollMs);
+      elapsed = clock.now() - startedAt;
       continue;
     }
     const window = lease.window;

@@ -30,7 +30,7 @@ export async function readWindowRecords(
     window.manifestKey === undefined
       ? undefined
       : await lake.getJson(window.manifestKey, windowManifestSchema);
-  // A manifest from before compacted parts existed has none: its parts were never tagged, so all are read.
+  // A manifest without a compacted part never had its parts tagged, so all of them are read.
   const start = previous?.compactedPart;
   const covered = new Set(start === undefined ? [] : previous?.parts);
   const keys = [...(start === undefined ? [] : [start]), ...window.parts.filter((key) => !covered.has(key))];

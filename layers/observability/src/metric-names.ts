@@ -25,9 +25,9 @@ export const MetricName = {
    * JobName, and the run's count once in the Service series.
    */
   jobsNotRunning: 'JobsNotRunning',
-  /** reconcile: checkpoints failed since the previous run, summed over jobs (Count). */
+  /** reconcile: checkpoints failed since the previous reconcile run, summed over jobs (Count). */
   failedCheckpoints: 'FailedCheckpoints',
-  /** reconcile: job restarts since the previous run, summed over jobs (Count). */
+  /** reconcile: job restarts since the previous reconcile run, summed over jobs (Count). */
   jobRestarts: 'JobRestarts',
   /** savepoint: savepoints that failed or timed out (Count). */
   savepointsFailed: 'SavepointsFailed',

@@ -2,7 +2,7 @@ import { jsonTextSchema, parseWith, z } from './schema.js';
 
 /**
  * How clients reach Kafka: the one description every environment's Kafka settings are rendered
- * from (the Flink job's table options, the event source mapping, the local runner's kafkajs client).
+ * from (the Flink job's table options, the event source mapping, the project's Kafka client adapter).
  *
  * - `PLAINTEXT`: compose and minikube (Redpanda inside the cluster network), tools on the native stack.
  * - `SSL`: MSK's TLS listener (9094; the broker certificates chain to a public CA the JVM already

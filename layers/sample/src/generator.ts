@@ -17,7 +17,7 @@ export interface GenerateOptions {
 
 const eventTypes = ['page_view', 'click', 'purchase', 'search'] as const;
 
-/** mulberry32: a small, fast, seedable PRNG, so runs are reproducible. */
+/** mulberry32: a small, fast, seedable PRNG, so runs are reproducible; numbers in [0, 1). */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

@@ -12,6 +12,7 @@ export { SmokeError, SmokeRequestInvalidError, SmokeStepFailedError } from './er
 export { isSmokeId, isSmokeRow, newSmokeRunId, SMOKE_ID_PREFIX, smokeRunPrefix } from './marker.js';
 export { formatSmokeReport, parseSmokeReport } from './report.js';
 export {
+  parseAggregate,
   runSmoke,
   type SmokeContext,
   type SmokeOptions,

@@ -264,7 +264,7 @@ const aggregateSchema = z.looseObject({
  * An aggregate record's value (upsert-kafka JSON), or undefined for a tombstone or another shape.
  * `total_value` keeps the decimal text Flink wrote: JSON.parse would round it to a double.
  */
-function parseAggregate(value: string | null): z.output<typeof aggregateSchema> | undefined {
+export function parseAggregate(value: string | null): z.output<typeof aggregateSchema> | undefined {
   if (value === null) return undefined;
   try {
     const parsed = aggregateSchema.safeParse(JSON.parse(value));

@@ -48,8 +48,8 @@ export type TopicPlan =
 
 /**
  * The replication factor of a topic created on a cluster of `brokers`: every broker up to three, as
- * the MSK configuration's `default.replication.factor`. (kafkajs speaks CreateTopics v3, which has no
- * "broker default", -1: that came with v4, KIP-464.)
+ * the MSK configuration's `default.replication.factor`, written explicitly rather than as the
+ * "broker default" (-1, CreateTopics v4 and later, KIP-464) so that it holds on every client and broker.
  */
 export function replicationFactorFor(brokers: number): number {
   return Math.max(1, Math.min(3, brokers));

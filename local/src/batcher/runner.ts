@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { GroupConsumer, KafkaClient, ReceivedRecord } from '@apphub/kafka-client';
 import { encodeKafkaEvent, type KafkaEvent, type RawKafkaRecord } from '@apphub/kafka-event';
 import {
   decideAfterFailure,
@@ -8,7 +9,6 @@ import {
 } from '@apphub/microbatcher';
 import type { Logger } from '@apphub/observability';
 import { describeError, parseLocalEndpoints } from '@apphub/platform';
-import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { localAwsClients } from '../stack/index.js';
 import { FailedBatchStore, localMappingUuid } from './failed-batches.js';
 import { LOCAL_FUNCTION_ARN } from './local-handler.js';
@@ -29,7 +29,8 @@ export interface LocalMappingTarget {
 }
 
 export interface BatcherRunnerOptions {
-  readonly kafka: Kafka;
+  /** The client the mappings consume with; the runner stops its groups, the caller closes the client. */
+  readonly kafka: Pick<KafkaClient, 'consumeGroup' | 'earliestOffsets'>;
   /** The mappings to run, one per topic, as the CDK declares one event source per topic. */
   readonly mappings: readonly LocalMappingTarget[];
   /** The Lambda handler (or anything with its signature) to invoke per batch. */
@@ -44,8 +45,8 @@ export interface BatcherRunnerOptions {
   /** Overrides settings.batchSize (local experiments and tests). */
   readonly batchSize?: number;
   /**
-   * Overrides settings.batchingWindowSeconds, in milliseconds (local experiments and tests).
-   * Implemented with the fetch's max wait and a minimum size of about one batch.
+   * Overrides settings.batchingWindowSeconds, in milliseconds (local experiments and tests): how long
+   * a batch waits to fill up to the batch size after its first record arrived.
    */
   readonly batchWindowMs?: number;
   /** Overrides settings.startingPosition: read from the beginning when the group has no committed offsets. */
@@ -82,12 +83,11 @@ export interface BatcherRunnerOptions {
  * finish (or abandons its retries uncommitted) and leaves the group; nothing is committed early.
  */
 export class BatcherRunner {
-  private readonly consumers: Consumer[] = [];
+  private readonly consumers: GroupConsumer[] = [];
   private stopping = false;
   private sealTimer: NodeJS.Timeout | undefined;
   private sealing: Promise<unknown> = Promise.resolve();
   private wakeRetry: (() => void) | undefined;
-  private admin: Promise<Admin> | undefined;
   private destination: FailedBatchStore | undefined;
   private readonly settings: EventSourceSettings;
   /** Records the handler processed, committed. */
@@ -109,61 +109,45 @@ export class BatcherRunner {
 
   /** One mapping's consumer: batches of its topic, committed as the mapping commits them. */
   private async startMapping({ topic, groupId }: LocalMappingTarget): Promise<void> {
-    const { kafka } = this.options;
-    const batchWindowMs = this.options.batchWindowMs ?? this.settings.batchingWindowSeconds * 1000;
-    const batchSize = this.options.batchSize ?? this.settings.batchSize;
-    const fromBeginning = this.options.fromBeginning ?? this.settings.startingPosition === 'TRIM_HORIZON';
-    const consumer = kafka.consumer({
-      groupId,
-      maxWaitTimeInMs: Math.max(batchWindowMs, 1),
-      // With a window the broker waits for about one batch of data (or the window) before answering.
-      minBytes: batchWindowMs > 0 ? Math.min(batchSize * 100, 1_048_576) : 1,
-      maxBytesPerPartition: 16 * 1_048_576,
-      maxBytes: 64 * 1_048_576,
-    });
-    this.consumers.push(consumer);
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.concurrentPartitions ?? 3,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        for (let index = 0; index < batch.messages.length; index += batchSize) {
-          if (this.stopping || !isRunning() || isStale()) return;
-          const chunk = batch.messages.slice(index, index + batchSize);
-          const event = this.toEvent(batch.topic, batch.partition, chunk);
-          const outcome = await this.invokeAsMapping(
-            event,
-            { topic: batch.topic, groupId },
-            batch.partition,
-            chunk[0]!.offset,
-            heartbeat,
-          );
-          if (outcome === undefined) return;
-          const last = chunk[chunk.length - 1]!.offset;
-          const nextOffset = (BigInt(last) + 1n).toString();
-          resolveOffset(last);
-          await consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: nextOffset },
-          ]);
-          if (outcome.kind === 'processed') {
-            this.processed += chunk.length;
-            this.batches += 1;
-          } else if (outcome.kind === 'sent-to-destination') {
-            this.failedBatches += 1;
-          }
-          this.options.onBatch?.({
-            topic: batch.topic,
-            partition: batch.partition,
-            records: chunk.length,
-            nextOffset,
-            outcome,
-          });
-          await heartbeat();
-        }
+    const consumer = await this.options.kafka.consumeGroup(
+      {
+        groupId,
+        topics: [topic],
+        fromBeginning: this.options.fromBeginning ?? this.settings.startingPosition === 'TRIM_HORIZON',
+        maxBatchRecords: this.options.batchSize ?? this.settings.batchSize,
+        batchWindowMs: this.options.batchWindowMs ?? this.settings.batchingWindowSeconds * 1000,
+        concurrentPartitions: this.options.concurrentPartitions ?? 3,
+        onError: (error) =>
+          this.options.logger.warn('the consumer group resumes from its committed offsets', {
+            groupId,
+            error: describeError(error),
+          }),
       },
-    });
+      async (batch) => {
+        if (this.stopping) return;
+        const first = batch.records[0]!;
+        const last = batch.records[batch.records.length - 1]!;
+        const event = this.toEvent(batch.topic, batch.partition, batch.records);
+        const outcome = await this.invokeAsMapping(event, { topic, groupId }, batch.partition, first.offset);
+        if (outcome === undefined) return;
+        await batch.commit();
+        const nextOffset = (BigInt(last.offset) + 1n).toString();
+        if (outcome.kind === 'processed') {
+          this.processed += batch.records.length;
+          this.batches += 1;
+        } else if (outcome.kind === 'sent-to-destination') {
+          this.failedBatches += 1;
+        }
+        this.options.onBatch?.({
+          topic: batch.topic,
+          partition: batch.partition,
+          records: batch.records.length,
+          nextOffset,
+          outcome,
+        });
+      },
+    );
+    this.consumers.push(consumer);
   }
 
   /** Sends the scheduled event the deployed function gets from EventBridge: a sealing pass. */
@@ -188,20 +172,19 @@ export class BatcherRunner {
     this.stopping = true;
     if (this.sealTimer) clearInterval(this.sealTimer);
     this.wakeRetry?.();
-    await Promise.all(this.consumers.map((consumer) => consumer.disconnect()));
+    await Promise.all(this.consumers.map((consumer) => consumer.stop()));
     await this.sealing;
-    await (await this.admin)?.disconnect();
   }
 
-  private toEvent(topic: string, partition: number, messages: readonly KafkaMessage[]): KafkaEvent {
-    const records: RawKafkaRecord[] = messages.map((message) => ({
+  private toEvent(topic: string, partition: number, received: readonly ReceivedRecord[]): KafkaEvent {
+    const records: RawKafkaRecord[] = received.map((record) => ({
       topic,
       partition,
-      offset: Number(message.offset),
-      timestamp: Number(message.timestamp),
-      key: message.key ?? null,
-      value: message.value ?? null,
-      headers: toHeaders(message.headers),
+      offset: Number(record.offset),
+      timestamp: Number(record.timestamp),
+      key: record.key,
+      value: record.value,
+      headers: record.headers.map(({ name, value }) => ({ name, value })),
     }));
     return encodeKafkaEvent(records, {
       eventSource: 'aws:kafka',
@@ -220,7 +203,6 @@ export class BatcherRunner {
     mapping: LocalMappingTarget,
     partition: number,
     firstOffset: string,
-    heartbeat: () => Promise<void>,
   ): Promise<BatchOutcome | undefined> {
     for (let invocations = 1; ; invocations++) {
       try {
@@ -257,9 +239,8 @@ export class BatcherRunner {
           retryInMs: delayMs,
           error: describeError(error),
         });
+        // Retries can outlast the group's session timeout: the client heartbeats in the background.
         if (!(await this.pause(delayMs))) return undefined;
-        // Retries can outlast the group's session timeout; the member stays in the group meanwhile.
-        await heartbeat();
       }
     }
   }
@@ -303,16 +284,9 @@ export class BatcherRunner {
   /** Whether the first record of a batch has left the topic (retention), as Lambda's "the record expires". */
   private async recordsExpired(topic: string, partition: number, firstOffset: string): Promise<boolean> {
     try {
-      this.admin ??= (async () => {
-        const admin = this.options.kafka.admin();
-        await admin.connect();
-        return admin;
-      })();
-      const offsets = await (await this.admin).fetchTopicOffsets(topic);
-      const low = offsets.find((entry) => entry.partition === partition)?.low;
-      return low !== undefined && BigInt(low) > BigInt(firstOffset);
+      const earliest = (await this.options.kafka.earliestOffsets(topic)).get(partition);
+      return earliest !== undefined && BigInt(earliest) > BigInt(firstOffset);
     } catch (error) {
-      this.admin = undefined;
       this.options.logger.warn(
         "cannot read the partition's earliest offset; treating the batch as unexpired",
         {
@@ -340,12 +314,4 @@ export class BatcherRunner {
     });
     return !this.stopping;
   }
-}
-
-function toHeaders(headers: IHeaders | undefined): { name: string; value: Buffer }[] {
-  return Object.entries(headers ?? {}).flatMap(([name, value]) =>
-    (Array.isArray(value) ? value : [value])
-      .filter((item) => item !== undefined)
-      .map((item) => ({ name, value: Buffer.isBuffer(item) ? item : Buffer.from(String(item)) })),
-  );
 }

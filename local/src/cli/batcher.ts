@@ -7,7 +7,7 @@ import {
 } from '@apphub/microbatcher';
 import { createLogger } from '@apphub/observability';
 import { ConfigInvalidError, parseLocalEndpoints, parseWith } from '@apphub/platform';
-import { stackPrefixSchema } from '../../../cdk/lib/config.js';
+import { microBatcherTimeoutSchema, stackPrefixSchema } from '../../../cdk/lib/config.js';
 import {
   type AfterReplay,
   BatcherRunner,
@@ -45,6 +45,11 @@ const options = {
     description: 'derive the consumer groups as the deployment of this stack prefix does',
   },
   latest: { type: 'boolean', description: 'start a new group at the latest offsets instead of the earliest' },
+  'timeout-s': {
+    type: 'string',
+    valueName: 'S',
+    description: "seconds an invocation may take (default: cdk.json's microBatcherTimeoutSeconds)",
+  },
   'seal-interval-s': {
     type: 'string',
     valueName: 'S',
@@ -128,6 +133,7 @@ async function replay(flags: BatcherValues, uri: string): Promise<number> {
     'stack-prefix',
     'latest',
     'seal-interval-s',
+    'timeout-s',
   ] as const;
   const misplaced = ignored.filter((name) => flags[name] !== undefined);
   if (misplaced.length > 0) {
@@ -179,9 +185,11 @@ async function batcher({ values: flags }: CommandInput<typeof options>): Promise
 
   const endpoints = parseLocalEndpoints();
   // The descriptors are checked before Kafka's TLS files are read: a bad configuration is one line.
-  const local = await loadLocalHandler(endpoints, process.env, {
-    timeoutSeconds: mapping.functionTimeoutSeconds,
-  });
+  const timeoutSeconds =
+    flags['timeout-s'] === undefined
+      ? mapping.functionTimeoutSeconds
+      : parseWith(microBatcherTimeoutSchema, integerOption('--timeout-s', flags['timeout-s']), '--timeout-s');
+  const local = await loadLocalHandler(endpoints, process.env, { timeoutSeconds });
   const descriptors = parseBatcherDescriptors(local.descriptorsJson);
   const kafka = pipelineKafka(endpoints, 'apphub-micro-batcher');
   const mappings = [...new Set(descriptors.map((descriptor) => descriptor.topic))].map((topic) => ({
@@ -222,7 +230,12 @@ async function batcher({ values: flags }: CommandInput<typeof options>): Promise
       else console.error(`committed ${range}: DROPPED, its records expired before it succeeded`);
     },
   });
-  await runner.start();
+  try {
+    await runner.start();
+  } catch (error) {
+    await kafka.kafka.close().catch(() => undefined);
+    throw error;
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       console.error(`${signal}: stopping after the batch in flight...`);
@@ -232,6 +245,7 @@ async function batcher({ values: flags }: CommandInput<typeof options>): Promise
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   await runner.stop();
+  await kafka.kafka.close();
   console.error(
     `stopped: ${runner.processed} records in ${runner.batches} batches processed and committed` +
       (runner.failedBatches > 0

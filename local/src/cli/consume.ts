@@ -1,6 +1,6 @@
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { consumeRecords } from '../sample/consume.js';
-import { localKafka } from '../stack/clients.js';
+import { withLocalKafka } from '../stack/clients.js';
 import { type CommandInput, defineCommand, integerOption, type OptionTable, runCli } from './run-cli.js';
 
 const options = {
@@ -23,10 +23,9 @@ async function consume({ values }: CommandInput<typeof options>): Promise<number
   const { topic } = values;
   const limit = integerOption('-n', values.num, 1);
   const timeoutMs = integerOption('--timeout-seconds', values['timeout-seconds']) * 1000;
-  const records = await consumeRecords(localKafka(parseLocalEndpoints(), 'apphub-consume'), topic, {
-    limit,
-    timeoutMs,
-  });
+  const records = await withLocalKafka(parseLocalEndpoints(), 'apphub-consume', (kafka) =>
+    consumeRecords(kafka, topic, { limit, timeoutMs }),
+  );
   for (const record of records) {
     console.log(
       JSON.stringify({

@@ -1,6 +1,7 @@
 import { FlinkRestClient } from '@apphub/flink';
+import type { KafkaClient } from '@apphub/kafka-client';
 import { queryDataset, sampleBatcherDescriptor } from '@apphub/microbatcher';
-import { parseLocalEndpoints, platform } from '@apphub/platform';
+import { type LocalEndpoints, parseLocalEndpoints, platform } from '@apphub/platform';
 import { generateSampleEvents, normaliseAggregate, type SampleAggregate } from '@apphub/sample';
 import { isSmokeId } from '@apphub/smoke';
 import { followTopic } from '../sample/consume.js';
@@ -9,11 +10,12 @@ import { produceEvents } from '../sample/produce.js';
 import { jobTasksRunning, submitSampleJob } from '../sample/submit.js';
 import {
   createProgress,
-  localKafka,
+  type Progress,
   StackStreamingDisabledError,
   stackUp,
   streamingRequiredMessage,
   waitUntil,
+  withLocalKafka,
 } from '../stack/index.js';
 import { type CommandInput, defineCommand, integerOption, type OptionTable, runCli } from './run-cli.js';
 
@@ -38,7 +40,16 @@ async function demo({ values }: CommandInput<typeof options>): Promise<number> {
   if (!endpoints.streamingEnabled) {
     throw new StackStreamingDisabledError(streamingRequiredMessage('npm run demo'));
   }
-  const kafka = localKafka(endpoints, 'apphub-demo');
+  return withLocalKafka(endpoints, 'apphub-demo', (kafka) => demoWith(values, endpoints, kafka, progress));
+}
+
+/** The demo's five steps, with the one Kafka client it opened. */
+async function demoWith(
+  values: CommandInput<typeof options>['values'],
+  endpoints: LocalEndpoints,
+  kafka: KafkaClient,
+  progress: Progress,
+): Promise<number> {
   const flink = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
 
   progress.step('1/5 local stack');

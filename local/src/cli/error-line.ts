@@ -31,9 +31,9 @@ interface Address {
 
 /**
  * The address of a connection that got no answer, found along `error`'s causes: a Flink client's
- * FlinkUnreachableError (refused or timed out, its URL), a kafkajs connection error (its broker), or
- * Node's refused socket (its address and port, as the AWS SDK passes it on; several at once in an
- * AggregateError when a name resolves to more than one address).
+ * FlinkUnreachableError (refused or timed out, its URL), or Node's refused socket (its address and
+ * port, as the AWS SDK and the Kafka client pass it on as a cause; several at once in an
+ * AggregateError when a name resolves to more than one address, or after the Kafka client's retries).
  */
 export function unansweredAddress(error: unknown, seen = new Set<unknown>()): Address | undefined {
   if (typeof error !== 'object' || error === null || seen.has(error)) return undefined;
@@ -42,13 +42,9 @@ export function unansweredAddress(error: unknown, seen = new Set<unknown>()): Ad
     const url = new URL(error.url);
     return { host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
   }
-  const { code, address, port, broker, name } = error as Record<string, unknown>;
+  const { code, address, port } = error as Record<string, unknown>;
   if (code === 'ECONNREFUSED' && typeof address === 'string' && typeof port === 'number') {
     return { host: address, port };
-  }
-  if (name === 'KafkaJSConnectionError' && typeof broker === 'string') {
-    const separator = broker.lastIndexOf(':');
-    return { host: broker.slice(0, separator), port: Number(broker.slice(separator + 1)) };
   }
   const nested = [(error as { cause?: unknown }).cause, ...((error as { errors?: unknown[] }).errors ?? [])];
   for (const inner of nested) {

@@ -218,8 +218,6 @@ function isEntryPoint(moduleUrl: string): boolean {
  */
 export function runCli(cli: Command | CommandGroup, moduleUrl: string): void {
   if (!isEntryPoint(moduleUrl)) return;
-  // The SDK warns on every process that Node 20 support ends in 2027; the Lambdas run on a newer Node.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   runCommand(cli, process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -85,15 +85,20 @@ async function seedSample({ values }: CommandInput<typeof options>): Promise<num
     `seeding ${events.length} events to ${topic} at ${endpoints.brokers.join(',')} from ${source}\n`,
   );
   let lastReport = 0;
-  await produceEvents(localKafka(endpoints, 'apphub-seed'), topic, events, {
-    pauseBetweenMinutesMs,
-    onProgress: (sent) => {
-      if (sent - lastReport >= 2000 || sent === events.length) {
-        process.stderr.write(`  ${sent}/${events.length} sent\n`);
-        lastReport = sent;
-      }
-    },
-  });
+  const kafka = localKafka(endpoints, 'apphub-seed');
+  try {
+    await produceEvents(kafka, topic, events, {
+      pauseBetweenMinutesMs,
+      onProgress: (sent) => {
+        if (sent - lastReport >= 2000 || sent === events.length) {
+          process.stderr.write(`  ${sent}/${events.length} sent\n`);
+          lastReport = sent;
+        }
+      },
+    });
+  } finally {
+    await kafka.close();
+  }
   const times = events.map((event) => event.occurred_at).sort();
   console.log(`sent ${events.length} events to ${topic}, event time ${times[0]} .. ${times.at(-1)}`);
   return 0;

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { IncomingRecord, KafkaClient } from '@apphub/kafka-client';
 import { LocalError } from '../errors.js';
 
 /** One record as `npm run consume` prints it: key and value as text (null for a tombstone). */
@@ -16,94 +16,62 @@ export class TopicNotFoundError extends LocalError {}
  * Follows a topic from the beginning in the background, handing each record to `onRecord`, until
  * the returned stop function is called. Uses a throwaway consumer group and never commits.
  */
-export async function followTopic(
-  kafka: Kafka,
+export function followTopic(
+  kafka: Pick<KafkaClient, 'follow'>,
   topic: string,
   onRecord: (record: ConsumedRecord) => void,
 ): Promise<() => Promise<void>> {
-  const consumer = kafka.consumer({
-    groupId: `apphub-follow-${process.pid}-${Date.now()}`,
-    allowAutoTopicCreation: false,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async ({ partition, message }) => onRecord(toRecord(partition, message)),
-  });
-  return () => consumer.disconnect();
+  return kafka.follow(topic, (record) => onRecord(toRecord(record)));
 }
 
-function toRecord(
-  partition: number,
-  message: { key: Buffer | null; value: Buffer | null; offset: string; timestamp: string },
-): ConsumedRecord {
+function toRecord(record: IncomingRecord): ConsumedRecord {
   return {
-    key: message.key?.toString('utf8') ?? null,
-    value: message.value?.toString('utf8') ?? null,
-    partition,
-    offset: message.offset,
-    timestamp: new Date(Number(message.timestamp)).toISOString(),
+    key: record.key,
+    value: record.value,
+    partition: record.partition,
+    offset: record.offset,
+    timestamp: new Date(Number(record.timestamp)).toISOString(),
   };
 }
 
 /**
- * Reads records from the beginning of every partition without joining a consumer group (so it never
- * moves anyone's committed offsets), until `limit` records or the end of the topic or the timeout.
+ * Reads records from the beginning of every partition with a throwaway group that commits nothing
+ * (so it never moves anyone's committed offsets), until `limit` records or the end of the topic (as
+ * it was when the read began) or the timeout.
  */
 export async function consumeRecords(
-  kafka: Kafka,
+  kafka: Pick<KafkaClient, 'observe' | 'endOffsets' | 'earliestOffsets' | 'follow'>,
   topic: string,
   options: { limit?: number; timeoutMs?: number } = {},
 ): Promise<ConsumedRecord[]> {
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  const admin = kafka.admin();
-  await admin.connect();
-  let ends: { partition: number; high: string; low: string }[];
-  try {
-    if (!(await admin.listTopics()).includes(topic))
-      throw new TopicNotFoundError(`topic ${topic} does not exist`);
-    ends = (await admin.fetchTopicOffsets(topic)).map((p) => ({
-      partition: p.partition,
-      high: p.high,
-      low: p.low,
-    }));
-  } finally {
-    await admin.disconnect();
-  }
+  if ((await kafka.observe([topic])).topics.length === 0)
+    throw new TopicNotFoundError(`topic ${topic} does not exist`);
+  const [ends, earliest] = await Promise.all([kafka.endOffsets(topic), kafka.earliestOffsets(topic)]);
   const pending = new Map(
-    ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]),
+    [...ends]
+      .filter(([partition, end]) => BigInt(end) > BigInt(earliest.get(partition) ?? '0'))
+      .map(([partition, end]) => [partition, BigInt(end)]),
   );
   const records: ConsumedRecord[] = [];
   if (pending.size === 0) return records;
 
-  // A throwaway group id with no commits: kafkajs needs a group to fetch, but nothing is committed.
-  const consumer = kafka.consumer({
-    groupId: `apphub-consume-${process.pid}-${Date.now()}`,
-    allowAutoTopicCreation: false,
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
   });
-  await consumer.connect();
+  const timer = setTimeout(() => finish(), options.timeoutMs ?? 10_000);
+  const stop = await kafka.follow(topic, (record) => {
+    if (records.length >= limit) return;
+    records.push(toRecord(record));
+    if (BigInt(record.offset) + 1n >= (pending.get(record.partition) ?? 0n)) pending.delete(record.partition);
+    if (records.length >= limit || pending.size === 0) finish();
+  });
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, options.timeoutMs ?? 10_000);
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: async ({ partition, message }) => {
-            if (records.length >= limit) return;
-            records.push(toRecord(partition, message));
-            if (BigInt(message.offset) + 1n >= (pending.get(partition) ?? 0n)) pending.delete(partition);
-            if (records.length >= limit || pending.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
+    await finished;
   } finally {
-    await consumer.disconnect();
+    clearTimeout(timer);
+    await stop();
   }
   return records;
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import path from 'node:path';
+import type { TopicRecords } from '@apphub/kafka-client';
 import {
   consumerGroupIdFor,
   createBatcherStorage,
@@ -9,8 +10,8 @@ import {
   sampleBatchersJson,
 } from '@apphub/microbatcher';
 import { type LocalEndpoints, platform } from '@apphub/platform';
-import type { Kafka } from 'kafkajs';
 import { loadLocalMapping } from '../batcher/settings.js';
+import { LocalError } from '../errors.js';
 import { logFile, type Progress, repoRoot, stackPaths, waitUntil } from '../stack/index.js';
 
 /**
@@ -27,19 +28,28 @@ export interface BatcherProcess {
   alive(): boolean;
   /** Stops it with SIGINT (after the batch in flight) and waits for it to exit. */
   stop(): Promise<void>;
+  /**
+   * Sends `signal` to its whole process group (tsx runs the CLI in a child process, which a signal
+   * to tsx alone would leave running) and waits for it to exit; only with `ownProcessGroup`.
+   */
+  killGroup(signal: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `npm run batcher` with `args` (its own flags) and `env`, its output appended to its log. */
+/**
+ * Starts `npm run batcher` with `args` (its own flags) and `env`, its output appended to its log.
+ * With `ownProcessGroup` it leads a process group of its own, so `killGroup` reaches every process.
+ */
 export function startBatcherProcess(
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  options: { readonly ownProcessGroup?: boolean } = {},
 ): BatcherProcess {
   const log = logFile(stackPaths(), 'micro-batcher');
   const out = openSync(log, 'a');
   const child = spawn(
     path.join(repoRoot, 'node_modules/.bin/tsx'),
     [path.join(repoRoot, 'local/src/cli/batcher.ts'), ...args],
-    { cwd: repoRoot, stdio: ['ignore', out, out], env },
+    { cwd: repoRoot, stdio: ['ignore', out, out], env, detached: options.ownProcessGroup === true },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   let alive = true;
@@ -53,6 +63,12 @@ export function startBatcherProcess(
       if (alive) child.kill('SIGINT');
       await exited;
     },
+    killGroup: async (signal) => {
+      if (!options.ownProcessGroup)
+        throw new LocalError('killGroup needs a batcher started with ownProcessGroup');
+      if (alive) process.kill(-child.pid!, signal);
+      await exited;
+    },
   };
 }
 
@@ -63,25 +79,23 @@ export function startBatcherProcess(
  */
 export async function microBatchAggregates(
   endpoints: LocalEndpoints,
-  kafka: Kafka,
+  kafka: Pick<TopicRecords, 'endOffsets' | 'committedOffsets'>,
   progress: Progress,
 ): Promise<{ descriptor: DatasetDescriptor; storage: ReturnType<typeof createBatcherStorage> }> {
   const batcher = startBatcherProcess(['--batch-size', '1000', '--seal-interval-s', '5']);
   const { log } = batcher;
   const topic = platform.topics.aggregates.name;
   const batcherGroupId = batcherGroupIdOf(topic);
-  const admin = kafka.admin();
-  await admin.connect();
   try {
     const caughtUp = await waitUntil(
       'the micro-batcher to commit every aggregate',
       async () => {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const [committed] = await admin.fetchOffsets({ groupId: batcherGroupId, topics: [topic] });
-        const lag = ends.reduce((sum, end) => {
-          const done = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-          return sum + Math.max(0, Number(end.high) - Math.max(0, Number(done)));
-        }, 0);
+        const ends = await kafka.endOffsets(topic);
+        const committed = await kafka.committedOffsets(batcherGroupId, topic);
+        let lag = 0;
+        for (const [partition, end] of ends) {
+          lag += Math.max(0, Number(end) - Number(committed.get(partition) ?? '0'));
+        }
         progress.detail(`${lag} aggregates left to micro-batch`);
         return lag === 0;
       },
@@ -89,7 +103,6 @@ export async function microBatchAggregates(
     );
     if (!caughtUp) throw new Error(`the micro-batcher did not catch up; see ${log}`);
   } finally {
-    await admin.disconnect();
     await batcher.stop();
   }
   const [descriptor] = parseBatcherDescriptors(

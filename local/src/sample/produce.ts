@@ -1,5 +1,5 @@
+import type { TopicRecords } from '@apphub/kafka-client';
 import type { SampleEvent } from '@apphub/sample';
-import type { Kafka } from 'kafkajs';
 
 export interface ProduceOptions {
   /** Called with the running count after each batch. */
@@ -20,40 +20,29 @@ export interface ProduceOptions {
  * batches of at most `batchSize` that never span a minute of event time, acks from all replicas.
  */
 export async function produceEvents(
-  kafka: Kafka,
+  kafka: Pick<TopicRecords, 'produce'>,
   topic: string,
   events: readonly SampleEvent[],
   options: ProduceOptions = {},
 ): Promise<void> {
   const batchSize = options.batchSize ?? 500;
-  const producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
-  try {
-    let sent = 0;
-    for (const minute of splitByMinute(events)) {
-      if (sent > 0 && options.pauseBetweenMinutesMs)
-        await new Promise((r) => setTimeout(r, options.pauseBetweenMinutesMs));
-      for (let offset = 0; offset < minute.length; offset += batchSize) {
-        const batch = minute.slice(offset, offset + batchSize);
-        await producer.send({
-          topic,
-          acks: -1,
-          messages: batch.map((event) => ({
-            key: event.user_id,
-            value: JSON.stringify(event),
-            ...(options.partition ? { partition: options.partition(event) } : {}),
-          })),
-        });
-        sent += batch.length;
-        options.onProgress?.(sent);
-      }
+  let sent = 0;
+  for (const minute of splitByMinute(events)) {
+    if (sent > 0 && options.pauseBetweenMinutesMs)
+      await new Promise((r) => setTimeout(r, options.pauseBetweenMinutesMs));
+    for (let offset = 0; offset < minute.length; offset += batchSize) {
+      const batch = minute.slice(offset, offset + batchSize);
+      await kafka.produce(
+        topic,
+        batch.map((event) => ({
+          key: event.user_id,
+          value: JSON.stringify(event),
+          ...(options.partition ? { partition: options.partition(event) } : {}),
+        })),
+      );
+      sent += batch.length;
+      options.onProgress?.(sent);
     }
-  } finally {
-    await producer.disconnect();
   }
 }
 

@@ -13,6 +13,7 @@ import { flinkKafkaTableOptions, parseLocalEndpoints, platform } from '@apphub/p
 import { localControlPlane } from '../control-plane/local-plane.js';
 import { LocalError } from '../errors.js';
 import { repoRoot } from '../stack/paths.js';
+import { waitUntil } from '../stack/progress.js';
 import { jobKafka, type SampleTarget } from './targets.js';
 
 /** Kafka source start positions the sample job accepts (the connector's scan.startup.mode values). */
@@ -161,4 +162,29 @@ export async function jobTasksRunning(flinkRestUrl: string, jobId: string): Prom
     job.vertices.length > 0 &&
     job.vertices.every((vertex) => vertex.status === 'RUNNING')
   );
+}
+
+/** The sample job did not get all its tasks running in time. */
+export class SampleJobNotRunningError extends LocalError {}
+
+/**
+ * The running job named `jobName` (default the platform's), or, when none runs, the sample job
+ * submitted through the control plane from the latest offsets (then managed: it stays). Returns once
+ * every task of it runs, so that events produced next are read.
+ */
+export async function ensureSampleJobRunning(
+  flinkRestUrl: string,
+  options: Omit<SampleJobOptions, 'startupMode' | 'target'> = {},
+): Promise<{ jobId: string; submitted: boolean }> {
+  const jobName = options.jobName ?? platform.sampleJob.name;
+  const flink = new FlinkRestClient({ baseUrl: flinkRestUrl });
+  const running = (await flink.jobs()).find((job) => job.name === jobName && job.state === 'RUNNING');
+  const jobId =
+    running?.id ?? (await submitSampleJob({ ...options, jobName, startupMode: 'latest-offset' })).jobId;
+  const ready = await waitUntil("the job's tasks to run", () => jobTasksRunning(flinkRestUrl, jobId), {
+    timeoutMs: 90_000,
+  });
+  if (!ready)
+    throw new SampleJobNotRunningError(`job ${jobId} did not get all its tasks running within 90 s`);
+  return { jobId, submitted: running === undefined };
 }

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { FlinkRestClient } from '@apphub/flink';
 import { connectKafka } from '@apphub/kafka-client';
 import {
   createBatcherStorage,
@@ -11,7 +10,7 @@ import { ConfigInvalidError, type LocalEndpoints, parseLocalEndpoints, platform 
 import { runSmoke, type SmokeOptions, type SmokePreparation, type SmokeReport } from '@apphub/smoke';
 import { loadLocalMapping } from '../batcher/index.js';
 import { type BatcherProcess, batcherGroupIdOf, startBatcherProcess } from '../sample/micro-batch.js';
-import { jobTasksRunning, type SampleJobOptions, submitSampleJob } from '../sample/submit.js';
+import { ensureSampleJobRunning, type SampleJobOptions } from '../sample/submit.js';
 import { localKafkaSecurity, repoRoot, stackStatus, waitUntil } from '../stack/index.js';
 
 /** Seconds between the sealing passes of an npm run batcher the smoke test starts. */
@@ -79,23 +78,13 @@ export async function runNativeSmoke(
     {
       name: `sample job ${jobName}`,
       run: async () => {
-        const flink = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
-        const running = (await flink.jobs()).find((job) => job.name === jobName && job.state === 'RUNNING');
-        const jobId =
-          running?.id ??
-          (await submitSampleJob({ ...options.job, jobName, startupMode: 'latest-offset' })).jobId;
-        const ready = await waitUntil(
-          "the job's tasks to run",
-          () => jobTasksRunning(endpoints.flinkRestUrl, jobId),
-          {
-            timeoutMs: 90_000,
-          },
-        );
-        if (!ready)
-          throw new ConfigInvalidError(`job ${jobId} did not get all its tasks running within 90 s`);
-        return running
-          ? `already running as ${jobId}`
-          : `was not running: submitted through the control plane as ${jobId} (managed; it keeps running)`;
+        const { jobId, submitted } = await ensureSampleJobRunning(endpoints.flinkRestUrl, {
+          ...options.job,
+          jobName,
+        });
+        return submitted
+          ? `was not running: submitted through the control plane as ${jobId} (managed; it keeps running)`
+          : `already running as ${jobId}`;
       },
     },
     {

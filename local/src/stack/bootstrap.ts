@@ -11,9 +11,6 @@ import {
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Progress } from './progress.js';
 
-/** Kafka's not-ready errors and topic creation that waits for leaders: the Kafka adapter's, for tests and the bench. */
-export { createTopicsWithLeaders, topicNotReady } from '@apphub/kafka-client';
-
 /**
  * The native stack's topics, by the topic manager every environment runs (@apphub/topics): creates
  * the platform's topics with their partitions and settings, raises partitions, re-applies retention

@@ -1,4 +1,4 @@
-import { kafkajsSecurity as kafkaAdapterSecurity } from '@apphub/kafka-client';
+import { type KafkaClient, type KafkaConnection, openKafka } from '@apphub/kafka-client';
 import {
   type AwsClients,
   ConfigInvalidError,
@@ -7,14 +7,11 @@ import {
   type LocalEndpoints,
   parseKafkaSecurity,
 } from '@apphub/platform';
-import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { type StackPaths, stackPaths } from './paths.js';
 import { kafkaTlsFiles } from './tls.js';
 
 /** AWS clients for the local stack: S3 on MinIO, DynamoDB on moto, with the local credentials. */
 export function localAwsClients(endpoints: LocalEndpoints): AwsClients {
-  // The SDK warns on every process that Node 20 support ends in 2027; the Lambdas run on Node 24.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return createAwsClients(endpoints);
 }
 
@@ -26,37 +23,52 @@ export function localKafkaSecurity(paths: StackPaths = stackPaths()): KafkaSecur
   return { protocol: 'SSL', truststorePemFile: kafkaTlsFiles(paths).caPem };
 }
 
-/** kafkajs connection settings for a security description (TLS with its CA; SASL/SCRAM from the named variables). */
-export function kafkajsSecurity(security: KafkaSecurity): Pick<KafkaConfig, 'ssl' | 'sasl'> {
-  return kafkaAdapterSecurity(
+/**
+ * How a local client reaches the local broker: plaintext (the tools' listener) unless `security` says
+ * otherwise, e.g. `localKafkaConnection(endpoints, id, localKafkaSecurity())` for the TLS listener
+ * the pipeline uses. SASL/SCRAM credentials come from the variables the description names.
+ */
+export function localKafkaConnection(
+  endpoints: LocalEndpoints,
+  clientId = 'apphub-local',
+  security: KafkaSecurity = { protocol: 'PLAINTEXT' },
+  brokers: readonly string[] = security.protocol === 'PLAINTEXT' ? endpoints.brokers : endpoints.tlsBrokers,
+): KafkaConnection {
+  return {
+    clientId,
+    brokers,
     security,
-    security.protocol === 'SASL_SSL'
-      ? {
-          username: process.env[security.usernameVariable] ?? '',
-          password: process.env[security.passwordVariable] ?? '',
-        }
-      : undefined,
-  );
+    credentials:
+      security.protocol === 'SASL_SSL'
+        ? {
+            username: process.env[security.usernameVariable] ?? '',
+            password: process.env[security.passwordVariable] ?? '',
+          }
+        : undefined,
+  };
 }
 
-/**
- * A kafkajs client for the local broker; kafkajs' own retry chatter is silenced, errors surface as
- * exceptions. Plaintext (the tools' listener) unless `security` says otherwise, e.g.
- * `localKafka(endpoints, id, localKafkaSecurity())` for the TLS listener the pipeline uses.
- */
+/** A Kafka client of the local broker (see localKafkaConnection) that connects on its first request; close it when done. */
 export function localKafka(
   endpoints: LocalEndpoints,
   clientId = 'apphub-local',
   security: KafkaSecurity = { protocol: 'PLAINTEXT' },
-): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: [...(security.protocol === 'PLAINTEXT' ? endpoints.brokers : endpoints.tlsBrokers)],
-    ...kafkajsSecurity(security),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 3, initialRetryTime: 200 },
-    connectionTimeout: 3_000,
-  });
+): KafkaClient {
+  return openKafka(localKafkaConnection(endpoints, clientId, security));
+}
+
+/** Runs `work` with a local Kafka client (plaintext listener) and closes the client afterwards. */
+export async function withLocalKafka<T>(
+  endpoints: LocalEndpoints,
+  clientId: string,
+  work: (kafka: KafkaClient) => Promise<T>,
+): Promise<T> {
+  const kafka = localKafka(endpoints, clientId);
+  try {
+    return await work(kafka);
+  } finally {
+    await kafka.close();
+  }
 }
 
 /** GET a JSON document with a short timeout; undefined when the endpoint does not answer 2xx. */
@@ -79,7 +91,7 @@ export function pipelineKafka(
   endpoints: LocalEndpoints,
   clientId: string,
   env: NodeJS.ProcessEnv = process.env,
-): { kafka: Kafka; bootstrapServers: string; security: KafkaSecurity } {
+): { kafka: KafkaClient; bootstrapServers: string; security: KafkaSecurity } {
   const servers = env.APPHUB_KAFKA_BOOTSTRAP_SERVERS;
   const described = env.APPHUB_KAFKA_SECURITY;
   if ((servers === undefined) !== (described === undefined)) {
@@ -100,13 +112,6 @@ export function pipelineKafka(
     throw new ConfigInvalidError(`APPHUB_KAFKA_SECURITY is not JSON: ${described}`, { cause: error });
   }
   const security = parseKafkaSecurity(parsed, 'APPHUB_KAFKA_SECURITY');
-  const kafka = new Kafka({
-    clientId,
-    brokers: servers.split(','),
-    ...kafkajsSecurity(security),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 3, initialRetryTime: 200 },
-    connectionTimeout: 3_000,
-  });
+  const kafka = openKafka(localKafkaConnection(endpoints, clientId, security, servers.split(',')));
   return { kafka, bootstrapServers: servers, security };
 }

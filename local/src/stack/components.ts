@@ -223,23 +223,20 @@ const kafka: ComponentSpec = {
     stopWaitSeconds: 60,
   }),
   probe: async (paths, endpoints) => {
-    const admin = localKafka(endpoints, 'apphub-status').admin();
+    const kafka = localKafka(endpoints, 'apphub-status');
     try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
-      const topics = await admin.listTopics();
       const wanted = Object.values(platform.topics);
-      const present = wanted.filter((topic) => topics.includes(topic.name)).length;
+      const cluster = await kafka.observe(wanted.map((topic) => topic.name));
       const tlsAddress = endpoints.tlsBrokers[0]!;
       const tls = await tlsHandshake(tlsAddress, kafkaTlsFiles(paths).caPem);
       return {
-        healthy: cluster.brokers.length > 0 && tls,
-        detail: `${cluster.brokers.length} broker, ${present}/${wanted.length} streaming topics, TLS ${tlsAddress} ${tls ? 'ok' : 'NOT answering'}`,
+        healthy: cluster.brokers > 0 && tls,
+        detail: `${cluster.brokers} broker, ${cluster.topics.length}/${wanted.length} streaming topics, TLS ${tlsAddress} ${tls ? 'ok' : 'NOT answering'}`,
       };
     } catch (error) {
       return { healthy: false, detail: error instanceof Error ? error.message : String(error) };
     } finally {
-      await admin.disconnect().catch(() => undefined);
+      await kafka.close().catch(() => undefined);
     }
   },
 };

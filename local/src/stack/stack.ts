@@ -103,16 +103,6 @@ function withRescaledTaskManagers(paths: StackPaths, endpoints: LocalEndpoints):
   return Number.isInteger(count) && count > 0 ? { ...endpoints, taskManagers: count } : endpoints;
 }
 
-/** The process table of the stack before it ran under supervisord; its pids are never signalled. */
-function noteLegacyProcessTable(paths: StackPaths, progress: Progress): void {
-  const legacy = path.join(paths.stack, 'state', 'processes.json');
-  if (existsSync(legacy)) {
-    progress.detail(
-      `${legacy} is from an older layout of the stack and is ignored: the pids in it are never signalled (a pid may belong to another process by now); stop such processes yourself if they still run`,
-    );
-  }
-}
-
 /** Installs what is missing, prepares the launch context, and writes supervisord's configuration. */
 async function prepareLaunch(paths: StackPaths, endpoints: LocalEndpoints, progress: Progress) {
   checkPrerequisites();
@@ -156,7 +146,6 @@ export async function stackUp(
   const decision = decideStreaming(endpoints, 'local:up');
   if (!decision.start) throw new StackStreamingDisabledError(decision.message);
   const { context, components } = await prepareLaunch(paths, endpoints, progress);
-  noteLegacyProcessTable(paths, progress);
   await ensureSupervisord(paths);
   const wanted = components.filter((c) => !options.only || options.only.includes(c.name));
   const byName = (name: string) => wanted.filter((c) => c.name === name || c.name.startsWith(`${name}-`));
@@ -237,7 +226,6 @@ export async function stackDown(
   options: StackOptions & { purge?: boolean; only?: readonly string[] } = {},
 ): Promise<void> {
   const { paths, endpoints, progress } = resolve(options);
-  noteLegacyProcessTable(paths, progress);
   if (options.only) {
     progress.step(`stopping ${options.only.join(', ')}`);
     await stopPrograms(paths, options.only);

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { produceEvents } from '../../../local/src/sample/produce.js';
 import { quickAutoscaleSettings } from '../../../local/src/sample/submit.js';
 import { closerEvent, createTopic, kafka, userPartition } from '../helpers.js';
-import { cleanUp, eventually, localPlane, SampleScenario, uniqueName } from './harness.js';
+import { cleanUp, eventually, localPlane, SampleScenario } from './harness.js';
 
 /** The local stack's quick settings: seconds where the defaults wait minutes. */
 const autoscale = quickAutoscaleSettings;
@@ -15,19 +15,13 @@ const partitions = 4;
 const minutes = 24;
 const perMinute = 500_000;
 
-/** Wall-clock arrival times of the sink topic's records, read by a consumer of its own. */
+/** Wall-clock arrival times of the sink topic's records, read by a follower of its own. */
 async function watchArrivals(topic: string): Promise<{ times: number[]; stop: () => Promise<void> }> {
-  const consumer = kafka.consumer({ groupId: uniqueName('it-autoscale-watch') });
   const times: number[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      const now = Date.now();
-      for (const _ of batch.messages) times.push(now);
-    },
+  const stop = await kafka.follow(topic, () => {
+    times.push(Date.now());
   });
-  return { times, stop: () => consumer.disconnect() };
+  return { times, stop };
 }
 
 /**

@@ -6,16 +6,13 @@ import { eventually, kafka } from '../helpers.js';
 
 /** Offsets a consumer group committed on `topic`, per partition ("-1": none). */
 export async function committedOffsets(groupId: string, topic: string): Promise<Record<number, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return Object.fromEntries(
-      (result?.partitions ?? []).map((partition) => [partition.partition, partition.offset]),
-    );
-  } finally {
-    await admin.disconnect();
-  }
+  const [ends, committed] = await Promise.all([
+    kafka.endOffsets(topic),
+    kafka.committedOffsets(groupId, topic),
+  ]);
+  return Object.fromEntries(
+    [...ends.keys()].map((partition) => [partition, committed.get(partition) ?? '-1']),
+  );
 }
 
 /** Produces aggregate records (see aggregate) to their partitions of `topic`, acknowledged by all replicas. */
@@ -23,21 +20,10 @@ export async function produceAggregates(
   topic: string,
   records: ReturnType<typeof aggregate>[],
 ): Promise<void> {
-  const producer = kafka.producer();
-  await producer.connect();
-  try {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: records.map((record) => ({
-        partition: record.partition,
-        key: record.key,
-        value: record.value,
-      })),
-    });
-  } finally {
-    await producer.disconnect();
-  }
+  await kafka.produce(
+    topic,
+    records.map((record) => ({ partition: record.partition, key: record.key, value: record.value })),
+  );
 }
 
 /** A list for the runners a test file starts; each is stopped when the file's tests end. */

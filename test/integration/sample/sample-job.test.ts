@@ -96,34 +96,28 @@ describe('sample job on the real stack', () => {
     ];
     let poisonBaseOffset = -1;
 
-    const producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
-    try {
-      const toFirstPartition = { partition: () => 0 };
-      const { jobId, jobName } = await submitSampleJob({
-        jobName: uniqueName('it-sample'),
-        inputTopic,
-        outputTopic,
-        deadLetterTopic,
-        groupId: uniqueName('it-group'),
-      });
-      jobs.push({ jobId, jobName });
-      await sendLive(jobId, inputTopic, busy, { partition: userPartition });
-      // Poison records between good ones: each must reach the dead-letter topic with its reason.
-      const [poisonSent] = await producer.send({
-        topic: inputTopic,
-        acks: -1,
-        messages: poison.map((record) => ({ key: 'poison', value: record.value, partition: 1 })),
-      });
-      poisonBaseOffset = Number(poisonSent!.baseOffset);
-      await produceEvents(kafka, inputTopic, tail, toFirstPartition);
-      // The tail's windows close through idleness, not through data: partitions 1 and 2 are quiet, and
-      // only once Flink marks them idle does partition 0's watermark close them. Then the closer.
-      await windowsClosedByIdleness(outputTopic, [...busy, ...tail]);
-      await produceEvents(kafka, inputTopic, [closer], toFirstPartition);
-    } finally {
-      await producer.disconnect();
-    }
+    const toFirstPartition = { partition: () => 0 };
+    const { jobId, jobName } = await submitSampleJob({
+      jobName: uniqueName('it-sample'),
+      inputTopic,
+      outputTopic,
+      deadLetterTopic,
+      groupId: uniqueName('it-group'),
+    });
+    jobs.push({ jobId, jobName });
+    await sendLive(jobId, inputTopic, busy, { partition: userPartition });
+    // Poison records between good ones: each must reach the dead-letter topic with its reason.
+    // Nothing else writes to partition 1 now: its end is where the poison records start.
+    poisonBaseOffset = Number((await kafka.endOffsets(inputTopic)).get(1));
+    await kafka.produce(
+      inputTopic,
+      poison.map((record) => ({ key: 'poison', value: record.value, partition: 1 })),
+    );
+    await produceEvents(kafka, inputTopic, tail, toFirstPartition);
+    // The tail's windows close through idleness, not through data: partitions 1 and 2 are quiet, and
+    // only once Flink marks them idle does partition 0's watermark close them. Then the closer.
+    await windowsClosedByIdleness(outputTopic, [...busy, ...tail]);
+    await produceEvents(kafka, inputTopic, [closer], toFirstPartition);
 
     const expected = computeAggregates([...busy, ...tail]);
     expect(new Set(expected.map((a) => a.user_id)).size).toBeGreaterThanOrEqual(20);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { programStates, stackDown, stackPaths, stackUp } from '../../../local/src/stack/index.js';
@@ -30,12 +30,10 @@ describe.skipIf(process.env.APPHUB_DISRUPTIVE_TESTS !== '1')('local:down and loc
   const plane = localPlane();
   const scenario = new SampleScenario(81);
   const paths = stackPaths();
-  const legacyTable = path.join(paths.stack, 'state', 'processes.json');
   let bystander: ChildProcess | undefined;
 
   afterAll(async () => {
     bystander?.kill('SIGKILL');
-    rmSync(legacyTable, { force: true });
     await cleanUp(plane, scenario.jobName);
   });
 
@@ -48,13 +46,9 @@ describe.skipIf(process.env.APPHUB_DISRUPTIVE_TESTS !== '1')('local:down and loc
     const supervised = [...(await programStates(paths)).values()].flatMap((p) => (p.pid ? [p.pid] : []));
     expect(supervised.length).toBeGreaterThanOrEqual(8);
 
-    // An unrelated process whose pid files name as if it were the stack's: an older layout's process
-    // table, and supervisord's own pid file. Neither may be signalled.
+    // An unrelated process whose pid supervisord's own pid file names: it may not be signalled.
     bystander = spawn('sleep', ['600'], { stdio: 'ignore' });
     const pid = bystander.pid!;
-    mkdirSync(path.dirname(legacyTable), { recursive: true });
-    const record = { pid, startedAt: new Date().toISOString(), logFile: '/dev/null' };
-    writeFileSync(legacyTable, JSON.stringify({ kafka: { component: 'kafka', ...record } }));
     writeFileSync(path.join(paths.supervisor, 'supervisord.pid'), `${pid}\n`);
 
     await stackDown({ progress: { step: () => {}, detail: () => {} } });

@@ -385,7 +385,7 @@ describe('micro-batcher lakehouse: symlink manifests and expiring hot parts', ()
     expect(await outputOf(expiring)).toEqual(await outputOf(kept));
   });
 
-  it('never tags the parts of a window sealed before compacted parts existed, and re-seals it from all its parts', async () => {
+  it('never tags the parts of a window whose manifest has no compacted part, and re-seals it from all its parts', async () => {
     // Prepare: window 0 as the earlier micro-batcher left it: a manifest without a compacted part,
     // untagged parts, no finished version.
     const descriptor = testDescriptor();

@@ -4,10 +4,10 @@ import {
   ControlPlaneRestoreMissingError,
 } from '@apphub/control-plane';
 import { FlinkRestClient, SqlGatewayClient } from '@apphub/flink';
+import { connectKafka } from '@apphub/kafka-client';
 import { createAwsClients, parseLocalEndpoints } from '@apphub/platform';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
-import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { errorLine } from '../../../local/src/cli/error-line.js';
 import { closedPort, stackDownEnvironment } from '../../support/closed-ports.js';
@@ -23,15 +23,16 @@ describe('the error line of a CLI', () => {
     const env = await stackDownEnvironment();
     const endpoints = parseLocalEndpoints(env);
     const aws = createAwsClients(endpoints);
-    const kafka = new Kafka({
-      brokers: [...endpoints.brokers],
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 0 },
-    }).admin();
 
     // Each client as the CLIs build it, against its closed port: the errors are the real ones.
     const errors = await Promise.all([
-      failure(kafka.connect()),
+      failure(
+        connectKafka({
+          clientId: 'apphub-test',
+          brokers: endpoints.brokers,
+          security: { protocol: 'PLAINTEXT' },
+        }),
+      ),
       failure(new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl, retries: 0 }).overview()),
       failure(new SqlGatewayClient({ baseUrl: endpoints.sqlGatewayUrl, retries: 0 }).openSession()),
       failure(aws.s3.send(new ListBucketsCommand({}))),

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { parseLocalEndpoints, platform } from '@apphub/platform';
 import { describe, expect, it } from 'vitest';
 import { integerOption, parseOptions } from '../../../local/src/cli/run-cli.js';
@@ -8,7 +7,7 @@ import { splitByMinute } from '../../../local/src/sample/produce.js';
 import { renderSampleJob } from '../../../local/src/sample/submit.js';
 import { newKafkaClusterId } from '../../../local/src/stack/config-files.js';
 import { StackPrerequisiteMissingError } from '../../../local/src/stack/errors.js';
-import { nativeFlinkSettings, stackPaths, topicNotReady } from '../../../local/src/stack/index.js';
+import { nativeFlinkSettings, stackPaths } from '../../../local/src/stack/index.js';
 import { checkPrerequisites } from '../../../local/src/stack/prerequisites.js';
 
 describe("parseOptions (node:util parseArgs over a command's option table)", () => {
@@ -171,27 +170,6 @@ describe('newKafkaClusterId', () => {
 
   it('is 22 URL-safe base64 characters', () => {
     for (let i = 0; i < 200; i += 1) expect(newKafkaClusterId()).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
-  });
-});
-
-describe('topicNotReady (what createTopicsWithLeaders retries)', () => {
-  // kafkajs's own error table: the names it gives Kafka's error codes (src/protocol/error.js).
-  const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error') as {
-    createErrorFromCode: (code: number) => Error & { type: string };
-  };
-
-  it("retries Kafka's not-ready answers by kafkajs's names, alone or in an aggregate", () => {
-    // 3 UNKNOWN_TOPIC_OR_PARTITION, 5 LEADER_NOT_AVAILABLE, 6 NOT_LEADER_FOR_PARTITION (kafkajs's
-    // name for NOT_LEADER_OR_FOLLOWER), all answered while a new topic's partitions get leaders.
-    for (const code of [3, 5, 6]) expect(topicNotReady(createErrorFromCode(code))).toBe(true);
-    expect(topicNotReady({ errors: [createErrorFromCode(3), createErrorFromCode(6)] })).toBe(true);
-  });
-
-  it('fails on anything else', () => {
-    // 29 TOPIC_AUTHORIZATION_FAILED, 37 INVALID_PARTITIONS: retrying would not help.
-    expect(topicNotReady(createErrorFromCode(29))).toBe(false);
-    expect(topicNotReady({ errors: [createErrorFromCode(3), createErrorFromCode(37)] })).toBe(false);
-    expect(topicNotReady(new Error('connection refused'))).toBe(false);
   });
 });
 

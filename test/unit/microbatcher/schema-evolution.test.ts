@@ -261,7 +261,7 @@ describe('recordDatasetSchema: the schema in force, recorded in the lake', () =>
     expect(record.versions.map((version) => version.version)).toEqual([1, 2]);
   });
 
-  it('starts a dataset written before records existed from its newest manifest, so its change is checked', async () => {
+  it('starts a dataset with sealed data but no schema record from its newest manifest, so its change is checked', async () => {
     // Prepare: a sealed window whose manifest says total_value was a double.
     const storage = context();
     const descriptor = fakeDescriptor();

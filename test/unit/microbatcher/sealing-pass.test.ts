@@ -212,6 +212,39 @@ describe('sealWindow and the window lease', () => {
     expect(expired.outcome).toBe('leased');
   });
 
+  it('takes over, inside its wait, the window of a sealer that crashed holding the lease', async () => {
+    // Prepare: a part to seal, and a lease its holder took a second ago and will never release.
+    const descriptor = fakeDescriptor();
+    const { context, store, clock } = fakeBatcherContext([descriptor]);
+    await processKafkaEvent(context, mskEvent([aggregate(descriptor.topic, 0, 0, 'u-001', 0, 3)]));
+    await store.windows.lease(descriptor.dataset, base, 'crashed', clock.now - 1000, sealLeaseMs);
+    // A clock the wait advances itself: no real time passes.
+    const waitClock = {
+      now: () => clock.now,
+      sleep: async (ms: number) => {
+        clock.now += ms;
+      },
+    };
+    const startedAt = clock.now;
+
+    // Act
+    const outcome = await sealWindow(context, descriptor, base, {
+      owner: 'me',
+      now: clock.now,
+      clock: waitClock,
+      waitForLease: true,
+    });
+
+    // Assess: sealed once the crashed sealer's lease ran out, before this sealer's wait did.
+    expect(outcome).toMatchObject({ sealed: true });
+    expect(clock.now - startedAt).toBeGreaterThanOrEqual(sealLeaseMs - 1000);
+    expect(clock.now - startedAt).toBeLessThanOrEqual(sealLeaseMs);
+    expect(await store.windows.get(descriptor.dataset, base)).toMatchObject({
+      manifestVersion: 1,
+      finishedVersion: 1,
+    });
+  });
+
   it('publishes a version once when two sealers race for the same window', async () => {
     const descriptor = fakeDescriptor();
     const { context, store, clock } = fakeBatcherContext([descriptor]);
