@@ -194,11 +194,84 @@ describe('decideAutoscale on synthesized metric series', () => {
     ]);
   });
 
-  it('decides nothing for a source with pending records that reads none', () => {
+  it('holds a source with pending records that reads none', () => {
     const decision = decideOnce(loaded(0, 2, { pendingRecords: 50_000 }));
 
     expect(decision.action).toBe('none');
     expect(codes(decision)).toEqual(['rate-unknown']);
+    const source = decision.inputs.vertices.find((vertex) => vertex.vertexId === SOURCE)!;
+    expect(source.requiredParallelism).toBe(2);
+  });
+
+  describe('a source whose rate meters show nothing yet', () => {
+    // Seconds where the defaults wait minutes: the backlog is to be read within 10 s.
+    const quick = { ...onNow, catchUpSeconds: 10, restartSeconds: 5, scaleDownDelaySeconds: 30 };
+    /** The job reading a backlog flat out, as Flink reports it in the first seconds: busy, and no rates yet. */
+    const unmetered = (at: number, pendingRecords: number, parallelism = 1): JobMoment => ({
+      now: at,
+      parallelism,
+      pendingRecords,
+      source: { busy: 1, recordsIn: 0, recordsOut: 0 },
+      window: { busy: 1, recordsIn: 0, recordsOut: 0 },
+    });
+    /** Decides each moment in turn, every earlier decision in the history. */
+    const series = (moments: readonly JobMoment[], settings: AutoscaleSettings) => {
+      const history: AutoscaleDecisionRecord[] = [];
+      return moments.map((moment) => {
+        const decision = decideAutoscale(observationOf(moment), history, settings, moment.now);
+        history.push(autoscaleDecisionRecord('orders', decision, settings, moment.now));
+        return decision;
+      });
+    };
+
+    it('scales up from the rate its backlog fell when that is too slow to catch up in time', () => {
+      // Prepare: 3,260,000 pending, 15 s later 1,760,000: it reads about 100,000 a second, and
+      // 1,760,000 within 10 s needs 176,000.
+      const moments = [unmetered(now, 3_260_000), unmetered(now + 15_000, 1_760_000)];
+
+      // Act
+      const [first, second] = series(moments, quick);
+
+      // Assess: the first cannot tell a rate and holds; the second asks ceil(176,000 / 70,000) = 3,
+      // aligned to 4 for 128 key groups.
+      expect(codes(first!)).toEqual(['rate-unknown']);
+      expect(second).toMatchObject({ action: 'scale-up', parallelism: 4 });
+      expect(second!.inputs.bottleneckVertexId).toBe(SOURCE);
+      const source = second!.inputs.vertices.find((vertex) => vertex.vertexId === SOURCE)!;
+      expect(source.backlogFallPerSecond).toBe(100_000);
+      expect(source.trueRatePerSubtask).toBe(100_000);
+      expect(source.targetRatePerSecond).toBe(176_000);
+      expect(source.requiredParallelism).toBe(3);
+    });
+
+    it('keeps the parallelism while the backlog falls fast enough to be read within the catch-up time', () => {
+      // Prepare: 1,000,000 pending, 15 s later 250,000: 50,000 a second, and 25,000 a second would do.
+      const moments = [unmetered(now, 1_000_000, 2), unmetered(now + 15_000, 250_000, 2)];
+
+      // Act
+      const [, second] = series(moments, quick);
+
+      // Assess: 50 % busy at the target is inside the band; an estimated rate never asks for less.
+      expect(second).toMatchObject({ action: 'none', parallelism: 2 });
+      expect(codes(second!)).toEqual(['within-target']);
+      const source = second!.inputs.vertices.find((vertex) => vertex.vertexId === SOURCE)!;
+      expect(source.utilizationAtTarget).toBeCloseTo(0.5);
+      expect(source.requiredParallelism).toBe(2);
+    });
+
+    it('never scales down while its backlog does not fall, however long that lasts', () => {
+      // Prepare: 4 subtasks, 500,000 pending and no rate for two minutes, four times the scale-down delay.
+      const moments = Array.from({ length: 9 }, (_, index) => unmetered(now + index * 15_000, 500_000, 4));
+
+      // Act
+      const decisions = series(moments, quick);
+
+      // Assess
+      expect(decisions.map((decision) => [decision.action, decision.parallelism])).toEqual(
+        moments.map(() => ['none', 4]),
+      );
+      expect(decisions.every((decision) => codes(decision).includes('rate-unknown'))).toBe(true);
+    });
   });
 
   it('lets no vertex held up by its downstream ask for more: busy time counts, backpressured time does not', () => {

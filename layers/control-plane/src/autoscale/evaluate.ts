@@ -49,6 +49,7 @@ export function evaluateAutoscale(
   const elapsedSeconds = previous
     ? (observation.observedAt - Date.parse(previous.inputs.observedAt)) / 1000
     : 0;
+  const holds: AutoscaleReason[] = [];
   const previousPending = new Map(
     (previous?.inputs.vertices ?? []).map((vertex) => [vertex.vertexId, vertex.pendingRecords]),
   );
@@ -90,14 +91,19 @@ export function evaluateAutoscale(
       continue;
     }
 
+    // Records read per second. While a source's rate meters still show nothing (they lag behind a
+    // job that just started), the rate its backlog fell since the previous observation: it read at least that.
+    const backlog = pending ?? 0;
+    const before = previousPending.get(vertex.id);
+    const backlogChange =
+      source && before !== undefined && elapsedSeconds > 0 ? (backlog - before) / elapsedSeconds : undefined;
+    const lagFall = recordsIn === 0 && backlog > 0 && backlogChange !== undefined ? -backlogChange : 0;
+    const observedRate = lagFall > 0 ? lagFall : recordsIn;
+
     let targetRate: number;
     if (source) {
-      const backlog = pending ?? 0;
-      const before = previousPending.get(vertex.id);
       // A growing backlog means records arrive faster than they are read: the arrival rate is both.
-      const backlogGrowth =
-        before !== undefined && elapsedSeconds > 0 ? (backlog - before) / elapsedSeconds : 0;
-      const arrival = Math.max(0, recordsIn + backlogGrowth);
+      const arrival = Math.max(0, observedRate + (backlogChange ?? 0));
       const catchUp =
         settings.catchUpSeconds > 0
           ? (backlog + arrival * settings.restartSeconds) / settings.catchUpSeconds
@@ -116,13 +122,19 @@ export function evaluateAutoscale(
     targetRates.set(vertex.id, targetRate);
 
     // Nothing read: the vertex's rate cannot be measured, and with nothing to read it needs nothing.
+    // A backlog read at the rate it fell, with no time measured yet, counts as read busy all the time.
+    const timeUnmeasured = busyRatio === 0 && !(vertex.idleTimeMsPerSecond.avg > 0);
+    const busyShare = lagFall > 0 && timeUnmeasured ? 1 : busyRatio;
     const trueRatePerSubtask =
-      recordsIn > 0 && busyRatio > 0 ? recordsIn / busyRatio / vertex.parallelism : Number.POSITIVE_INFINITY;
-    if (recordsIn === 0 && targetRate > 0) {
-      problem ??= {
+      observedRate > 0 && busyShare > 0
+        ? observedRate / busyShare / vertex.parallelism
+        : Number.POSITIVE_INFINITY;
+    const rateUnknown = observedRate === 0 && targetRate > 0;
+    if (rateUnknown) {
+      holds.push({
         code: 'rate-unknown',
-        detail: `vertex ${vertex.name} has ${Math.round(targetRate)} records/s to process but read none`,
-      };
+        detail: `vertex ${vertex.name} has ${Math.round(targetRate)} records/s to process but read none${source && backlog > 0 ? ' and its backlog did not fall' : ''}; it keeps parallelism ${vertex.parallelism}`,
+      });
     }
     const utilization = targetRate === 0 ? 0 : targetRate / (trueRatePerSubtask * vertex.parallelism);
     const outsideBand = utilization > settings.utilizationMax || utilization < settings.utilizationMin;
@@ -132,8 +144,12 @@ export function evaluateAutoscale(
     // More source subtasks than partitions read nothing.
     if (source && vertex.sourcePartitions !== undefined)
       required = Math.min(required, vertex.sourcePartitions);
+    // An unknown rate holds the vertex; a rate estimated from the backlog's fall is a lower bound of
+    // what it reads, so it may ask for more, never for less.
+    if (rateUnknown || lagFall > 0) required = Math.max(required, vertex.parallelism);
     evaluations.push({
       ...base,
+      ...(lagFall > 0 ? { backlogFallPerSecond: lagFall } : {}),
       trueRatePerSubtask: finite(trueRatePerSubtask),
       targetRatePerSecond: finite(targetRate),
       utilizationAtTarget: finite(utilization),
@@ -180,7 +196,7 @@ export function evaluateAutoscale(
       : best;
   });
   const required = bottleneck.requiredParallelism ?? current;
-  const notes: AutoscaleReason[] = [];
+  const notes: AutoscaleReason[] = [...holds];
   let candidate = current;
   if (required !== current) {
     const up = required > current;

@@ -40,6 +40,8 @@ const vertexEvaluationSchema = z.object({
   recordsOutPerSecond: z.number().optional(),
   pendingRecords: z.number().optional(),
   sourcePartitions: z.number().optional(),
+  /** Records per second a source's backlog fell, standing in for a read rate Flink did not report yet. */
+  backlogFallPerSecond: z.number().optional(),
   /** Records per second one subtask could process if it were busy all the time. */
   trueRatePerSubtask: z.number().optional(),
   /** Records per second the vertex must process: input, plus backlog and restart catch-up. */
