@@ -10,9 +10,10 @@ import { cleanUp, eventually, localPlane, SampleScenario } from './harness.js';
 const autoscale = quickAutoscaleSettings;
 
 const partitions = 4;
-// 12,000,000 events: with warm JVMs the job reads about 200,000 a second at parallelism 1, and the
-// autoscaler's first decision with busy time and rates comes 20-30 s after submission.
-const minutes = 24;
+// 16,000,000 events, about 80 s at parallelism 1 with warm JVMs (200,000 a second): the first
+// observation with busy time may show no record rate yet, and the next, 15 s later, must still see
+// the backlog fall to act on it.
+const minutes = 32;
 const perMinute = 500_000;
 
 /** Wall-clock arrival times of the sink topic's records, read by a follower of its own. */
@@ -39,7 +40,7 @@ describe('autoscaling on the local stack', () => {
   });
 
   it('scales the sample job up for a backlog and back down once it is read, with exact aggregates', async () => {
-    // Prepare: a backlog of 24 minutes of event time on 4 partitions, each ending in an event far
+    // Prepare: a backlog of 32 minutes of event time on 4 partitions, each ending in an event far
     // past the data, so every window closes once the job has read everything.
     await createTopic(scenario.inputTopic, partitions);
     await createTopic(scenario.outputTopic, 1);
@@ -145,22 +146,36 @@ describe('autoscaling on the local stack', () => {
       const restartedAt = scaledJob.startTime;
       const before = arrivals.times.filter((time) => time < restartedAt).at(-1);
       const after = arrivals.times.find((time) => time >= restartedAt);
-      const history = await decisions();
       console.info(
         `autoscale test: scale-up to ${scaleUp.parallelism} decided ${Date.parse(scaleUp.decidedAt) - submittedAt} ms after submit; ` +
           `output gap of the rescale ${before && after ? after - before : 'n/a'} ms ` +
           `(decision to new job start ${restartedAt - Date.parse(scaleUp.decidedAt)} ms); ` +
           `backlog read ${drainedAt - submittedAt} ms after submit; scale-down decided ${Date.parse(scaleDown.decidedAt) - drainedAt} ms after it; ` +
-          `${history.length} decisions recorded`,
+          `${(await decisions()).length} decisions recorded`,
       );
-      for (const record of [...history].reverse()) console.info(`autoscale decision ${decisionLine(record)}`);
     } finally {
       await arrivals.stop();
+      // Every decision with its numbers, also when a wait above timed out.
+      const history = await plane.autoscaleDecisions!.since(scenario.jobName, producedStarted);
+      for (const record of [...history].reverse()) console.info(`autoscale decision ${decisionLine(record)}`);
     }
   }, 900_000);
 });
 
-/** One decision as the test log shows it. */
+/** One decision as the test log shows it, with each vertex's numbers behind it. */
 function decisionLine(record: AutoscaleDecisionRecord): string {
-  return `${record.decidedAt} ${record.action} ${record.inputs.currentParallelism}->${record.parallelism} pending ${record.inputs.pendingRecords} [${record.reasons.map((reason) => reason.code).join(',')}]`;
+  const round = (value: number | undefined, digits = 0) =>
+    value === undefined ? '-' : value.toFixed(digits);
+  const vertices = record.inputs.vertices.map(
+    (vertex) =>
+      `${vertex.source ? 'source' : vertex.keyed ? 'keyed' : 'vertex'} p${vertex.parallelism} ` +
+      `busy ${round(vertex.busyRatio, 2)} bp ${round(vertex.backPressuredRatio, 2)} in ${round(vertex.recordsInPerSecond)}/s ` +
+      `pending ${round(vertex.pendingRecords)} true ${round(vertex.trueRatePerSubtask)}/s target ${round(vertex.targetRatePerSecond)}/s ` +
+      `asks ${vertex.requiredParallelism ?? '-'}`,
+  );
+  return (
+    `${record.decidedAt} ${record.action} ${record.inputs.currentParallelism}->${record.parallelism} ` +
+    `pending ${record.inputs.pendingRecords} [${record.reasons.map((reason) => reason.code).join(',')}] ` +
+    `{ ${vertices.join(' | ')} }`
+  );
 }
