@@ -6,7 +6,7 @@ import { localControlPlane } from '../../local/src/control-plane/local-plane.js'
 import { consumeRecords } from '../../local/src/sample/consume.js';
 import { type ProduceOptions, produceEvents } from '../../local/src/sample/produce.js';
 import { jobTasksRunning } from '../../local/src/sample/submit.js';
-import { localKafka, localKafkaSecurity } from '../../local/src/stack/index.js';
+import { componentProcess, localKafka, localKafkaSecurity } from '../../local/src/stack/index.js';
 import { endpoints, eventually } from '../storage/helpers.js';
 
 // The storage project's helpers; here the environment names the local stack's endpoints.
@@ -102,5 +102,18 @@ export async function windowsClosedByIdleness(
     },
     timeoutMs,
     2_000,
+  );
+}
+
+/** Waits until supervisord runs `name` again under a new pid, and returns that process. */
+export function restartedBySupervisor(name: string, killedPid: number) {
+  return eventually(
+    `supervisord to restart ${name}`,
+    async () => {
+      const now = await componentProcess(name);
+      return now && now.pid !== killedPid && now.state === 'RUNNING' ? now : undefined;
+    },
+    120_000,
+    500,
   );
 }

@@ -18,7 +18,7 @@ import {
   Producer,
 } from '@platformatic/kafka';
 import type { KafkaConnection, KafkaCredentials } from './connection.js';
-import { KafkaRequestFailedError } from './errors.js';
+import { KafkaClientError, KafkaRequestFailedError } from './errors.js';
 import type {
   GroupConsumer,
   GroupConsumerOptions,
@@ -183,13 +183,26 @@ class BatchingGroupConsumer implements GroupConsumer {
     this.highWater = options.maxBatchRecords * (options.concurrentPartitions + 1);
     // A (re)joined member reads its assignment again from the committed offsets: what was queued is stale.
     consumer.on('consumer:group:join', () => this.dropQueued());
+    // A rejoin that failed (the brokers were down when a heartbeat asked for one) ends the member's
+    // heartbeats for good: the client reports it as an error, then as a stalled heartbeat. The member
+    // joins again through a restart.
+    consumer.on('error', (error: unknown) => this.restart(error));
+    consumer.on('consumer:heartbeat:stalled', (event: { lastError?: unknown; stalledFor?: number }) =>
+      this.restart(
+        new KafkaClientError(
+          `the heartbeats of group ${options.groupId} stalled for ${event.stalledFor ?? '?'} ms: ${detailOf(event.lastError)}`,
+        ),
+      ),
+    );
   }
 
   async open(): Promise<void> {
     const stream = await this.consumer.consume({
       topics: [...this.options.topics],
       mode: 'committed',
-      fallbackMode: this.options.fromBeginning ? 'earliest' : 'latest',
+      // A group starting at the end has that position committed before it joins (fixStartingPosition):
+      // a partition without a committed offset is then one the group never had (added since), read whole.
+      fallbackMode: 'earliest',
       autocommit: false,
       minBytes: 1,
       maxWaitTime: 500,
@@ -302,8 +315,20 @@ class BatchingGroupConsumer implements GroupConsumer {
             request(
               `commit ${first.topic}-${first.partition} at ${last.offset + 1n} for group ${this.options.groupId}`,
               this.brokers,
+              // On the consumer, not through the stream: the stream holds a manual commit back while its
+              // member is not active, which, once heartbeats have ended, is forever. The consumer commits
+              // at once and rejoins the group when the broker asks for it.
               async () => {
-                await last.commit();
+                await this.consumer.commit({
+                  offsets: [
+                    {
+                      topic: last.topic,
+                      partition: last.partition,
+                      offset: last.offset + 1n,
+                      leaderEpoch: last.leaderEpoch,
+                    },
+                  ],
+                });
               },
             ),
         };
@@ -501,6 +526,7 @@ class PlatformaticClient implements KafkaClient {
         acks: -1,
         autocreateTopics: false,
       });
+      await this.knowPartitions(this.producer, topic, records);
       await this.producer.send({
         messages: records.map((record) => ({
           topic,
@@ -511,6 +537,23 @@ class PlatformaticClient implements KafkaClient {
         })),
       });
     });
+  }
+
+  /**
+   * Makes sure the producer's metadata has every partition a record names: the client sends a record
+   * to its partition modulo the partition count it knows, so one named after the topic grew would
+   * land on another partition. A partition the topic does not have is an error.
+   */
+  private async knowPartitions(producer: Producer, topic: string, records: readonly OutgoingRecord[]) {
+    const highest = Math.max(-1, ...records.map((record) => record.partition ?? -1));
+    if (highest < 0) return;
+    const known = (await producer.metadata({ topics: [topic] })).topics.get(topic)?.partitionsCount ?? 0;
+    if (highest < known) return;
+    const count =
+      (await producer.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic)?.partitionsCount ??
+      0;
+    if (highest >= count)
+      throw new KafkaClientError(`topic ${topic} has ${count} partitions: there is no partition ${highest}`);
   }
 
   /** A consumer of a group of its own, closed with the client if the caller does not close it first. */
@@ -591,6 +634,7 @@ class PlatformaticClient implements KafkaClient {
     onBatch: (batch: RecordBatch) => Promise<void>,
   ): Promise<GroupConsumer> {
     return this.run(`join consumer group ${options.groupId} on ${options.topics.join(', ')}`, async () => {
+      if (!options.fromBeginning) await this.fixStartingPosition(options.groupId, options.topics);
       const consumer = new Consumer({
         ...clientOptions(this.connection, 'group'),
         groupId: options.groupId,
@@ -610,6 +654,38 @@ class PlatformaticClient implements KafkaClient {
       this.closers.add(close);
       return { stop: close };
     });
+  }
+
+  /**
+   * Commits the end of each topic the group has no committed offset on yet, as its starting position.
+   * Lambda applies a mapping's StartingPosition only when its consumer group does not exist yet and
+   * reads from the committed offsets after that
+   * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-consumer-group-id.html), so a member that
+   * stops before its first commit must not skip, on its restart, what arrived meanwhile. The commit
+   * (OffsetCommit outside any generation) only succeeds while the group has no members; when another
+   * member is already in, that member's own start fixed the position.
+   */
+  private async fixStartingPosition(groupId: string, topics: readonly string[]): Promise<void> {
+    for (const topic of topics) {
+      if ((await this.committedOffsets(groupId, topic)).size > 0) continue;
+      const ends = await this.endOffsets(topic);
+      try {
+        await this.admin.alterConsumerGroupOffsets({
+          groupId,
+          topics: [
+            {
+              name: topic,
+              partitionOffsets: [...ends].map(([partition, offset]) => ({
+                partition,
+                offset: BigInt(offset),
+              })),
+            },
+          ],
+        });
+      } catch (error) {
+        if ((await this.groupMembers(groupId)) === 0) throw error;
+      }
+    }
   }
 
   groupMembers(groupId: string): Promise<number> {

@@ -83,7 +83,11 @@ export interface RecordBatch {
 export interface GroupConsumerOptions {
   readonly groupId: string;
   readonly topics: readonly string[];
-  /** Where a partition with no committed offset starts: its earliest record, or its end. */
+  /**
+   * Where a group with no committed offset on a topic starts: its earliest records, or its end. The
+   * end is committed for the group before it joins, so a restart resumes there, not at a later end;
+   * a partition added to the topic afterwards is read from its earliest record.
+   */
   readonly fromBeginning: boolean;
   /** Most records per batch. */
   readonly maxBatchRecords: number;

@@ -10,7 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { BatcherRunner, loadLocalHandler } from '../../../local/src/batcher/index.js';
 import { componentProcess, getJson } from '../../../local/src/stack/index.js';
 import { lake, store, twiceEmittedAggregates } from '../../storage/microbatcher/harness.js';
-import { createTopic, endpoints, eventually, tlsKafka, uniqueName } from '../helpers.js';
+import {
+  createTopic,
+  endpoints,
+  eventually,
+  restartedBySupervisor,
+  tlsKafka,
+  uniqueName,
+} from '../helpers.js';
 import {
   everyOffsetCommitted,
   produceAggregates,
@@ -18,19 +25,6 @@ import {
 } from '../microbatcher/kafka-harness.js';
 
 const runners = runnersStoppedAfterAll();
-
-/** Waits until supervisord runs `name` again under a new pid, and returns that process. */
-function restartedBySupervisor(name: string, killedPid: number) {
-  return eventually(
-    `supervisord to restart ${name}`,
-    async () => {
-      const now = await componentProcess(name);
-      return now && now.pid !== killedPid && now.state === 'RUNNING' ? now : undefined;
-    },
-    120_000,
-    500,
-  );
-}
 
 describe('processes supervised as ECS supervises tasks', () => {
   it('restarts MinIO and a TaskManager killed with SIGKILL, and the micro-batcher keeps its exactly-once result', async () => {
