@@ -11,6 +11,7 @@ import {
 } from '../local/src/cli/run-cli.js';
 import { CliArgumentInvalidError } from '../local/src/errors.js';
 import { withLocalKafka } from '../local/src/stack/index.js';
+import { reportAutoscale } from './autoscale.js';
 import { benchmarkEncoders } from './encoder.js';
 import { type FreshnessResult, measureFreshness } from './freshness.js';
 import { median, quantile, runHandlerChild } from './handler.js';
@@ -66,6 +67,13 @@ const options = {
     description: 'drains of that backlog per job, alternating (the table shows medians)',
     default: '3',
   },
+  'autoscale-events': {
+    type: 'string',
+    valueName: 'N',
+    description:
+      'events in the backlog drained at parallelism 1, at the maximum and autoscaled from 1 (0 skips them)',
+    default: '12000000',
+  },
   'encoder-rows': {
     type: 'string',
     valueName: 'N',
@@ -74,10 +82,11 @@ const options = {
   },
   only: {
     type: 'string',
-    valueName: 'handler|consume',
+    valueName: 'handler|consume|autoscale',
     description:
       'handler: only the handler rows (1 and 4), needing just the S3 and DynamoDB endpoints (APPHUB_S3_ENDPOINT_URL, ' +
-      'APPHUB_AWS_ENDPOINT_URL); consume: only the raw consume rows of both Kafka clients',
+      'APPHUB_AWS_ENDPOINT_URL); consume: only the raw consume rows of both Kafka clients; ' +
+      'autoscale: only the autoscaling row',
   },
 } as const satisfies OptionTable;
 
@@ -270,9 +279,10 @@ async function main({ values }: CommandInput<typeof options>): Promise<number> {
     encoderRows: integerOption('--encoder-rows', values['encoder-rows'], 1),
     sampleEvents: integerOption('--sample-events', values['sample-events'], 0),
     sampleRuns: integerOption('--sample-runs', values['sample-runs'], 1),
+    autoscaleEvents: integerOption('--autoscale-events', values['autoscale-events'], 0),
   };
-  if (values.only !== undefined && values.only !== 'handler' && values.only !== 'consume')
-    throw new CliArgumentInvalidError(`--only must be handler or consume, got ${values.only}`);
+  if (values.only !== undefined && !['handler', 'consume', 'autoscale'].includes(values.only))
+    throw new CliArgumentInvalidError(`--only must be handler, consume or autoscale, got ${values.only}`);
   return withLocalKafka(endpoints, 'apphub-bench', (kafka) => measure(values, endpoints, kafka, counts));
 }
 
@@ -283,12 +293,29 @@ async function measure(
   kafka: KafkaClient,
   counts: Readonly<
     Record<
-      'minutes' | 'batchSize' | 'runs' | 'freshnessWindows' | 'encoderRows' | 'sampleEvents' | 'sampleRuns',
+      | 'minutes'
+      | 'batchSize'
+      | 'runs'
+      | 'freshnessWindows'
+      | 'encoderRows'
+      | 'sampleEvents'
+      | 'sampleRuns'
+      | 'autoscaleEvents',
       number
     >
   >,
 ): Promise<number> {
-  const { minutes, batchSize, runs, freshnessWindows, encoderRows, sampleEvents, sampleRuns } = counts;
+  const {
+    minutes,
+    batchSize,
+    runs,
+    freshnessWindows,
+    encoderRows,
+    sampleEvents,
+    sampleRuns,
+    autoscaleEvents,
+  } = counts;
+  if (values.only === 'autoscale') return printSummary([await autoscaleRow(kafka, autoscaleEvents)]);
   const kafkajs = comparisonKafkajs(endpoints);
   if (values.only === 'consume') {
     const topic = await createBenchTopic(kafka, 'bench-consume');
@@ -426,7 +453,21 @@ async function measure(
     });
   }
 
+  if (autoscaleEvents > 0) summary.push(await autoscaleRow(kafka, autoscaleEvents));
+
   return printSummary(summary);
+}
+
+/** The autoscaling row: the same backlog at parallelism 1, at the maximum and autoscaled from 1. */
+async function autoscaleRow(kafka: KafkaClient, events: number): Promise<SummaryRow> {
+  const autoscaled = await reportAutoscale(kafka, events);
+  return {
+    measure: 'autoscaling: drain s, autoscaled vs fixed 1 and fixed max',
+    result: autoscaled.result,
+    target: 'scales up for the backlog, within the rescale limit',
+    pass: autoscaled.pass,
+    notes: autoscaled.detail,
+  };
 }
 
 /** Prints the summary table; the exit code: 0 when every row passes. */

@@ -1,3 +1,4 @@
+import { autoscaleSettingsSchema } from '@apphub/control-plane/autoscale-settings';
 import {
   type DatasetDescriptor,
   type DatasetDescriptorInput,
@@ -374,6 +375,8 @@ const savepointsSchema = z
 
 const controlPlaneSchema = z.strictObject({
   reconcileScheduleMinutes: integer(1, 60).default(5),
+  // The autoscaler's global settings (docs/control-plane.md#settings); each job still switches itself on.
+  autoscale: fromJson(autoscaleSettingsSchema).default(() => autoscaleSettingsSchema.parse({})),
   reservedConcurrency: z.union([z.boolean(), z.stringbool()]).default(false),
 });
 
@@ -508,6 +511,7 @@ const OPTIONS: Readonly<Record<string, OptionPlace>> = Object.freeze({
   checkpointInterval: { path: ['flink', 'checkpointInterval'] },
   savepointScheduleMinutes: { path: ['savepoints', 'scheduleMinutes'] },
   reconcileScheduleMinutes: { path: ['controlPlane', 'reconcileScheduleMinutes'] },
+  autoscale: { path: ['controlPlane', 'autoscale'] },
   controlPlaneReservedConcurrency: { path: ['controlPlane', 'reservedConcurrency'] },
   savepointMaxCount: { path: ['savepoints', 'maxCount'] },
   savepointMaxAgeHours: { path: ['savepoints', 'maxAgeHours'] },

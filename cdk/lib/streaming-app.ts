@@ -74,6 +74,7 @@ export function addStreamingStacks(app: App, config: AppConfig): StreamingStacks
     jobsTable: storage.tables.jobs,
     savepointsTable: storage.tables.savepoints,
     leasesTable: storage.tables.leases,
+    autoscaleDecisionsTable: storage.tables.autoscaleDecisions,
     flinkServices: {
       cluster: flink.cluster,
       jobManager: flink.jobManager.service,

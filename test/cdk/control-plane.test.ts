@@ -191,3 +191,63 @@ describe('a replaced JobManager', () => {
     ).toEqual([true, false, false, false]);
   });
 });
+
+describe('the autoscaler in reconcile', () => {
+  let autoscaled: Synthesized;
+  beforeAll(() => {
+    autoscaled = synthesize({ 'apphub:autoscale': '{"enabled":true,"maxRescalesPerHour":2}' });
+  }, 180_000);
+  afterAll(() => autoscaled?.remove());
+
+  const reconcileOf = (app: Synthesized) => {
+    const all = app.template(app.stacks.functions).toJSON().Resources as Resources;
+    const [id, fn] = Object.entries(all).find(
+      ([logicalId, resource]) =>
+        resource.Type === 'AWS::Lambda::Function' && logicalId.startsWith('ReconcileFunction'),
+    )!;
+    const statements = Object.values(all)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .filter((resource) => JSON.stringify(resource.Properties.Roles).includes('ReconcileFunction'))
+      .flatMap(
+        (resource) =>
+          (resource.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[] }> })
+            .Statement,
+      );
+    return {
+      id,
+      timeout: fn.Properties.Timeout,
+      variables: (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+      actions: statements.flatMap((statement) => [statement.Action].flat()),
+      decisionsGrant: JSON.stringify(statements).includes('AutoscaleDecisions'),
+    };
+  };
+
+  it('is off by default: reconcile gets the off switch and no ECS action', () => {
+    const off = reconcileOf(synthesized);
+
+    expect(JSON.parse(off.variables.APPHUB_AUTOSCALE as string)).toMatchObject({ enabled: false });
+    expect(off.variables.APPHUB_TASKMANAGER_SERVICE).toBeUndefined();
+    expect(off.actions.filter((action) => action.startsWith('ecs:'))).toEqual([]);
+    expect(off.timeout).toBe(600);
+  });
+
+  it('switched on, gives reconcile the settings, the decisions table and the TaskManager service', () => {
+    const on = reconcileOf(autoscaled);
+
+    expect(JSON.parse(on.variables.APPHUB_AUTOSCALE as string)).toMatchObject({
+      enabled: true,
+      maxRescalesPerHour: 2,
+      stabilizationSeconds: 300,
+    });
+    expect(JSON.stringify(on.variables.APPHUB_AUTOSCALE_DECISIONS_TABLE)).toMatch(/AutoscaleDecisions/);
+    expect(JSON.stringify(on.variables.APPHUB_TASKMANAGER_SERVICE)).toMatch(/TaskManagerService/);
+    expect(on.decisionsGrant).toBe(true);
+    expect(on.actions).toEqual(expect.arrayContaining(['ecs:DescribeServices', 'ecs:UpdateService']));
+    // A pass may end in a rescale: the rescale function's 15 minutes.
+    expect(on.timeout).toBe(900);
+  });
+
+  it('refuses an unknown autoscaler key at synth time, naming it', () => {
+    expect(() => synthesize({ 'apphub:autoscale': '{"enable":true}' })).toThrow(/apphub:autoscale/);
+  });
+});

@@ -590,9 +590,13 @@ describe('functions', () => {
     for (const fn of controlPlane) {
       const variables = (fn.Environment as { Variables: Record<string, unknown> }).Variables;
       const rescale = Object.keys(variables).filter((name) => name.startsWith('APPHUB_TASKMANAGER_'));
+      // Only reconcile runs the autoscale pass.
+      const autoscale = Object.keys(variables).filter((name) => name.startsWith('APPHUB_AUTOSCALE'));
+      expect(autoscale.length === 0 || autoscale.length === 2).toBe(true);
       expect(Object.keys(variables).sort()).toEqual(
         [
           ...rescale,
+          ...autoscale,
           'APPHUB_CHECKPOINT_DIR',
           'APPHUB_FLINK_REST_URL',
           'APPHUB_JOBS_TABLE',

@@ -121,6 +121,7 @@ describe('a second deployment in the same account that attaches retained storage
       jobs: 'AppHubStreamingStorage-StreamingJobs-4D5E6F',
       savepoints: 'AppHubStreamingStorage-StreamingSavepoints-7A8B9C',
       leases: 'AppHubStreamingStorage-StreamingLeases-0D1E2F',
+      autoscaleDecisions: 'AppHubStreamingStorage-StreamingAutoscaleDecisions-3G4H5I',
     },
   };
   const synthesizedApp = useSynthesized({

@@ -42,6 +42,8 @@ export interface FunctionsStackProps extends StackProps {
   readonly savepointsTable: dynamodb.ITable;
   /** Single-flight leases of savepoint, reconcile and rescale (`tables.leases`). */
   readonly leasesTable: dynamodb.ITable;
+  /** The autoscaler's decisions, written by reconcile's autoscale pass (`tables.autoscaleDecisions`). */
+  readonly autoscaleDecisionsTable: dynamodb.ITable;
   /**
    * Flink's ECS services: a JobManager task reaching RUNNING invokes reconcile at once (no JobManager
    * HA: a new JobManager knows no jobs), and rescale sets the TaskManager service's desired count.
@@ -155,16 +157,31 @@ export class FunctionsStack extends Stack {
     const singleFlight = options.controlPlane.reservedConcurrency ? { reservedConcurrency: 1 } : {};
     this.submitSql = controlPlane('SubmitSql', FunctionFolder.submitSql, Duration.minutes(2));
     this.savepoint = controlPlane('Savepoint', FunctionFolder.savepoint, Duration.minutes(10), singleFlight);
-    this.reconcile = controlPlane('Reconcile', FunctionFolder.reconcile, Duration.minutes(10), singleFlight);
-    // A savepoint (up to 5 min), TaskManagers starting (up to 5 min) and a restore: the longest timeout.
     const { cluster, jobManager, taskManagers } = props.flinkServices;
-    this.rescale = controlPlane('Rescale', FunctionFolder.rescale, Duration.minutes(15), {
-      environment: {
-        APPHUB_TASKMANAGER_CLUSTER: cluster.clusterName,
-        APPHUB_TASKMANAGER_SERVICE: taskManagers.serviceName,
-        APPHUB_TASKMANAGER_MIN_COUNT: String(options.flink.taskManager.count),
-        APPHUB_TASKMANAGER_MAX_COUNT: String(options.flink.taskManager.maxCount),
+    const taskManagerService = {
+      APPHUB_TASKMANAGER_CLUSTER: cluster.clusterName,
+      APPHUB_TASKMANAGER_SERVICE: taskManagers.serviceName,
+      APPHUB_TASKMANAGER_MIN_COUNT: String(options.flink.taskManager.count),
+      APPHUB_TASKMANAGER_MAX_COUNT: String(options.flink.taskManager.maxCount),
+    };
+    // With the autoscaler on, a scheduled reconcile may end in a rescale: the rescale's timeout.
+    const autoscale = options.controlPlane.autoscale;
+    this.reconcile = controlPlane(
+      'Reconcile',
+      FunctionFolder.reconcile,
+      Duration.minutes(autoscale.enabled ? 15 : 10),
+      {
+        ...singleFlight,
+        environment: {
+          APPHUB_AUTOSCALE: JSON.stringify(autoscale),
+          APPHUB_AUTOSCALE_DECISIONS_TABLE: props.autoscaleDecisionsTable.tableName,
+          ...(autoscale.enabled ? taskManagerService : {}),
+        },
       },
+    );
+    // A savepoint (up to 5 min), TaskManagers starting (up to 5 min) and a restore: the longest timeout.
+    this.rescale = controlPlane('Rescale', FunctionFolder.rescale, Duration.minutes(15), {
+      environment: taskManagerService,
     });
 
     // submit-sql records desired jobs, picks a restore point from the savepoint history (refreshing
@@ -188,12 +205,16 @@ export class FunctionsStack extends Stack {
     props.jobsTable.grantReadWriteData(this.rescale);
     props.savepointsTable.grantReadWriteData(this.rescale);
     props.checkpointBucket.grantRead(this.rescale, `${SAVEPOINT_PREFIX}/*`);
-    this.rescale.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
-        resources: [taskManagers.serviceArn],
-      }),
-    );
+    // The autoscale pass (in reconcile) records decisions and, when on, rescales as rescale does.
+    props.autoscaleDecisionsTable.grantReadWriteData(this.reconcile);
+    for (const fn of autoscale.enabled ? [this.rescale, this.reconcile] : [this.rescale]) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+          resources: [taskManagers.serviceArn],
+        }),
+      );
+    }
     for (const fn of [this.savepoint, this.reconcile, this.rescale]) props.leasesTable.grantReadWriteData(fn);
 
     const kafkaSecretArn = kafkaSecretArnOf(options.kafka);

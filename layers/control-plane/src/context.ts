@@ -1,4 +1,4 @@
-import { FlinkRestClient, SqlGatewayClient, sleep } from '@apphub/flink';
+import { FlinkJobMetricsClient, FlinkRestClient, SqlGatewayClient, sleep } from '@apphub/flink';
 import {
   createLogger,
   type Logger,
@@ -9,6 +9,7 @@ import {
   serviceMetricRecorder,
 } from '@apphub/observability';
 import { createAwsClients } from '@apphub/platform';
+import { type AutoscaleDecisionStore, AutoscaleDecisionTable } from './autoscale/store.js';
 import { LeaseStore, newLeaseOwner } from './lease.js';
 import type { JobRecord } from './records.js';
 import type { ControlPlaneConfig } from './settings.js';
@@ -19,10 +20,14 @@ import { JobStore, SavepointStore } from './stores.js';
 export interface ControlPlane {
   readonly config: ControlPlaneConfig;
   readonly rest: FlinkRestClient;
+  /** Vertex topology and subtask metrics, which the autoscaler observes. */
+  readonly flinkMetrics: FlinkJobMetricsClient;
   readonly gateway: SqlGatewayClient;
   readonly jobs: JobStore;
   readonly savepoints: SavepointStore;
   readonly leases: LeaseStore;
+  /** The autoscaler's decisions; undefined when no decisions table is configured (autoscaler off). */
+  readonly autoscaleDecisions: AutoscaleDecisionStore | undefined;
   /** This process's lease owner id (service, pid and a random part). */
   readonly owner: string;
   readonly storage: SnapshotStorage;
@@ -67,10 +72,14 @@ export function createControlPlane(
   return {
     config,
     rest: new FlinkRestClient({ baseUrl: config.flinkRestUrl, ...hint }),
+    flinkMetrics: new FlinkJobMetricsClient({ baseUrl: config.flinkRestUrl, ...hint }),
     gateway: new SqlGatewayClient({ baseUrl: config.sqlGatewayUrl, ...hint }),
     jobs: new JobStore(dynamodb, config.jobsTable),
     savepoints: new SavepointStore(dynamodb, config.savepointsTable),
     leases: new LeaseStore(dynamodb, config.leasesTable),
+    autoscaleDecisions: config.autoscaleDecisionsTable
+      ? new AutoscaleDecisionTable(dynamodb, config.autoscaleDecisionsTable)
+      : undefined,
     owner: newLeaseOwner(options.service ?? 'control-plane'),
     storage: new SnapshotStorage(s3),
     logger: options.logger ?? createLogger('control-plane'),

@@ -1,3 +1,4 @@
+import { runAutoscale } from './autoscale/pass.js';
 import type { ControlPlane } from './context.js';
 import { ControlPlaneError } from './errors.js';
 import { parseReconcileEvent, parseScheduledEvent } from './events.js';
@@ -36,19 +37,34 @@ export async function handleSavepointEvent(
 }
 
 /**
- * reconcile Lambda: one reconcile pass on its schedule, or, on the JobManager's ECS task reaching
- * RUNNING, a wait for the new JobManager followed by a pass over every managed job. Fails the
- * invocation when an action failed; another pass still running is not an error.
+ * reconcile Lambda: one reconcile pass on its schedule, followed by an autoscale pass when a
+ * TaskManager scaler is given (it does nothing while the autoscaler's global switch is off), or, on
+ * the JobManager's ECS task reaching RUNNING, a wait for the new JobManager followed by a pass over
+ * every managed job. Fails the invocation when an action failed; another pass still running is not
+ * an error.
  */
 export async function handleReconcileEvent(
   plane: ControlPlane,
   event: unknown,
   timing: InvocationTiming = {},
+  scaler?: TaskManagerScaler,
 ): Promise<ReconcileOutcome[]> {
   const trigger = parseReconcileEvent(event);
   let result: LeaseOutcome<ReconcileOutcome[]>;
   if (trigger.kind === 'schedule') {
     result = await runReconcile(plane, { jobNames: trigger.jobNames, deadline: timing.deadline });
+    if (scaler) {
+      const autoscaled = ranOrNothing(
+        await runAutoscale(plane, scaler, { jobNames: trigger.jobNames, deadline: timing.deadline }),
+      );
+      failOnErrors(
+        'autoscale',
+        autoscaled.map((outcome) => ({
+          jobName: outcome.jobName,
+          error: outcome.status === 'failed' ? outcome.detail : undefined,
+        })),
+      );
+    }
   } else if (trigger.running) {
     plane.logger.info('JobManager task started', { taskArn: trigger.taskArn });
     result = await reconcileAfterJobManagerStart(plane, { deadline: timing.deadline });

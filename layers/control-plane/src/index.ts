@@ -1,4 +1,48 @@
 export {
+  type AlignedParallelism,
+  alignToKeyGroups,
+  greatestCommonDivisor,
+  type KeyGroupAlignment,
+} from './autoscale/alignment.js';
+export {
+  type AutoscaleDecision,
+  autoscaleDecisionRecord,
+  autoscaleHistorySince,
+  decideAutoscale,
+} from './autoscale/decide.js';
+export { type AutoscaleEvaluation, evaluateAutoscale } from './autoscale/evaluate.js';
+export {
+  type AutoscaleObservation,
+  type AutoscaleObserveClients,
+  type AutoscaleVertexObservation,
+  observeAutoscale,
+  type SubtaskTimeShare,
+  sourceMetricNames,
+  taskMetricNames,
+} from './autoscale/observation.js';
+export { type AutoscaleOutcome, type AutoscalePassOptions, runAutoscale } from './autoscale/pass.js';
+export {
+  type AutoscaleAction,
+  type AutoscaleDecisionRecord,
+  type AutoscaleInputs,
+  type AutoscaleReason,
+  type AutoscaleReasonCode,
+  type AutoscaleVertexEvaluation,
+  autoscaleReasonCodes,
+  parseAutoscaleDecisionRecord,
+} from './autoscale/records.js';
+export {
+  type AutoscaleJobSettings,
+  type AutoscaleSettings,
+  autoscaleJobSettingsSchema,
+  autoscaleSettingDefaults,
+  autoscaleSettingsSchema,
+  parseAutoscaleJobSettings,
+  parseAutoscaleSettings,
+  resolveAutoscaleSettings,
+} from './autoscale/settings.js';
+export { type AutoscaleDecisionStore, AutoscaleDecisionTable } from './autoscale/store.js';
+export {
   type ControlPlane,
   type ControlPlaneOptions,
   createControlPlane,

@@ -17,8 +17,8 @@ export type LeaseAttempt =
   | { readonly acquired: true }
   | { readonly acquired: false; readonly holder: LeaseHolder | undefined };
 
-/** The lease of a whole pass: only one savepoint or reconcile pass runs at a time. */
-export const passLease = (pass: 'savepoint' | 'reconcile') => `pass/${pass}`;
+/** The lease of a whole pass: only one savepoint, reconcile or autoscale pass runs at a time. */
+export const passLease = (pass: 'savepoint' | 'reconcile' | 'autoscale') => `pass/${pass}`;
 
 /** The lease of one job: savepoint, reconcile and rescale never act on the same job at once. */
 export const jobLease = (jobName: string) => `job/${jobName}`;

@@ -1,4 +1,5 @@
 import { describeIssues, z } from '@apphub/platform';
+import { type AutoscaleJobSettings, autoscaleJobSettingsSchema } from './autoscale/settings.js';
 import { ControlPlaneRecordInvalidError } from './errors.js';
 
 /** Where a job's state came from when it was (re)submitted. */
@@ -32,6 +33,8 @@ export interface JobRecord {
    * properties), so resubmissions and upgrades keep it; undefined: the session's or Flink's default.
    */
   readonly parallelism: number | undefined;
+  /** The job's own autoscaler settings; undefined: not autoscaled (see resolveAutoscaleSettings). */
+  readonly autoscale: AutoscaleJobSettings | undefined;
   /** The Flink job last submitted for this name, and the SQL it runs (kept for rollback). */
   readonly jobId: string | undefined;
   readonly deployedSql: string | undefined;
@@ -88,6 +91,7 @@ const jobItem = z.object({
   sessionProperties: z.record(z.string(), z.string()).default({}),
   allowNonRestoredState: z.boolean().default(false),
   parallelism: z.number().optional(),
+  autoscale: autoscaleJobSettingsSchema.optional(),
   jobId: z.string().optional(),
   deployedSql: z.string().optional(),
   deployedSqlHash: z.string().optional(),
@@ -118,7 +122,7 @@ const savepointItem = z.object({
  * Parses an item read from `table`; `key` names it (`jobName=x`). An item without the record's
  * layout throws ControlPlaneRecordInvalidError naming the table, the key and each bad field.
  */
-function parseRecord<Schema extends z.ZodType>(
+export function parseRecord<Schema extends z.ZodType>(
   schema: Schema,
   item: Record<string, unknown>,
   what: string,
@@ -151,6 +155,7 @@ function toJobRecord(parsed: z.output<typeof jobItem>): JobRecord {
   return {
     ...parsed,
     parallelism: parsed.parallelism,
+    autoscale: parsed.autoscale,
     jobId: parsed.jobId,
     deployedSql: parsed.deployedSql,
     deployedSqlHash: parsed.deployedSqlHash,

@@ -199,6 +199,15 @@ async function changeTaskManagers(
   deadline: number | undefined,
 ): Promise<void> {
   if (from === to) return;
+  if (to < from) {
+    // A TaskManager with a slot taken runs tasks; the count never drops below how many do.
+    const busy = (await plane.rest.taskManagers()).filter((tm) => tm.freeSlots < tm.slots);
+    if (busy.length > to) {
+      throw new ControlPlaneScalingError(
+        `Cannot scale in to ${to} TaskManagers: ${busy.length} still run tasks (${busy.map((tm) => tm.id).join(', ')})`,
+      );
+    }
+  }
   plane.logger.info('changing the TaskManager count', { from, to });
   await scaler.scaleTo(to);
   const started = plane.now();

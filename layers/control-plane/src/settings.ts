@@ -1,12 +1,14 @@
 import {
   bootstrapServersSchema,
   ConfigInvalidError,
+  jsonTextSchema,
   type KafkaSecurity,
   kafkaSecurityJsonSchema,
   parseEnvironment,
   platform,
   z,
 } from '@apphub/platform';
+import { type AutoscaleSettings, autoscaleSettingsSchema } from './autoscale/settings.js';
 
 /** One configuration key of the control plane: its environment variable, default and meaning. */
 export interface ControlPlaneSetting {
@@ -107,6 +109,18 @@ export const controlPlaneSettings = {
     defaultValue: undefined,
     description: 'S3 endpoint override; local only (MinIO). Unset in AWS.',
   },
+  autoscale: {
+    env: 'APPHUB_AUTOSCALE',
+    defaultValue: '{}',
+    description:
+      'reconcile only: the autoscaler\'s global settings as JSON (docs/control-plane.md#settings), e.g. {"enabled":true}; unset or {} leaves every job as it is.',
+  },
+  autoscaleDecisionsTable: {
+    env: 'APPHUB_AUTOSCALE_DECISIONS_TABLE',
+    defaultValue: undefined,
+    description:
+      'reconcile only: DynamoDB table of autoscaler decisions (partition key jobName, sort key decidedAt); required when the autoscaler is on.',
+  },
   taskManagerCluster: {
     env: 'APPHUB_TASKMANAGER_CLUSTER',
     defaultValue: undefined,
@@ -164,6 +178,8 @@ const envSchema = z.strictObject({
   APPHUB_KAFKA_SECURITY: kafkaSecurityJsonSchema.optional(),
   APPHUB_AWS_ENDPOINT_URL: z.url().optional(),
   APPHUB_S3_ENDPOINT_URL: z.url().optional(),
+  APPHUB_AUTOSCALE: jsonTextSchema(autoscaleSettingsSchema, '{"enabled":true}').optional(),
+  APPHUB_AUTOSCALE_DECISIONS_TABLE: z.string().min(1).optional(),
 });
 
 /** The control plane's configuration, parsed once per process. */
@@ -182,6 +198,10 @@ export interface ControlPlaneConfig {
   readonly kafka: { readonly bootstrapServers: string; readonly security: KafkaSecurity } | undefined;
   readonly awsEndpointUrl: string | undefined;
   readonly s3EndpointUrl: string | undefined;
+  /** The autoscaler's global settings; `enabled: false` (the default) leaves every job as it is. */
+  readonly autoscale: AutoscaleSettings;
+  /** Where autoscaler decisions are recorded; set whenever the autoscaler is on. */
+  readonly autoscaleDecisionsTable: string | undefined;
 }
 
 /** How many completed savepoints a job keeps, and for how long. */
@@ -210,6 +230,12 @@ export function parseControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): C
       'control-plane environment is invalid: APPHUB_KAFKA_BOOTSTRAP_SERVERS and APPHUB_KAFKA_SECURITY go together',
     );
   }
+  const autoscale = parsed.APPHUB_AUTOSCALE ?? autoscaleSettingsSchema.parse({});
+  if (autoscale.enabled && !parsed.APPHUB_AUTOSCALE_DECISIONS_TABLE) {
+    throw new ConfigInvalidError(
+      'control-plane environment is invalid: APPHUB_AUTOSCALE_DECISIONS_TABLE is required when APPHUB_AUTOSCALE is enabled',
+    );
+  }
   return Object.freeze({
     flinkRestUrl: parsed.APPHUB_FLINK_REST_URL.replace(/\/+$/, ''),
     sqlGatewayUrl: parsed.APPHUB_SQL_GATEWAY_URL.replace(/\/+$/, ''),
@@ -230,6 +256,8 @@ export function parseControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): C
     kafka: servers && security ? { bootstrapServers: servers, security } : undefined,
     awsEndpointUrl: parsed.APPHUB_AWS_ENDPOINT_URL,
     s3EndpointUrl: parsed.APPHUB_S3_ENDPOINT_URL,
+    autoscale: Object.freeze(autoscale),
+    autoscaleDecisionsTable: parsed.APPHUB_AUTOSCALE_DECISIONS_TABLE,
   });
 }
 

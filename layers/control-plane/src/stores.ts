@@ -10,14 +10,16 @@ import {
 import { type JobRecord, parseJobRecord, parseSavepointRecord, type SavepointRecord } from './records.js';
 
 /** Every item of the pages a lib-dynamodb paginator (paginateScan, paginateQuery) yields. */
-async function allItems(pages: AsyncIterable<{ readonly Items?: Record<string, unknown>[] | undefined }>) {
+export async function allItems(
+  pages: AsyncIterable<{ readonly Items?: Record<string, unknown>[] | undefined }>,
+) {
   const items: Record<string, unknown>[] = [];
   for await (const page of pages) items.push(...(page.Items ?? []));
   return items;
 }
 
 /** One DynamoDB table through the document client; absent (undefined) attributes are left out. */
-abstract class DocumentTable {
+export abstract class DocumentTable {
   protected readonly documents: DynamoDBDocumentClient;
 
   constructor(

@@ -1,5 +1,6 @@
 import { renderSqlTemplate, type SqlTemplateValue, splitSqlStatements, sqlOptions } from '@apphub/flink';
 import { flinkKafkaTableOptions, parseWith, z } from '@apphub/platform';
+import { autoscaleJobSettingsSchema } from './autoscale/settings.js';
 import type { ControlPlane } from './context.js';
 import { isAlive } from './decisions.js';
 import { deploy, hashSql, matchFlinkJob, unrestorableReason } from './deploy.js';
@@ -35,6 +36,8 @@ export const submitSqlRequestSchema = z.strictObject({
   restore: restoreChoiceSchema.optional(),
   allowNonRestoredState: z.boolean().default(false),
   sessionProperties: z.record(z.string(), z.string()).default({}),
+  /** The job's autoscaler settings (docs/control-plane.md#settings); unset keeps what the job had. */
+  autoscale: autoscaleJobSettingsSchema.optional(),
 });
 
 export type SubmitSqlRequest = z.input<typeof submitSqlRequestSchema>;
@@ -123,6 +126,7 @@ export async function submitSql(plane: ControlPlane, input: SubmitSqlRequest): P
     sqlHash,
     sessionProperties: request.sessionProperties,
     allowNonRestoredState: request.allowNonRestoredState,
+    autoscale: request.autoscale ?? existing?.autoscale,
     updatedAt: new Date(plane.now()).toISOString(),
   };
   if (live && isAlive(live)) {

@@ -12,6 +12,13 @@ export {
 } from './errors.js';
 export { type FlinkHttpOptions, sleep } from './http.js';
 export {
+  FlinkJobMetricsClient,
+  type JobTopology,
+  type JobVertexInput,
+  type JobVertexTopology,
+  type SubtaskMetricAggregate,
+} from './job-metrics.js';
+export {
   type CheckpointStats,
   type ClusterOverview,
   type CompletedCheckpoint,

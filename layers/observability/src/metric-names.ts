@@ -35,6 +35,11 @@ export const MetricName = {
   savepointsCompleted: 'SavepointsCompleted',
   /** reconcile: jobs resubmitted from a checkpoint or savepoint (Count). */
   resubmissions: 'Resubmissions',
+  /**
+   * reconcile: the parallelism the autoscaler decided for a job in this run (the current one when it
+   * changes nothing), per JobName (Count); absent while the autoscaler is off for the job.
+   */
+  autoscaleParallelism: 'AutoscaleParallelism',
   /** every function: invocations that threw (Count); Lambda's own Errors metric is what alarms read. */
   invocationErrors: 'InvocationErrors',
 } as const;

@@ -25,6 +25,7 @@ const localEnvSchema = z.strictObject({
     .optional(),
   APPHUB_E2E_REPO_ROOT: z.string().optional(),
   APPHUB_STACK_DIR: z.string().optional(),
+  APPHUB_AUTOSCALE: z.string().optional(),
 });
 
 /** Addresses and knobs of the local stack, parsed once from the environment. */
@@ -47,6 +48,11 @@ export interface LocalEndpoints {
    * Unset means enabled, as compose's `${APPHUB_STREAMING_ENABLED:-1}` and cdk.json's default.
    */
   readonly streamingEnabled: boolean;
+  /**
+   * The autoscaler's global settings for the native control plane, as JSON (APPHUB_AUTOSCALE; default
+   * infra/platform.json `autoscale.native`). Parsed by the control plane, which names a bad key.
+   */
+  readonly autoscale: string;
 }
 
 /** Parses the APPHUB_* variables of `env` into the local stack's endpoints, with platform defaults. */
@@ -75,6 +81,7 @@ export function parseLocalEndpoints(env: NodeJS.ProcessEnv = process.env): Local
       platform.flink.settings['execution.checkpointing.interval'] ??
       '1 min',
     streamingEnabled: parsed.APPHUB_STREAMING_ENABLED !== '0',
+    autoscale: parsed.APPHUB_AUTOSCALE ?? JSON.stringify(platform.autoscale.native),
   });
 }
 

@@ -18,6 +18,7 @@ export {
   FlinkSettingInvalidError,
   findLocalEndpoint,
   flinkKafkaTableOptions,
+  jsonTextSchema,
   type KafkaSecurity,
   kafkaClientProperties,
   kafkaSecurityJsonSchema,

@@ -1,4 +1,4 @@
-import { parseWith, z } from './schema.js';
+import { jsonTextSchema, parseWith, z } from './schema.js';
 
 /**
  * How clients reach Kafka: the one description every environment's Kafka settings are rendered
@@ -30,17 +30,7 @@ export const kafkaSecuritySchema = z.discriminatedUnion('protocol', [
 export type KafkaSecurity = z.output<typeof kafkaSecuritySchema>;
 
 /** A security description as an environment variable holds it: JSON text (APPHUB_KAFKA_SECURITY). */
-export const kafkaSecurityJsonSchema = z
-  .string()
-  .transform((text, context) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      context.addIssue({ code: 'custom', message: 'expected JSON, e.g. {"protocol":"SSL"}' });
-      return z.NEVER;
-    }
-  })
-  .pipe(kafkaSecuritySchema);
+export const kafkaSecurityJsonSchema = jsonTextSchema(kafkaSecuritySchema, '{"protocol":"SSL"}');
 
 /** Kafka bootstrap servers as a variable holds them (APPHUB_KAFKA_BOOTSTRAP_SERVERS). */
 export const bootstrapServersSchema = z

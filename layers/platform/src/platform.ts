@@ -78,6 +78,15 @@ const platformSchema = z.strictObject({
     jobsTable: z.string(),
     savepointsTable: z.string(),
     leasesTable: z.string(),
+    autoscaleDecisionsTable: z.string(),
+  }),
+  /**
+   * The native stack's autoscaler: its global settings (the control plane's APPHUB_AUTOSCALE; each job
+   * still switches itself on) and how often its reconciler runs the autoscale pass.
+   */
+  autoscale: z.strictObject({
+    native: z.record(z.string(), z.unknown()),
+    nativePassIntervalSeconds: z.number().int().positive(),
   }),
   sampleJob: z.strictObject({
     name: z.string(),

@@ -20,4 +20,22 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+/**
+ * A variable holding JSON: the text is parsed, then checked with `schema`; text that is not JSON is
+ * one issue saying so, with `example` of what is expected.
+ */
+export function jsonTextSchema<T extends z.ZodType>(schema: T, example: string) {
+  return z
+    .string()
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: `expected JSON, e.g. ${example}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
 export { z };

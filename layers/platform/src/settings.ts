@@ -36,5 +36,5 @@ export {
   parseKafkaSecurity,
 } from './kafka-security.js';
 export { type Platform, platform } from './platform.js';
-export { describeIssues, parseWith, z } from './schema.js';
+export { describeIssues, jsonTextSchema, parseWith, z } from './schema.js';
 export { type TableKeySchema, tables } from './tables.js';

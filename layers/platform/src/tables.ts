@@ -28,4 +28,11 @@ export const tables = Object.freeze({
     // A lease a crashed run never released goes by itself (the control plane writes the attribute).
     timeToLiveAttribute: 'expiresAtSeconds',
   },
+  /** The autoscaler's decisions with their inputs, per job in time order; old ones expire by TTL. */
+  autoscaleDecisions: {
+    tableName: platform.storage.autoscaleDecisionsTable,
+    partitionKey: 'jobName',
+    sortKey: 'decidedAt',
+    timeToLiveAttribute: 'expiresAtSeconds',
+  },
 } satisfies Record<string, TableKeySchema>);

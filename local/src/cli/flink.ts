@@ -1,3 +1,4 @@
+import { autoscaleCommand } from './flink/autoscale.js';
 import { jobsCommand } from './flink/jobs.js';
 import { reconcileCommand } from './flink/reconcile.js';
 import { rescaleCommand } from './flink/rescale.js';
@@ -25,6 +26,7 @@ export const cli: CommandGroup = {
     restore: restoreCommand,
     reconcile: reconcileCommand,
     rescale: rescaleCommand,
+    autoscale: autoscaleCommand,
   },
 };
 

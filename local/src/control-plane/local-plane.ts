@@ -19,6 +19,8 @@ export function localControlPlaneEnv(
     APPHUB_JOBS_TABLE: platform.storage.jobsTable,
     APPHUB_SAVEPOINTS_TABLE: platform.storage.savepointsTable,
     APPHUB_LEASES_TABLE: platform.storage.leasesTable,
+    APPHUB_AUTOSCALE: endpoints.autoscale,
+    APPHUB_AUTOSCALE_DECISIONS_TABLE: platform.storage.autoscaleDecisionsTable,
     APPHUB_SAVEPOINT_DIR: savepointDir,
     APPHUB_CHECKPOINT_DIR: checkpointDir,
     APPHUB_KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,

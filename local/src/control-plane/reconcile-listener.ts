@@ -2,10 +2,13 @@ import {
   type ControlPlane,
   type ReconcileOutcome,
   reconcileAfterJobManagerStart,
+  runAutoscale,
+  type TaskManagerScaler,
 } from '@apphub/control-plane';
 import { createLogger } from '@apphub/observability';
-import { describeError } from '@apphub/platform';
+import { describeError, parseLocalEndpoints, platform } from '@apphub/platform';
 import { localControlPlane } from './local-plane.js';
+import { localTaskManagerScaler } from './local-task-managers.js';
 
 /**
  * The native stack's reconciler: a supervisord event listener (supervisord's protocol: READY on
@@ -122,8 +125,48 @@ export async function recoverManagedJobs(
   logger.error('managed jobs not all recovered before the deadline', { deadlineMs });
 }
 
+/**
+ * The native stack's reconcile schedule for the autoscaler: one autoscale pass (the function the
+ * reconcile Lambda runs after each scheduled reconcile) every `intervalMs`, the next starting only
+ * after the previous ended. Nothing runs while the autoscaler's global switch is off.
+ */
+export async function autoscaleOnSchedule(
+  plane: ControlPlane,
+  scaler: TaskManagerScaler,
+  intervalMs: number,
+): Promise<never> {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    try {
+      const pass = await runAutoscale(plane, scaler);
+      const acted = pass.ran ? pass.value.filter((outcome) => outcome.status !== 'skipped') : [];
+      if (acted.length > 0) {
+        logger.info('autoscale pass', {
+          outcomes: acted.map(({ jobName, status, detail, decision }) => ({
+            jobName,
+            status,
+            action: decision?.action,
+            parallelism: decision?.parallelism,
+            detail,
+          })),
+        });
+      }
+    } catch (error) {
+      logger.warn('autoscale pass failed; the next one tries again', { error: describeError(error) });
+    }
+  }
+}
+
 if (process.argv[1]?.endsWith('reconcile-listener.ts')) {
-  const plane = localControlPlane({ logger });
+  const endpoints = parseLocalEndpoints();
+  const plane = localControlPlane({ logger, endpoints });
+  if (plane.config.autoscale.enabled) {
+    void autoscaleOnSchedule(
+      plane,
+      localTaskManagerScaler(endpoints),
+      platform.autoscale.nativePassIntervalSeconds * 1000,
+    );
+  }
   let recovery: Promise<void> = Promise.resolve();
   let queued = false;
   const onEvent = (name: string, payload: Record<string, string>) => {

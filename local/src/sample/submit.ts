@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type ControlPlane, submitSql } from '@apphub/control-plane';
+import { type AutoscaleJobSettings, type ControlPlane, submitSql } from '@apphub/control-plane';
 import {
   FlinkRestClient,
   isTerminal,
@@ -38,7 +38,25 @@ export interface SampleJobOptions {
   readonly target?: SampleTarget;
   /** The control plane to submit through on the native stack (default: the one wired to it). */
   readonly plane?: ControlPlane;
+  /** The job's autoscaler settings (native only: the control plane's autoscaler). */
+  readonly autoscale?: AutoscaleJobSettings | undefined;
 }
+
+/**
+ * Autoscaler settings for the sample job on the local stack, in seconds where the defaults wait
+ * minutes: the scaling test and the bench use them, so a backlog is scaled up for and back down
+ * from within a few minutes.
+ */
+export const quickAutoscaleSettings = {
+  enabled: true,
+  maxParallelism: 4,
+  catchUpSeconds: 10,
+  restartSeconds: 5,
+  stabilizationSeconds: 10,
+  scaleUpDelaySeconds: 0,
+  scaleDownDelaySeconds: 30,
+  maxRescalesPerHour: 3,
+} as const satisfies AutoscaleJobSettings;
 
 /** A job of the same name already runs in compose or minikube; submitting again would double its output. */
 export class SampleJobAlreadyRunningError extends LocalError {}
@@ -100,6 +118,7 @@ export async function submitSampleJob(
     variables,
     restore: options.fromSavepoint ? { kind: 'path', path: options.fromSavepoint } : undefined,
     sessionProperties: options.sessionProperties,
+    autoscale: options.autoscale,
   });
   return { jobId: result.jobId, jobName, action: result.action };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  type AutoscaleJobSettings,
   type ControlPlane,
   createControlPlane,
   parseControlPlaneConfig,
@@ -167,7 +168,12 @@ export class SampleScenario {
   /** Submits the sample SQL through submit-sql with a short checkpoint interval. */
   submit(
     plane: ControlPlane,
-    options: { restore?: RestoreChoice; parallelism?: number; sqlEdit?: (sql: string) => string } = {},
+    options: {
+      restore?: RestoreChoice;
+      parallelism?: number;
+      sqlEdit?: (sql: string) => string;
+      autoscale?: AutoscaleJobSettings;
+    } = {},
   ): Promise<SubmitSqlResult> {
     const variables = sampleJobVariables({
       jobName: this.jobName,
@@ -181,6 +187,7 @@ export class SampleScenario {
       sqlTemplate: options.sqlEdit ? options.sqlEdit(template) : template,
       variables,
       restore: options.restore,
+      autoscale: options.autoscale,
       sessionProperties: {
         'execution.checkpointing.interval': '2 s',
         'parallelism.default': String(options.parallelism ?? 1),

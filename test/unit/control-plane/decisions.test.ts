@@ -30,6 +30,7 @@ function record(overrides: Partial<JobRecord> = {}): JobRecord {
     sessionProperties: {},
     allowNonRestoredState: false,
     parallelism: undefined,
+    autoscale: undefined,
     jobId: 'j1',
     deployedSql: 'INSERT INTO b SELECT * FROM a',
     deployedSqlHash: 'h1',

@@ -36,6 +36,28 @@ describe('parseControlPlaneConfig', () => {
     });
   });
 
+  it('leaves the autoscaler off unless APPHUB_AUTOSCALE switches it on, with its decisions table', () => {
+    const off = parseControlPlaneConfig(required);
+    const on = parseControlPlaneConfig({
+      ...required,
+      APPHUB_AUTOSCALE: '{"enabled":true,"maxRescalesPerHour":2}',
+      APPHUB_AUTOSCALE_DECISIONS_TABLE: 'streaming_autoscale_decisions',
+    });
+
+    expect(off.autoscale.enabled).toBe(false);
+    expect(off.autoscaleDecisionsTable).toBeUndefined();
+    expect(on.autoscale).toMatchObject({ enabled: true, maxRescalesPerHour: 2, stabilizationSeconds: 300 });
+    expect(() => parseControlPlaneConfig({ ...required, APPHUB_AUTOSCALE: '{"enabled":true}' })).toThrow(
+      'control-plane environment is invalid: APPHUB_AUTOSCALE_DECISIONS_TABLE is required when APPHUB_AUTOSCALE is enabled',
+    );
+    expect(() => parseControlPlaneConfig({ ...required, APPHUB_AUTOSCALE: '{"enable":true}' })).toThrow(
+      /APPHUB_AUTOSCALE: .*enable/,
+    );
+    expect(() => parseControlPlaneConfig({ ...required, APPHUB_AUTOSCALE: 'on' })).toThrow(
+      /APPHUB_AUTOSCALE: expected JSON/,
+    );
+  });
+
   it('names the bad field, and rejects unknown APPHUB_* variables (typos)', () => {
     expect(() => parseControlPlaneConfig({ ...required, APPHUB_SAVEPOINT_MAX_COUNT: 'ten' })).toThrow(
       /control-plane environment is invalid: APPHUB_SAVEPOINT_MAX_COUNT: /,

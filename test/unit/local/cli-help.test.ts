@@ -88,10 +88,10 @@ describe('every CLI answers --help from the option table its parser uses', () =>
 });
 
 describe('npm run bench -- --only', () => {
-  it('takes handler or consume only, and says so in one line naming the flag before measuring anything', async () => {
+  it('takes handler, consume or autoscale only, and says so in one line naming the flag before measuring anything', async () => {
     const cli = await loadCli('bench/run.ts');
     await expect(runCommand(cli, ['--only', 'freshness'])).rejects.toThrow(
-      /^--only must be handler or consume, got freshness$/,
+      /^--only must be handler, consume or autoscale, got freshness$/,
     );
   });
 });
