@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { type ControlPlane, jobLease, withLease } from '@apphub/control-plane';
 import type { KafkaClient } from '@apphub/kafka-client';
 import { localControlPlane } from '../local/src/control-plane/local-plane.js';
-import { followTopic } from '../local/src/sample/consume.js';
 import { quickAutoscaleSettings, submitSampleJob } from '../local/src/sample/submit.js';
-import { seedSampleBacklog } from './sample-job.js';
+import { drainTopics, seedSampleBacklog } from './sample-job.js';
 
 /** One way of running the sample job over the backlog. */
 interface Variant {
@@ -49,17 +48,7 @@ async function drain(
   const jobName = `bench-autoscale-${suffix}`;
   const outputTopic = `${jobName}-out`;
   const deadLetterTopic = `${jobName}-dlq`;
-  await kafka.createTopics([
-    { name: outputTopic, partitions: 1, replicationFactor: 1, config: {} },
-    { name: deadLetterTopic, partitions: 1, replicationFactor: 1, config: {} },
-  ]);
-  let done: () => void = () => {};
-  const lastWindow = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const stopFollowing = await followTopic(kafka, outputTopic, (record) => {
-    if (record.value?.includes(`"window_start":"${lastWindowStart}"`)) done();
-  });
+  const sink = await drainTopics(kafka, { outputTopic, deadLetterTopic }, lastWindowStart);
   const started = Date.now();
   try {
     await submitSampleJob({
@@ -73,15 +62,7 @@ async function drain(
       sessionProperties: { 'parallelism.default': String(variant.parallelism) },
       autoscale: variant.autoscale ? quickAutoscaleSettings : undefined,
     });
-    await Promise.race([
-      lastWindow,
-      new Promise((_, reject) =>
-        setTimeout(
-          () => reject(new Error(`${variant.name}: no last window after 15 minutes`)),
-          15 * 60_000,
-        ).unref(),
-      ),
-    ]);
+    await sink.lastWindow(variant.name);
     const seconds = (Date.now() - started) / 1000;
     const decisions = (await plane.autoscaleDecisions?.since(jobName, started)) ?? [];
     const rescales = decisions.filter((record) => record.action !== 'none').reverse();
@@ -92,7 +73,7 @@ async function drain(
       parallelisms: [variant.parallelism, ...rescales.map((record) => record.parallelism)],
     };
   } finally {
-    await stopFollowing();
+    await sink.stop();
     await removeJob(plane, jobName);
   }
 }

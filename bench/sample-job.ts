@@ -114,6 +114,45 @@ async function settledValue(read: () => Promise<number>, timeoutMs: number): Pro
   return last;
 }
 
+/** A drain's fresh sink topics, and a wait for the last data window's aggregate on its output topic. */
+export interface DrainSink {
+  /** Resolves once the last window is on the output topic; rejects after 15 minutes, naming `what`. */
+  lastWindow(what: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Creates the output and dead-letter topics of one drain and follows the output for the last window. */
+export async function drainTopics(
+  kafka: KafkaClient,
+  topics: { readonly outputTopic: string; readonly deadLetterTopic: string },
+  lastWindowStart: string,
+): Promise<DrainSink> {
+  await kafka.createTopics([
+    { name: topics.outputTopic, partitions: 1, replicationFactor: 1, config: {} },
+    { name: topics.deadLetterTopic, partitions: 1, replicationFactor: 1, config: {} },
+  ]);
+  let done: () => void = () => {};
+  const arrived = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const stop = await followTopic(kafka, topics.outputTopic, (record) => {
+    if (record.value?.includes(`"window_start":"${lastWindowStart}"`)) done();
+  });
+  return {
+    lastWindow: (what) =>
+      Promise.race([
+        arrived,
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`${what}: no last window after 15 minutes`)),
+            15 * 60_000,
+          ).unref(),
+        ),
+      ]),
+    stop,
+  };
+}
+
 /**
  * Runs one variant over the whole backlog of `inputTopic` from the earliest offset: the time from
  * submission until the last data window's aggregate is on a fresh sink topic, and the busy time of
@@ -130,17 +169,7 @@ export async function drainBacklog(
   const suffix = randomUUID().slice(0, 8);
   const outputTopic = `bench-sample-out-${suffix}`;
   const deadLetterTopic = `bench-sample-dlq-${suffix}`;
-  await kafka.createTopics([
-    { name: outputTopic, partitions: 1, replicationFactor: 1, config: {} },
-    { name: deadLetterTopic, partitions: 1, replicationFactor: 1, config: {} },
-  ]);
-  let done: () => void = () => {};
-  const lastWindow = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const stopFollowing = await followTopic(kafka, outputTopic, (record) => {
-    if (record.value?.includes(`"window_start":"${lastWindowStart}"`)) done();
-  });
+  const sink = await drainTopics(kafka, { outputTopic, deadLetterTopic }, lastWindowStart);
   const rest = new FlinkRestClient({ baseUrl: endpoints.flinkRestUrl });
   const gateway = new SqlGatewayClient({ baseUrl: endpoints.sqlGatewayUrl });
   const jobName = `bench-sample-${suffix}`;
@@ -158,15 +187,7 @@ export async function drainBacklog(
     { sessionName: jobName },
   );
   try {
-    await Promise.race([
-      lastWindow,
-      new Promise((_, reject) =>
-        setTimeout(
-          () => reject(new Error(`${variant.name}: no last window after 15 minutes`)),
-          15 * 60_000,
-        ).unref(),
-      ),
-    ]);
+    await sink.lastWindow(variant.name);
     const seconds = (performance.now() - started) / 1000;
     const busyMs = await settledValue(() => rest.accumulatedBusyTimeMs(jobId), 60_000);
     return {
@@ -177,7 +198,7 @@ export async function drainBacklog(
       busyMicrosPerEvent: (busyMs * 1000) / events,
     };
   } finally {
-    await stopFollowing();
+    await sink.stop();
     await rest.cancel(jobId).catch(() => undefined);
   }
 }

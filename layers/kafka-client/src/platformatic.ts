@@ -545,7 +545,9 @@ class PlatformaticClient implements KafkaClient {
    * land on another partition. A partition the topic does not have is an error.
    */
   private async knowPartitions(producer: Producer, topic: string, records: readonly OutgoingRecord[]) {
-    const highest = Math.max(-1, ...records.map((record) => record.partition ?? -1));
+    // A loop, not Math.max(...): a spread of a large batch overflows the call stack.
+    let highest = -1;
+    for (const record of records) highest = Math.max(highest, record.partition ?? -1);
     if (highest < 0) return;
     const known = (await producer.metadata({ topics: [topic] })).topics.get(topic)?.partitionsCount ?? 0;
     if (highest < known) return;
